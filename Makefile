@@ -1,0 +1,29 @@
+# The two commands a newcomer needs:  make run   and   make test
+# Each creates .venv (Python 3.11) and installs the project into it on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test install bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# One full pipeline pass on the shipped synthetic sample: ingest, fit, detect, report.
+run: $(STAMP)
+	$(BIN)/conflictwatch run --as-of 2025-08
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) conflictwatch.db out .pytest_cache

@@ -1,0 +1,251 @@
+"""The canonical event record: one political-violence event, whatever its source.
+
+ACLED's export columns are the reference. An event frame is a pandas DataFrame with exactly the
+columns of `EVENT_COLUMNS`; it is built and validated here, by `validate_events`, and everything
+else (the store, series, detectors) consumes it.
+
+Two renames against ACLED's export, both because the name is taken by something else:
+
+- ACLED's `event_id_cnty` is `source_id`, and `source` names the data set (`acled`, `ucdp`), so
+  that (source, source_id) identifies an event across data sets.
+- ACLED's `source` (the news outlets that reported the event) is `sources`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import ConflictwatchError
+
+TEXT_COLUMNS = (
+    "source",
+    "source_id",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "sources",
+    "source_scale",
+    "notes",
+    "tags",
+    "tier",
+)
+INTEGER_COLUMNS = ("year", "month", "time_precision", "iso", "geo_precision", "fatalities", "timestamp")
+FLOAT_COLUMNS = ("latitude", "longitude")
+
+#: Column order of an event frame and of the `events` table.
+EVENT_COLUMNS = (
+    "source",
+    "source_id",
+    "event_date",
+    "year",
+    "month",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "sources",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
+    "tier",
+)
+
+#: Settlement tiers, most important first. Every event has exactly one.
+TIERS = ("national_capital", "admin1_capital", "admin2_capital", "admin3_seat", "other")
+
+#: How many bad rows an error message lists before it stops counting them out.
+MAX_LISTED_PROBLEMS = 20
+
+
+class InvalidEventsError(ConflictwatchError):
+    """A file holds rows that are not valid events; nothing from it was stored."""
+
+    def __init__(self, file: str, rejects: pd.DataFrame):
+        self.file = file
+        self.rejects = rejects
+        lines = [
+            f"  line {int(row.line)}: {row.reason}"
+            for row in rejects.head(MAX_LISTED_PROBLEMS).itertuples()
+        ]
+        more = len(rejects) - MAX_LISTED_PROBLEMS
+        if more > 0:
+            lines.append(f"  ... and {more} more bad rows")
+        super().__init__(
+            f"{file}: {len(rejects)} invalid rows, nothing was stored.\n"
+            + "\n".join(lines)
+            + "\nFix these rows, or rerun with --skip-invalid to load the valid rows and write the"
+            " rejected ones, with reasons, to a side file."
+        )
+
+
+@dataclass(frozen=True)
+class ValidatedEvents:
+    """The outcome of validating one file: the valid events and the rejected rows.
+
+    `rejects` has the columns `line` (1-based line in the file, header is line 1), `reason`, and
+    the raw columns of the rejected rows as they were read.
+    """
+
+    events: pd.DataFrame
+    rejects: pd.DataFrame
+
+
+def validate_events(raw: pd.DataFrame, line_numbers: pd.Series) -> ValidatedEvents:
+    """Type-check and validate an event frame built by a source reader.
+
+    `raw` has the columns of `EVENT_COLUMNS` (except `year`, `month`, `tier`, derived here or
+    later), all as strings or missing; `line_numbers` gives each row's line in its file.
+    Returns the valid rows typed (dates as datetime64, counts as nullable integers, coordinates as
+    floats, empty text as missing) and the rejected rows with one reason each.
+    """
+    raw = raw.reset_index(drop=True)
+    line_numbers = pd.Series(np.asarray(line_numbers), index=raw.index)
+    problems = pd.Series("", index=raw.index, dtype=object)
+
+    def reject(mask: pd.Series, reason: str) -> None:
+        mask = mask.fillna(False).astype(bool)
+        problems[mask] = problems[mask].where(problems[mask] == "", problems[mask] + "; ") + reason
+
+    text = {name: _clean_text(raw[name]) if name in raw else _missing(raw) for name in TEXT_COLUMNS}
+
+    reject(text["source_id"].isna(), "missing event id (event_id_cnty / id)")
+
+    event_date = _parse_dates(raw["event_date"])
+    date_given = raw["event_date"].notna() & (raw["event_date"].str.strip() != "")
+    reject(~date_given, "missing event_date")
+    reject(date_given & event_date.isna(), "event_date is not a date (expected YYYY-MM-DD)")
+
+    reject(text["country"].isna(), "missing country")
+
+    fatalities_text = raw["fatalities"].str.strip() if "fatalities" in raw else _missing(raw)
+    fatalities = pd.to_numeric(fatalities_text, errors="coerce")
+    fatalities_given = fatalities_text.notna() & (fatalities_text != "")
+    reject(~fatalities_given, "missing fatalities")
+    reject(fatalities_given & fatalities.isna(), "fatalities is not a number")
+    reject(fatalities < 0, "fatalities is negative")
+    reject(fatalities.notna() & (fatalities != np.floor(fatalities)), "fatalities is not a whole number")
+
+    numbers = {}
+    for name in ("time_precision", "iso", "geo_precision", "timestamp"):
+        column = raw[name].str.strip() if name in raw else _missing(raw)
+        given = column.notna() & (column != "")
+        parsed = pd.to_numeric(column.where(given), errors="coerce")
+        if name == "timestamp":
+            parsed = parsed.fillna(_parse_timestamps(column.where(given & parsed.isna())))
+        reject(given & parsed.isna(), f"{name} is not a number")
+        numbers[name] = parsed
+
+    coordinates = {}
+    for name, limit in (("latitude", 90), ("longitude", 180)):
+        column = raw[name].str.strip() if name in raw else _missing(raw)
+        given = column.notna() & (column != "")
+        parsed = pd.to_numeric(column.where(given), errors="coerce")
+        reject(given & parsed.isna(), f"{name} is not a number")
+        reject(parsed.abs() > limit, f"{name} is out of range (-{limit} to {limit})")
+        coordinates[name] = parsed
+
+    bad = problems != ""
+    rejects = raw[bad].copy()
+    rejects.insert(0, "reason", problems[bad])
+    rejects.insert(0, "line", line_numbers[bad].astype(int))
+
+    good = ~bad
+    events = pd.DataFrame(index=raw.index[good])
+    for name in EVENT_COLUMNS:
+        if name in TEXT_COLUMNS:
+            events[name] = text[name][good]
+        elif name == "event_date":
+            events[name] = event_date[good]
+        elif name == "year":
+            events[name] = event_date[good].dt.year.astype("Int64")
+        elif name == "month":
+            events[name] = event_date[good].dt.month.astype("Int64")
+        elif name == "fatalities":
+            events[name] = fatalities[good].astype("Int64")
+        elif name in FLOAT_COLUMNS:
+            events[name] = coordinates[name][good].astype("float64")
+        else:
+            events[name] = numbers[name][good].round().astype("Int64")
+    events["timestamp"] = events["timestamp"].fillna(0)
+    events = _keep_newest_version(events.reset_index(drop=True))
+    return ValidatedEvents(events=events, rejects=rejects.reset_index(drop=True))
+
+
+def empty_events() -> pd.DataFrame:
+    """An event frame with no rows and the right columns."""
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in EVENT_COLUMNS})
+
+
+def _keep_newest_version(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per (source, source_id): a file may list an event twice; the newest version wins."""
+    ordered = events.sort_values("timestamp", kind="stable")
+    newest = ordered.drop_duplicates(["source", "source_id"], keep="last")
+    return newest.sort_index().reset_index(drop=True)
+
+
+def _clean_text(column: pd.Series) -> pd.Series:
+    """Strip surrounding blanks; an empty field is missing. Inner text is kept byte for byte."""
+    stripped = column.astype(object).where(column.notna()).str.strip()
+    return stripped.where(stripped != "").astype(object)
+
+
+def _missing(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
+def _parse_dates(column: pd.Series) -> pd.Series:
+    """ACLED writes YYYY-MM-DD; older exports and UCDP also write '01 July 2025' or a time."""
+    text = column.astype(object).where(column.notna()).str.strip().str.slice(0, 10)
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    unparsed = dates.isna() & column.notna()
+    if unparsed.any():
+        # Only the rows that failed the fast path pay for the slower formats.
+        long_form = pd.to_datetime(column[unparsed].str.strip(), format="%d %B %Y", errors="coerce")
+        dates = dates.fillna(long_form)
+    return dates.astype("datetime64[ns]")
+
+
+def _parse_timestamps(column: pd.Series) -> pd.Series:
+    """Unix seconds from an ISO date-time, for exports that write the timestamp as a date."""
+    if column.isna().all():
+        return pd.Series(np.nan, index=column.index)
+    parsed = pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
+    seconds = (parsed - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(seconds=1)
+    return seconds.astype("float64")

@@ -1,0 +1,193 @@
+"""Events -> zero-filled monthly series frames.
+
+A series frame is the one shape every model, detector and chart consumes (long format, like
+Nixtla's `unique_id, ds, y`):
+
+    series_id  level  measure  country  admin1  admin2  tier  actor  period  value
+
+`period` is the first day of the month (datetime64), `value` a non-negative integer count, and
+the scope columns that do not apply to a level are missing. Zero-filled: every series has a row
+for every month of the frame's span, 0 where nothing happened. Built and validated here only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import ConflictwatchError
+
+if TYPE_CHECKING:
+    from forecasting.store import Store
+
+#: Which event columns define a series at each level. `area` is the whole watch area.
+LEVEL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "area": (),
+    "country": ("country",),
+    "admin1": ("country", "admin1"),
+    "admin2": ("country", "admin1", "admin2"),
+    "tier": ("country", "tier"),
+    "actor": ("country", "actor1"),
+}
+LEVELS = tuple(LEVEL_COLUMNS)
+MEASURES = ("fatalities", "events")
+SCOPE_COLUMNS = ("country", "admin1", "admin2", "tier", "actor")
+SERIES_COLUMNS = ("series_id", "level", "measure", *SCOPE_COLUMNS, "period", "value")
+
+#: Name shown for events whose admin unit (or actor) the source left empty.
+UNKNOWN = "Unknown"
+
+
+class SeriesError(ConflictwatchError):
+    """A series was asked for in a way that cannot be built (unknown level or measure)."""
+
+
+def series_from_events(
+    events: pd.DataFrame,
+    level: str,
+    measure: str = "fatalities",
+    *,
+    start: dt.date | pd.Timestamp | None = None,
+    end: dt.date | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Monthly series at `level` from an event frame (see `forecasting.events`).
+
+    `measure` is `fatalities` (sum of reported deaths) or `events` (count). The span runs from
+    `start` (default: the month of the first event) to `end` (default: the month of the last).
+    """
+    columns = _level_columns(level)
+    _check_measure(measure)
+    months = events["event_date"].dt.to_period("M")
+    keys = [events[name].fillna(UNKNOWN).rename(name) for name in columns]
+    grouped = events.assign(_year=months.dt.year, _month=months.dt.month).groupby(
+        [*keys, "_year", "_month"], sort=False
+    )
+    counts = grouped.agg(events=("source_id", "size"), fatalities=("fatalities", "sum")).reset_index()
+    counts = counts.rename(columns={"_year": "year", "_month": "month"})
+    return series_from_counts(counts, level, measure, start=start, end=end)
+
+
+def series_from_counts(
+    counts: pd.DataFrame,
+    level: str,
+    measure: str = "fatalities",
+    *,
+    start: dt.date | pd.Timestamp | None = None,
+    end: dt.date | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Zero-filled series from monthly counts: the level's columns, `year`, `month`, `events`,
+    `fatalities` (the shape `forecasting.store.events.monthly_counts` returns)."""
+    columns = _level_columns(level)
+    _check_measure(measure)
+    counts = counts.copy()
+    for name in columns:
+        counts[name] = counts[name].fillna(UNKNOWN)
+    counts["period"] = pd.to_datetime(
+        {"year": counts["year"], "month": counts["month"], "day": 1}
+    ).astype("datetime64[ns]")
+    if start is not None:
+        counts = counts[counts["period"] >= _month_start(start)]
+    if end is not None:
+        counts = counts[counts["period"] <= _month_start(end)]
+
+    first = _month_start(start) if start is not None else counts["period"].min()
+    last = _month_start(end) if end is not None else counts["period"].max()
+    if counts.empty and (start is None or end is None):
+        return empty_series()
+    periods = pd.date_range(first, last, freq="MS")
+
+    totals = counts.groupby([*columns, "period"], sort=True)[measure].sum()
+    if columns:
+        scopes = totals.index.droplevel("period").unique().to_frame(index=False)
+        grid = scopes.loc[scopes.index.repeat(len(periods))].reset_index(drop=True)
+        grid["period"] = np.tile(periods.values, len(scopes))
+        full = pd.MultiIndex.from_frame(grid)
+    else:
+        full = pd.Index(periods, name="period")
+    frame = totals.reindex(full, fill_value=0).rename("value").reset_index()
+
+    frame["level"] = level
+    frame["measure"] = measure
+    frame["actor"] = frame.pop("actor1") if "actor1" in frame else None
+    for name in SCOPE_COLUMNS:
+        if name not in frame:
+            frame[name] = None
+    frame["series_id"] = series_ids(frame, level)
+    frame["value"] = frame["value"].astype("int64")
+    return validate_series(frame[list(SERIES_COLUMNS)])
+
+
+def load_series(
+    store: Store,
+    level: str,
+    measure: str = "fatalities",
+    *,
+    countries: list[str] | None = None,
+    until: dt.date | None = None,
+) -> pd.DataFrame:
+    """Series at `level` from the stored events, counted in the database (fast at millions of
+    events). `until` is inclusive and also ends the span, so a quiet last month still shows as 0."""
+    from forecasting.store import events as stored_events
+
+    columns = list(_level_columns(level))
+    counts = stored_events.monthly_counts(store, columns, countries=countries, until=until)
+    if counts.empty:
+        return empty_series()
+    end = _month_start(until) if until is not None else None
+    return series_from_counts(counts, level, measure, end=end)
+
+
+def series_ids(frame: pd.DataFrame, level: str) -> pd.Series:
+    """Stable ids such as `admin1|Burkina Faso|Est`: the level, then its scope names."""
+    scope = [name if name != "actor1" else "actor" for name in _level_columns(level)]
+    if not scope:
+        return pd.Series(level, index=frame.index)
+    return frame[scope].astype(str).agg("|".join, axis=1).radd(f"{level}|")
+
+
+def validate_series(frame: pd.DataFrame) -> pd.DataFrame:
+    """Check the series-frame contract; return the frame sorted by series and month.
+
+    Raises ValueError (a bug, not a user error) when a frame breaks it.
+    """
+    missing = [name for name in SERIES_COLUMNS if name not in frame]
+    if missing:
+        raise ValueError(f"series frame lacks columns {missing}")
+    if frame["value"].isna().any() or (frame["value"] < 0).any():
+        raise ValueError("series values must be non-negative and present (zero-filled)")
+    if not (frame["period"].dt.day == 1).all():
+        raise ValueError("series periods must be month starts")
+    if frame.duplicated(["series_id", "period"]).any():
+        raise ValueError("a series has two rows for one month")
+    spans = frame.groupby("series_id")["period"].agg(["min", "max", "size"])
+    expected = (spans["max"].dt.year - spans["min"].dt.year) * 12 + spans["max"].dt.month - spans["min"].dt.month + 1
+    if not (expected == spans["size"]).all():
+        raise ValueError("a series skips a month: series frames are zero-filled")
+    return frame.sort_values(["series_id", "period"], kind="stable").reset_index(drop=True)
+
+
+def empty_series() -> pd.DataFrame:
+    """A series frame with no rows."""
+    frame = pd.DataFrame({name: pd.Series(dtype=object) for name in SERIES_COLUMNS})
+    frame["period"] = pd.Series(dtype="datetime64[ns]")
+    frame["value"] = pd.Series(dtype="int64")
+    return frame
+
+
+def _level_columns(level: str) -> tuple[str, ...]:
+    if level not in LEVEL_COLUMNS:
+        raise SeriesError(f"unknown level {level!r}: choose one of {', '.join(LEVELS)}")
+    return LEVEL_COLUMNS[level]
+
+
+def _check_measure(measure: str) -> None:
+    if measure not in MEASURES:
+        raise SeriesError(f"unknown measure {measure!r}: choose one of {', '.join(MEASURES)}")
+
+
+def _month_start(day: dt.date | pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(day).to_period("M").to_timestamp()
+

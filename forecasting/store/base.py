@@ -1,0 +1,137 @@
+"""The declarative base, the engine and automatic migrations.
+
+The store is the only package that imports SQLAlchemy ORM classes; everything outside it calls
+the functions of its modules and gets DataFrames or domain records back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase
+
+from forecasting.errors import ConflictwatchError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Stable constraint names, so that migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Any constant works; it only has to be the same in every conflictwatch process.
+_MIGRATION_LOCK_KEY = 7_411_203_995
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class StoreUnavailableError(ConflictwatchError):
+    """The database named by --db / CONFLICTWATCH_DB / config.yaml cannot be used."""
+
+
+@dataclass(frozen=True)
+class Store:
+    """An open, migrated database. Pass it to the functions of the store modules."""
+
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked, safe for logs and messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+
+def open_store(url: str) -> Store:
+    """Connect to the database at a SQLAlchemy URL and bring its schema up to date.
+
+    SQLite (`sqlite:///path.db`) and PostgreSQL (`postgresql+psycopg://...`; a plain
+    `postgresql://` URL is read as psycopg 3) are supported.
+    """
+    engine = create_engine(url)
+    try:
+        migrate(engine)
+    except sa.exc.OperationalError as error:
+        engine.dispose()
+        raise StoreUnavailableError(
+            f"cannot open the database {engine.url.render_as_string(hide_password=True)}: "
+            f"{error.orig}. Check --db / CONFLICTWATCH_DB and that the server is running."
+        ) from None
+    return Store(engine=engine)
+
+
+def create_engine(url: str) -> Engine:
+    """An engine with the settings conflictwatch relies on (SQLite: WAL, foreign keys, locking)."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise StoreUnavailableError(
+            f"not a database URL: {url!r}. Use e.g. sqlite:///conflictwatch.db or "
+            "postgresql+psycopg://user@host:5432/dbname"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 60})
+        _serialize_sqlite_writers(engine)
+        return engine
+    if parsed.get_backend_name() != "postgresql":
+        raise StoreUnavailableError(
+            f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
+        )
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def _serialize_sqlite_writers(engine: Engine) -> None:
+    """Make SQLite transactions start with BEGIN IMMEDIATE.
+
+    pysqlite otherwise defers BEGIN until the first write, so two processes that both read and
+    then write deadlock on the lock upgrade instead of waiting their turn.
+    """
+
+    @sa_event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every pending Alembic migration (all heads: each feature owns its own branch)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Two processes starting at once must not both create the tables.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")

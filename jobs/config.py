@@ -1,0 +1,276 @@
+"""Configuration: config.yaml parsed once, at start-up, into frozen typed objects.
+
+Every section is a frozen dataclass; its fields, types and defaults are the reference for
+config.yaml (docs/configuration.md explains each). An unknown or mistyped key stops the program
+with a `ConfigError` naming the file, the key and the expected type. Secrets never come from the
+file: `Secrets.from_environment` reads them from environment variables, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+import yaml
+
+from forecasting.errors import ConflictwatchError
+
+DEFAULT_DATABASE = "sqlite:///conflictwatch.db"
+
+
+class ConfigError(ConflictwatchError):
+    """config.yaml (or an override) is not valid."""
+
+
+@dataclass(frozen=True)
+class WatchArea:
+    """The countries conflictwatch watches, analysed together as one area as well as each alone."""
+
+    name: str = "Central Sahel"
+    countries: tuple[str, ...] = ("Burkina Faso", "Mali", "Niger")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where events come from besides the live sources."""
+
+    # Load the shipped synthetic sample when the store holds no events at all.
+    sample_when_empty: bool = True
+    # CSV exports (ACLED or UCDP GED) that `run` ingests before each pass; idempotent.
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GazetteerConfig:
+    """Settlement tiers: which places are capitals and seats."""
+
+    seat_radius_km: float = 5.0
+    extra_files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AcledSourceConfig:
+    enabled: bool = False
+    base_url: str = "https://acleddata.com"
+    page_size: int = 5000
+    start_date: str = "2018-01-01"
+
+
+@dataclass(frozen=True)
+class UcdpSourceConfig:
+    enabled: bool = False
+    base_url: str = "https://ucdpapi.pcr.uu.se"
+    version: str = "25.1"
+    page_size: int = 1000
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    acled: AcledSourceConfig = field(default_factory=AcledSourceConfig)
+    ucdp: UcdpSourceConfig = field(default_factory=UcdpSourceConfig)
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    model: str = "default"
+    horizon: int = 6
+    seed: int = 20250701
+    executor: Literal["serial", "process", "dask"] = "process"
+    workers: int = 2
+    dask_address: str | None = None
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    # Share of false discoveries tolerated across all series tested in one month.
+    false_discovery_rate: float = 0.05
+    min_fatalities: int = 10
+    min_events: int = 5
+    record_lookback_months: int = 12
+    suppression_days: int = 180
+    resolve_after_months: int = 2
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    out_dir: str = "out"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    countries: tuple[str, ...] = ()
+    min_severity: Literal["info", "warning", "critical"] = "warning"
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    # The name of the environment variable that holds the SMTP password (never the password).
+    password_env: str = "CONFLICTWATCH_SMTP_PASSWORD"
+    sender: str = "conflictwatch@localhost"
+    administrator: str | None = None
+    recipients: tuple[Recipient, ...] = ()
+    require_review: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    timezone: str = "UTC"
+    pull: str = "0 4 * * *"
+    report: str = "0 6 * * mon"
+    refit: str = "0 5 1 * *"
+    misfire_grace_seconds: int = 6 * 3600
+    run_timeout_minutes: int = 120
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration. `path` is where it was read from (None: built-in defaults)."""
+
+    database: str | None = None
+    watch_area: WatchArea = field(default_factory=WatchArea)
+    data: DataConfig = field(default_factory=DataConfig)
+    gazetteer: GazetteerConfig = field(default_factory=GazetteerConfig)
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
+    detect: DetectConfig = field(default_factory=DetectConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    path: Path | None = None
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the configuration: relative paths are relative to config.yaml's folder."""
+        given = Path(relative).expanduser()
+        if given.is_absolute() or self.path is None:
+            return given
+        return self.path.parent / given
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Credentials, from environment variables only. repr() never shows them."""
+
+    acled_username: str | None = field(default=None, repr=False)
+    acled_password: str | None = field(default=None, repr=False)
+    ucdp_token: str | None = field(default=None, repr=False)
+    smtp_password: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_environment(cls, config: Config, environ: typing.Mapping[str, str] = os.environ) -> Secrets:
+        return cls(
+            acled_username=environ.get("ACLED_USERNAME") or None,
+            acled_password=environ.get("ACLED_PASSWORD") or None,
+            ucdp_token=environ.get("UCDP_TOKEN") or None,
+            smtp_password=environ.get(config.email.password_env) or None,
+        )
+
+    def values(self) -> list[str]:
+        """Every secret that is set: what logs and messages must never contain."""
+        return [value for value in dataclasses.astuple(self) if value]
+
+
+def find_config_path(option: Path | None, environ: typing.Mapping[str, str] = os.environ) -> Path | None:
+    """--config, else CONFLICTWATCH_CONFIG, else ./config.yaml if it exists, else None (defaults)."""
+    if option is not None:
+        return option
+    if environ.get("CONFLICTWATCH_CONFIG"):
+        return Path(environ["CONFLICTWATCH_CONFIG"])
+    local = Path("config.yaml")
+    return local if local.is_file() else None
+
+
+def load_config(path: Path | None) -> Config:
+    """Parse a config.yaml (None: the built-in defaults, which run on the shipped sample)."""
+    if path is None:
+        return Config()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration file ({error.strerror})") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if document is None:
+        document = {}
+    config = _build(Config, document, str(path), "")
+    return dataclasses.replace(config, path=Path(path))
+
+
+def database_url(option: str | None, config: Config, environ: typing.Mapping[str, str] = os.environ) -> str:
+    """--db, else CONFLICTWATCH_DB, else config.yaml's `database`, else a SQLite file here."""
+    return option or environ.get("CONFLICTWATCH_DB") or config.database or DEFAULT_DATABASE
+
+
+def _build(cls: type, document: Any, file: str, where: str) -> Any:
+    """Build dataclass `cls` from a parsed YAML mapping, checking every key against its type."""
+    if not isinstance(document, dict):
+        raise ConfigError(f"{file}: {where or 'the top level'} must be a mapping of keys to values")
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.name != "path"}
+    values = {}
+    for key, value in document.items():
+        key_path = f"{where}.{key}" if where else str(key)
+        if key not in known:
+            raise ConfigError(
+                f"{file}: unknown key {key_path!r}. Known keys here: {', '.join(sorted(known))}"
+            )
+        values[key] = _convert(hints[key], value, file, key_path)
+    return cls(**values)
+
+
+def _convert(expected: Any, value: Any, file: str, key_path: str) -> Any:
+    origin = get_origin(expected)
+    if origin in (Union, types.UnionType):
+        options = get_args(expected)
+        if value is None and type(None) in options:
+            return None
+        (inner,) = [option for option in options if option is not type(None)]
+        return _convert(inner, value, file, key_path)
+    if dataclasses.is_dataclass(expected):
+        return _build(expected, value, file, key_path)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise _type_error(file, key_path, "a list", value)
+        (inner, _ellipsis) = get_args(expected)
+        return tuple(_convert(inner, item, file, f"{key_path}[{index}]") for index, item in enumerate(value))
+    if origin is Literal:
+        choices = get_args(expected)
+        if value not in choices:
+            raise _type_error(file, key_path, "one of " + ", ".join(map(str, choices)), value)
+        return value
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise _type_error(file, key_path, "true or false", value)
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _type_error(file, key_path, "a whole number", value)
+        return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _type_error(file, key_path, "a number", value)
+        return float(value)
+    if expected is str:
+        # YAML reads an unquoted cron field like 0 or a date as something else; ask for quotes.
+        if not isinstance(value, str):
+            raise _type_error(file, key_path, "a text (quote it)", value)
+        return value
+    raise TypeError(f"config field {key_path} has an unsupported type {expected!r}")
+
+
+def _type_error(file: str, key_path: str, expected: str, value: Any) -> ConfigError:
+    return ConfigError(f"{file}: key {key_path!r} must be {expected}, not {value!r}")

@@ -1,0 +1,126 @@
+"""Shared fixtures: real SQLite and PostgreSQL stores, and small event files.
+
+Every store test runs twice, on a SQLite file and on PostgreSQL at 127.0.0.1:5432 (database
+`test`, user `postgres`). The PostgreSQL run uses a database of its own, created for this test
+session and dropped after it, so parallel sessions do not meet. Where no PostgreSQL server is
+reachable the PostgreSQL variants skip, except on CI (CI=true), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from forecasting.store import Store, open_store
+
+POSTGRES_SERVER = os.environ.get("CONFLICTWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session."""
+    admin = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    name = f"cw_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        message = f"PostgreSQL is not reachable at {POSTGRES_SERVER}: {error.orig}"
+        if ON_CI:
+            pytest.fail(message + " (on CI the PostgreSQL tests must run)")
+        pytest.skip(message)
+    url = sa.engine.make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """A database URL with an empty, migrated schema: a SQLite file, or the session's PostgreSQL
+    database emptied of rows."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'conflictwatch.db'}"
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def store(store_url) -> Store:
+    opened = open_store(store_url)
+    yield opened
+    opened.engine.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = connection.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        ).scalars().all()
+        if tables:
+            connection.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " RESTART IDENTITY CASCADE"
+            )
+    engine.dispose()
+
+
+ACLED_HEADER = (
+    "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,"
+    "assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,iso,region,"
+    "country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,"
+    "notes,fatalities,tags,timestamp"
+)
+
+
+def acled_row(
+    event_id: str,
+    event_date: str = "2025-05-14",
+    *,
+    country: str = "Burkina Faso",
+    admin1: str = "Est",
+    admin2: str = "Gourma",
+    admin3: str = "Fada N'gourma",
+    location: str = "Fada N'gourma",
+    latitude: str = "12.0616",
+    longitude: str = "0.3584",
+    actor1: str = "JNIM: Group for Support of Islam and Muslims",
+    fatalities: str = "4",
+    timestamp: str = "1747000000",
+    notes: str = "Test event; Jama'at Nusrat al-Islam wal-Muslimin attacked.",
+) -> str:
+    """One CSV line of an ACLED export, quoted where ACLED quotes."""
+    fields = [
+        event_id, event_date, event_date[:4], "1", "Political violence", "Battles", "Armed clash",
+        actor1, "", "Rebel group", "Military Forces of Burkina Faso (2022-)", "", "State forces",
+        "State forces-Rebel group", "", "854", "Western Africa", country, admin1, admin2, admin3,
+        location, latitude, longitude, "1", "Test source", "National", notes, fatalities, "",
+        timestamp,
+    ]
+    return ",".join(_quote(value) for value in fields)
+
+
+def _quote(value: str) -> str:
+    if any(mark in value for mark in ',"\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+@pytest.fixture
+def write_acled(tmp_path):
+    """Write an ACLED-format CSV from row lines; returns its path."""
+
+    def write(name: str, rows: list[str], header: str = ACLED_HEADER) -> Path:
+        path = tmp_path / name
+        path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,208 @@
+"""Ingest into real SQLite and PostgreSQL stores: idempotent, atomic, faithful."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+from conftest import acled_row
+
+from forecasting.events import InvalidEventsError
+from forecasting.gazetteer import load_gazetteer
+from forecasting.sources.files import UnreadableFileError
+from forecasting.store import events as stored_events
+from jobs.ingest import ingest_files
+
+GAZETTEER = load_gazetteer()
+
+
+def ingest(store, paths, **options):
+    return ingest_files(store, list(paths), GAZETTEER, seat_radius_km=5.0, **options)
+
+
+def stored(store) -> pd.DataFrame:
+    return stored_events.load_events(store).set_index("source_id")
+
+
+def test_ingest_stores_every_field_and_logs_the_load(store, write_acled):
+    path = write_acled("export.csv", [acled_row("BFA1"), acled_row("BFA2", "2025-06-01", fatalities="0")])
+
+    (report,) = ingest(store, [path])
+
+    assert (report.format, report.rows_read, report.inserted, report.updated, report.rejected) == ("acled", 2, 2, 0, 0)
+    events = stored(store)
+    first = events.loc["BFA1"]
+    assert first["source"] == "acled"
+    assert first["event_date"] == pd.Timestamp("2025-05-14")
+    assert (first["year"], first["month"], first["fatalities"], first["iso"]) == (2025, 5, 4, 854)
+    assert first["actor1"] == "JNIM: Group for Support of Islam and Muslims"
+    assert first["actor2"] == "Military Forces of Burkina Faso (2022-)"
+    assert (first["event_type"], first["sub_event_type"]) == ("Battles", "Armed clash")
+    assert (first["admin1"], first["admin2"], first["admin3"]) == ("Est", "Gourma", "Fada N'gourma")
+    assert first["latitude"] == pytest.approx(12.0616)
+    assert (first["geo_precision"], first["timestamp"]) == (1, 1747000000)
+    assert first["sources"] == "Test source"
+    assert first["tier"] == "admin1_capital"
+    log = stored_events.ingest_log(store)
+    assert log.loc[0, ["file", "rows_read", "inserted", "updated", "rejected"]].tolist() == [str(path), 2, 2, 0, 0]
+
+
+def test_the_same_file_twice_leaves_the_same_rows(store, write_acled):
+    path = write_acled("export.csv", [acled_row(f"BFA{i}") for i in range(5)])
+    ingest(store, [path])
+    before = stored(store)
+
+    (again,) = ingest(store, [path])
+
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 5)
+    pd.testing.assert_frame_equal(stored(store), before)
+
+
+def test_a_newer_timestamp_replaces_and_an_older_one_is_ignored(store, write_acled):
+    ingest(store, [write_acled("v1.csv", [acled_row("BFA1", fatalities="4", timestamp="1000")])])
+
+    (newer,) = ingest(store, [write_acled("v2.csv", [acled_row("BFA1", fatalities="9", timestamp="2000")])])
+    assert (newer.inserted, newer.updated) == (0, 1)
+    assert stored(store).loc["BFA1", "fatalities"] == 9
+
+    (older,) = ingest(store, [write_acled("v0.csv", [acled_row("BFA1", fatalities="1", timestamp="500")])])
+    assert (older.inserted, older.updated, older.unchanged) == (0, 0, 1)
+    assert stored(store).loc["BFA1", "fatalities"] == 9
+
+
+def test_an_invalid_row_writes_nothing_and_names_the_lines(store, write_acled):
+    good = write_acled("good.csv", [acled_row("OK1")])
+    bad = write_acled(
+        "bad.csv",
+        [
+            acled_row("BFA1"),
+            acled_row("BFA2", event_date=""),
+            acled_row("BFA3", event_date="2025-13-45"),
+            acled_row("BFA4", fatalities="-2"),
+            acled_row("BFA5", fatalities="2.5"),
+            acled_row("BFA6", country=""),
+        ],
+    )
+
+    with pytest.raises(InvalidEventsError) as raised:
+        ingest(store, [good, bad])
+
+    message = str(raised.value)
+    assert str(bad) in message and "5 invalid rows, nothing was stored" in message
+    assert "line 3: missing event_date" in message
+    assert "line 4: event_date is not a date" in message
+    assert "line 5: fatalities is negative" in message
+    assert "line 6: fatalities is not a whole number" in message
+    assert "line 7: missing country" in message
+    assert "--skip-invalid" in message
+    assert stored_events.count_events(store) == 0
+    assert stored_events.ingest_log(store).empty
+
+
+def test_an_error_lists_at_most_twenty_lines(store, write_acled):
+    bad = write_acled("bad.csv", [acled_row(f"X{i}", fatalities="-1") for i in range(30)])
+    with pytest.raises(InvalidEventsError) as raised:
+        ingest(store, [bad])
+    message = str(raised.value)
+    assert "line 21:" in message and "line 22:" not in message
+    assert "and 10 more bad rows" in message
+
+
+def test_skip_invalid_loads_the_rest_and_writes_reasons_beside_the_file(store, write_acled):
+    path = write_acled("mixed.csv", [acled_row("BFA1"), acled_row("BFA2", fatalities="many"), acled_row("BFA3")])
+
+    (report,) = ingest(store, [path], skip_invalid=True)
+
+    assert (report.inserted, report.rejected) == (2, 1)
+    assert sorted(stored(store).index) == ["BFA1", "BFA3"]
+    rejects = pd.read_csv(report.rejects_file, dtype=str)
+    assert report.rejects_file == path.with_name("mixed.rejected.csv")
+    assert rejects.loc[0, ["line", "reason", "event_id_cnty"]].tolist() == ["3", "fatalities is not a number", "BFA2"]
+
+
+def test_names_with_accents_and_apostrophes_come_back_byte_for_byte(store, write_acled):
+    names = {
+        "actor1": "Jama'at Nusrat al-Islam wal-Muslimin",
+        "location": "Fada N'gourma",
+        "admin3": "Ségou",
+        "notes": 'Attaque près de "Ségou"; N\'Djaména, Tillabéri, Gaoua — ça.',
+    }
+    path = write_acled("utf8.csv", [acled_row("MLI1", **names)])
+
+    ingest(store, [path])
+
+    event = stored(store).loc["MLI1"]
+    for column, text in names.items():
+        assert event[column].encode("utf-8") == text.encode("utf-8")
+
+
+def test_gzip_exports_and_extra_or_missing_optional_columns(store, tmp_path):
+    header = "event_id_cnty,event_date,country,fatalities,admin1,location,extra_column"
+    body = "MLI9,2024-09-17,Mali,77,Bamako,Bamako,ignored\n"
+    path = tmp_path / "slim.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(header + "\n" + body)
+
+    (report,) = ingest(store, [path])
+
+    assert report.inserted == 1
+    event = stored(store).loc["MLI9"]
+    assert (event["fatalities"], event["tier"], event["admin2"]) == (77, "national_capital", None)
+
+
+def test_ucdp_ged_csv_is_detected_and_mapped(store, tmp_path):
+    path = tmp_path / "ged.csv"
+    path.write_text(
+        "id,relid,year,type_of_violence,side_a,side_b,where_coordinates,where_prec,adm_1,adm_2,"
+        "latitude,longitude,country,region,date_prec,date_start,date_end,best,high,low,source_headline\n"
+        "551234,BFA-2024-1-1,2024,3,JNIM,Civilians,Barsalogho town,1,Centre-Nord region,Sanmatenga province,"
+        "13.417,-1.058,Burkina Faso,Africa,1,2024-08-24 00:00:00.000,2024-08-24 00:00:00.000,133,400,133,Attack\n",
+        encoding="utf-8",
+    )
+
+    (report,) = ingest(store, [path])
+
+    assert report.format == "ucdp"
+    event = stored_events.load_events(store).iloc[0]
+    assert (event["source"], event["source_id"]) == ("ucdp", "551234")
+    assert (event["fatalities"], event["admin1"], event["admin2"]) == (133, "Centre-Nord", "Sanmatenga")
+    assert (event["location"], event["event_type"]) == ("Barsalogho", "Violence against civilians")
+    assert event["event_date"] == pd.Timestamp("2024-08-24")
+
+
+def test_the_same_id_in_two_sources_is_two_events(store, write_acled, tmp_path):
+    ingest(store, [write_acled("a.csv", [acled_row("551234")])])
+    ged = tmp_path / "ged.csv"
+    ged.write_text("id,date_start,country,best,where_coordinates\n551234,2024-08-24,Burkina Faso,3,Djibo\n", encoding="utf-8")
+    ingest(store, [ged])
+    assert sorted(stored_events.load_events(store)["source"]) == ["acled", "ucdp"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("name,date\nx,2025-01-01\n", "unknown file format"),
+        ("", "the file is empty"),
+        ("event_id_cnty,event_date,country\nA,2025-01-01,Mali\n", r"lacks the required column\(s\) fatalities"),
+    ],
+)
+def test_unreadable_files_are_named_with_what_to_do(store, tmp_path, content, expected):
+    path = tmp_path / "odd.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UnreadableFileError, match=expected) as raised:
+        ingest(store, [path])
+    assert str(path) in str(raised.value)
+    assert stored_events.count_events(store) == 0
+
+
+def test_a_file_that_is_not_utf8_is_rejected_with_advice(store, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(("event_id_cnty,event_date,country,fatalities\nA,2025-01-01,Ségou,1\n").encode("latin-1"))
+    with pytest.raises(UnreadableFileError, match="not UTF-8"):
+        ingest(store, [path])
+
+
+def test_a_missing_file_is_named(store, tmp_path):
+    with pytest.raises(UnreadableFileError, match="no such file"):
+        ingest(store, [tmp_path / "nowhere.csv"])

@@ -246,3 +246,16 @@ def main() -> None:
     except ConflictwatchError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(1)
+
+
+def _register_command_modules() -> None:
+    import importlib
+    import pkgutil
+
+    import jobs.commands
+
+    for module in pkgutil.iter_modules(jobs.commands.__path__):
+        importlib.import_module(f"jobs.commands.{module.name}")
+
+
+_register_command_modules()

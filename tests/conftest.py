@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from factories import ACLED_HEADER
 from forecasting.store import Store, open_store
 
 POSTGRES_SERVER = os.environ.get("CONFLICTWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -71,47 +72,6 @@ def _empty_postgres(url: str) -> None:
                 "TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " RESTART IDENTITY CASCADE"
             )
     engine.dispose()
-
-
-ACLED_HEADER = (
-    "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,"
-    "assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,iso,region,"
-    "country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,"
-    "notes,fatalities,tags,timestamp"
-)
-
-
-def acled_row(
-    event_id: str,
-    event_date: str = "2025-05-14",
-    *,
-    country: str = "Burkina Faso",
-    admin1: str = "Est",
-    admin2: str = "Gourma",
-    admin3: str = "Fada N'gourma",
-    location: str = "Fada N'gourma",
-    latitude: str = "12.0616",
-    longitude: str = "0.3584",
-    actor1: str = "JNIM: Group for Support of Islam and Muslims",
-    fatalities: str = "4",
-    timestamp: str = "1747000000",
-    notes: str = "Test event; Jama'at Nusrat al-Islam wal-Muslimin attacked.",
-) -> str:
-    """One CSV line of an ACLED export, quoted where ACLED quotes."""
-    fields = [
-        event_id, event_date, event_date[:4], "1", "Political violence", "Battles", "Armed clash",
-        actor1, "", "Rebel group", "Military Forces of Burkina Faso (2022-)", "", "State forces",
-        "State forces-Rebel group", "", "854", "Western Africa", country, admin1, admin2, admin3,
-        location, latitude, longitude, "1", "Test source", "National", notes, fatalities, "",
-        timestamp,
-    ]
-    return ",".join(_quote(value) for value in fields)
-
-
-def _quote(value: str) -> str:
-    if any(mark in value for mark in ',"\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
 
 
 @pytest.fixture

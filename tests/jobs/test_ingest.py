@@ -6,7 +6,7 @@ import gzip
 
 import pandas as pd
 import pytest
-from conftest import acled_row
+from factories import acled_row
 
 from forecasting.events import InvalidEventsError
 from forecasting.gazetteer import load_gazetteer

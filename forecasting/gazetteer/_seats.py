@@ -52,6 +52,11 @@ class Gazetteer:
         missing = [column for column in SEAT_COLUMNS if column not in self.seats.columns]
         if missing:
             raise ValueError(f"Gazetteer.seats lacks the columns {missing}")
+        if not all(isinstance(variants, tuple) for variants in self.seats["variants"]):
+            # A frame read straight from a CSV has variants as "a|b" text: split it once here
+            # so every consumer sees tuples.
+            seats = self.seats.assign(variants=[_split_variants(v) for v in self.seats["variants"]])
+            object.__setattr__(self, "seats", seats)
 
     @property
     def countries(self) -> tuple[str, ...]:
@@ -153,16 +158,17 @@ def _parse_row(file: Path, line: int, fields: list[str], file_iso3: str | None) 
     if not _ISO3.fullmatch(row["iso3"]):
         raise fail("iso3", f"'{row['iso3']}' is not a three-letter upper-case ISO code such as BFA.")
     if file_iso3 is not None and row["iso3"] != file_iso3:
-        raise fail("iso3", f"'{row['iso3']}' in a file named {file.name}. Name the file {row['iso3']}.csv or fix the code.")
+        raise fail(
+            "iso3", f"'{row['iso3']}' in a file named {file.name}. Name the file {row['iso3']}.csv or fix the code."
+        )
     if row["level"] not in SEAT_LEVELS:
         raise fail("level", f"'{row['level']}' is not one of {', '.join(SEAT_LEVELS)}.")
     if row["level"] == "admin2_capital" and not row["admin2"]:
         raise fail("admin2", "is empty; an admin2_capital row names the admin2 unit whose seat it is.")
 
-    variants = tuple(variant.strip() for variant in row["variants"].split("|") if variant.strip())
     if not normalize_name(row["seat"]):
         raise fail("seat", f"'{row['seat']}' has no letters or digits.")
-    row["variants"] = variants
+    row["variants"] = _split_variants(row["variants"])
 
     for column, limit in (("latitude", 90.0), ("longitude", 180.0)):
         text = row[column]
@@ -172,7 +178,9 @@ def _parse_row(file: Path, line: int, fields: list[str], file_iso3: str | None) 
         try:
             value = float(text)
         except ValueError:
-            raise fail(column, f"'{text}' is not a number; write decimal degrees such as 12.37, or leave it empty.") from None
+            raise fail(
+                column, f"'{text}' is not a number; write decimal degrees such as 12.37, or leave it empty."
+            ) from None
         if not -limit <= value <= limit:
             raise fail(column, f"{value} is out of range (-{limit:g} to {limit:g}); write decimal degrees.")
         row[column] = value
@@ -183,6 +191,15 @@ def _parse_row(file: Path, line: int, fields: list[str], file_iso3: str | None) 
     row["file"] = str(file)
     row["line"] = line
     return row
+
+
+def _split_variants(variants) -> tuple[str, ...]:
+    """'a|b' (or a list, or nothing) as a tuple of non-empty spellings."""
+    if isinstance(variants, (tuple, list)):
+        return tuple(variants)
+    if not isinstance(variants, str):
+        return ()
+    return tuple(variant.strip() for variant in variants.split("|") if variant.strip())
 
 
 def _unit_key(row: dict) -> tuple[str, ...]:

@@ -20,7 +20,6 @@ _ADMIN3_SEAT = 1
 _OTHER = 0
 
 _REQUIRED_COLUMNS = ("country", "admin1", "location")
-_OPTIONAL_COLUMNS = ("admin2", "admin3", "latitude", "longitude")
 _NAME_COLUMNS = ("country", "admin1", "admin2", "admin3", "location")
 
 EARTH_RADIUS_KM = 6371.0088
@@ -56,7 +55,7 @@ def unmatched_seat_candidates(events: pd.DataFrame, gazetteer: Gazetteer, limit:
     """Event locations that look like administrative seats but match no gazetteer row.
 
     Among events tiered "other" or "admin3_seat", those whose `location` is the name of their
-    own admin2 or admin1 (as "Djibo" in the province of Djibo would be) are most likely seats
+    own admin2 or admin1 (as "Douentza" in the cercle of Douentza would be) are most likely seats
     missing from the gazetteer, or spelled in a way it does not know. Returns the `limit` most
     frequent (country, admin1, admin2, location), names exactly as in `events`, with the
     columns country, admin1, admin2, location, events (how many events) and hint (what to add
@@ -66,7 +65,9 @@ def unmatched_seat_candidates(events: pd.DataFrame, gazetteer: Gazetteer, limit:
     rank = matcher.seat_ranks(seat_radius_km=0.0)
     codes = matcher.codes
     location = codes["location"]
-    looks_like_seat = (location > 0) & ((location == codes["admin2"]) | (location == codes["admin1"]))
+    # The region as the gazetteer spells it, so "Tombouctou" counts as the region Timbuktu.
+    admin1 = matcher.event_admin1
+    looks_like_seat = (location > 0) & ((location == codes["admin2"]) | (location == admin1))
     unmatched = looks_like_seat & (rank <= _ADMIN3_SEAT)
 
     columns = ["country", "admin1", "admin2", "location"]
@@ -233,8 +234,12 @@ class _Matcher:
             return rank
         # An admin2 the gazetteer knows in that admin1 tells us where the event is; one it does
         # not know (missing, or spelled otherwise) cannot rule a seat out.
-        known_admin2 = pd.MultiIndex.from_arrays([seat_keys["country"], seat_keys["admin1"], seat_keys["seat_admin2"]])
-        admin2_known = pd.MultiIndex.from_arrays([matches["country"], matches["admin1"], matches["admin2"]]).isin(known_admin2)
+        known_admin2 = pd.MultiIndex.from_arrays(
+            [seat_keys["country"], seat_keys["admin1"], seat_keys["seat_admin2"]]
+        )
+        admin2_known = pd.MultiIndex.from_arrays(
+            [matches["country"], matches["admin1"], matches["admin2"]]
+        ).isin(known_admin2)
         same_admin2 = matches["admin2"].to_numpy() == matches["seat_admin2"].to_numpy()
         seat_without_admin2 = matches["seat_admin2"].to_numpy() == 0
         matches = matches[same_admin2 | seat_without_admin2 | ~admin2_known]
@@ -276,13 +281,16 @@ class _Matcher:
             sorted_latitude = latitude[by_latitude]
             best_rank = np.zeros(len(by_latitude), dtype=np.int64)
             for seat in country_seats.itertuples(index=False):
-                start, stop = np.searchsorted(sorted_latitude, [seat.latitude - band_degrees, seat.latitude + band_degrees])
+                start, stop = np.searchsorted(
+                    sorted_latitude, [seat.latitude - band_degrees, seat.latitude + band_degrees]
+                )
                 if start == stop:
                     continue
                 nearby = by_latitude[start:stop]
                 distance = haversine_km(latitude[nearby], longitude[nearby], seat.latitude, seat.longitude)
                 within = distance <= seat_radius_km
-                best_rank[start:stop] = np.where(within, np.maximum(best_rank[start:stop], seat.rank), best_rank[start:stop])
+                nearby_rank = best_rank[start:stop]  # a view: writing to it updates best_rank
+                nearby_rank[within] = np.maximum(nearby_rank[within], seat.rank)
             rank[by_latitude] = best_rank
         return rank
 
@@ -317,42 +325,59 @@ class _SeatHints:
     """What to add to the gazetteer for a location that looks like a seat but matched none."""
 
     def __init__(self, gazetteer: Gazetteer):
-        seats = gazetteer.seats
-        self.country_names = {}
-        for country, iso3 in zip(seats["country"], seats["iso3"], strict=True):
-            self.country_names[normalize_name(country)] = country
-            self.country_names[normalize_name(iso3)] = country
-        self.regions = {(normalize_name(c), normalize_name(a)) for c, a in zip(seats["country"], seats["admin1"], strict=True)}
-        self.seat_of = {}
-        self.regions_with_seat_named = {}
-        for row in seats.itertuples(index=False):
-            country, admin1, admin2 = (normalize_name(row.country), normalize_name(row.admin1), normalize_name(row.admin2))
+        self.countries: dict[str, str] = {}  # name or ISO3 key -> country key
+        self.regions: set[tuple[str, str]] = set()
+        self.region_spellings: dict[tuple[str, str], str] = {}  # (country, alias) -> admin1 key
+        self.seat_of: dict[tuple[str, ...], str] = {}  # unit -> seat name
+        self.seats_named: dict[tuple[str, str], list] = {}  # (country, name key) -> seat rows
+        for row in gazetteer.seats.itertuples(index=False):
+            country, admin1 = normalize_name(row.country), normalize_name(row.admin1)
+            admin2 = normalize_name(row.admin2)
+            self.countries[country] = self.countries[normalize_name(row.iso3)] = country
+            self.regions.add((country, admin1))
             unit = (country, admin1, admin2) if row.level == "admin2_capital" else (country, admin1)
             self.seat_of.setdefault(unit, row.seat)
-            for name in (row.seat, *row.variants):
-                self.regions_with_seat_named.setdefault((country, normalize_name(name)), {})[admin1] = row.admin1
+            names = {normalize_name(name) for name in (row.seat, *row.variants)}
+            for name in names:
+                self.seats_named.setdefault((country, name), []).append(row)
+            if row.level == "admin1_capital" and admin1 in names:
+                for name in names:
+                    self.region_spellings[(country, name)] = admin1
 
     def hint(self, country, admin1, admin2, location) -> str:
-        country_key = normalize_name(country)
-        if country_key not in self.country_names:
+        """One sentence: the likely cause and the row or variant to add."""
+        country_key = self.countries.get(normalize_name(country))
+        if country_key is None:
             return f"no gazetteer file covers {country}: add one (see forecasting/gazetteer/data/README.md)"
-        country_key = normalize_name(self.country_names[country_key])
-        admin1_key, admin2_key, location_key = normalize_name(admin1), normalize_name(admin2), normalize_name(location)
+        admin1_key = normalize_name(admin1)
+        admin1_key = self.region_spellings.get((country_key, admin1_key), admin1_key)
+        admin2_key, location_key = normalize_name(admin2), normalize_name(location)
+        same_name = self.seats_named.get((country_key, location_key), [])
+        named_here = [row for row in same_name if normalize_name(row.admin1) == admin1_key]
+        elsewhere = sorted({row.admin1 for row in same_name} - {row.admin1 for row in named_here})
         if (country_key, admin1_key) not in self.regions:
             hint = f"admin1 '{admin1}' is not in the gazetteer for {country}: add its rows, or check its spelling"
+        elif named_here:
+            seat = named_here[0]
+            hint = (
+                f"'{location}' is the seat of {seat.admin1} / {seat.admin2} in the gazetteer, but these events "
+                f"are coded in admin2 '{admin2}': check the events' admin2, or that row's admin2"
+            )
         elif location_key == admin2_key:
-            hint = self._unit_hint(self.seat_of.get((country_key, admin1_key, admin2_key)), "admin2_capital",
-                                   f"{admin1} / {admin2}", location)
+            seat = self.seat_of.get((country_key, admin1_key, admin2_key))
+            hint = _unit_hint(seat, "admin2_capital", f"{admin1} / {admin2}", location)
         else:
-            hint = self._unit_hint(self.seat_of.get((country_key, admin1_key)), "admin1_capital", str(admin1), location)
-        regions = self.regions_with_seat_named.get((country_key, location_key), {})
-        elsewhere = {name for key, name in regions.items() if key != admin1_key}
+            seat = self.seat_of.get((country_key, admin1_key))
+            hint = _unit_hint(seat, "admin1_capital", str(admin1), location)
         if elsewhere:
-            hint += f" (a seat of that name is listed in {', '.join(sorted(elsewhere))}: check the events' admin1)"
+            hint += f" (a seat of that name is listed in {', '.join(elsewhere)}: check the events' admin1)"
         return hint
 
-    @staticmethod
-    def _unit_hint(seat, level: str, unit: str, location) -> str:
-        if seat is None:
-            return f"no {level} row for {unit}: add one with seat '{location}'"
-        return f"the gazetteer's seat of {unit} is '{seat}': if '{location}' is the same town, add it to that row's variants"
+
+def _unit_hint(seat: str | None, level: str, unit: str, location: str) -> str:
+    if seat is None:
+        return f"no {level} row for {unit}: add one with seat '{location}'"
+    return (
+        f"the gazetteer's seat of {unit} is '{seat}': if '{location}' is the same town, "
+        "add it to that row's variants"
+    )

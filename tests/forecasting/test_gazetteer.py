@@ -437,3 +437,25 @@ def test_one_iso_code_per_country_across_files(tmp_path):
     bad = write(tmp_path, "extra.csv", "Mali,MAL,admin1_capital,Kayes,Kayes,Kayes,,14.45,-11.44")
     with pytest.raises(GazetteerError, match="country 'Mali' has the codes MAL, MLI"):
         load_gazetteer([bad])
+
+
+def test_a_seat_coded_in_another_admin2_gets_a_hint_about_admin2(gazetteer):
+    events = events_frame(
+        *[{"country": "Mali", "admin1": "Tombouctou", "admin2": "Dire", "location": "Timbuktu"}] * 2,
+    )
+    # Dire is a cercle the gazetteer knows, so Timbuktu there is not taken for the capital...
+    assert assign_tiers(events, gazetteer).tolist() == ["other", "other"]
+    # ...and the candidate says why, reading "Tombouctou" as the region Timbuktu.
+    candidates = unmatched_seat_candidates(events, gazetteer)
+    assert candidates["events"].tolist() == [2]
+    assert "is the seat of Timbuktu / Timbuktu in the gazetteer" in candidates.loc[0, "hint"]
+    assert "coded in admin2 'Dire'" in candidates.loc[0, "hint"]
+
+
+def test_a_gazetteer_built_from_a_plain_frame_splits_its_variants():
+    frame = pd.read_csv(DATA / "BFA.csv", keep_default_na=False, dtype=str)
+    frame[["latitude", "longitude"]] = frame[["latitude", "longitude"]].replace("", np.nan).astype(float)
+    gazetteer = Gazetteer(seats=frame)
+    fada = gazetteer.seats[gazetteer.seats["seat"] == "Fada N'gourma"]
+    assert fada["variants"].iloc[0] == ("Fada Ngourma", "Fada N'Gourma", "Fada-N'Gourma", "Fada")
+    assert tier_of(gazetteer, country="Burkina Faso", admin1="Est", location="Fada") == "admin1_capital"

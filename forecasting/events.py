@@ -222,8 +222,11 @@ def _keep_newest_version(events: pd.DataFrame) -> pd.DataFrame:
 
 def _clean_text(column: pd.Series) -> pd.Series:
     """Strip surrounding blanks; an empty field is missing. Inner text is kept byte for byte."""
-    stripped = column.astype(object).where(column.notna()).str.strip()
-    return stripped.where(stripped != "").astype(object)
+    # Strip while the column is still a string column (Arrow-backed: fast), then hand out plain
+    # Python strings and None, which is what the store and the gazetteer expect.
+    stripped = column.astype("str").str.strip()
+    present = column.notna() & (stripped != "")
+    return stripped.astype(object).where(present, None)
 
 
 def _missing(frame: pd.DataFrame) -> pd.Series:

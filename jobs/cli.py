@@ -235,7 +235,7 @@ def configure_logging(verbose: bool, secrets: Secrets) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     # Prophet and CmdStan are chatty at INFO; they speak only when something is wrong.
-    for noisy in ("cmdstanpy", "prophet", "matplotlib", "alembic", "httpx", "apscheduler"):
+    for noisy in ("cmdstanpy", "prophet", "matplotlib", "fontTools", "alembic", "httpx", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose and noisy != "matplotlib" else logging.WARNING)
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
 
 from forecasting.events import InvalidEventsError
 from forecasting.gazetteer import Gazetteer, assign_tiers
-from forecasting.sources.files import EventFile, read_event_file
+from forecasting.sources.files import open_event_file
 from forecasting.store import Store
 from forecasting.store import events as stored_events
 
@@ -49,63 +51,74 @@ def ingest_files(
 ) -> list[IngestReport]:
     """Load event files into the store in one transaction.
 
-    Every file is read and validated before anything is written. If a file has invalid rows,
-    nothing at all is written and `InvalidEventsError` names the file and its bad lines, unless
-    `skip_invalid`, in which case the valid rows are loaded and the rejected ones are written with
-    their reasons to `<file>.rejected.csv` beside it.
+    Files are read block by block (memory stays flat however large the export). If any row of
+    any file is invalid, nothing at all is written and `InvalidEventsError` names the file and
+    its bad lines, unless `skip_invalid`: then the valid rows are loaded and the rejected ones are
+    written with their reasons to `<file>.rejected.csv` beside it.
     """
     started_at = dt.datetime.now(dt.timezone.utc)
-    files = [read_event_file(path) for path in paths]
-    if not skip_invalid:
+    # Recognise every file before writing anything: a wrong path fails fast and whole.
+    files = [open_event_file(path) for path in paths]
+    loaded = []
+    with stored_events.event_writer(store) as writer:
         for event_file in files:
-            if not event_file.validated.rejects.empty:
-                raise InvalidEventsError(str(event_file.path), event_file.validated.rejects)
-
-    loads = []
-    for event_file in files:
-        events = event_file.validated.events
-        events["tier"] = assign_tiers(events, gazetteer, seat_radius_km=seat_radius_km)
-        record = stored_events.LoadRecord(
-            file=str(event_file.path),
-            format=event_file.format,
-            rows_read=event_file.rows_read,
-            rejected=len(event_file.validated.rejects),
-            started_at=started_at,
-        )
-        loads.append((events, record))
-    saved = stored_events.save_events(store, loads)
+            began = time.perf_counter()
+            rows_read, saved, rejects = 0, [], []
+            for rows, validated in event_file.blocks():
+                rows_read += rows
+                if not validated.rejects.empty:
+                    rejects.append(validated.rejects)
+                if rejects and not skip_invalid:
+                    continue  # the load will be rolled back; read on only to list every bad row
+                events = validated.events
+                events["tier"] = assign_tiers(events, gazetteer, seat_radius_km=seat_radius_km)
+                saved.append(writer.save(events))
+            rejected = pd.concat(rejects, ignore_index=True) if rejects else None
+            if rejected is not None and not skip_invalid:
+                raise InvalidEventsError(str(event_file.path), rejected)
+            result = stored_events.SaveResult(
+                inserted=sum(r.inserted for r in saved),
+                updated=sum(r.updated for r in saved),
+                unchanged=sum(r.unchanged for r in saved),
+            )
+            record = stored_events.LoadRecord(
+                file=str(event_file.path),
+                format=event_file.format,
+                rows_read=rows_read,
+                rejected=0 if rejected is None else len(rejected),
+                started_at=started_at,
+            )
+            writer.log(record, result, time.perf_counter() - began)
+            loaded.append((event_file, record, result, rejected))
 
     reports = []
-    for event_file, result in zip(files, saved):
-        rejects_file = _write_rejects(event_file) if skip_invalid else None
+    for event_file, record, result, rejected in loaded:
+        rejects_file = _write_rejects(event_file.path, rejected) if rejected is not None else None
         reports.append(
             IngestReport(
                 file=event_file.path,
                 format=event_file.format,
-                rows_read=event_file.rows_read,
+                rows_read=record.rows_read,
                 inserted=result.inserted,
                 updated=result.updated,
                 unchanged=result.unchanged,
-                rejected=len(event_file.validated.rejects),
+                rejected=record.rejected,
                 rejects_file=rejects_file,
             )
         )
         log.info(
             "%s: %d rows read, %d inserted, %d updated, %d unchanged, %d rejected",
-            event_file.path, event_file.rows_read, result.inserted, result.updated,
-            result.unchanged, len(event_file.validated.rejects),
+            event_file.path, record.rows_read, result.inserted, result.updated, result.unchanged,
+            record.rejected,
         )
     return reports
 
 
-def _write_rejects(event_file: EventFile) -> Path | None:
-    rejects = event_file.validated.rejects
-    if rejects.empty:
-        return None
-    name = event_file.path.name.removesuffix(".gz").removesuffix(".csv")
-    target = event_file.path.with_name(f"{name}.rejected.csv")
+def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:
+    name = path.name.removesuffix(".gz").removesuffix(".csv")
+    target = path.with_name(f"{name}.rejected.csv")
     rejects.to_csv(target, index=False, encoding="utf-8")
-    log.warning("%s: %d rejected rows written to %s", event_file.path, len(rejects), target)
+    log.warning("%s: %d rejected rows written to %s", path, len(rejects), target)
     return target
 
 

@@ -1,10 +1,15 @@
-"""Read an event file of any supported format, detected from its header."""
+"""Read an event file of any supported format, detected from its header.
+
+Files are read in blocks of rows so that a million-row export never sits in memory whole: the
+ingest step validates and stores block after block inside one transaction.
+"""
 
 from __future__ import annotations
 
 import csv
 import gzip
 import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +19,9 @@ from forecasting.errors import ConflictwatchError
 from forecasting.events import ValidatedEvents, validate_events
 from forecasting.sources import acled_csv, ucdp_csv
 
+#: Bytes of CSV text per block (about 80,000 ACLED rows): bounds memory, keeps batches large.
+BLOCK_BYTES = 32 << 20
+
 
 class UnreadableFileError(ConflictwatchError):
     """A file could not be read as an event file: missing, wrong encoding or unknown format."""
@@ -21,22 +29,40 @@ class UnreadableFileError(ConflictwatchError):
 
 @dataclass(frozen=True)
 class EventFile:
-    """One file read and validated: its path, its format (`acled` or `ucdp`), rows read, result."""
+    """An event file whose format has been recognised from its header; read it with `blocks()`."""
 
     path: Path
     format: str
-    rows_read: int
-    validated: ValidatedEvents
+    columns: tuple[str, ...]  # as the header writes them
+    to_events: Callable[[pd.DataFrame], pd.DataFrame]
+
+    def blocks(self, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, ValidatedEvents]]:
+        """Yield (rows read, validated events) block by block, in file order.
+
+        Rejected rows carry their line in the file (the header is line 1; a quoted field with a
+        line break counts as one line) and the file's own columns, so they can be fixed and
+        reloaded. Raises `UnreadableFileError` for bad UTF-8 or a malformed CSV.
+        """
+        first_line = 2
+        for rows in _read_blocks(self.path, self.columns, block_bytes):
+            line_numbers = pd.Series(range(first_line, first_line + len(rows)), index=rows.index)
+            validated = validate_events(self.to_events(rows), line_numbers)
+            positions = validated.rejects["line"].to_numpy() - first_line
+            original = rows.iloc[positions].reset_index(drop=True)
+            rejects = pd.concat([validated.rejects[["line", "reason"]], original], axis=1)
+            first_line += len(rows)
+            yield len(rows), ValidatedEvents(events=validated.events, rejects=rejects)
 
 
-def read_event_file(path: Path) -> EventFile:
-    """Read an ACLED CSV export or a UCDP GED CSV (optionally gzip-compressed) and validate it.
+def open_event_file(path: Path) -> EventFile:
+    """Recognise an ACLED CSV export or a UCDP GED CSV (optionally gzip-compressed).
 
-    Raises `UnreadableFileError` naming the file when it is missing, not UTF-8, or not a format
-    conflictwatch knows. Invalid rows do not raise here: they are in `validated.rejects`.
+    Raises `UnreadableFileError` naming the file when it is missing, empty, not UTF-8, or not a
+    format conflictwatch knows. Nothing but the header is read here.
     """
     path = Path(path)
-    header = _read_header(path)
+    columns = _read_header(path)
+    header = [name.strip() for name in columns]
     if acled_csv.looks_like_acled(header):
         file_format, required, to_events = "acled", acled_csv.REQUIRED_COLUMNS, acled_csv.acled_rows_to_events
     elif ucdp_csv.looks_like_ucdp(header):
@@ -54,17 +80,55 @@ def read_event_file(path: Path) -> EventFile:
             f"{path}: this {file_format.upper()} file lacks the required column(s) "
             f"{', '.join(missing)}; export it again with all columns."
         )
-    rows = _read_rows(path)
-    # Line numbers as an editor shows them: the header is line 1. Quoted fields with line breaks
-    # would shift this; ACLED's exports quote notes but do not break lines inside them.
-    line_numbers = pd.Series(range(2, len(rows) + 2), index=rows.index)
-    validated = validate_events(to_events(rows), line_numbers)
-    # Rejected rows are reported in the file's own columns, so the user can fix and reload them.
-    positions = validated.rejects["line"].to_numpy() - 2
-    original = rows.iloc[positions].reset_index(drop=True)
-    rejects = pd.concat([validated.rejects[["line", "reason"]], original], axis=1)
-    validated = ValidatedEvents(events=validated.events, rejects=rejects)
-    return EventFile(path=path, format=file_format, rows_read=len(rows), validated=validated)
+    return EventFile(path=path, format=file_format, columns=tuple(columns), to_events=to_events)
+
+
+def read_event_file(path: Path) -> tuple[EventFile, int, ValidatedEvents]:
+    """The whole file at once: (file, rows read, validated events). For small files and tests."""
+    event_file = open_event_file(path)
+    rows_read, events, rejects = 0, [], []
+    for count, validated in event_file.blocks():
+        rows_read += count
+        events.append(validated.events)
+        rejects.append(validated.rejects)
+    return event_file, rows_read, ValidatedEvents(
+        events=pd.concat(events, ignore_index=True), rejects=pd.concat(rejects, ignore_index=True)
+    )
+
+
+def _read_blocks(path: Path, columns: tuple[str, ...], block_bytes: int) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    from pyarrow import csv as arrow_csv
+
+    # Every column as text: validation, not the parser, decides what a date or a number is.
+    reader = arrow_csv.open_csv(
+        str(path),
+        read_options=arrow_csv.ReadOptions(block_size=block_bytes),
+        parse_options=arrow_csv.ParseOptions(newlines_in_values=True),
+        convert_options=arrow_csv.ConvertOptions(
+            column_types={name: pa.string() for name in columns}, strings_can_be_null=False
+        ),
+    )
+    try:
+        for batch in reader:
+            rows = batch.to_pandas()
+            rows.columns = [str(name).strip() for name in rows.columns]
+            yield rows
+    except pa.ArrowInvalid:
+        # Arrow says little about where and why; the exact reader names the byte or the line.
+        _diagnose(path)
+        raise UnreadableFileError(f"{path}: not a well-formed CSV file") from None
+
+
+def _diagnose(path: Path) -> None:
+    """Read the file with Python's own decoder and CSV parser, raising a precise error."""
+    with _open_text(path) as text:
+        try:
+            pd.read_csv(text, dtype=str, keep_default_na=False, na_values=[])
+        except UnicodeDecodeError as error:
+            raise _not_utf8(path, error) from None
+        except pd.errors.ParserError as error:
+            raise UnreadableFileError(f"{path}: not a well-formed CSV file ({error})") from None
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -88,19 +152,7 @@ def _read_header(path: Path) -> list[str]:
             raise UnreadableFileError(f"{path}: ends in .gz but is not a gzip file") from None
     if not header:
         raise UnreadableFileError(f"{path}: the file is empty; expected a CSV with a header row")
-    return [name.strip() for name in header]
-
-
-def _read_rows(path: Path) -> pd.DataFrame:
-    with _open_text(path) as text:
-        try:
-            rows = pd.read_csv(text, dtype=str, keep_default_na=False, na_values=[])
-        except UnicodeDecodeError as error:
-            raise _not_utf8(path, error) from None
-        except pd.errors.ParserError as error:
-            raise UnreadableFileError(f"{path}: not a well-formed CSV file ({error})") from None
-    rows.columns = [str(name).strip() for name in rows.columns]
-    return rows
+    return header
 
 
 def _not_utf8(path: Path, error: UnicodeDecodeError) -> UnreadableFileError:

@@ -115,6 +115,9 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # 256 MiB of page cache: index upkeep during a million-row ingest is several times
+        # faster than with SQLite's 2 MiB default, and the memory is only taken when used.
+        cursor.execute("PRAGMA cache_size=-262144")
         cursor.close()
 
     @sa_event.listens_for(engine, "begin")

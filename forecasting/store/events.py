@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -100,31 +102,51 @@ _DATA_COLUMNS = list(EVENT_COLUMNS)
 _KEY = ("source", "source_id")
 
 
-def save_events(store: Store, loads: list[tuple[pd.DataFrame, LoadRecord]]) -> list[SaveResult]:
-    """Upsert validated event frames, each with its ingest-log record, in one transaction.
+class EventWriter:
+    """Saves event frames and ingest-log records inside one open transaction (see `event_writer`)."""
 
-    An event new to the store is inserted; one whose `timestamp` is newer than the stored
-    version replaces it; an older or equal one is ignored. Either every frame is saved and
-    logged, or (on any error) nothing is.
-    """
-    results = []
+    def __init__(self, connection: sa.Connection, dialect: str):
+        self._connection = connection
+        self._dialect = dialect
+
+    def save(self, events: pd.DataFrame) -> SaveResult:
+        """Upsert an event frame: new events are inserted; a stored event is replaced only by a
+        version with a newer `timestamp`; older or equal versions are ignored."""
+        return _upsert(self._connection, self._dialect, events)
+
+    def log(self, record: LoadRecord, result: SaveResult, seconds: float) -> None:
+        """Record one load in the ingest log (committed with the events, or not at all)."""
+        self._connection.execute(
+            sa.insert(IngestLog.__table__).values(
+                file=record.file,
+                format=record.format,
+                rows_read=record.rows_read,
+                inserted=result.inserted,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                rejected=record.rejected,
+                started_at=record.started_at,
+                seconds=seconds,
+            )
+        )
+
+
+@contextmanager
+def event_writer(store: Store) -> Iterator[EventWriter]:
+    """One transaction for a whole load: committed when the block ends, rolled back (nothing
+    written) when it raises."""
     with store.engine.begin() as connection:
+        yield EventWriter(connection, store.dialect)
+
+
+def save_events(store: Store, loads: list[tuple[pd.DataFrame, LoadRecord]]) -> list[SaveResult]:
+    """Upsert validated event frames, each with its ingest-log record, in one transaction."""
+    results = []
+    with event_writer(store) as writer:
         for events, record in loads:
             began = time.perf_counter()
-            result = _upsert(connection, store.dialect, events)
-            connection.execute(
-                sa.insert(IngestLog.__table__).values(
-                    file=record.file,
-                    format=record.format,
-                    rows_read=record.rows_read,
-                    inserted=result.inserted,
-                    updated=result.updated,
-                    unchanged=result.unchanged,
-                    rejected=record.rejected,
-                    started_at=record.started_at,
-                    seconds=time.perf_counter() - began,
-                )
-            )
+            result = writer.save(events)
+            writer.log(record, result, time.perf_counter() - began)
             results.append(result)
     return results
 
@@ -132,54 +154,61 @@ def save_events(store: Store, loads: list[tuple[pd.DataFrame, LoadRecord]]) -> l
 def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> SaveResult:
     if events.empty:
         return SaveResult(0, 0, 0)
-    # Bulk-load into a temporary staging table, then merge with set-based SQL: row-by-row ORM
-    # upserts would be two orders of magnitude slower at a million events.
-    connection.exec_driver_sql("DROP TABLE IF EXISTS staging_events")
-    connection.exec_driver_sql(
-        "CREATE TEMPORARY TABLE staging_events AS SELECT "
-        + ", ".join(_DATA_COLUMNS)
-        + " FROM events WHERE 1 = 0"
-    )
-    _bulk_load(connection, dialect, events[_DATA_COLUMNS])
-
-    key_match = "e.source = s.source AND e.source_id = s.source_id"
-    inserted = connection.exec_driver_sql(
-        f"SELECT count(*) FROM staging_events s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE {key_match})"
-    ).scalar_one()
-    updated = connection.exec_driver_sql(
-        f"SELECT count(*) FROM staging_events s JOIN events e ON {key_match} WHERE s.timestamp > e.timestamp"
-    ).scalar_one()
-
-    updates = ", ".join(f"{name} = excluded.{name}" for name in _DATA_COLUMNS if name not in _KEY)
+    # Set-based upserts straight from the driver: row-by-row ORM merges would be two orders of
+    # magnitude slower at a million events. A stored version is replaced only by a newer one.
     columns = ", ".join(_DATA_COLUMNS)
-    # "WHERE true" keeps SQLite from reading ON CONFLICT as part of a join clause.
-    connection.exec_driver_sql(
-        f"INSERT INTO events ({columns}) SELECT {columns} FROM staging_events WHERE true "
+    updates = ", ".join(f"{name} = excluded.{name}" for name in _DATA_COLUMNS if name not in _KEY)
+    on_conflict = (
         f"ON CONFLICT (source, source_id) DO UPDATE SET {updates} "
         "WHERE excluded.timestamp > events.timestamp"
     )
-    connection.exec_driver_sql("DROP TABLE staging_events")
-    return SaveResult(inserted=inserted, updated=updated, unchanged=len(events) - inserted - updated)
-
-
-def _bulk_load(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> None:
+    values = _as_database_values(events[_DATA_COLUMNS])
     driver_connection = connection.connection.driver_connection
     if dialect == "postgresql":
-        buffer = io.StringIO()
-        _as_database_values(events).to_csv(buffer, index=False, header=False, na_rep="\\N")
-        buffer.seek(0)
-        with driver_connection.cursor() as cursor:
-            with cursor.copy(
-                f"COPY staging_events ({', '.join(events.columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            ) as copy:
-                while chunk := buffer.read(1 << 20):
-                    copy.write(chunk)
+        inserted, written = _upsert_postgresql(driver_connection, values, columns, on_conflict)
     else:
-        placeholders = ", ".join("?" for _ in events.columns)
-        rows = _as_database_values(events).itertuples(index=False, name=None)
-        driver_connection.executemany(
-            f"INSERT INTO staging_events ({', '.join(events.columns)}) VALUES ({placeholders})", rows
+        inserted, written = _upsert_sqlite(driver_connection, values, columns, on_conflict)
+    updated = written - inserted
+    return SaveResult(inserted=inserted, updated=updated, unchanged=len(events) - written)
+
+
+def _upsert_sqlite(driver_connection, values: pd.DataFrame, columns: str, on_conflict: str) -> tuple[int, int]:
+    """Returns (inserted, inserted + updated). The transaction began IMMEDIATE, so no other
+    writer can change the table between the two counts."""
+    count = "SELECT count(*) FROM events"
+    before = driver_connection.execute(count).fetchone()[0]
+    changes_before = driver_connection.total_changes
+    placeholders = ", ".join("?" for _ in values.columns)
+    driver_connection.executemany(
+        f"INSERT INTO events ({columns}) VALUES ({placeholders}) {on_conflict}",
+        values.itertuples(index=False, name=None),
+    )
+    written = driver_connection.total_changes - changes_before
+    inserted = driver_connection.execute(count).fetchone()[0] - before
+    return inserted, written
+
+
+def _upsert_postgresql(driver_connection, values: pd.DataFrame, columns: str, on_conflict: str) -> tuple[int, int]:
+    """COPY into a temporary table, then one INSERT ... ON CONFLICT. Returns (inserted, written)."""
+    buffer = io.StringIO()
+    values.to_csv(buffer, index=False, header=False, na_rep="\\N")
+    buffer.seek(0)
+    with driver_connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE staging_events ON COMMIT DROP AS SELECT {columns} FROM events WITH NO DATA"
         )
+        with cursor.copy(f"COPY staging_events ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+            while chunk := buffer.read(1 << 20):
+                copy.write(chunk)
+        # xmax = 0 marks a freshly inserted row version, as opposed to an updated one.
+        cursor.execute(
+            f"WITH written AS (INSERT INTO events ({columns}) SELECT {columns} FROM staging_events "
+            f"{on_conflict} RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FROM written"
+        )
+        inserted, written = cursor.fetchone()
+        cursor.execute("DROP TABLE staging_events")
+    return inserted, written
 
 
 def _as_database_values(events: pd.DataFrame) -> pd.DataFrame:
@@ -257,6 +286,26 @@ def data_cutoff(store: Store) -> dt.date | None:
     return pd.Timestamp(newest).date() if newest is not None else None
 
 
+#: How the shipped synthetic sample marks its rows in ACLED's `source` column (stored as `sources`).
+SYNTHETIC_SOURCES_PREFIX = "conflictwatch synthetic sample"
+
+
+def source_counts(store: Store, *, countries: list[str] | None = None, until: dt.date | None = None) -> pd.DataFrame:
+    """Events per source (`acled`, `ucdp`, ...), split by whether they are the shipped synthetic
+    sample's: columns source, synthetic (bool), events, newest (date). What a report credits."""
+    synthetic = _TABLE.c.sources.like(SYNTHETIC_SOURCES_PREFIX + "%")
+    flag = sa.case((synthetic, 1), else_=0).label("synthetic")
+    query = sa.select(
+        _TABLE.c.source, flag, sa.func.count().label("events"), sa.func.max(_TABLE.c.event_date).label("newest")
+    ).group_by(_TABLE.c.source, flag)
+    query = _filtered(query, countries, None, until)
+    with store.engine.connect() as connection:
+        frame = pd.read_sql_query(query, connection)
+    frame["synthetic"] = frame["synthetic"].astype(bool)
+    frame["newest"] = pd.to_datetime(frame["newest"]).dt.date
+    return frame.sort_values(["source", "synthetic"]).reset_index(drop=True)
+
+
 def ingest_log(store: Store, limit: int = 50) -> pd.DataFrame:
     """The most recent loads, newest first."""
     table = IngestLog.__table__
@@ -293,10 +342,13 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "LoadRecord",
     "SaveResult",
+    "EventWriter",
     "count_events",
     "data_cutoff",
+    "event_writer",
     "ingest_log",
     "load_events",
     "monthly_counts",
     "save_events",
+    "source_counts",
 ]

@@ -1,0 +1,172 @@
+"""Benchmark: ingest N ACLED-format rows into SQLite and PostgreSQL, then aggregate them.
+
+    .venv/bin/python benchmarks/ingest.py [--rows 1000000] [--backend sqlite postgresql]
+
+Targets (issue 3): 1,000,000 rows at >= 50,000 rows/s on each backend with peak memory under
+2 GiB; 1,000,000 stored events into admin2-month series in under 2 s. Each backend runs in a
+child process so that its peak memory (max RSS) is its own. Prints one line per figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from forecasting.sources.acled_csv import ACLED_COLUMNS  # noqa: E402
+
+POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def write_rows(path: Path, rows: int, seed: int = 1) -> None:
+    """A synthetic ACLED export: real admin units from the gazetteer, random dates and counts."""
+    from forecasting.gazetteer import load_gazetteer
+
+    rng = np.random.default_rng(seed)
+    seats = load_gazetteer().seats
+    units = seats[seats["level"] == "admin2_capital"].reset_index(drop=True)
+    pick = rng.integers(0, len(units), rows)
+    # A share of events at the seat itself, the rest at numbered villages of the same unit.
+    at_seat = rng.random(rows) < 0.2
+    village = pd.Series(rng.integers(1, 400, rows)).astype(str).radd("Village ")
+    location = np.where(at_seat, units["seat"].to_numpy()[pick], village.to_numpy())
+    dates = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 2800, rows), unit="D")
+    frame = pd.DataFrame(
+        {
+            "event_id_cnty": [f"BEN{i:08d}" for i in range(rows)],
+            "event_date": dates.strftime("%Y-%m-%d"),
+            "year": dates.year,
+            "time_precision": 1,
+            "disorder_type": "Political violence",
+            "event_type": "Battles",
+            "sub_event_type": "Armed clash",
+            "actor1": "JNIM: Group for Support of Islam and Muslims",
+            "assoc_actor_1": "",
+            "inter1": "Rebel group",
+            "actor2": "Civilians (Burkina Faso)",
+            "assoc_actor_2": "",
+            "inter2": "Civilians",
+            "interaction": "Rebel group-Civilians",
+            "civilian_targeting": "Civilian targeting",
+            "iso": 854,
+            "region": "Western Africa",
+            "country": units["country"].to_numpy()[pick],
+            "admin1": units["admin1"].to_numpy()[pick],
+            "admin2": units["admin2"].to_numpy()[pick],
+            "admin3": units["admin2"].to_numpy()[pick],
+            "location": location,
+            "latitude": np.round(rng.uniform(10, 20, rows), 4),
+            "longitude": np.round(rng.uniform(-5, 10, rows), 4),
+            "geo_precision": 1,
+            "source": "benchmark (synthetic)",
+            "source_scale": "National",
+            "notes": "SYNTHETIC benchmark row; Jama'at Nusrat al-Islam wal-Muslimin.",
+            "fatalities": rng.negative_binomial(1, 0.4, rows),
+            "tags": "synthetic",
+            "timestamp": 1_700_000_000 + rng.integers(0, 10_000_000, rows),
+        }
+    )
+    frame[list(ACLED_COLUMNS)].to_csv(path, index=False)
+
+
+def measure(url: str, path: Path) -> dict:
+    """Ingest `path` into the store at `url` and aggregate it; run in a child process."""
+    from forecasting.gazetteer import load_gazetteer
+    from forecasting.series import load_series
+    from forecasting.store import open_store
+    from jobs.ingest import ingest_files
+
+    store = open_store(url)
+    gazetteer = load_gazetteer()
+    began = time.perf_counter()
+    (report,) = ingest_files(store, [path], gazetteer, seat_radius_km=5.0)
+    ingest_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    again = ingest_files(store, [path], gazetteer, seat_radius_km=5.0)[0]
+    reingest_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    series = load_series(store, "admin2", "fatalities")
+    aggregate_seconds = time.perf_counter() - began
+    return {
+        "rows": report.rows_read,
+        "inserted": report.inserted,
+        "unchanged_on_reingest": again.unchanged,
+        "ingest_seconds": round(ingest_seconds, 2),
+        "rows_per_second": round(report.rows_read / ingest_seconds),
+        "reingest_seconds": round(reingest_seconds, 2),
+        "aggregate_seconds": round(aggregate_seconds, 2),
+        "series": int(series["series_id"].nunique()),
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def run_backend(backend: str, path: Path, workdir: Path) -> dict:
+    import sqlalchemy as sa
+
+    drop = None
+    if backend == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    else:
+        name = f"cw_bench_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = sa.engine.make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+
+        def drop():
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    try:
+        child = subprocess.run(
+            [sys.executable, __file__, "--measure", url, str(path)], capture_output=True, text=True, check=True
+        )
+    finally:
+        if drop is not None:
+            drop()
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--backend", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    parser.add_argument("--measure", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.measure:
+        url, path = arguments.measure
+        print(json.dumps(measure(url, Path(path))))
+        return
+
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        path = workdir / "acled_benchmark.csv"
+        began = time.perf_counter()
+        write_rows(path, arguments.rows)
+        print(f"wrote {arguments.rows:,} rows ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - began:.1f} s")
+        for backend in arguments.backend:
+            figures = run_backend(backend, path, workdir)
+            print(
+                f"{backend}: ingest {figures['rows']:,} rows in {figures['ingest_seconds']} s = "
+                f"{figures['rows_per_second']:,} rows/s; re-ingest (all unchanged) {figures['reingest_seconds']} s; "
+                f"admin2-month series ({figures['series']} series) in {figures['aggregate_seconds']} s; "
+                f"peak memory {figures['peak_memory_mib']} MiB"
+            )
+
+
+if __name__ == "__main__":
+    main()

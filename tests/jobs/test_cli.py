@@ -1,0 +1,113 @@
+"""The command line as users run it: a real `conflictwatch` process, stdout, stderr, exit codes."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from factories import acled_row
+
+
+def conflictwatch(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_help_lists_the_commands(tmp_path):
+    result = conflictwatch("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("ingest", "series", "gazetteer"):
+        assert command in result.stdout
+
+
+def test_ingest_then_series_as_csv(tmp_path, write_acled):
+    export = write_acled(
+        "export.csv",
+        [
+            acled_row("BFA1", "2025-03-02", fatalities="12"),
+            acled_row("BFA2", "2025-05-14", fatalities="4"),
+            acled_row("MLI1", "2025-05-20", country="Mali", admin1="Kayes", admin2="Kayes", location="Kayes", fatalities="30"),
+        ],
+    )
+
+    ingested = conflictwatch("ingest", str(export), cwd=tmp_path)
+    assert ingested.returncode == 0, ingested.stderr
+    assert "export.csv\tacled\t3\t3\t0\t0\t0" in ingested.stdout
+    assert (tmp_path / "conflictwatch.db").exists()
+
+    printed = conflictwatch("series", "--by", "country", "--csv", cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    series = pd.read_csv(io.StringIO(printed.stdout))
+    assert {"series_id", "period", "value", "country", "admin1"} <= set(series.columns)
+    burkina = series[series["series_id"] == "country|Burkina Faso"].set_index("period")["value"]
+    assert burkina.to_dict() == {"2025-03": 12, "2025-04": 0, "2025-05": 4}
+
+    events = conflictwatch("series", "--by", "admin1", "--measure", "events", "--country", "Mali", "--csv", cwd=tmp_path)
+    frame = pd.read_csv(io.StringIO(events.stdout))
+    assert frame["series_id"].unique().tolist() == ["admin1|Mali|Kayes"]
+    assert frame["value"].tolist() == [1]
+
+
+def test_a_bad_file_prints_one_message_and_exits_non_zero(tmp_path, write_acled):
+    bad = write_acled("bad.csv", [acled_row("BFA1"), acled_row("BFA2", fatalities="-3")])
+    result = conflictwatch("ingest", str(bad), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "bad.csv: 1 invalid rows, nothing was stored" in result.stderr
+    assert "line 3: fatalities is negative" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_bad_config_names_the_key(tmp_path):
+    (tmp_path / "config.yaml").write_text("detect:\n  min_fatalites: 3\n", encoding="utf-8")
+    result = conflictwatch("series", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "config.yaml: unknown key 'detect.min_fatalites'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_db_option_and_environment_choose_the_database(tmp_path, write_acled):
+    export = write_acled("export.csv", [acled_row("BFA1")])
+    by_option = tmp_path / "option.db"
+    by_env = tmp_path / "env.db"
+
+    conflictwatch("--db", f"sqlite:///{by_option}", "ingest", str(export), cwd=tmp_path)
+    conflictwatch("ingest", str(export), cwd=tmp_path, env={"CONFLICTWATCH_DB": f"sqlite:///{by_env}"})
+
+    assert by_option.exists() and by_env.exists()
+    assert not (tmp_path / "conflictwatch.db").exists()
+
+
+def test_config_option_and_environment_choose_the_file(tmp_path):
+    (tmp_path / "strict.yaml").write_text("bogus: 1\n", encoding="utf-8")
+    by_option = conflictwatch("--config", str(tmp_path / "strict.yaml"), "series", cwd=tmp_path)
+    by_env = conflictwatch("series", cwd=tmp_path, env={"CONFLICTWATCH_CONFIG": str(tmp_path / "strict.yaml")})
+    for result in (by_option, by_env):
+        assert result.returncode == 1 and "strict.yaml: unknown key 'bogus'" in result.stderr
+
+
+def test_an_unusable_database_url_is_explained(tmp_path):
+    result = conflictwatch("--db", "mysql://x@y/z", "series", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "unsupported database 'mysql'" in result.stderr
+
+
+def test_gazetteer_check_lists_seat_like_places_that_did_not_match(tmp_path, write_acled):
+    # Douentza is the seat of Douentza cercle; spelt "Duwenza" it looks like a seat (equal to its
+    # admin2 name) yet matches nothing.
+    rows = [
+        acled_row(f"MLI{i}", country="Mali", admin1="Mopti", admin2="Duwenza", admin3="Duwenza",
+                  location="Duwenza", latitude="", longitude="")
+        for i in range(3)
+    ]
+    conflictwatch("ingest", str(write_acled("e.csv", rows)), cwd=tmp_path)
+    result = conflictwatch("gazetteer", "check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Duwenza" in result.stdout

@@ -111,3 +111,16 @@ def test_gazetteer_check_lists_seat_like_places_that_did_not_match(tmp_path, wri
     result = conflictwatch("gazetteer", "check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Duwenza" in result.stdout
+
+
+def test_starting_the_command_line_imports_nothing_slow(tmp_path):
+    # `conflictwatch --help` must answer at once: the heavy libraries load inside the commands
+    # that use them. A command module importing one of these at its top level fails here.
+    slow = ["pandas", "numpy", "scipy", "statsmodels", "prophet", "matplotlib", "sqlalchemy", "httpx", "apscheduler"]
+    probe = (
+        "import sys, jobs.cli; "
+        f"print(','.join(name for name in {slow!r} if name in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

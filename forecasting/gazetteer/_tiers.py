@@ -7,11 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecasting.events import TIERS as SETTLEMENT_TIERS
 from forecasting.gazetteer._names import NameCodes, normalize_name
 from forecasting.gazetteer._seats import Gazetteer
-
-#: Settlement tiers, most important first. Every event gets exactly one.
-SETTLEMENT_TIERS = ("national_capital", "admin1_capital", "admin2_capital", "admin3_seat", "other")
 
 # Internally a tier is a rank, higher is more important, so "the highest level" is a max().
 _TIER_OF_RANK = np.array(SETTLEMENT_TIERS[::-1], dtype=object)

@@ -21,8 +21,10 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         sa.UniqueConstraint("source", "source_id"),
-        sa.Index(None, "country", "event_date"),
-        sa.Index(None, "event_date"),
+        sa.Index(
+            "ix_events_monthly_counts",
+            "year", "month", "country", "admin1", "admin2", "tier", "actor1", "event_date", "fatalities",
+        ),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
@@ -172,26 +174,25 @@ def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> Sa
     return SaveResult(inserted=inserted, updated=updated, unchanged=len(events) - written)
 
 
-def _upsert_sqlite(driver_connection, values: pd.DataFrame, columns: str, on_conflict: str) -> tuple[int, int]:
+def _upsert_sqlite(driver_connection, values: dict[str, list], columns: str, on_conflict: str) -> tuple[int, int]:
     """Returns (inserted, inserted + updated). The transaction began IMMEDIATE, so no other
     writer can change the table between the two counts."""
     count = "SELECT count(*) FROM events"
     before = driver_connection.execute(count).fetchone()[0]
     changes_before = driver_connection.total_changes
-    placeholders = ", ".join("?" for _ in values.columns)
+    placeholders = ", ".join("?" for _ in values)
     driver_connection.executemany(
-        f"INSERT INTO events ({columns}) VALUES ({placeholders}) {on_conflict}",
-        values.itertuples(index=False, name=None),
+        f"INSERT INTO events ({columns}) VALUES ({placeholders}) {on_conflict}", zip(*values.values())
     )
     written = driver_connection.total_changes - changes_before
     inserted = driver_connection.execute(count).fetchone()[0] - before
     return inserted, written
 
 
-def _upsert_postgresql(driver_connection, values: pd.DataFrame, columns: str, on_conflict: str) -> tuple[int, int]:
+def _upsert_postgresql(driver_connection, values: dict[str, list], columns: str, on_conflict: str) -> tuple[int, int]:
     """COPY into a temporary table, then one INSERT ... ON CONFLICT. Returns (inserted, written)."""
     buffer = io.StringIO()
-    values.to_csv(buffer, index=False, header=False, na_rep="\\N")
+    pd.DataFrame(values).to_csv(buffer, index=False, header=False, na_rep="\\N")
     buffer.seek(0)
     with driver_connection.cursor() as cursor:
         cursor.execute(
@@ -211,21 +212,24 @@ def _upsert_postgresql(driver_connection, values: pd.DataFrame, columns: str, on
     return inserted, written
 
 
-def _as_database_values(events: pd.DataFrame) -> pd.DataFrame:
-    """Plain Python values: ISO dates, ints, floats and None for missing."""
+def _as_database_values(events: pd.DataFrame) -> dict[str, list]:
+    """Each column as a list of plain Python values: ISO dates, ints, floats, str and None."""
     values = {}
     for name in events.columns:
         column = events[name]
+        missing = column.isna().to_numpy()
         if name == "event_date":
-            values[name] = column.dt.strftime("%Y-%m-%d")
+            column = column.dt.strftime("%Y-%m-%d")
         elif name in INTEGER_COLUMNS:
-            values[name] = column.astype("Int64").astype(object)
+            column = column.astype("Int64")
         elif name in FLOAT_COLUMNS:
-            values[name] = column.astype("float64").astype(object)
-        else:
-            values[name] = column.astype(object)
-        values[name] = values[name].where(pd.notna(values[name]), None)
-    return pd.DataFrame(values)
+            column = column.astype("float64")
+        listed = column.astype(object).tolist()
+        if missing.any():
+            for position in missing.nonzero()[0]:
+                listed[position] = None
+        values[name] = listed
+    return values
 
 
 def load_events(

@@ -206,3 +206,18 @@ def test_a_file_that_is_not_utf8_is_rejected_with_advice(store, tmp_path):
 def test_a_missing_file_is_named(store, tmp_path):
     with pytest.raises(UnreadableFileError, match="no such file"):
         ingest(store, [tmp_path / "nowhere.csv"])
+
+
+def test_the_shipped_sample_loads_into_an_empty_store_once(store):
+    from jobs.ingest import ingest_sample_if_empty, sample_path
+
+    (report,) = ingest_sample_if_empty(store, GAZETTEER, seat_radius_km=5.0)
+
+    assert report.file == sample_path() and report.rejected == 0
+    assert report.inserted == report.rows_read > 15_000
+    events = stored_events.load_events(store, columns=["source_id", "sources", "tags", "tier", "country"])
+    assert events["source_id"].str.startswith("SYN").all()
+    assert events["sources"].str.contains("synthetic").all()
+    assert set(events["country"]) == {"Burkina Faso", "Mali", "Niger"}
+    assert set(events["tier"]) == {"national_capital", "admin1_capital", "admin2_capital", "admin3_seat", "other"}
+    assert ingest_sample_if_empty(store, GAZETTEER, seat_radius_km=5.0) == []

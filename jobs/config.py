@@ -55,18 +55,35 @@ class GazetteerConfig:
 
 @dataclass(frozen=True)
 class AcledSourceConfig:
+    """ACLED's API (`pull acled`). Credentials: ACLED_USERNAME, ACLED_PASSWORD (environment)."""
+
     enabled: bool = False
-    base_url: str = "https://acleddata.com"
+    base_url: str = "https://acleddata.com"  # ACLED_BASE_URL overrides
     page_size: int = 5000
-    start_date: str = "2018-01-01"
+    start_date: str = "2018-01-01"  # first event date of the initial load
+    # Where the OAuth tokens are kept between pulls (mode 0600); null: sign in on every pull.
+    token_cache: str | None = "~/.cache/conflictwatch/acled-token.json"
+    # Requests: tries per request, backoff (doubling, capped), longest Retry-After waited out.
+    attempts: int = 5
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 60.0
+    max_retry_after_seconds: float = 300.0
+    timeout_seconds: float = 120.0
 
 
 @dataclass(frozen=True)
 class UcdpSourceConfig:
+    """UCDP GED's API (`pull ucdp`). Token: UCDP_TOKEN (environment)."""
+
     enabled: bool = False
-    base_url: str = "https://ucdpapi.pcr.uu.se"
+    base_url: str = "https://ucdpapi.pcr.uu.se"  # UCDP_BASE_URL overrides
     version: str = "25.1"
     page_size: int = 1000
+    attempts: int = 5
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 60.0
+    max_retry_after_seconds: float = 300.0
+    timeout_seconds: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -77,28 +94,48 @@ class SourcesConfig:
 
 @dataclass(frozen=True)
 class ForecastConfig:
+    """Baseline forecasts: which model, how far ahead, and where per-series models run."""
+
     model: str = "default"
     horizon: int = 6
     seed: int = 20250701
     executor: Literal["serial", "process", "dask"] = "process"
     workers: int = 2
     dask_address: str | None = None
+    backtest_origins: int = 24
 
 
 @dataclass(frozen=True)
 class DetectConfig:
+    """Early-warning thresholds (docs/detectors.md explains each detector)."""
+
     # Share of false discoveries tolerated across all series tested in one month.
     false_discovery_rate: float = 0.05
     min_fatalities: int = 10
     min_events: int = 5
-    record_lookback_months: int = 12
+    record_lookback_months: int = 6
+    record_tail_probability: float = 0.05
     suppression_days: int = 180
     resolve_after_months: int = 2
+    tier_shift_baseline_months: int = 24
+    run_rate_min_months: int = 3
+    run_rate_years: int = 2
+    spread_quiet_events: int = 3
+    spread_min_events: int = 3
+    synchronized_min_units: int = 5
+    synchronized_window_days: int = 2
+    change_point_months: int = 3
 
 
 @dataclass(frozen=True)
 class ReportConfig:
+    """The trend report (see docs/reports.md)."""
+
     out_dir: str = "out"
+    # Critical alerts beyond this many are listed in the alert table but get no page of their own.
+    max_alert_pages: int = 30
+    # Months of history the trend charts show before the report's month.
+    history_months: int = 36
 
 
 @dataclass(frozen=True)
@@ -125,12 +162,21 @@ class EmailConfig:
 
 @dataclass(frozen=True)
 class ScheduleConfig:
+    """When `conflictwatch schedule` runs each job. Cron lines have 5 fields (minute hour day
+    month weekday), or 6 with seconds first; they are read in `timezone`. null: not scheduled."""
+
     timezone: str = "UTC"
-    pull: str = "0 4 * * *"
-    report: str = "0 6 * * mon"
-    refit: str = "0 5 1 * *"
+    pull: str | None = "0 4 * * *"
+    report: str | None = "0 6 * * mon"
+    refit: str | None = "0 5 1 * *"
+    # How late a slot may still start while the service is up but busy or suspended.
     misfire_grace_seconds: int = 6 * 3600
+    # A run still "working" after this long is marked error (its process died).
     run_timeout_minutes: int = 120
+    # How often unsent email in the outbox is retried.
+    deliver_every_seconds: int = 60
+    # On SIGTERM/SIGINT, how long the running step may take to finish before it is marked interrupted.
+    shutdown_grace_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -193,7 +239,7 @@ def find_config_path(option: Path | None, environ: typing.Mapping[str, str] = os
 def load_config(path: Path | None) -> Config:
     """Parse a config.yaml (None: the built-in defaults, which run on the shipped sample)."""
     if path is None:
-        return Config()
+        return with_environment_overrides(Config())
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -207,7 +253,22 @@ def load_config(path: Path | None) -> Config:
     if document is None:
         document = {}
     config = _build(Config, document, str(path), "")
-    return dataclasses.replace(config, path=Path(path))
+    return with_environment_overrides(dataclasses.replace(config, path=Path(path)))
+
+
+def with_environment_overrides(config: Config, environ: typing.Mapping[str, str] = os.environ) -> Config:
+    """ACLED_BASE_URL and UCDP_BASE_URL, when set, replace the sources' base_url (a mirror, a
+    proxy, or a test server), read here once at start-up."""
+    sources = config.sources
+    if environ.get("ACLED_BASE_URL"):
+        sources = dataclasses.replace(
+            sources, acled=dataclasses.replace(sources.acled, base_url=environ["ACLED_BASE_URL"])
+        )
+    if environ.get("UCDP_BASE_URL"):
+        sources = dataclasses.replace(
+            sources, ucdp=dataclasses.replace(sources.ucdp, base_url=environ["UCDP_BASE_URL"])
+        )
+    return dataclasses.replace(config, sources=sources) if sources is not config.sources else config
 
 
 def database_url(option: str | None, config: Config, environ: typing.Mapping[str, str] = os.environ) -> str:

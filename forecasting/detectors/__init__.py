@@ -1,0 +1,30 @@
+"""Early-warning detectors: pure functions from series, events and forecasts to alerts.
+
+    series = build_series(events, as_of)
+    forecasts = forecasting.models.forecast(history_for_forecast(series, as_of), horizon=1)
+    alerts = detect(events, series, forecasts, as_of, settings)
+
+No store, no clock, no files: `as_of` (see `parse_as_of`) is "now", and nothing dated after it
+is used. Each kind has its module (surge, record, tier_shift, run_rate, spread, synchronized,
+change_point); `pipeline.detect` runs them all, controls false discoveries across every test of
+the month (Benjamini-Hochberg) and grades severity. The lifecycle (new, ongoing, resolved,
+suppression) is `forecasting.alerts.apply_lifecycle`.
+"""
+
+from forecasting.detectors.actors import ACTOR_FAMILIES, actor_families, actor_family
+from forecasting.detectors.pipeline import build_series, detect, history_for_forecast, sort_alerts
+from forecasting.detectors.settings import AsOf, DetectionSettings, InvalidAsOfError, parse_as_of
+
+__all__ = [
+    "ACTOR_FAMILIES",
+    "AsOf",
+    "DetectionSettings",
+    "InvalidAsOfError",
+    "actor_families",
+    "actor_family",
+    "build_series",
+    "detect",
+    "history_for_forecast",
+    "parse_as_of",
+    "sort_alerts",
+]

@@ -51,3 +51,133 @@ def validate_forecast(frame: pd.DataFrame) -> pd.DataFrame:
 def next_periods(last: pd.Timestamp, horizon: int) -> pd.DatetimeIndex:
     """The `horizon` month starts after `last`."""
     return pd.date_range(pd.Timestamp(last) + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
+
+
+class Panel:
+    """Many series as one matrix, so that vectorized models fit them all at once.
+
+    `values` is (series x months), float, each series right-aligned on its own last month and
+    padded with NaN on the left where it is shorter than the longest. `last_periods` holds each
+    series' last month, `lengths` its number of months, `levels` its level (or None).
+    """
+
+    def __init__(
+        self,
+        series_ids: np.ndarray,
+        values: np.ndarray,
+        last_periods: np.ndarray,
+        lengths: np.ndarray,
+        levels: np.ndarray,
+    ):
+        self.series_ids = series_ids
+        self.values = values
+        self.last_periods = last_periods
+        self.lengths = lengths
+        self.levels = levels
+
+    def __len__(self) -> int:
+        return len(self.series_ids)
+
+    @classmethod
+    def from_series(cls, series: pd.DataFrame) -> Panel:
+        """A panel from a (validated, zero-filled) series frame."""
+        frame = series.sort_values(["series_id", "period"], kind="stable")
+        ids, starts, lengths = np.unique(frame["series_id"].to_numpy(), return_index=True, return_counts=True)
+        width = int(lengths.max()) if len(lengths) else 0
+        values = np.full((len(ids), width), np.nan)
+        row = np.repeat(np.arange(len(ids)), lengths)
+        position = np.arange(len(frame)) - np.repeat(starts, lengths)
+        values[row, width - np.repeat(lengths, lengths) + position] = frame["value"].to_numpy(dtype=float)
+        periods = frame["period"].to_numpy().astype("datetime64[M]")
+        last = periods[starts + lengths - 1] if len(ids) else periods[:0]
+        levels = (
+            frame["level"].to_numpy(dtype=object)[starts]
+            if "level" in frame
+            else np.full(len(ids), None, dtype=object)
+        )
+        return cls(ids.astype(object), values, last, lengths, levels)
+
+    def subset(self, rows: np.ndarray) -> Panel:
+        """The series at `rows` (a boolean mask or indices), trimmed of all-NaN leading columns."""
+        lengths = self.lengths[rows]
+        width = int(lengths.max()) if len(lengths) else 0
+        values = self.values[rows][:, self.values.shape[1] - width :]
+        return Panel(self.series_ids[rows], values, self.last_periods[rows], lengths, self.levels[rows])
+
+    def truncate(self, months: int) -> Panel:
+        """The same series without their last `months` months (for backtests); drops emptied ones."""
+        if months <= 0:
+            return self
+        keep = self.lengths > months
+        values = self.values[keep][:, : self.values.shape[1] - months]
+        panel = Panel(
+            self.series_ids[keep],
+            values,
+            self.last_periods[keep] - np.timedelta64(months, "M"),
+            self.lengths[keep] - months,
+            self.levels[keep],
+        )
+        return panel.subset(np.ones(len(panel), dtype=bool))
+
+    def calendar_months(self) -> np.ndarray:
+        """(series x months) month of the year, 0 = January, for every cell of `values`."""
+        last_month = self.last_periods.astype(int) % 12
+        back = np.arange(self.values.shape[1])[::-1]
+        return (last_month[:, None] - back[None, :]) % 12
+
+    def to_series(self) -> pd.DataFrame:
+        """The panel back as a minimal long frame: series_id, level, period, value."""
+        present = ~np.isnan(self.values)
+        rows, columns = np.nonzero(present)
+        back = self.values.shape[1] - 1 - columns
+        periods = (self.last_periods[rows] - back.astype("timedelta64[M]")).astype("datetime64[ns]")
+        return pd.DataFrame(
+            {
+                "series_id": self.series_ids[rows],
+                "level": self.levels[rows],
+                "period": periods,
+                "value": self.values[present].astype("int64"),
+            }
+        )
+
+
+def forecast_frame(
+    panel: Panel,
+    model: str,
+    mean: np.ndarray,
+    quantiles: np.ndarray,
+    fallback: str | None = None,
+) -> pd.DataFrame:
+    """The forecast frame for a panel from (series x horizon) means and (series x horizon x
+    quantile) quantiles, in the order of `QUANTILES`.
+
+    Enforces the contract rather than trusting every model to: values are clipped at zero and
+    the quantiles sorted (monotone rearrangement, which can only lower the quantile score).
+    """
+    count, horizon = mean.shape
+    mean = np.clip(np.nan_to_num(mean, nan=0.0), 0.0, None)
+    quantiles = np.sort(np.clip(np.nan_to_num(quantiles, nan=0.0), 0.0, None), axis=2)
+    steps = np.arange(1, horizon + 1).astype("timedelta64[M]")
+    periods = (panel.last_periods[:, None] + steps[None, :]).astype("datetime64[ns]")
+    frame = pd.DataFrame(
+        {
+            "series_id": np.repeat(panel.series_ids, horizon),
+            "period": periods.reshape(-1),
+            "model": model,
+            "fallback": pd.Series([fallback] * (count * horizon), dtype=object),
+            "mean": mean.reshape(-1),
+        }
+    )
+    for index, name in enumerate(QUANTILE_COLUMNS):
+        frame[name] = quantiles[:, :, index].reshape(-1)
+    return frame
+
+
+def empty_forecast() -> pd.DataFrame:
+    """A forecast frame with no rows."""
+    frame = pd.DataFrame({name: pd.Series(dtype=float) for name in FORECAST_COLUMNS})
+    frame["series_id"] = frame["series_id"].astype(object)
+    frame["model"] = frame["model"].astype(object)
+    frame["fallback"] = frame["fallback"].astype(object)
+    frame["period"] = pd.Series(dtype="datetime64[ns]")
+    return frame

@@ -1,0 +1,111 @@
+"""Trend-report cost: a full weekly report for Burkina Faso, Mali and Niger with 20 alert pages.
+
+    .venv/bin/python benchmarks/report.py [--as-of 2025-07] [--alert-pages 20] [--repeat 3]
+
+Loads the shipped synthetic sample into a fresh SQLite file, runs detection once (timed, but not
+part of the report's figure: the weekly run hands the report its detection), then times
+`build_report` with that detection: gathering the inputs (series, forward forecasts, tier
+shares, source counts) and rendering (PDF, PNGs, HTML, JSON). Prints the figures;
+docs/_bench_report.md records them with the machine they came from.
+
+The sample's months carry 6-12 critical alerts. To reach the asked-for number of alert pages,
+the benchmark promotes the month's remaining alerts to critical and then adds critical surge
+alerts on the admin1 series with the largest observed-to-expected ratio, each message saying it
+is benchmark padding. Rendering cost depends on how many pages there are, not on why a
+series was flagged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from forecasting.alerts import Alert
+from forecasting.detectors import parse_as_of
+from forecasting.gazetteer import load_gazetteer
+from forecasting.store import open_store
+from jobs.config import Config, ForecastConfig
+from jobs.detect import run_detection
+from jobs.ingest import ingest_sample_if_empty
+from jobs.report import build_report, report_inputs
+from reports.render import render_report
+
+
+def padded(detection, wanted: int):
+    """The detection with at least `wanted` critical alerts (see the module docstring)."""
+    alerts = [dataclasses.replace(alert, severity="critical") for alert in detection.alerts]
+    flagged = {(alert.measure, alert.scope.get("country"), alert.scope.get("admin1")) for alert in alerts}
+    series, forecasts = detection.series, detection.forecasts
+    month = parse_as_of(detection.as_of.text).month
+    observed = series[(series["level"] == "admin1") & (series["measure"] == "fatalities") & (series["period"] == month)]
+    joined = observed.merge(forecasts[["series_id", "period", "mean", "q05", "q95"]], on=["series_id", "period"])
+    joined = joined.assign(ratio=(joined["value"] + 1) / (joined["mean"] + 1)).sort_values("ratio", ascending=False)
+    for row in joined.itertuples(index=False):
+        critical = sum(alert.severity == "critical" for alert in alerts)
+        if critical >= wanted:
+            break
+        if ("fatalities", row.country, row.admin1) in flagged:
+            continue
+        alerts.append(Alert(
+            kind="surge", scope={"country": row.country, "admin1": row.admin1}, measure="fatalities",
+            period=detection.as_of.text[:7], observed=float(row.value), expected=float(row.mean), lower=float(row.q05),
+            upper=float(row.q95), score=0.01, severity="critical",
+            message=f"Benchmark padding: {row.admin1} ({row.country}) had {row.value} reported fatalities "
+                    f"against {row.mean:.0f} expected.",
+        ))
+    return dataclasses.replace(detection, alerts=alerts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--as-of", default="2025-07")
+    parser.add_argument("--alert-pages", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", type=Path, default=None, help="Write the report here and keep it.")
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = open_store(f"sqlite:///{Path(folder) / 'bench.db'}")
+        config = dataclasses.replace(Config(), forecast=ForecastConfig(executor="process", workers=2))
+        started = time.perf_counter()
+        ingest_sample_if_empty(store, load_gazetteer([]), seat_radius_km=config.gazetteer.seat_radius_km)
+        print(f"ingest sample: {time.perf_counter() - started:.1f} s")
+
+        started = time.perf_counter()
+        detection = run_detection(store, config, arguments.as_of)
+        print(f"detection {arguments.as_of}: {time.perf_counter() - started:.1f} s, {len(detection.alerts)} alerts "
+              f"({sum(alert.severity == 'critical' for alert in detection.alerts)} critical)")
+        detection = padded(detection, arguments.alert_pages)
+
+        out = arguments.keep or Path(folder) / "out"
+        totals, cpu, gathers, renders = [], [], [], []
+        for _ in range(arguments.repeat):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            files = build_report(store, config, arguments.as_of, detection=detection, out_dir=out)
+            totals.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+            started = time.perf_counter()
+            inputs = report_inputs(store, config, parse_as_of(arguments.as_of), detection)
+            gathers.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            render_report(inputs, out / "render-only")
+            renders.append(time.perf_counter() - started)
+        size = sum(path.stat().st_size for path in files.out_dir.iterdir()) / 1e6
+        print(f"report: {files.pages} pages, {files.alert_pages} alert pages, {len(files.charts)} PNGs, {size:.1f} MB")
+        print(f"build_report (gather + render), median of {arguments.repeat}: {statistics.median(totals):.1f} s "
+              f"(min {min(totals):.1f} s); CPU time {statistics.median(cpu):.1f} s")
+        print(f"  gather inputs: {statistics.median(gathers):.1f} s; render: {statistics.median(renders):.1f} s "
+              f"({statistics.median(renders) / files.pages:.2f} s a page)")
+        print(f"machine: {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
+        store.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

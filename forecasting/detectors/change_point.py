@@ -1,0 +1,121 @@
+"""Change point: a lasting level shift, e.g. a region whose monthly deaths have doubled and stayed
+there.
+
+The last `change_point_months` months (the new level) are compared with the 24 months before
+them (the old level) by a likelihood-ratio test of equal Poisson means, scaled by the old
+level's overdispersion (quasi-Poisson: the statistic is divided by the variance-to-mean ratio of
+the old months, at least 1) and referred to chi-squared with one degree of freedom. "Lasting"
+is required, not just tested: every month of the new level must lie beyond the old mean, so one
+spike does not make a change point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecasting.detectors import wording
+from forecasting.detectors.findings import Finding, Findings
+from forecasting.detectors.predictive import scope_of
+from forecasting.detectors.settings import AsOf, DetectionSettings
+
+CHANGE_LEVELS = ("area", "country", "admin1")
+_BEFORE_MONTHS = 24
+_CANDIDATE_P = 0.05
+#: A new level must differ from the old by at least this factor to be worth an alert.
+_MIN_FACTOR = 1.5
+
+
+def detect_change_points(series: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
+    """Level shifts ending in the as-of month (complete months only: a partial month cannot
+    show a level), from `build_series` output."""
+    if as_of.is_day:
+        return Findings([], 0)
+    after_months = settings.change_point_months
+    start = as_of.month - pd.DateOffset(months=after_months + _BEFORE_MONTHS - 1)
+    wanted = series[series["level"].isin(CHANGE_LEVELS) & (series["period"] >= start) & (series["period"] <= as_of.month)]
+    candidates, tested = [], 0
+    for series_id, group in wanted.groupby("series_id", sort=False):
+        if len(group) < after_months + 12:
+            continue
+        values = group["value"].to_numpy(float)
+        before, after = values[:-after_months], values[-after_months:]
+        tested += 1
+        mean_before, mean_after = before.mean(), after.mean()
+        floor = settings.floor(group["measure"].iloc[0])
+        if abs(mean_after - mean_before) * after_months < floor:
+            continue
+        rising = mean_after > mean_before
+        lasting = after.min() > mean_before if rising else after.max() < mean_before
+        factor = (mean_after / max(mean_before, 0.5)) if rising else (mean_before / max(mean_after, 0.5))
+        if not lasting or factor < _MIN_FACTOR:
+            continue
+        dispersion = max(1.0, float(before.var(ddof=1)) / max(mean_before, 1e-9))
+        statistic = _likelihood_ratio(before, after) / dispersion
+        p_value = float(stats.chi2.sf(statistic, df=1))
+        if p_value > _CANDIDATE_P:
+            continue
+        row = group.iloc[-1]
+        scope = scope_of(row)
+        changed = group["period"].iloc[-after_months]
+        lower, upper = (float(value) for value in np.quantile(before, [0.05, 0.95]))
+        candidates.append(
+            Finding(
+                kind="change_point",
+                scope=scope,
+                measure=row["measure"],
+                period=as_of.month_text,
+                observed=round(float(mean_after), 1),
+                expected=round(float(mean_before), 1),
+                lower=lower,
+                upper=upper,
+                p_value=p_value,
+                size=float(factor),
+                message=_message(scope, row["measure"], mean_after, mean_before, lower, upper, changed,
+                                 after_months, len(before), p_value, factor, settings),
+                evidence={
+                    "series_id": series_id,
+                    "level": row["level"],
+                    "new_level_since": changed.strftime("%Y-%m"),
+                    "months_at_new_level": after_months,
+                    "months_before": int(len(before)),
+                    "dispersion": round(dispersion, 2),
+                    "likelihood_ratio": round(float(statistic), 2),
+                },
+            )
+        )
+    return Findings(candidates, tested)
+
+
+def _likelihood_ratio(before: np.ndarray, after: np.ndarray) -> float:
+    """2 x log-likelihood ratio of two Poisson means against one."""
+    def log_likelihood(values: np.ndarray, mean: float) -> float:
+        if mean <= 0:
+            return 0.0
+        return float((values * np.log(mean) - mean).sum())
+
+    both = np.concatenate([before, after])
+    return 2 * (
+        log_likelihood(before, before.mean()) + log_likelihood(after, after.mean()) - log_likelihood(both, both.mean())
+    )
+
+
+def _message(scope, measure, mean_after, mean_before, lower, upper, changed, after_months, before_months,
+             p_value, factor, settings) -> str:
+    direction = "risen" if mean_after > mean_before else "fallen"
+    significance = "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
+    if mean_before == 0:
+        old = f"none in the {before_months} months before"
+    else:
+        old = (
+            f"{wording.count(mean_before)} a month in the {before_months} months before (90% range "
+            f"{wording.count(lower)}\u2013{wording.count(upper)}), "
+            f"{'' if mean_after > mean_before else 'a fall to 1/'}{wording.multiple(factor).replace(' times', '')}"
+            f"{' times' if mean_after > mean_before else ''} the old level"
+        )
+    return wording.sentence(
+        f"{wording.subject(measure, scope, settings.area_name)} have {direction} to a new level held for "
+        f"{after_months} months: {wording.count(mean_after)} a month since {wording.month_name(changed)}, against "
+        f"{old} (level-shift test, {significance} before correction for multiple series)."
+    )

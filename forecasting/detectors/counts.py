@@ -1,0 +1,79 @@
+"""Count distributions behind the tail probabilities: a negative binomial matched to a forecast.
+
+A forecast frame gives a mean and quantiles, not a distribution. Monthly counts of deaths and
+events are overdispersed (attacks cluster), so the predictive distribution is taken to be the
+negative binomial with the forecast's mean and the variance implied by its 90% interval (read as
++-1.645 standard deviations), never less than the Poisson variance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+#: z of a central 90% interval.
+_Z90 = float(stats.norm.ppf(0.95))
+#: Past this size the negative binomial is a Poisson for every purpose here.
+_POISSON_SIZE = 1e7
+#: A forecast of exactly zero would make any count infinitely surprising; a month is never that certain.
+_MIN_MEAN = 0.5
+
+
+def negative_binomial_size(mean: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The size (shape) parameter of the negative binomial with this mean and 90% interval.
+
+    Variance = mean + mean**2 / size. Returns inf where the interval is no wider than Poisson's.
+    """
+    mean = np.maximum(np.asarray(mean, dtype=float), _MIN_MEAN)
+    spread = (np.asarray(upper, dtype=float) - np.asarray(lower, dtype=float)) / (2 * _Z90)
+    excess = spread**2 - mean
+    with np.errstate(divide="ignore"):
+        size = np.where(excess > 1e-9, mean**2 / np.maximum(excess, 1e-300), np.inf)
+    return np.minimum(size, np.inf)
+
+
+def upper_tail(observed: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """P(X >= observed) for X negative binomial (mean, size); Poisson where size is infinite."""
+    return _tail(observed, mean, size, upper=True)
+
+
+def lower_tail(observed: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """P(X <= observed) for X negative binomial (mean, size); Poisson where size is infinite."""
+    return _tail(observed, mean, size, upper=False)
+
+
+def _tail(observed, mean, size, *, upper: bool) -> np.ndarray:
+    observed = np.asarray(observed, dtype=float)
+    mean = np.maximum(np.asarray(mean, dtype=float), _MIN_MEAN)
+    size = np.broadcast_to(np.asarray(size, dtype=float), mean.shape)
+    poisson = size > _POISSON_SIZE
+    result = np.empty(np.broadcast(observed, mean).shape)
+    observed = np.broadcast_to(observed, result.shape)
+    mean = np.broadcast_to(mean, result.shape)
+    size = np.broadcast_to(size, result.shape)
+    poisson = np.broadcast_to(poisson, result.shape)
+    if poisson.any():
+        o, m = observed[poisson], mean[poisson]
+        result[poisson] = stats.poisson.sf(o - 1, m) if upper else stats.poisson.cdf(o, m)
+    rest = ~poisson
+    if rest.any():
+        o, m, n = observed[rest], mean[rest], size[rest]
+        p = n / (n + m)
+        result[rest] = stats.nbinom.sf(o - 1, n, p) if upper else stats.nbinom.cdf(o, n, p)
+    return np.clip(result, 0.0, 1.0)
+
+
+def beta_binomial_tails(successes: float, trials: float, share: float, rho: float) -> tuple[float, float]:
+    """P(X >= successes) and P(X <= successes) for X beta-binomial(trials, share, overdispersion rho).
+
+    `rho` is the intra-class correlation (0: binomial). Used for shares of events at a tier,
+    whose months vary more than a binomial allows because attacks are planned in campaigns.
+    """
+    successes, trials = int(round(successes)), int(round(trials))
+    share = min(max(share, 1e-6), 1 - 1e-6)
+    if rho <= 1e-9:
+        distribution = stats.binom(trials, share)
+    else:
+        concentration = (1 - rho) / rho
+        distribution = stats.betabinom(trials, share * concentration, (1 - share) * concentration)
+    return float(distribution.sf(successes - 1)), float(distribution.cdf(successes))

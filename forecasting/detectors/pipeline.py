@@ -1,0 +1,160 @@
+"""Every detector over one as-of month: series in, candidate findings, false-discovery control,
+de-duplication, alerts out. Pure: no store, no clock; forecasts are passed in.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecasting.alerts import SEVERITY_ORDER, Alert
+from forecasting.detectors.actors import actor_families
+from forecasting.detectors.findings import control_false_discoveries
+from forecasting.detectors.predictive import month_against_forecast
+from forecasting.detectors.record import detect_monthly_records, detect_window_records
+from forecasting.detectors.settings import AsOf, DetectionSettings
+from forecasting.detectors.change_point import detect_change_points
+from forecasting.detectors.run_rate import detect_run_rates
+from forecasting.detectors.spread import detect_spread
+from forecasting.detectors.surge import detect_surges_and_drops
+from forecasting.detectors.synchronized import detect_synchronized
+from forecasting.detectors.tier_shift import detect_tier_shifts
+from forecasting.series import MEASURES, series_from_events, validate_series
+
+#: Levels built for detection. Actor series are by actor family (see `forecasting.detectors.actors`).
+DETECTION_LEVELS = ("area", "country", "admin1", "admin2", "tier", "actor")
+#: Event columns the detectors read.
+EVENT_COLUMNS = (
+    "source_id", "event_date", "country", "admin1", "admin2", "actor1", "fatalities", "tier",
+)
+
+
+def build_series(events: pd.DataFrame, as_of: AsOf, levels: tuple[str, ...] = DETECTION_LEVELS) -> pd.DataFrame:
+    """All series detection tests, as one frame: every level, both measures, up to the as-of month.
+
+    `series_id` is prefixed with the measure (`fatalities|admin1|Mali|Kayes`) so that it is
+    unique in the concatenated frame and in the forecast frame made from it.
+    """
+    events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
+    if events.empty:
+        from forecasting.series import empty_series
+
+        return empty_series()
+    events = events.assign(actor1=actor_families(events["actor1"]))
+    frames = []
+    for level in levels:
+        for measure in MEASURES:
+            frame = series_from_events(events, level, measure, end=as_of.month)
+            frame["series_id"] = measure + "|" + frame["series_id"]
+            frames.append(frame)
+    return validate_series(pd.concat(frames, ignore_index=True))
+
+
+def history_for_forecast(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
+    """The series up to the month before the as-of month: what the forecast of the as-of month
+    may learn from. Series with no month before it (new this month) are left out."""
+    return series[series["period"] < as_of.month].reset_index(drop=True)
+
+
+def detect(
+    events: pd.DataFrame,
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    as_of: AsOf,
+    settings: DetectionSettings,
+) -> list[Alert]:
+    """Alerts about the as-of month (status `new`; the lifecycle decides the rest).
+
+    `events`: event frame up to the as-of day (at least `EVENT_COLUMNS`); `series`: `build_series`
+    output; `forecasts`: a forecast frame for the as-of month fitted on `history_for_forecast`.
+    Returns alerts sorted most severe first.
+    """
+    events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
+    events = events.assign(actor1=actor_families(events["actor1"]))
+    predictive = month_against_forecast(series, forecasts, as_of)
+    parts = [detect_surges_and_drops(predictive, as_of, settings)]
+    if as_of.is_day:
+        parts.append(detect_window_records(events, as_of, settings))
+    else:
+        parts.append(detect_monthly_records(series, predictive, as_of, settings))
+    parts.append(detect_tier_shifts(events, as_of, settings))
+    parts.append(detect_run_rates(events, as_of, settings))
+    parts.append(detect_spread(series, as_of, settings))
+    parts.append(detect_synchronized(events, as_of, settings))
+    parts.append(detect_change_points(series, as_of, settings))
+    # Each detector is its own family: its hypotheses differ in kind and number from the others',
+    # and one kind with thousands of series (surges) must not drown one with dozens (waves).
+    alerts = [alert for part in parts for alert in control_false_discoveries(part, settings.false_discovery_rate)]
+    return sort_alerts(deduplicate(alerts))
+
+
+def deduplicate(alerts: list[Alert]) -> list[Alert]:
+    """One alert per id; and a surge of a month that is also a record is told once, as the record
+    (its message already gives the forecast), with the surge's score kept in the evidence."""
+    by_id: dict[str, Alert] = {}
+    for alert in alerts:
+        kept = by_id.get(alert.id)
+        if kept is None or alert.score < kept.score:
+            by_id[alert.id] = alert
+    records = {
+        (_scope_key(alert), alert.measure, alert.period): alert for alert in by_id.values() if alert.kind == "record"
+    }
+    result = []
+    for alert in by_id.values():
+        record = records.get((_scope_key(alert), alert.measure, alert.period))
+        if alert.kind == "surge" and record is not None:
+            merged = _with_evidence(record, surge_score=alert.score, surge_severity=alert.severity)
+            if SEVERITY_ORDER[alert.severity] > SEVERITY_ORDER[record.severity]:
+                merged = _replace(merged, severity=alert.severity)
+            records[(_scope_key(alert), alert.measure, alert.period)] = merged
+            continue
+        result.append(alert)
+    result = [records.get((_scope_key(a), a.measure, a.period), a) if a.kind == "record" else a for a in result]
+    return _fold_spread_into_regions(result)
+
+
+def _fold_spread_into_regions(alerts: list[Alert]) -> list[Alert]:
+    """Spread into an admin1 unit is one story: its admin2 units' spread alerts are listed in the
+    admin1 alert's evidence instead of being told separately."""
+    regions = {
+        (alert.scope.get("country"), alert.scope.get("admin1"), alert.period): alert
+        for alert in alerts
+        if alert.kind == "spread" and alert.scope.get("admin2") is None
+    }
+    folded: dict[tuple, list[str]] = {}
+    kept = []
+    for alert in alerts:
+        key = (alert.scope.get("country"), alert.scope.get("admin1"), alert.period)
+        if alert.kind == "spread" and alert.scope.get("admin2") is not None and key in regions:
+            folded.setdefault(key, []).append(alert.scope["admin2"])
+            continue
+        kept.append(alert)
+    return [
+        _with_evidence(alert, admin2_units=sorted(folded[key]))
+        if alert.kind == "spread" and alert.scope.get("admin2") is None
+        and (key := (alert.scope.get("country"), alert.scope.get("admin1"), alert.period)) in folded
+        else alert
+        for alert in kept
+    ]
+
+
+def sort_alerts(alerts: list[Alert]) -> list[Alert]:
+    """Most severe first; then new before ongoing before resolved; then strongest evidence."""
+    status_order = {"new": 0, "ongoing": 1, "resolved": 2}
+    return sorted(
+        alerts,
+        key=lambda alert: (-SEVERITY_ORDER[alert.severity], status_order[alert.status], alert.score, alert.kind, alert.id),
+    )
+
+
+def _scope_key(alert: Alert) -> tuple:
+    return tuple(alert.scope.get(name) for name in ("country", "admin1", "admin2", "tier", "actor"))
+
+
+def _with_evidence(alert: Alert, **more) -> Alert:
+    return _replace(alert, evidence={**alert.evidence, **more})
+
+
+def _replace(alert: Alert, **changes) -> Alert:
+    import dataclasses
+
+    return dataclasses.replace(alert, **changes)

@@ -1,0 +1,145 @@
+"""Run rate: a year-to-date pace against earlier full years ("on pace for more than twice 2023
+and 2024 combined").
+
+For every country, the whole area, and each country's settlement tiers (all actors and each
+actor family), the year-to-date total is projected to a full year (linearly: monthly seasonality
+in these series is weak next to their trends) and compared with the `run_rate_years` previous
+full years together. It is a candidate when the projection exceeds them combined, i.e. when the
+monthly rate is more than `run_rate_years` times theirs. The p-value is the upper tail of the
+year-to-date total under the earlier years' monthly rate, negative binomial with the dispersion
+of their months.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.detectors import wording
+from forecasting.detectors.counts import upper_tail
+from forecasting.detectors.findings import Finding, Findings
+from forecasting.detectors.settings import AsOf, DetectionSettings
+from forecasting.detectors.tier_shift import SHIFT_TIERS
+
+_CANDIDATE_P = 0.05
+#: An actor family is projected on its own once it has this many events in the earlier years.
+_MIN_FAMILY_EVENTS = 100
+
+
+def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
+    """Run-rate findings for the as-of year up to the as-of day.
+
+    `events`: event frame up to the as-of day (event_date, country, tier, fatalities, actor1
+    mapped to actor families).
+    """
+    elapsed = as_of.month.month - 1 + as_of.share_of_month
+    if elapsed < settings.run_rate_min_months:
+        return Findings([], 0)
+    year = as_of.day.year
+    first_year = year - settings.run_rate_years
+    if events.empty or events["event_date"].min() > pd.Timestamp(first_year, 1, 31):
+        return Findings([], 0)
+    frame = events[events["event_date"] >= pd.Timestamp(first_year, 1, 1)]
+    frame = pd.DataFrame(
+        {
+            "country": frame["country"].to_numpy(),
+            "tier": frame["tier"].to_numpy(),
+            "actor": frame["actor1"].to_numpy(),
+            "month": frame["event_date"].dt.to_period("M").dt.to_timestamp().to_numpy(),
+            "events": 1,
+            "fatalities": frame["fatalities"].astype("int64").to_numpy(),
+        }
+    )
+    scopes: list[tuple[dict, pd.DataFrame]] = [({}, frame)]
+    for country, in_country in frame.groupby("country", sort=True):
+        scopes.append(({"country": country}, in_country))
+        earlier = in_country[in_country["month"] < pd.Timestamp(year, 1, 1)]
+        sizes = earlier.groupby("actor").size()
+        families = [None, *sizes[sizes >= _MIN_FAMILY_EVENTS].index]
+        for actor in families:
+            by_actor = in_country if actor is None else in_country[in_country["actor"] == actor]
+            if actor is not None:
+                scopes.append(({"country": country, "actor": actor}, by_actor))
+            for tier in SHIFT_TIERS:
+                scopes.append(({"country": country, "tier": tier, "actor": actor}, by_actor[by_actor["tier"] == tier]))
+    candidates, tested = [], 0
+    months = pd.date_range(pd.Timestamp(first_year, 1, 1), as_of.month, freq="MS")
+    for partial_scope, group in scopes:
+        scope = {name: partial_scope.get(name) for name in ("country", "admin1", "admin2", "tier", "actor")}
+        for measure in ("fatalities", "events"):
+            monthly = group.groupby("month")[measure].sum().reindex(months, fill_value=0)
+            tested += 1
+            finding = _project(monthly, scope, measure, year, elapsed, as_of, settings)
+            if finding is not None:
+                candidates.append(finding)
+    return Findings(candidates, tested)
+
+
+def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings) -> Finding | None:
+    earlier = monthly[monthly.index.year < year]
+    year_to_date = float(monthly[monthly.index.year == year].sum())
+    combined = float(earlier.sum())
+    projected = year_to_date * 12 / elapsed
+    if projected <= combined or year_to_date < 3 * settings.floor(measure):
+        return None
+    rate = max(combined, 1.0) / len(earlier)
+    expected = rate * elapsed
+    variance = float(earlier.var(ddof=1)) if len(earlier) > 1 else rate
+    # Months are independent draws: the size of a sum of m negative binomial months is m times
+    # a month's size.
+    size = rate**2 / (variance - rate) * elapsed if variance > rate + 1e-9 else np.inf
+    p_value = float(upper_tail(np.array([year_to_date]), np.array([expected]), np.array([size]))[0])
+    if p_value > _CANDIDATE_P:
+        return None
+    ratio = projected / max(combined, 1.0)
+    years = [str(y) for y in sorted(set(earlier.index.year))]
+    years_text = " and ".join([", ".join(years[:-1]), years[-1]]) if len(years) > 1 else years[0]
+    comparison = (
+        f"more than {_times_words(ratio)} {years_text} combined"
+        if ratio >= 2
+        else f"more than {years_text} combined"
+    )
+    noun = wording.subject(measure, scope, "the watch area") if scope["country"] else None
+    if scope["tier"]:
+        whose = f" by {scope['actor']}" if scope["actor"] else ""
+        noun = f"{wording.MEASURE_NAMES[measure]}{whose} at {wording.TIER_NAMES[scope['tier']]} of {scope['country']}"
+    elif noun is None:
+        noun = wording.subject(measure, scope, settings.area_name)
+    through = wording.day_name(as_of.day) if as_of.is_day else wording.month_name(as_of.month)
+    message = wording.sentence(
+        f"{noun} are on pace for {wording.count(projected)} in {year} ({wording.count(year_to_date)} to {through}), "
+        f"{comparison} ({wording.count(combined)})."
+    )
+    from scipy import stats
+
+    lower_q = stats.poisson.ppf(0.05, expected) if not np.isfinite(size) else stats.nbinom.ppf(0.05, size, size / (size + expected))
+    upper_q = stats.poisson.ppf(0.95, expected) if not np.isfinite(size) else stats.nbinom.ppf(0.95, size, size / (size + expected))
+    return Finding(
+        kind="run_rate",
+        scope=scope,
+        measure=measure,
+        period=as_of.month_text,
+        observed=year_to_date,
+        expected=round(expected, 1),
+        lower=float(lower_q),
+        upper=float(upper_q),
+        p_value=p_value,
+        size=float(year_to_date / max(expected, 1.0)),
+        message=message,
+        evidence={
+            "projected_year_total": round(projected),
+            "months_elapsed": round(elapsed, 2),
+            "earlier_years": {str(y): float(v) for y, v in earlier.groupby(earlier.index.year).sum().items()},
+            "earlier_years_combined": combined,
+            "ratio_to_combined": round(ratio, 2),
+        },
+    )
+
+
+def _times_words(ratio: float) -> str:
+    """'twice', 'three times', '4.5 times' (floored: 'more than twice' must be true)."""
+    if ratio < 3:
+        return "twice"
+    if ratio < 4:
+        return "three times"
+    return f"{int(ratio)} times"

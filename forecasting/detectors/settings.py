@@ -1,0 +1,98 @@
+"""What every detector is given besides data: the as-of date and the thresholds.
+
+Detectors are pure: "now" is `AsOf`, never the clock, and the thresholds are `DetectionSettings`
+(filled from the `detect:` section of config.yaml by the detect step).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from forecasting.errors import ConflictwatchError
+
+
+class InvalidAsOfError(ConflictwatchError):
+    """The as-of date is not YYYY-MM or YYYY-MM-DD."""
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The date detection looks at, and nothing after it.
+
+    `month` is the month assessed (a month start). `day` is the last day whose events count: the
+    month's last day for a month as-of, the given day for a day as-of. `is_day` is true when a day
+    was given: alerts then cover the partial month up to it, and records use rolling 30-day windows.
+    """
+
+    text: str
+    day: dt.date
+    is_day: bool
+
+    @property
+    def month(self) -> pd.Timestamp:
+        return pd.Timestamp(self.day.year, self.day.month, 1)
+
+    @property
+    def month_text(self) -> str:
+        return f"{self.day.year:04d}-{self.day.month:02d}"
+
+    @property
+    def share_of_month(self) -> float:
+        """The share of the assessed month that has elapsed (1.0 for a month as-of)."""
+        return self.day.day / calendar.monthrange(self.day.year, self.day.month)[1]
+
+
+def parse_as_of(text: str) -> AsOf:
+    """`YYYY-MM` (the whole month) or `YYYY-MM-DD` (up to and including that day)."""
+    cleaned = text.strip()
+    try:
+        if len(cleaned) == 7:
+            year, month = (int(part) for part in cleaned.split("-"))
+            last = calendar.monthrange(year, month)[1]
+            return AsOf(text=cleaned, day=dt.date(year, month, last), is_day=False)
+        return AsOf(text=cleaned, day=dt.date.fromisoformat(cleaned), is_day=True)
+    except ValueError:
+        raise InvalidAsOfError(
+            f"--as-of {text!r} is not a month or a day: use YYYY-MM (e.g. 2025-05) or YYYY-MM-DD (e.g. 2025-07-01)"
+        ) from None
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """Thresholds of the detectors. Counts are events or reported deaths per month."""
+
+    # Name of the whole watch area in messages ("Central Sahel").
+    area_name: str = "the watch area"
+    # Benjamini-Hochberg level across every hypothesis tested for one as-of month.
+    false_discovery_rate: float = 0.05
+    # Below these a month is never a surge, and a forecast below them never makes a drop.
+    min_fatalities: int = 10
+    min_events: int = 5
+    # A record must be the highest of at least this many months (itself included).
+    record_lookback_months: int = 6
+    # A record must also be unusual against its forecast: upper-tail probability at most this.
+    record_tail_probability: float = 0.05
+    # Tier shift: months of trailing baseline, and the recent windows compared with it.
+    tier_shift_baseline_months: int = 24
+    # Run rate: no projection before this many months of the year have passed.
+    run_rate_min_months: int = 3
+    # Run rate: how many earlier full years the pace is compared with (together).
+    run_rate_years: int = 2
+    # Spread: an admin2 unit is "quiet" with at most this many events in the past 12 months
+    # (admin1 units: four times as many); it must then see at least `spread_min_events` in the month.
+    spread_quiet_events: int = 3
+    spread_min_events: int = 3
+    # Synchronized: at least this many distinct admin2 units hit by one actor family within
+    # `synchronized_window_days` consecutive days.
+    synchronized_min_units: int = 5
+    synchronized_window_days: int = 2
+    # Change point: the new level must have held for at least this many months.
+    change_point_months: int = 3
+
+    def floor(self, measure: str) -> int:
+        """The minimum count that can make news for a measure."""
+        return self.min_fatalities if measure == "fatalities" else self.min_events

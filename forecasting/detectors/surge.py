@@ -1,0 +1,91 @@
+"""Surge and drop: a month far outside its forecast.
+
+A series' as-of month is a surge candidate when it is above the forecast's 90% range, at least
+the count floor of its measure (0 -> 3 deaths is not news), and unlikely under the negative
+binomial matched to the forecast; a drop is the mirror image, for series expected to be at least
+the floor. The p-value is the one-sided tail probability; false-discovery control happens later,
+across every detector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.detectors import wording
+from forecasting.detectors.findings import Finding, Findings
+from forecasting.detectors.predictive import scope_of
+from forecasting.detectors.settings import AsOf, DetectionSettings
+
+#: A candidate must be at least this unlikely before BH even looks at it (saves work on 10,000 series).
+_CANDIDATE_P = 0.05
+
+
+def detect_surges_and_drops(predictive: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
+    """Surges and drops in the as-of month.
+
+    `predictive` is `forecasting.detectors.predictive.month_against_forecast(...)`: one row per
+    series with observed, expected, lower, upper, p_upper, p_lower. Every row is two hypotheses
+    (up and down) in the false-discovery family.
+    """
+    if predictive.empty:
+        return Findings([], 0)
+    floors = np.where(predictive["measure"] == "fatalities", settings.min_fatalities, settings.min_events)
+    observed = predictive["observed"].to_numpy(float)
+    expected = predictive["expected"].to_numpy(float)
+    floors = floors * (as_of.share_of_month if as_of.is_day else 1.0)
+    surge = (observed > predictive["upper"].to_numpy(float)) & (observed >= floors) & (
+        predictive["p_upper"].to_numpy(float) <= _CANDIDATE_P
+    )
+    drop = (observed < predictive["lower"].to_numpy(float)) & (expected >= floors) & (
+        predictive["p_lower"].to_numpy(float) <= _CANDIDATE_P
+    )
+    candidates = []
+    for row in predictive[surge].itertuples(index=False):
+        candidates.append(_finding("surge", row, as_of, settings))
+    for row in predictive[drop].itertuples(index=False):
+        candidates.append(_finding("drop", row, as_of, settings))
+    return Findings(candidates, tested=2 * len(predictive))
+
+
+def _finding(kind: str, row, as_of: AsOf, settings: DetectionSettings) -> Finding:
+    scope = scope_of(row)
+    observed, expected = float(row.observed), float(row.expected)
+    if kind == "surge":
+        size = observed / max(expected, 1.0)
+        p_value = float(row.p_upper)
+        comparison = f"{wording.multiple(size)} the expected level"
+    else:
+        size = max(expected, 1.0) / max(observed, 1.0)
+        p_value = float(row.p_lower)
+        comparison = f"{wording.percent(1 - observed / max(expected, 1e-9))} below the expected level"
+    when = _when(as_of)
+    verb = "rose to" if kind == "surge" else "fell to"
+    message = (
+        f"{wording.subject(row.measure, scope, settings.area_name)} {verb} {wording.count(observed)} "
+        f"{when}, against {wording.count(expected)} expected ({wording.interval(row.lower, row.upper)}): "
+        f"{comparison}."
+    )
+    return Finding(
+        kind=kind,
+        scope=scope,
+        measure=row.measure,
+        period=as_of.month_text,
+        observed=observed,
+        expected=round(expected, 1),
+        lower=float(row.lower),
+        upper=float(row.upper),
+        p_value=p_value,
+        size=size,
+        message=wording.sentence(message),
+        evidence={"series_id": row.series_id, "level": row.level, "partial_month_through": as_of.day.isoformat()}
+        if as_of.is_day
+        else {"series_id": row.series_id, "level": row.level},
+    )
+
+
+def _when(as_of: AsOf) -> str:
+    if as_of.is_day:
+        return f"in {wording.month_name(as_of.month)} up to {wording.day_name(as_of.day)}"
+    return f"in {wording.month_name(as_of.month)}"
+

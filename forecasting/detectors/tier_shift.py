@@ -1,0 +1,172 @@
+"""Tier shift: the share of a country's events (or deaths) at a settlement tier moving away from
+its trailing baseline, e.g. JNIM attacks in Burkina Faso moving toward provincial capitals.
+
+Each month of the baseline is a draw of k events at the tier out of n in the country. Campaigns
+make months vary more than a binomial allows, so the baseline is a beta-binomial: the share p
+and the intra-class correlation rho are estimated by moments from the baseline months. The
+recent window's pooled count K of N is tested two-sided against that beta-binomial. Two windows
+are tested, the as-of month alone (a sudden shift) and the three months to it (a gradual one),
+with a Bonferroni factor of 2; the baseline is the `tier_shift_baseline_months` before the
+longer window, so it never overlaps either.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecasting.detectors import wording
+from forecasting.detectors.counts import beta_binomial_tails
+from forecasting.detectors.findings import Finding, Findings
+from forecasting.detectors.settings import AsOf, DetectionSettings
+
+SHIFT_TIERS = ("admin1_capital", "admin2_capital", "admin3_seat")
+_WINDOWS = (1, 3)
+#: An actor family is tested on its own in a country once it has this many baseline events.
+_MIN_FAMILY_EVENTS = 100
+#: A baseline thinner than this cannot say what is usual.
+_MIN_BASELINE_EVENTS = 30
+_CANDIDATE_P = 0.05
+
+
+def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
+    """Tier shifts per country (all actors, and each large actor family) in the as-of month.
+
+    `events`: event frame up to the as-of day with event_date, country, tier, fatalities and
+    actor1 already mapped to actor families.
+    """
+    longest = max(_WINDOWS)
+    window_start = as_of.month - pd.DateOffset(months=longest - 1)
+    baseline_start = window_start - pd.DateOffset(months=settings.tier_shift_baseline_months)
+    recent = events[events["event_date"] >= baseline_start]
+    if recent.empty:
+        return Findings([], 0)
+    month = recent["event_date"].dt.to_period("M").dt.to_timestamp()
+    frame = pd.DataFrame(
+        {
+            "country": recent["country"].to_numpy(),
+            "actor": recent["actor1"].to_numpy(),
+            "tier": recent["tier"].to_numpy(),
+            "month": month.to_numpy(),
+            "events": 1,
+            "fatalities": recent["fatalities"].astype("int64").to_numpy(),
+        }
+    )
+    candidates, tested = [], 0
+    for country, in_country in frame.groupby("country", sort=True):
+        in_baseline = in_country["month"] < window_start
+        groups: list[tuple[str | None, pd.DataFrame]] = [(None, in_country)]
+        family_sizes = in_country[in_baseline].groupby("actor").size()
+        for family in family_sizes[family_sizes >= _MIN_FAMILY_EVENTS].index:
+            groups.append((family, in_country[in_country["actor"] == family]))
+        for actor, group in groups:
+            for measure in ("events", "fatalities"):
+                totals = group.groupby("month")[measure].sum()
+                for tier in SHIFT_TIERS:
+                    at_tier = group[group["tier"] == tier].groupby("month")[measure].sum()
+                    finding = _test(totals, at_tier, country, actor, tier, measure, window_start, as_of, settings)
+                    if finding is None:
+                        continue
+                    tested += 1
+                    if finding.p_value <= _CANDIDATE_P:
+                        candidates.append(finding)
+    return Findings(candidates, tested)
+
+
+def _test(totals, at_tier, country, actor, tier, measure, window_start, as_of, settings) -> Finding | None:
+    months = pd.date_range(
+        window_start - pd.DateOffset(months=settings.tier_shift_baseline_months), as_of.month, freq="MS"
+    )
+    n = totals.reindex(months, fill_value=0).to_numpy(float)
+    k = at_tier.reindex(months, fill_value=0).to_numpy(float)
+    baseline = months < window_start
+    n_base, k_base = n[baseline], k[baseline]
+    if n_base.sum() < (_MIN_BASELINE_EVENTS if measure == "events" else 3 * _MIN_BASELINE_EVENTS):
+        return None
+    share = k_base.sum() / n_base.sum()
+    rho = _intra_class_correlation(k_base, n_base, share)
+    best = None
+    for window in _WINDOWS:
+        recent = slice(len(months) - window, len(months))
+        trials, successes = n[recent].sum(), k[recent].sum()
+        if trials < settings.floor(measure):
+            continue
+        upper, lower = beta_binomial_tails(successes, trials, share, rho)
+        p_value = min(1.0, 2 * min(upper, lower) * len(_WINDOWS))
+        if best is None or p_value < best[0]:
+            best = (p_value, window, trials, successes)
+    if best is None:
+        return None
+    p_value, window, trials, successes = best
+    expected = trials * share
+    # A shift must move at least a floor's worth of events (or deaths) to be news.
+    if abs(successes - expected) < settings.floor(measure):
+        p_value = 1.0
+    lower, upper = _range(trials, share, rho)
+    recent_share = successes / trials
+    # How many times the usual share (or, for a move away, how many times smaller); shares of 0
+    # are floored at half an event so that the multiple stays finite.
+    floor_share = 0.5 / trials
+    size = max(recent_share, floor_share) / max(share, floor_share)
+    size = size if size >= 1 else 1 / size
+    scope = {"country": country, "admin1": None, "admin2": None, "tier": tier, "actor": actor}
+    return Finding(
+        kind="tier_shift",
+        scope=scope,
+        measure=measure,
+        period=as_of.month_text,
+        observed=float(successes),
+        expected=round(float(expected), 1),
+        lower=float(lower),
+        upper=float(upper),
+        p_value=float(p_value),
+        size=float(min(size, 1e6)),
+        message=_message(scope, measure, successes, trials, share, lower, upper, window, len(n_base), as_of),
+        evidence={
+            "share": round(float(recent_share), 4),
+            "baseline_share": round(float(share), 4),
+            "total": float(trials),
+            "window_months": window,
+            "baseline_months": int(len(n_base)),
+            "overdispersion_rho": round(float(rho), 4),
+        },
+    )
+
+
+def _intra_class_correlation(k: np.ndarray, n: np.ndarray, share: float) -> float:
+    """Moment estimate of the beta-binomial rho from monthly (k, n); 0 when months vary no more
+    than a binomial. Capped below 1 so that a baseline of a few busy months stays testable."""
+    used = n > 0
+    k, n = k[used], n[used]
+    denominator = share * (1 - share) * float((n * (n - 1)).sum())
+    if denominator <= 0:
+        return 0.0
+    excess = float(((k - n * share) ** 2).sum()) - share * (1 - share) * float(n.sum())
+    return float(min(max(excess / denominator, 0.0), 0.5))
+
+
+def _range(trials: float, share: float, rho: float) -> tuple[float, float]:
+    share = min(max(share, 1e-6), 1 - 1e-6)
+    trials = int(round(trials))
+    if rho <= 1e-9:
+        distribution = stats.binom(trials, share)
+    else:
+        concentration = (1 - rho) / rho
+        distribution = stats.betabinom(trials, share * concentration, (1 - share) * concentration)
+    return float(distribution.ppf(0.05)), float(distribution.ppf(0.95))
+
+
+def _message(scope, measure, successes, trials, share, lower, upper, window, baseline_months, as_of) -> str:
+    tier_words = wording.TIER_NAMES[scope["tier"]]
+    whose = f"{scope['actor']} " if scope["actor"] else ""
+    noun = "events" if measure == "events" else "reported fatalities"
+    direction = "toward" if successes / trials > share else "away from"
+    when = f"in {wording.month_name(as_of.month)}" if window == 1 else f"in the three months to {wording.month_name(as_of.month)}"
+    return wording.sentence(
+        f"{whose}{noun} in {scope['country']} shifted {direction} {tier_words}: "
+        f"{wording.percent(successes / trials)} ({wording.count(successes)} of {wording.count(trials)}) {when}, "
+        f"against {wording.percent(share)} in the {baseline_months} months before "
+        f"(90% range {wording.percent(lower / trials)}\u2013{wording.percent(upper / trials)}), "
+        f"{wording.multiple(max(successes / trials, 1e-9) / max(share, 1e-9))} the usual share."
+    )

@@ -1,0 +1,101 @@
+"""Where per-series work runs: in this process, a local process pool, or a Dask cluster.
+
+Vectorized models never come here. Per-series models (ETS, Prophet) split their series into
+chunks and hand `map_chunks` a module-level function and the chunks; every executor returns the
+results in the order of the chunks, so the numbers do not depend on where they were computed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from forecasting.errors import ConflictwatchError
+
+log = logging.getLogger(__name__)
+
+EXECUTORS = ("serial", "process", "dask")
+
+
+class ExecutorUnavailableError(ConflictwatchError):
+    """The configured executor cannot run here (Dask missing or its scheduler unreachable)."""
+
+
+def map_chunks(
+    function: Callable[[Any], Any],
+    chunks: Sequence[Any],
+    *,
+    executor: str = "serial",
+    workers: int = 1,
+    dask_address: str | None = None,
+) -> list[Any]:
+    """`[function(chunk) for chunk in chunks]`, run by `executor` on up to `workers` processes.
+
+    `dask` connects to the scheduler at `dask_address`, or starts a local cluster of `workers`
+    single-threaded worker processes when there is none, and closes what it opened.
+    """
+    if executor == "serial" or (executor == "process" and (workers <= 1 or len(chunks) <= 1)):
+        return [function(chunk) for chunk in chunks]
+    if executor == "process":
+        return list(_process_pool(workers).map(function, chunks))
+    if executor == "dask":
+        return _map_on_dask(function, chunks, workers=workers, dask_address=dask_address)
+    raise ConflictwatchError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+
+
+def split(count: int, workers: int, executor: str) -> list[range]:
+    """Index ranges that share `count` series among workers (a few chunks each, to even out)."""
+    parts = 1 if executor == "serial" else max(1, min(count, workers * 4))
+    bounds = [round(index * count / parts) for index in range(parts + 1)]
+    return [range(bounds[i], bounds[i + 1]) for i in range(parts) if bounds[i] < bounds[i + 1]]
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    """One pool per size for the life of the process: a backtest asks for hundreds of fits in
+    dozens of calls, and each new pool would pay the workers' statsmodels/prophet imports again."""
+    if workers not in _POOLS:
+        # forkserver, not fork: forking a process that holds threads (BLAS, Dask) can deadlock.
+        context = multiprocessing.get_context("forkserver")
+        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        atexit.register(_POOLS[workers].shutdown)
+    return _POOLS[workers]
+
+
+def _map_on_dask(function, chunks, *, workers: int, dask_address: str | None) -> list[Any]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutorUnavailableError(
+            "executor: dask needs Dask distributed: pip install 'conflictwatch[dask]', or set "
+            "forecast.executor to process in config.yaml"
+        ) from None
+    cluster = None
+    try:
+        if dask_address:
+            client = Client(dask_address, timeout="10s")
+        else:
+            cluster = LocalCluster(
+                n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)
+    except OSError as error:
+        if cluster is not None:
+            cluster.close()
+        raise ExecutorUnavailableError(
+            f"cannot reach the Dask scheduler at {dask_address} ({error}); check forecast.dask_address "
+            "in config.yaml, or set it to null for a local cluster"
+        ) from None
+    try:
+        log.info("running %d chunks on Dask (%s)", len(chunks), dask_address or "local cluster")
+        return client.gather(client.map(function, list(chunks), pure=False))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

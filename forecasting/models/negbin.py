@@ -1,0 +1,187 @@
+"""The count model: negative binomial months around a damped-trend level with seasonality,
+fitted to thousands of series at once.
+
+For each series:
+
+- **seasonality**: a multiplicative factor per calendar month (the Sahel's rainy season slows
+  operations), estimated from that series and shrunk toward the panel's pooled profile, strongly
+  where the series has few events (a gamma-Poisson style pseudo-count);
+- **level and trend**: damped-trend exponential smoothing of the deseasonalized counts (Holt,
+  Gardner's damping), with the smoothing weights picked per series from a small grid by the
+  in-sample Poisson deviance of one-month-ahead forecasts. With no trend this is the mean of
+  Harvey and Fernandes' (1989) gamma-Poisson local-level model;
+- **dispersion**: NB2 dispersion per series and per month ahead, by the method of moments on the
+  in-sample forecast errors at that horizon (so intervals widen with the horizon as far as the
+  series' own history says they should), shrunk toward the panel's pooled value.
+
+Everything is numpy over a (series x months) matrix: one pass over the months per grid point,
+whatever the number of series.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from forecasting.models.base import Panel, forecast_frame
+from forecasting.models.counts import negative_binomial_quantiles
+
+SEASON = 12
+
+
+class NegativeBinomialTrend:
+    """Damped-trend negative binomial count model, vectorized over series (see module doc)."""
+
+    name = "negbin"
+    min_months = 6
+
+    #: Level smoothing weights tried per series: from a long memory to following the last month.
+    LEVEL_WEIGHTS = (0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8)
+    #: Trend smoothing weights tried per series (0: no trend).
+    TREND_WEIGHTS = (0.0, 0.1)
+    #: Trend damping per month (Gardner & McKenzie): trends fade instead of running away.
+    DAMPING = 0.8
+    #: Months at the start of a series not scored (the level is still settling).
+    BURN_IN = 6
+    #: Seasonal pseudo-count: a series needs about this many events before its own calendar
+    #: profile outweighs the panel's.
+    SEASONAL_PRIOR = 60.0
+    #: Horizons for which dispersion is estimated; further months reuse the last one.
+    MAX_HORIZON = 12
+    #: Residual months that weigh as much as the pooled dispersion.
+    DISPERSION_PRIOR = 12.0
+
+    def __init__(self, seasonal: bool = True):
+        self.seasonal = seasonal
+
+    def fit(self, series: pd.DataFrame | Panel) -> Self:
+        panel = series if isinstance(series, Panel) else Panel.from_series(series)
+        self.panel = panel
+        counts = panel.values
+        months = panel.calendar_months()
+        self.season = self._seasonal_factors(counts, months) if self.seasonal else np.ones((len(panel), SEASON))
+        factors = np.take_along_axis(self.season, months, axis=1)
+
+        grid = [(a, b) for a in self.LEVEL_WEIGHTS for b in self.TREND_WEIGHTS]
+        level_weight = np.array([a for a, _ in grid])[:, None] * np.ones((1, len(panel)))
+        trend_weight = np.array([b for _, b in grid])[:, None] * np.ones((1, len(panel)))
+        deviance = self._smooth(counts, factors, level_weight, trend_weight)[2]
+        best = np.argmin(deviance, axis=0)
+        chosen = np.arange(len(panel))
+        self.level_weight = level_weight[best, chosen]
+        self.trend_weight = trend_weight[best, chosen]
+
+        levels, trends, _ = self._smooth(
+            counts, factors, self.level_weight[None, :], self.trend_weight[None, :], keep_path=True
+        )
+        self.level = levels[:, -1]
+        self.trend = trends[:, -1]
+        self.dispersion = self._dispersion(counts, factors, levels, trends)
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        steps = np.arange(1, horizon + 1)
+        damped = np.cumsum(self.DAMPING**steps)
+        month = (self.panel.last_periods.astype(int) % SEASON)[:, None] + steps[None, :]
+        factors = np.take_along_axis(self.season, month % SEASON, axis=1)
+        mean = np.clip(self.level[:, None] + damped[None, :] * self.trend[:, None], 0.0, None) * factors
+        dispersion = self.dispersion[:, np.minimum(steps, self.MAX_HORIZON) - 1]
+        quantiles = negative_binomial_quantiles(mean, dispersion)
+        return forecast_frame(self.panel, self.name, mean, quantiles)
+
+    def _seasonal_factors(self, counts: np.ndarray, months: np.ndarray) -> np.ndarray:
+        """(series x 12) multiplicative month-of-year factors, each row averaging 1."""
+        present = ~np.isnan(counts)
+        average = np.nanmean(counts, axis=1)
+        observed = np.zeros((len(counts), SEASON))
+        expected = np.zeros((len(counts), SEASON))
+        for month in range(SEASON):
+            here = present & (months == month)
+            observed[:, month] = np.where(here, counts, 0.0).sum(axis=1)
+            expected[:, month] = here.sum(axis=1) * average
+        pooled = (observed.sum(axis=0) + self.SEASONAL_PRIOR) / (expected.sum(axis=0) + self.SEASONAL_PRIOR)
+        factors = (observed + self.SEASONAL_PRIOR * pooled) / (expected + self.SEASONAL_PRIOR)
+        return factors / factors.mean(axis=1, keepdims=True)
+
+    def _smooth(
+        self,
+        counts: np.ndarray,
+        factors: np.ndarray,
+        level_weight: np.ndarray,
+        trend_weight: np.ndarray,
+        keep_path: bool = False,
+    ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
+        """Run damped Holt smoothing for every (grid point x series) at once.
+
+        Returns the level and trend after each month (series x months, only with `keep_path`)
+        and the in-sample one-month-ahead Poisson deviance per grid point and series.
+        """
+        deseasonalized = counts / factors
+        count, width = counts.shape
+        first = width - self.panel.lengths
+        # The level starts at the mean of the first year, so one odd first month does not dominate.
+        columns = np.arange(width)[None, :]
+        first_year = (columns >= first[:, None]) & (columns < first[:, None] + SEASON)
+        start = np.nanmean(np.where(first_year, deseasonalized, np.nan), axis=1)
+
+        shape = np.broadcast_shapes(level_weight.shape, (1, count))
+        level = np.full(shape, np.nan)
+        trend = np.zeros(shape)
+        deviance = np.zeros(shape)
+        levels = np.full((count, width), np.nan) if keep_path else None
+        trends = np.zeros((count, width)) if keep_path else None
+        for t in range(width):
+            starting = first == t
+            level[:, starting] = start[starting]
+            trend[:, starting] = 0.0
+            x = deseasonalized[:, t]
+            active = ~np.isnan(x)
+            expected_x = np.clip(level + self.DAMPING * trend, 0.0, None)
+            scored = active & (t - first >= self.BURN_IN)
+            expected = np.maximum(expected_x * factors[:, t], 0.1)
+            observed = np.nan_to_num(counts[:, t])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                term = np.where(observed > 0, observed * np.log(observed / expected), 0.0) - (observed - expected)
+            deviance += np.where(scored, 2.0 * term, 0.0)
+
+            new_level = np.clip(level_weight * x + (1.0 - level_weight) * expected_x, 0.0, None)
+            new_trend = trend_weight * (new_level - level) + (1.0 - trend_weight) * self.DAMPING * trend
+            level = np.where(active, new_level, level)
+            trend = np.where(active, new_trend, trend)
+            if keep_path:
+                levels[:, t] = level[0]
+                trends[:, t] = trend[0]
+        return levels, trends, deviance
+
+    def _dispersion(
+        self, counts: np.ndarray, factors: np.ndarray, levels: np.ndarray, trends: np.ndarray
+    ) -> np.ndarray:
+        """(series x MAX_HORIZON) NB2 dispersion of the in-sample h-months-ahead errors."""
+        count, width = counts.shape
+        first = width - self.panel.lengths
+        excess = np.zeros((count, self.MAX_HORIZON))
+        scale = np.zeros((count, self.MAX_HORIZON))
+        months = np.zeros((count, self.MAX_HORIZON))
+        for h in range(1, self.MAX_HORIZON + 1):
+            if h >= width:
+                break
+            damped = np.sum(self.DAMPING ** np.arange(1, h + 1))
+            origin = slice(0, width - h)
+            expected = np.clip(levels[:, origin] + damped * trends[:, origin], 0.0, None) * factors[:, h:]
+            observed = counts[:, h:]
+            usable = ~np.isnan(expected) & ~np.isnan(observed)
+            usable &= (np.arange(width - h)[None, :] - first[:, None]) >= self.BURN_IN
+            error = np.where(usable, (observed - expected) ** 2 - expected, 0.0)
+            excess[:, h - 1] = error.sum(axis=1)
+            scale[:, h - 1] = np.where(usable, expected**2, 0.0).sum(axis=1)
+            months[:, h - 1] = usable.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = np.clip(np.nan_to_num(excess / scale, nan=0.0, posinf=0.0), 0.0, 20.0)
+            pooled = np.clip(excess.sum(axis=0) / scale.sum(axis=0), 0.0, 20.0)
+        pooled = np.nan_to_num(pooled, nan=0.0)
+        # A short history's squared errors say little; lean on the panel until it has a year or so.
+        dispersion = (months * own + self.DISPERSION_PRIOR * pooled) / (months + self.DISPERSION_PRIOR)
+        # Uncertainty does not shrink with the horizon, whatever a noisy estimate says.
+        return np.maximum.accumulate(dispersion, axis=1)

@@ -1,0 +1,111 @@
+"""The field's reference baselines: seasonal naive, the trailing 12-month mean, and
+"conflictology" (VIEWS' benchmark: a bootstrap of the last 12 months).
+
+All three are vectorized: one fit handles every series of a panel at once. They are the yardsticks
+every other model must beat in `forecasting.backtest`.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from forecasting.models.base import QUANTILES, Panel, forecast_frame
+from forecasting.models.counts import moment_dispersion, negative_binomial_quantiles
+
+SEASON = 12
+
+
+class SeasonalNaive:
+    """Next January is last January. Intervals from the spread of year-on-year changes.
+
+    Point forecast for h months ahead: the value of the same calendar month in the last year.
+    Quantiles: the point plus the empirical quantiles of that series' year-on-year differences
+    (y[t] - y[t-12]), widened by sqrt(years ahead), clipped at zero. Needs 13 months.
+    """
+
+    name = "seasonal_naive"
+    min_months = SEASON + 1
+
+    def fit(self, series: pd.DataFrame | Panel) -> Self:
+        self.panel = series if isinstance(series, Panel) else Panel.from_series(series)
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        values = self.panel.values
+        steps = np.arange(horizon)
+        source = values.shape[1] - SEASON + steps % SEASON
+        point = values[:, source]
+        changes = values[:, SEASON:] - values[:, :-SEASON]
+        with np.errstate(all="ignore"):
+            spread = np.nanquantile(changes, QUANTILES, axis=1).T if changes.shape[1] else np.zeros((len(values), len(QUANTILES)))
+        spread = np.nan_to_num(spread)
+        widen = np.sqrt(steps // SEASON + 1.0)
+        quantiles = point[:, :, None] + spread[:, None, :] * widen[None, :, None]
+        return forecast_frame(self.panel, self.name, point, quantiles)
+
+
+class TrailingMean:
+    """The mean of the last 12 months, with negative binomial intervals.
+
+    Mean: average of the last 12 months (fewer if the series is shorter). Quantiles: a negative
+    binomial with that mean and the variance of those months (Poisson when they vary less than a
+    Poisson would). The same for every month ahead. Works from one month of data.
+    """
+
+    name = "trailing_mean"
+    min_months = 1
+
+    def __init__(self, months: int = SEASON):
+        self.months = months
+
+    def fit(self, series: pd.DataFrame | Panel) -> Self:
+        self.panel = series if isinstance(series, Panel) else Panel.from_series(series)
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        recent = self.panel.values[:, -self.months :]
+        mean = np.nanmean(recent, axis=1)
+        dispersion = moment_dispersion(recent)
+        quantiles = negative_binomial_quantiles(mean, dispersion)
+        return forecast_frame(
+            self.panel,
+            self.name,
+            np.repeat(mean[:, None], horizon, axis=1),
+            np.repeat(quantiles[:, None, :], horizon, axis=1),
+        )
+
+
+class Conflictology:
+    """VIEWS' "conflictology" benchmark: every month ahead is a draw from the last 12 months.
+
+    The forecast distribution is a bootstrap (`draws` resamples, seeded) of the last 12 observed
+    values; the mean is their average. The same distribution for every month ahead, as in VIEWS.
+    """
+
+    name = "conflictology"
+    min_months = SEASON
+
+    def __init__(self, seed: int = 0, draws: int = 1000):
+        self.seed = seed
+        self.draws = draws
+
+    def fit(self, series: pd.DataFrame | Panel) -> Self:
+        self.panel = series if isinstance(series, Panel) else Panel.from_series(series)
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        recent = self.panel.values[:, -SEASON:]
+        rng = np.random.default_rng(self.seed)
+        picks = rng.integers(0, recent.shape[1], size=(len(recent), self.draws))
+        sample = np.take_along_axis(recent, picks, axis=1)
+        quantiles = np.quantile(sample, QUANTILES, axis=1).T
+        mean = recent.mean(axis=1)
+        return forecast_frame(
+            self.panel,
+            self.name,
+            np.repeat(mean[:, None], horizon, axis=1),
+            np.repeat(quantiles[:, None, :], horizon, axis=1),
+        )

@@ -1,0 +1,145 @@
+"""`conflictwatch forecast` and `conflictwatch backtest`.
+
+Imported at start-up (see jobs/commands/__init__.py): nothing slow at the top level.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from jobs.cli import Level, Measure, app, print_table, session
+
+#: What `backtest` compares when no --model is given: the reference baselines and the models
+#: that are fast enough to backtest at admin2 (ETS and Prophet: ask for them by name).
+BACKTEST_MODELS = ("seasonal_naive", "trailing_mean", "conflictology", "negbin", "default")
+
+
+def _load_sample_if_empty(current) -> None:
+    if current.config.data.sample_when_empty:
+        from jobs.ingest import ingest_sample_if_empty
+
+        ingest_sample_if_empty(current.store, current.gazetteer, seat_radius_km=current.config.gazetteer.seat_radius_km)
+
+
+@app.command()
+def forecast(
+    context: typer.Context,
+    by: Annotated[Level, typer.Option("--by", help="Level of the series.")] = Level.country,
+    measure: Annotated[Measure, typer.Option("--measure")] = Measure.fatalities,
+    country: Annotated[Optional[list[str]], typer.Option("--country", help="Only this country (repeatable).")] = None,
+    scope: Annotated[
+        Optional[str], typer.Option("--scope", help="Only series whose admin1, admin2, tier or actor is NAME.")
+    ] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model name (default: config.yaml's forecast.model).")] = None,
+    horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Months ahead (default: config.yaml).")] = None,
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="Use data up to this month, YYYY-MM (default: last complete month).")
+    ] = None,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also draw the series and forecast bands to FILE.png.")] = None,
+) -> None:
+    """Fit a baseline and print monthly forecasts with 50% and 90% intervals."""
+    from jobs.forecast import SYNTHETIC_LABEL, plot_forecasts, run_forecast
+
+    current = session(context)
+    _load_sample_if_empty(current)
+    run = run_forecast(
+        current.store,
+        current.config,
+        level=by.value,
+        measure=measure.value,
+        countries=list(country) if country else None,
+        scope=scope,
+        model=model,
+        horizon=horizon,
+        as_of=as_of,
+    )
+    if plot is not None:
+        typer.echo(f"plot written to {plot_forecasts(run, plot)}", err=True)
+    frame = run.forecasts.assign(period=run.forecasts["period"].dt.strftime("%Y-%m"), measure=measure.value)
+    frame = frame.assign(synthetic=run.synthetic)
+    if as_json:
+        typer.echo(frame.round(3).to_json(orient="records"))
+        return
+    if csv:
+        frame.round(3).to_csv(sys.stdout, index=False, lineterminator="\n")
+        return
+    rows = [
+        [r.series_id, r.period, f"{r.mean:.1f}", f"{r.q25:g}–{r.q75:g}", f"{r.q05:g}–{r.q95:g}", r.fallback]
+        for r in frame.round(1).itertuples()
+    ]
+    title = f"{measure.value.capitalize()} forecast by {by.value} from {run.through:%Y-%m} ({frame['model'].iloc[0]})"
+    if run.synthetic:
+        title += f" — {SYNTHETIC_LABEL}"
+        typer.echo(f"Note: {SYNTHETIC_LABEL}.", err=True)
+    print_table(["series_id", "period", "mean", "50% interval", "90% interval", "fallback"], rows, title=title)
+
+
+@app.command()
+def backtest(
+    context: typer.Context,
+    level: Annotated[Level, typer.Option("--level", help="Level of the series scored.")] = Level.admin1,
+    model: Annotated[
+        Optional[list[str]], typer.Option("--model", help="Model to score (repeatable; default: the baselines and default).")
+    ] = None,
+    measure: Annotated[Measure, typer.Option("--measure")] = Measure.fatalities,
+    country: Annotated[Optional[list[str]], typer.Option("--country", help="Only this country (repeatable).")] = None,
+    origins: Annotated[
+        Optional[int], typer.Option("--origins", min=1, help="Forecast origins, one month apart (default: config.yaml).")
+    ] = None,
+    horizons: Annotated[int, typer.Option("--horizons", min=1, help="Months ahead scored (1..N).")] = 6,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Last month of data, YYYY-MM.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of scores.")] = False,
+) -> None:
+    """Rolling-origin backtest: CRPS, MAE, MASE and interval coverage per model and months ahead."""
+    import json
+
+    from jobs.forecast import SYNTHETIC_LABEL, run_backtest
+
+    current = session(context)
+    _load_sample_if_empty(current)
+    scores, synthetic = run_backtest(
+        current.store,
+        current.config,
+        level=level.value,
+        models=list(model) if model else list(BACKTEST_MODELS),
+        measure=measure.value,
+        countries=list(country) if country else None,
+        origins=origins or current.config.forecast.backtest_origins,
+        horizons=horizons,
+        as_of=as_of,
+    )
+    if synthetic:
+        typer.echo(f"Note: scored on {SYNTHETIC_LABEL}.", err=True)
+    if as_json:
+        records = [
+            {
+                "model": row.model,
+                "level": row.level,
+                "horizon": int(row.horizon),
+                "crps": round(float(row.crps), 4),
+                "mae": round(float(row.mae), 4),
+                "mase": None if row.mase != row.mase else round(float(row.mase), 4),
+                "coverage_50": round(float(row.coverage_50), 4),
+                "coverage_90": round(float(row.coverage_90), 4),
+                "n": int(row.n),
+                "synthetic": synthetic,
+            }
+            for row in scores.itertuples()
+        ]
+        typer.echo(json.dumps(records))
+        return
+    ordered = scores.sort_values(["horizon", "crps"], kind="stable")
+    rows = [
+        [r.model, r.level, r.horizon, f"{r.crps:.3f}", f"{r.mae:.3f}", f"{r.mase:.3f}", f"{r.coverage_50:.2f}", f"{r.coverage_90:.2f}", r.n]
+        for r in ordered.itertuples()
+    ]
+    title = f"Backtest at {level.value} level (lower CRPS is better)"
+    if synthetic:
+        title += f" — {SYNTHETIC_LABEL}"
+    print_table(["model", "level", "horizon", "crps", "mae", "mase", "coverage_50", "coverage_90", "n"], rows, title=title)

@@ -1,0 +1,240 @@
+"""`run`, `runs`, `schedule`, `outbox` and `alerts approve`: the service commands.
+
+Nothing slow is imported at module level (this module is imported at every start-up).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from forecasting.errors import ConflictwatchError
+from jobs.cli import app, print_table, session
+from jobs.commands.detect import alerts_app
+
+if TYPE_CHECKING:
+    from jobs.pipeline import PipelineResult
+
+TOP_ALERTS = 5
+
+
+class Job(str, Enum):
+    run = "run"
+    pull = "pull"
+    report = "report"
+    refit = "refit"
+
+
+@app.command()
+def run(
+    context: typer.Context,
+    as_of: Annotated[
+        Optional[str],
+        typer.Option("--as-of", help="Month (YYYY-MM) or day (YYYY-MM-DD) to look at; default: the month of the newest stored event."),
+    ] = None,
+    job: Annotated[Job, typer.Option("--job", help="Which steps: run (all), pull, report or refit, as the scheduler runs them.")] = Job.run,
+    slot: Annotated[
+        Optional[str],
+        typer.Option("--slot", help="Run this scheduled slot (as `conflictwatch runs` lists it), e.g. to redo a failed one."),
+    ] = None,
+    rerun: Annotated[bool, typer.Option("--rerun", help="Run --slot again even if it already ran.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show which emails would go to whom; send and queue none.")] = False,
+) -> None:
+    """One full pipeline pass: ingest, pull, fit and detect, report, notify; each step recorded."""
+    import datetime as dt
+
+    from jobs.pipeline import RunFailedError, RunRequest, SlotTakenError, run_pipeline
+
+    current = session(context)
+    slot_time = None
+    if slot is None:
+        # A run by hand is its own slot, keyed by what it looks at: running it again redoes it.
+        slot, rerun = f"manual:{as_of or 'latest'}", True
+    else:
+        try:
+            slot_time = dt.datetime.fromisoformat(slot)
+        except ValueError:
+            raise ConflictwatchError(f"--slot {slot!r} is not a slot time; copy one from `conflictwatch runs`") from None
+    if dry_run:
+        # A dry run must not use up a scheduled slot: it is logged under a slot of its own.
+        slot, rerun = f"dry-run:{slot}", True
+    request = RunRequest(job=job.value, slot=slot, trigger="manual", as_of=as_of, slot_time=slot_time,
+                         rerun=rerun, dry_run=dry_run)
+    result = run_pipeline(current.store, current.config, current.secrets, request, gazetteer=lambda: current.gazetteer)
+    if result is None:
+        from forecasting.store import runs as run_log
+
+        existing = run_log.get_run(current.store, job.value, slot)
+        state = existing.state if existing else "unknown"
+        raise SlotTakenError(
+            f"{job.value} {slot} is {state}"
+            + ("; wait for it to finish" if state == "working" else "; add --rerun to run it again")
+        )
+    print_summary(result, current.config)
+    if result.state == "error":
+        raise RunFailedError(f"{result.error} (see `conflictwatch runs --job {job.value} --slot {slot}`)")
+
+
+def print_summary(result: "PipelineResult", config) -> None:
+    """A few lines an analyst reads after a pass: the data, where the report is, the alerts."""
+    from jobs.pipeline import severity_counts
+
+    echo = typer.echo
+    run = result.run
+    echo(f"{run.job} {run.slot} (attempt {run.attempt}): {result.state}" + (f", as of {result.as_of}" if result.as_of else ""))
+    if result.sample_used:
+        echo("Data: the shipped SYNTHETIC sample, not real ACLED data (configure data.files or sources for real data).")
+    ingest = result.steps.get("ingest")
+    if ingest is not None:
+        echo(f"Events in the store: {ingest.counts.get('events')}")
+    pull = result.steps.get("pull")
+    if pull is not None and pull.state == "skipped":
+        echo("Pull: skipped (no source enabled in config.yaml)")
+    report = result.report
+    if report is not None:
+        location = getattr(report, "pdf", None) or getattr(report, "html", None)
+        echo(f"Report: {location}")
+    if result.detection is not None:
+        alerts = list(result.detection.alerts)
+        by_severity = severity_counts(alerts)
+        echo("Alerts: " + ", ".join(f"{count} {severity}" for severity, count in by_severity.items()))
+        order = {"critical": 0, "warning": 1, "info": 2}
+        for alert in sorted(alerts, key=lambda alert: (order.get(alert.severity, 3), alert.score))[:TOP_ALERTS]:
+            echo(f"  [{alert.severity}] {alert.message}")
+    notifications = result.notifications
+    if notifications is not None:
+        if notifications.reason:
+            echo(f"Email: nothing sent: {notifications.reason}")
+        elif notifications.dry_run:
+            echo(f"Email (dry run, nothing sent): {len(notifications.planned)} message(s) would be sent")
+            for message in notifications.planned:
+                held = " [held for review]" if message.held else ""
+                echo(f"  {message.kind} to {message.recipient}: {message.subject}{held}")
+        else:
+            delivery = notifications.delivery
+            sent = delivery.sent if delivery else 0
+            pending = delivery.remaining if delivery else 0
+            held = sum(message.held for message in notifications.planned)
+            echo(f"Email: {len(notifications.enqueued)} queued, {sent} sent, {pending} waiting to be sent, {held} held for review")
+    if result.error:
+        echo(f"Failed: {result.error}")
+
+
+@app.command()
+def runs(
+    context: typer.Context,
+    job: Annotated[Optional[Job], typer.Option("--job", help="Only this job.")] = None,
+    state: Annotated[Optional[str], typer.Option("--state", help="Only runs in this state (working, success, error, noop, skipped).")] = None,
+    slot: Annotated[Optional[str], typer.Option("--slot", help="Show the steps of this slot's latest attempt (with --job).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many runs to list, newest first.")] = 30,
+) -> None:
+    """The run log: one line per job and slot, newest first; with --slot, that run's steps."""
+    from forecasting.store import runs as run_log
+
+    current = session(context)
+    if slot is not None:
+        record = run_log.get_run(current.store, (job or Job.run).value, slot)
+        if record is None:
+            raise ConflictwatchError(f"no run of {(job or Job.run).value} for slot {slot!r}; see `conflictwatch runs`")
+        typer.echo(f"{record.job} {record.slot}: {record.state}, attempt {record.attempt}, {record.trigger}, "
+                   f"{record.host} pid {record.pid}" + (f"\nerror: {record.error}" if record.error else ""))
+        print_table(
+            ["step", "state", "started", "finished", "counts", "error"],
+            [[s.step, s.state, _time(s.started_at), _time(s.finished_at), _counts(s.counts), s.error] for s in record.steps],
+        )
+        return
+    records = run_log.list_runs(current.store, job=job.value if job else None, state=state, limit=limit)
+    print_table(
+        ["job", "slot", "state", "attempt", "trigger", "as_of", "started", "finished", "counts", "error"],
+        [
+            [r.job, r.slot, r.state, r.attempt, r.trigger, r.as_of or r.counts.get("as_of"), _time(r.started_at),
+             _time(r.finished_at), _counts(r.counts), r.error]
+            for r in records
+        ],
+        title="Runs",
+    )
+
+
+@app.command()
+def schedule(context: typer.Context) -> None:
+    """Start the scheduler service: daily pull, weekly report, monthly refit (cron in config.yaml).
+
+    Stops cleanly on SIGTERM or Ctrl-C. Several copies may run on the same database: each slot
+    still runs once.
+    """
+    from jobs.service import serve
+
+    current = session(context)
+    serve(current.store, current.config, current.secrets, gazetteer=lambda: current.gazetteer)
+
+
+outbox_app = typer.Typer(help="The email outbox: what was queued, sent, held or failed.", invoke_without_command=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.callback()
+def outbox_list(
+    context: typer.Context,
+    state: Annotated[Optional[str], typer.Option("--state", help="Only messages in this state (held, pending, sent, failed).")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 30,
+) -> None:
+    """List the outbox, newest first."""
+    if context.invoked_subcommand is not None:
+        return
+    from forecasting.store import outbox
+
+    current = session(context)
+    messages = outbox.list_messages(current.store, state=state, limit=limit)
+    print_table(
+        ["id", "kind", "recipient", "state", "attempts", "created", "sent", "subject", "last_error"],
+        [[m.id, m.kind, m.recipient, m.state, m.attempts, _time(m.created_at), _time(m.sent_at), m.subject, m.last_error]
+         for m in messages],
+        title="Outbox",
+    )
+
+
+@outbox_app.command("send")
+def outbox_send(context: typer.Context) -> None:
+    """Send every message that is due now (the scheduler does this every minute)."""
+    from jobs.notify import deliver_outbox
+
+    current = session(context)
+    if not current.config.email.enabled:
+        raise ConflictwatchError("email is disabled in config.yaml (email.enabled: false)")
+    result = deliver_outbox(current.store, current.config.email, current.secrets)
+    typer.echo(f"{result.sent} sent, {result.failed_attempts} failed (will be retried), {result.remaining} waiting")
+
+
+@alerts_app.command("approve")
+def approve(
+    context: typer.Context,
+    alert_ids: Annotated[list[str], typer.Argument(help="Alert ids, as `conflictwatch alerts` lists them.", metavar="ID...")],
+) -> None:
+    """Approve alerts held for review (email.require_review): their emails are sent now."""
+    from forecasting.store import alerts as stored_alerts
+    from forecasting.store import outbox
+    from jobs.notify import deliver_outbox, reviewer_name
+
+    current = session(context)
+    unknown = [alert_id for alert_id in alert_ids if stored_alerts.get_alert(current.store, alert_id) is None]
+    if unknown:
+        raise ConflictwatchError(f"no stored alert with id {', '.join(unknown)}; `conflictwatch alerts` lists them")
+    released = 0
+    for alert_id in alert_ids:
+        count = outbox.approve_alert(current.store, alert_id, reviewer_name())
+        released += count
+        typer.echo(f"{alert_id}: approved; {count} held message(s) released")
+    if released and current.config.email.enabled:
+        result = deliver_outbox(current.store, current.config.email, current.secrets)
+        typer.echo(f"{result.sent} sent, {result.remaining} waiting")
+
+
+def _time(value) -> str | None:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else None
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{key}={value}" for key, value in counts.items() if value not in (None, {}, False))
+

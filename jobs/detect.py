@@ -1,0 +1,121 @@
+"""The detect step: stored events up to the as-of date -> series -> forecasts -> detectors ->
+alert lifecycle -> stored alerts. Thin: each piece lives in `forecasting`; this wires them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from forecasting.alerts import Alert, LifecycleRules, apply_lifecycle
+from forecasting.detectors import AsOf, DetectionSettings, parse_as_of
+from forecasting.detectors import pipeline
+from forecasting.store import Store
+from forecasting.store import alerts as stored_alerts
+from forecasting.store import events as stored_events
+from jobs.config import Config
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DetectionResult:
+    """One detection run.
+
+    `alerts`: what to tell the analyst (new, ongoing, and resolved notices; suppressed ones are
+    not here), most severe first. `series`: every series tested, one concatenated series frame
+    (`series_id` prefixed with the measure), up to the as-of month. `forecasts`: the forecast
+    frame of the as-of month, fitted on the months before it. `suppressed`: alerts held back by
+    a stronger recent one (stored, not reported).
+    """
+
+    as_of: AsOf
+    alerts: list[Alert]
+    series: "pd.DataFrame" = field(repr=False)
+    forecasts: "pd.DataFrame" = field(repr=False)
+    suppressed: list[Alert] = field(default_factory=list)
+
+
+def detection_settings(config: Config) -> DetectionSettings:
+    """The detectors' thresholds from config.yaml's `detect:` section and the watch area's name."""
+    detect = config.detect
+    return DetectionSettings(
+        area_name=f"the {config.watch_area.name}",
+        false_discovery_rate=detect.false_discovery_rate,
+        min_fatalities=detect.min_fatalities,
+        min_events=detect.min_events,
+        record_lookback_months=detect.record_lookback_months,
+        record_tail_probability=detect.record_tail_probability,
+        tier_shift_baseline_months=detect.tier_shift_baseline_months,
+        run_rate_min_months=detect.run_rate_min_months,
+        run_rate_years=detect.run_rate_years,
+        spread_quiet_events=detect.spread_quiet_events,
+        spread_min_events=detect.spread_min_events,
+        synchronized_min_units=detect.synchronized_min_units,
+        synchronized_window_days=detect.synchronized_window_days,
+        change_point_months=detect.change_point_months,
+    )
+
+
+def find_alerts(events: "pd.DataFrame", as_of: AsOf, config: Config) -> tuple[list[Alert], "pd.DataFrame", "pd.DataFrame"]:
+    """Detection without the store: events (up to the as-of day) -> alerts, series, forecasts."""
+    from forecasting.models import forecast
+
+    series = pipeline.build_series(events, as_of)
+    history = pipeline.history_for_forecast(series, as_of)
+    forecasts = forecast(
+        history,
+        config.forecast.model,
+        horizon=1,
+        seed=config.forecast.seed,
+        executor=config.forecast.executor,
+        workers=config.forecast.workers,
+        dask_address=config.forecast.dask_address,
+    )
+    alerts = pipeline.detect(events, series, forecasts, as_of, detection_settings(config))
+    return alerts, series, forecasts
+
+
+def run_detection(store: Store, config: Config, as_of: str) -> DetectionResult:
+    """Detect for `as_of` (`YYYY-MM` or `YYYY-MM-DD`) using no event dated after it, apply the
+    stored lifecycle, store the outcome, and return it.
+
+    Rerunning the same as-of gives the same alerts and replaces that month's stored rows.
+    """
+    moment = parse_as_of(as_of)
+    events = stored_events.load_events(
+        store,
+        countries=list(config.watch_area.countries),
+        until=moment.day,
+        columns=list(pipeline.EVENT_COLUMNS),
+    )
+    log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
+    found, series, forecasts = find_alerts(events, moment, config)
+
+    rules = LifecycleRules(
+        suppression_days=config.detect.suppression_days,
+        resolve_after_months=config.detect.resolve_after_months,
+    )
+    history = stored_alerts.load_alert_history(store, before=moment.month_text)
+    outcome = apply_lifecycle(found, history, moment.month_text, rules)
+    stored_alerts.save_detection(store, moment.month_text, outcome.records, outcome.resolved)
+    suppressed = [record.alert for record in outcome.records if record.suppressed_by is not None]
+    log.info(
+        "detect %s: %d alerts (%d new), %d suppressed, %d series tested",
+        moment.text,
+        len(outcome.reported),
+        sum(alert.status == "new" for alert in outcome.reported),
+        len(suppressed),
+        series["series_id"].nunique() if not series.empty else 0,
+    )
+    return DetectionResult(
+        as_of=moment,
+        alerts=pipeline.sort_alerts(outcome.reported),
+        series=series,
+        forecasts=forecasts,
+        suppressed=suppressed,
+    )

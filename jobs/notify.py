@@ -1,0 +1,380 @@
+"""Alert and report emails: who gets what, composed once, queued in the outbox, sent by SMTP.
+
+- A critical alert is emailed as soon as a pass finds it (one message per alert and recipient).
+- Warnings (and info, for recipients who ask for it) wait for the weekly digest; each alert is
+  digested once per recipient.
+- The weekly report email carries the PDF attached and the charts inline.
+- A resolved notice goes once to each recipient who was told about the alert.
+- A failed run sends one notice to the administrator.
+
+Recipients choose countries (empty: all) and a minimum severity. With `require_review`, alert
+messages are stored `held` until an analyst runs `conflictwatch alerts approve ID`; unapproved
+warnings stay out of digests until approved.
+
+Every message is stored in the outbox (forecasting.store.outbox) under a key that says what it
+is about before any attempt to send it, so a rerun of the same slot enqueues nothing new and the
+outbox retries what the SMTP server did not take.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forecasting.alerts import SEVERITY_ORDER, Alert
+from forecasting.errors import ConflictwatchError
+from forecasting.store import Store
+from forecasting.store import outbox
+from jobs.config import Config, EmailConfig, Recipient, Secrets
+
+if TYPE_CHECKING:
+    from reports.inputs import ReportFiles
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT_SECONDS = 30
+
+
+class EmailSetupError(ConflictwatchError):
+    """The email section of config.yaml cannot work as written."""
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    """A message this pass calls for (before the outbox de-duplicates it)."""
+
+    key: str
+    kind: str
+    recipient: str
+    subject: str
+    message: EmailMessage = field(repr=False)
+    alert_ids: tuple[str, ...] = ()
+    held: bool = False
+
+
+@dataclass
+class Notifications:
+    """What the notify step did. `planned` holds only messages new to the outbox."""
+
+    planned: list[PlannedMessage] = field(default_factory=list)
+    enqueued: list[str] = field(default_factory=list)
+    delivery: outbox.DeliveryResult | None = None
+    dry_run: bool = False
+    reason: str | None = None
+
+    @property
+    def state(self) -> str:
+        return "success" if self.planned else "noop"
+
+    def counts(self) -> dict[str, Any]:
+        kinds: dict[str, int] = {}
+        for message in self.planned:
+            kinds[message.kind] = kinds.get(message.kind, 0) + 1
+        counts: dict[str, Any] = {
+            "planned": len(self.planned),
+            "enqueued": len(self.enqueued),
+            "held": sum(message.held for message in self.planned),
+            "dry_run": self.dry_run,
+            **kinds,
+        }
+        if self.delivery is not None:
+            counts.update(sent=self.delivery.sent, pending=self.delivery.remaining)
+        if self.reason:
+            counts["reason"] = self.reason
+        return counts
+
+
+# --- who gets what ----------------------------------------------------------------------------
+
+
+def wants(recipient: Recipient, alert: Alert) -> bool:
+    """Whether an alert is for this recipient: severity at least theirs, and one of their countries
+    (alerts about the whole area, with no country, go to everyone)."""
+    if SEVERITY_ORDER[alert.severity] < SEVERITY_ORDER[recipient.min_severity]:
+        return False
+    country = alert.scope.get("country")
+    return not recipient.countries or country is None or country in recipient.countries
+
+
+def plan_messages(
+    store: Store,
+    email: EmailConfig,
+    alerts: list[Alert],
+    *,
+    report: "ReportFiles | None",
+    as_of: str,
+    occasion: str,
+    now: dt.datetime,
+) -> list[PlannedMessage]:
+    """Every message this pass calls for that the outbox does not hold yet."""
+    approved = outbox.approved_alerts(store, [alert.id for alert in alerts]) if email.require_review else set()
+    planned: list[PlannedMessage] = []
+    for recipient in email.recipients:
+        mine = [alert for alert in alerts if wants(recipient, alert)]
+        told = outbox.alerts_told(store, recipient.address)
+        for alert in mine:
+            if alert.status in ("new", "ongoing") and alert.severity == "critical":
+                planned.append(_alert_message(email, recipient.address, alert, held=email.require_review and alert.id not in approved, now=now))
+            elif alert.status == "resolved" and alert.id in told:
+                planned.append(_resolved_message(email, recipient.address, alert, now=now))
+        if report is not None:
+            already = outbox.alerts_already_digested(store, recipient.address)
+            waiting = [
+                alert for alert in mine
+                if alert.status in ("new", "ongoing") and alert.severity != "critical" and alert.id not in already
+            ]
+            digest = [alert for alert in waiting if not email.require_review or alert.id in approved]
+            if digest:
+                planned.append(_digest_message(email, recipient.address, digest, as_of=as_of, occasion=occasion,
+                                               awaiting_review=len(waiting) - len(digest), now=now))
+            planned.append(_report_message(email, recipient.address, report, as_of=as_of, occasion=occasion, now=now))
+    known = outbox.known_keys(store, [message.key for message in planned])
+    return [message for message in planned if message.key not in known]
+
+
+def notify(
+    store: Store,
+    config: Config,
+    secrets: Secrets,
+    *,
+    alerts: list[Alert],
+    report: "ReportFiles | None",
+    as_of: str,
+    occasion: str,
+    run_id: int | None = None,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+) -> Notifications:
+    """Plan, enqueue and try to send this pass's emails. `dry_run`: plan and log only."""
+    email = config.email
+    if not email.enabled:
+        return Notifications(dry_run=dry_run, reason="email is disabled (email.enabled: false)")
+    if not email.recipients:
+        return Notifications(dry_run=dry_run, reason="no recipients in email.recipients")
+    current = now or dt.datetime.now(dt.timezone.utc)
+    planned = plan_messages(store, email, alerts, report=report, as_of=as_of, occasion=occasion, now=current)
+    if dry_run:
+        for message in planned:
+            log.info("dry run: would send %s to %s: %s%s", message.kind, message.recipient, message.subject,
+                     " (held for review)" if message.held else "")
+        return Notifications(planned=planned, dry_run=True)
+    enqueued = enqueue(store, email, planned, run_id=run_id, now=current)
+    delivery = deliver_outbox(store, email, secrets, now=current)
+    return Notifications(planned=planned, enqueued=enqueued, delivery=delivery)
+
+
+def notify_failure(
+    store: Store, config: Config, secrets: Secrets, *, job: str, slot: str, attempt: int, reason: str,
+    run_id: int | None = None, now: dt.datetime | None = None,
+) -> bool:
+    """Enqueue and try to send the one notice of a failed attempt to the administrator.
+
+    False when email is disabled or no administrator is configured (the run log still says why).
+    """
+    email = config.email
+    if not email.enabled or not email.administrator:
+        return False
+    current = now or dt.datetime.now(dt.timezone.utc)
+    key = f"failure:{job}:{slot}:{attempt}"
+    subject = f"[conflictwatch] job {job} failed ({slot})"
+    text = (
+        f"The conflictwatch job {job!r} for slot {slot} (attempt {attempt}) failed.\n\n"
+        f"Reason: {reason}\n\n"
+        "The steps before the failure kept their outputs. See `conflictwatch runs` for the run log, "
+        f"and rerun the slot by hand with:\n\n    conflictwatch run --job {job} --slot {slot} --rerun\n"
+    )
+    message = _new_message(email, email.administrator, subject, key, now=current)
+    message.set_content(text)
+    planned = PlannedMessage(key=key, kind="failure", recipient=email.administrator, subject=subject, message=message)
+    added = enqueue(store, email, [planned], run_id=run_id, now=current)
+    deliver_outbox(store, email, secrets, now=current)
+    return bool(added)
+
+
+def enqueue(store: Store, email: EmailConfig, planned: Iterable[PlannedMessage], *, run_id: int | None,
+            now: dt.datetime) -> list[str]:
+    return outbox.enqueue(
+        store,
+        [
+            outbox.NewMessage(
+                key=message.key, kind=message.kind, recipient=message.recipient, subject=message.subject,
+                # CRLF line ends, as SMTP wants them: smtplib sends bytes as they are.
+                content=message.message.as_bytes(policy=email_policy.SMTP), alert_ids=message.alert_ids, held=message.held,
+            )
+            for message in planned
+        ],
+        message_id_domain=_domain(email),
+        run_id=run_id,
+        now=now,
+    )
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def deliver_outbox(store: Store, email: EmailConfig, secrets: Secrets, *, now: dt.datetime | None = None,
+                   retry_base_seconds: float = 60.0) -> outbox.DeliveryResult:
+    """Send every due message of the outbox through the configured SMTP server."""
+    return outbox.deliver(
+        store,
+        smtp_sender(email, secrets),
+        now=now,
+        retry_base_seconds=retry_base_seconds,
+        is_permanent=_is_permanent,
+        describe=lambda error: _describe_smtp_error(error, email, secrets),
+    )
+
+
+def smtp_sender(email: EmailConfig, secrets: Secrets) -> Callable[[str, str, bytes], None]:
+    """A function that hands one stored message to the SMTP server of config.yaml."""
+    if email.username and not secrets.smtp_password:
+        raise EmailSetupError(
+            f"email.username is set but the environment variable {email.password_env} (email.password_env) "
+            "is empty: export the SMTP password there"
+        )
+
+    def send(message_id: str, recipient: str, content: bytes) -> None:
+        context = ssl.create_default_context()
+        if email.security == "ssl":
+            connection = smtplib.SMTP_SSL(email.host, email.port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
+        else:
+            connection = smtplib.SMTP(email.host, email.port, timeout=SMTP_TIMEOUT_SECONDS)
+        with connection as smtp:
+            if email.security == "starttls":
+                smtp.starttls(context=context)
+            if email.username:
+                smtp.login(email.username, secrets.smtp_password or "")
+            smtp.sendmail(email.sender, [recipient], content)
+
+    return send
+
+
+def _is_permanent(error: Exception) -> bool:
+    """A recipient the server refuses for good (5xx) will not be accepted by retrying."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _text in error.recipients.values())
+    return False
+
+
+def _describe_smtp_error(error: Exception, email: EmailConfig, secrets: Secrets) -> str:
+    if isinstance(error, (ConnectionError, TimeoutError, OSError)) and not isinstance(error, smtplib.SMTPException):
+        text = f"cannot reach the SMTP server {email.host}:{email.port} ({type(error).__name__}: {error})"
+    elif isinstance(error, smtplib.SMTPAuthenticationError):
+        text = f"the SMTP server refused the login of {email.username!r}: check {email.password_env}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    for secret in secrets.values():
+        text = text.replace(secret, "***")
+    return text
+
+
+# --- composing --------------------------------------------------------------------------------
+
+
+def _new_message(email: EmailConfig, recipient: str, subject: str, key: str, *, now: dt.datetime) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = email.sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    # Derived from the key: the same message keeps the same Message-ID on every attempt.
+    message["Message-ID"] = outbox.message_id_for(key, _domain(email))
+    message["X-Conflictwatch-Key"] = key
+    return message
+
+
+def _alert_lines(alert: Alert) -> list[str]:
+    scope = ", ".join(f"{name} {value}" for name, value in alert.scope.items() if value)
+    lines = [alert.message, "", f"Where: {scope or 'the whole watched area'}", f"Period: {alert.period}",
+             f"Observed {alert.measure}: {alert.observed:g}"]
+    if alert.expected is not None:
+        band = ""
+        if alert.lower is not None and alert.upper is not None:
+            band = f" (expected range {alert.lower:g} to {alert.upper:g})"
+        lines.append(f"Expected: {alert.expected:.1f}{band}")
+    lines.append(f"Kind: {alert.kind}; severity: {alert.severity}; alert id: {alert.id}")
+    return lines
+
+
+def _alert_message(email: EmailConfig, recipient: str, alert: Alert, *, held: bool, now: dt.datetime) -> PlannedMessage:
+    key = f"alert:{alert.id}:{recipient}"
+    subject = f"[conflictwatch] CRITICAL: {_one_line(alert.message)}"
+    message = _new_message(email, recipient, subject, key, now=now)
+    message.set_content("\n".join(_alert_lines(alert)) + "\n")
+    return PlannedMessage(key=key, kind="alert", recipient=recipient, subject=subject, message=message,
+                          alert_ids=(alert.id,), held=held)
+
+
+def _resolved_message(email: EmailConfig, recipient: str, alert: Alert, *, now: dt.datetime) -> PlannedMessage:
+    key = f"resolved:{alert.id}:{recipient}"
+    subject = f"[conflictwatch] resolved: {_one_line(alert.message)}"
+    message = _new_message(email, recipient, subject, key, now=now)
+    message.set_content(
+        "This alert is resolved: the series is back within its expected range.\n\n"
+        + "\n".join(_alert_lines(alert)) + "\n"
+    )
+    return PlannedMessage(key=key, kind="resolved", recipient=recipient, subject=subject, message=message,
+                          alert_ids=(alert.id,))
+
+
+def _digest_message(email: EmailConfig, recipient: str, alerts: list[Alert], *, as_of: str, occasion: str,
+                    awaiting_review: int, now: dt.datetime) -> PlannedMessage:
+    key = f"digest:{occasion}:{recipient}"
+    subject = f"[conflictwatch] weekly digest: {len(alerts)} alert{'s' if len(alerts) != 1 else ''} ({as_of})"
+    ordered = sorted(alerts, key=lambda alert: (-SEVERITY_ORDER[alert.severity], alert.score))
+    blocks = [f"{index}. [{alert.severity}] " + "\n   ".join(_alert_lines(alert))
+              for index, alert in enumerate(ordered, start=1)]
+    footer = f"\n{awaiting_review} more alert(s) await review (conflictwatch alerts approve ID).\n" if awaiting_review else ""
+    message = _new_message(email, recipient, subject, key, now=now)
+    message.set_content(f"Alerts found up to {as_of}, not sent before:\n\n" + "\n\n".join(blocks) + "\n" + footer)
+    return PlannedMessage(key=key, kind="digest", recipient=recipient, subject=subject, message=message,
+                          alert_ids=tuple(alert.id for alert in ordered))
+
+
+def _report_message(email: EmailConfig, recipient: str, report: "ReportFiles", *, as_of: str, occasion: str,
+                    now: dt.datetime) -> PlannedMessage:
+    """The report's email body with its charts inline (cid:) and the PDF attached."""
+    key = f"report:{occasion}:{as_of}:{recipient}"
+    subject = f"[conflictwatch] trend report {as_of}"
+    message = _new_message(email, recipient, subject, key, now=now)
+    headlines = "".join(f"- {line}\n" for line in report.headline_findings)
+    message.set_content(
+        f"The conflictwatch trend report for {as_of} is attached as a PDF; the HTML version of this "
+        f"email shows the charts.\n\n{headlines}"
+    )
+    message.add_alternative(report.html_body, subtype="html")
+    html_part = message.get_payload()[-1]
+    for chart in report.inline_charts:
+        html_part.add_related(Path(chart.path).read_bytes(), maintype="image", subtype="png",
+                              cid=f"<{chart.content_id}>", filename=Path(chart.path).name,
+                              disposition="inline")
+    message.add_attachment(Path(report.pdf).read_bytes(), maintype="application", subtype="pdf",
+                           filename=Path(report.pdf).name)
+    return PlannedMessage(key=key, kind="report", recipient=recipient, subject=subject, message=message)
+
+
+def _one_line(text: str, limit: int = 140) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _domain(email: EmailConfig) -> str:
+    return email.sender.rpartition("@")[2] or "localhost"
+
+
+def reviewer_name() -> str:
+    """Who approves, for the approvals table: the login name of the person at the keyboard."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

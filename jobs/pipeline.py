@@ -1,0 +1,359 @@
+"""One pass of the pipeline: ingest, pull, detect, report, notify, recorded in the run log.
+
+Each step is a plain function from domain inputs to domain outputs; `run_pipeline` wires them,
+claims the (job, slot) row and records every step. A failing step keeps what the steps before it
+produced (events stay ingested, a report stays written), skips the steps after it, marks the run
+`error` with the reason and sends the administrator one notice. Running a slot again is
+idempotent: ingest and pull upsert, detection stores alerts by their stable id, the report is
+rewritten in the same folder, and the outbox never enqueues a message key twice.
+
+The scheduler (`jobs.service`) and the `run` command call `run_pipeline`; neither this module
+nor its steps know about the scheduler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from forecasting.errors import ConflictwatchError
+from forecasting.store import Store
+from forecasting.store import runs as run_log
+from jobs.config import Config, Secrets
+
+if TYPE_CHECKING:
+    from forecasting.gazetteer import Gazetteer
+    from jobs.notify import Notifications
+
+log = logging.getLogger(__name__)
+
+STEPS = ("ingest", "pull", "detect", "report", "notify")
+
+# What each job does. `run` is the full pass analysts start by hand; the scheduled jobs are a
+# daily pull (with detection, so critical alerts go out the day they are found), a weekly report
+# and a monthly refit of the month just closed.
+JOB_STEPS: dict[str, tuple[str, ...]] = {
+    "run": STEPS,
+    "pull": ("ingest", "pull", "detect", "notify"),
+    "report": ("detect", "report", "notify"),
+    "refit": STEPS,
+}
+
+
+class RunFailedError(ConflictwatchError):
+    """A pipeline run ended in error; the run log (`conflictwatch runs`) has the details."""
+
+
+class SlotTakenError(ConflictwatchError):
+    """The (job, slot) is already claimed, or is still being worked on."""
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to run: a job for a slot. `as_of` None: chosen from the stored data (see `choose_as_of`).
+
+    `slot` names the occasion: an ISO timestamp for a scheduled slot, `manual:<as_of>` for a run
+    by hand. `rerun` lets a slot that already ran run again (a new attempt on the same row).
+    """
+
+    job: str
+    slot: str
+    trigger: str = "manual"
+    as_of: str | None = None
+    slot_time: dt.datetime | None = None
+    rerun: bool = False
+    dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        if self.job not in JOB_STEPS:
+            raise ConflictwatchError(f"unknown job {self.job!r}; one of {', '.join(JOB_STEPS)}")
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What a step reports to the run log. `output` is the step's domain result."""
+
+    state: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    output: Any = None
+
+
+@dataclass
+class PipelineResult:
+    """The outputs of a pass, including those of the steps before a failure."""
+
+    run: run_log.RunRecord
+    state: str = "working"
+    as_of: str | None = None
+    sample_used: bool = False
+    detection: Any = None
+    report: Any = None
+    notifications: "Notifications | None" = None
+    error: str | None = None
+    steps: dict[str, StepOutcome] = field(default_factory=dict)
+
+
+# --- steps: domain inputs in, domain outputs out --------------------------------------------
+
+
+def ingest_step(store: Store, config: Config, gazetteer: Callable[[], "Gazetteer"]) -> StepOutcome:
+    """Load the configured files (idempotent), and the synthetic sample if the store is still empty."""
+    from forecasting.store import events as stored_events
+    from jobs.ingest import ingest_files, ingest_sample_if_empty
+
+    radius = config.gazetteer.seat_radius_km
+    reports = []
+    if config.data.files:
+        paths = [config.resolve(name) for name in config.data.files]
+        reports += ingest_files(store, paths, gazetteer(), seat_radius_km=radius)
+    sample_used = False
+    if config.data.sample_when_empty and stored_events.count_events(store) == 0:
+        reports += ingest_sample_if_empty(store, gazetteer(), seat_radius_km=radius)
+        sample_used = True
+    sample_used = sample_used or store_holds_sample(store)
+    counts = {
+        "files": len(reports),
+        "inserted": sum(r.inserted for r in reports),
+        "updated": sum(r.updated for r in reports),
+        "events": stored_events.count_events(store),
+        "synthetic": sample_used,
+    }
+    state = "success" if reports else "noop"
+    return StepOutcome(state, counts, output=sample_used)
+
+
+def store_holds_sample(store: Store) -> bool:
+    """Whether the store holds events of the shipped synthetic sample."""
+    from forecasting.store import events as stored_events
+
+    return bool(stored_events.source_counts(store)["synthetic"].any())
+
+
+def pull_step(store: Store, config: Config, secrets: Secrets, gazetteer: Callable[[], "Gazetteer"]) -> StepOutcome:
+    """Download from every enabled live source; `skipped` when none is enabled."""
+    enabled = [name for name in ("acled", "ucdp") if getattr(config.sources, name).enabled]
+    if not enabled:
+        return StepOutcome("skipped", {"sources": 0, "reason": "no source enabled in config.yaml"})
+    from jobs.pull import pull_source
+
+    counts: dict[str, Any] = {"sources": len(enabled)}
+    results = {}
+    for name in enabled:
+        result = pull_source(store, config, secrets, name, gazetteer=gazetteer())
+        results[name] = result
+        counts[name] = _plain_counts(result)
+    return StepOutcome("success", counts, output=results)
+
+
+def detect_step(store: Store, config: Config, as_of: str) -> StepOutcome:
+    """Fit the baselines and run the detectors for `as_of`, using no data after it."""
+    from jobs.detect import run_detection
+
+    detection = run_detection(store, config, as_of)
+    by_severity = severity_counts(detection.alerts)
+    counts = {"alerts": len(detection.alerts), **by_severity}
+    return StepOutcome("success", counts, output=detection)
+
+
+def report_step(store: Store, config: Config, as_of: str, detection: Any) -> StepOutcome:
+    """Write the trend report (PDF, PNG charts, HTML, JSON) for `as_of` from the detection."""
+    from jobs.report import build_report
+
+    out_dir = config.resolve(config.report.out_dir)
+    files = build_report(store, config, as_of, detection=detection, out_dir=out_dir)
+    pdf = getattr(files, "pdf", None)
+    return StepOutcome("success", {"pdf": str(pdf) if pdf else None}, output=files)
+
+
+def notify_step(
+    store: Store, config: Config, secrets: Secrets, request: RunRequest, run: run_log.RunRecord,
+    as_of: str, detection: Any, report: Any,
+) -> StepOutcome:
+    """Enqueue the emails this pass calls for and try to send them (see jobs.notify)."""
+    from jobs.notify import notify
+
+    notifications = notify(
+        store, config, secrets, alerts=list(detection.alerts) if detection is not None else [],
+        report=report, as_of=as_of, occasion=f"{request.job}:{request.slot}", run_id=run.id,
+        dry_run=request.dry_run,
+    )
+    return StepOutcome(notifications.state, notifications.counts(), output=notifications)
+
+
+# --- wiring ---------------------------------------------------------------------------------
+
+
+def run_pipeline(
+    store: Store,
+    config: Config,
+    secrets: Secrets,
+    request: RunRequest,
+    *,
+    gazetteer: Callable[[], "Gazetteer"],
+    stop: threading.Event | None = None,
+) -> PipelineResult | None:
+    """Claim the request's (job, slot), run its steps in order and record each; None if not ours.
+
+    Returns None when another process holds the slot (or already ran it and `rerun` is off).
+    Never raises for a failing step: the result says `error` and the run log has the reason.
+    `stop`, when set, ends the pass between steps: the current step finishes, the rest are
+    skipped and the run is marked `error` ("interrupted") so it is never left working.
+    """
+    if stop is not None and stop.is_set():
+        return None  # stopping: leave the slot unclaimed for a process that is still running
+    run_log.expire_stale_runs(store, dt.timedelta(minutes=config.schedule.run_timeout_minutes))
+    trigger = "dry-run" if request.dry_run else request.trigger
+    run = run_log.claim_run(store, request.job, request.slot, trigger=trigger, as_of=request.as_of,
+                            rerun=request.rerun)
+    if run is None:
+        log.info("%s %s: already claimed by another run; nothing to do here", request.job, request.slot)
+        return None
+    log.info("%s %s: started (attempt %d)", request.job, request.slot, run.attempt)
+    result = PipelineResult(run=run, as_of=request.as_of)
+    steps = JOB_STEPS[request.job]
+    for index, step in enumerate(steps):
+        if stop is not None and stop.is_set():
+            reason = f"interrupted by shutdown before step {step}; rerun the slot by hand to complete it"
+            for remaining in steps[index:]:
+                run_log.finish_step(store, run, remaining, "skipped", error="interrupted")
+            result.state, result.error = "error", reason
+            run_log.finish_run(store, run, "error", counts=_run_counts(result), error=reason)
+            log.warning("%s %s: %s", request.job, request.slot, reason)
+            return result
+        run_log.start_step(store, run, step)
+        try:
+            outcome = _run_step(step, store, config, secrets, request, run, result, gazetteer)
+        except Exception as error:  # noqa: BLE001 - a failed step is recorded, not re-raised
+            reason = _describe(error, secrets)
+            if not isinstance(error, ConflictwatchError):
+                log.error("%s %s: step %s failed:\n%s", request.job, request.slot, step,
+                          _redact(traceback.format_exc(), secrets))
+            run_log.finish_step(store, run, step, "error", error=reason)
+            for remaining in steps[index + 1:]:
+                run_log.finish_step(store, run, remaining, "skipped", error=f"not run: step {step} failed")
+            result.state, result.error = "error", f"step {step} failed: {reason}"
+            run_log.finish_run(store, run, "error", counts=_run_counts(result), error=result.error)
+            log.error("%s %s: %s", request.job, request.slot, result.error)
+            _notify_failure(store, config, secrets, request, run, result)
+            return result
+        result.steps[step] = outcome
+        run_log.finish_step(store, run, step, outcome.state, counts=outcome.counts)
+    result.state = _overall_state(result)
+    run_log.finish_run(store, run, result.state, counts=_run_counts(result))
+    log.info("%s %s: %s", request.job, request.slot, result.state)
+    return result
+
+
+def _run_step(step, store, config, secrets, request, run, result, gazetteer) -> StepOutcome:
+    if step == "ingest":
+        outcome = ingest_step(store, config, gazetteer)
+        result.sample_used = bool(outcome.output)
+        return outcome
+    if step == "pull":
+        return pull_step(store, config, secrets, gazetteer)
+    if result.as_of is None:
+        result.as_of = choose_as_of(store, request.job, request.slot_time)
+    if step == "detect":
+        outcome = detect_step(store, config, result.as_of)
+        result.detection = outcome.output
+        return outcome
+    if step == "report":
+        outcome = report_step(store, config, result.as_of, result.detection)
+        result.report = outcome.output
+        return outcome
+    if step == "notify":
+        outcome = notify_step(store, config, secrets, request, run, result.as_of, result.detection, result.report)
+        result.notifications = outcome.output
+        return outcome
+    raise ValueError(f"unknown step {step!r}")
+
+
+def choose_as_of(store: Store, job: str, slot_time: dt.datetime | None = None) -> str:
+    """The period a job looks at, from the newest stored event.
+
+    The daily pull looks at the partial month up to the newest event's day (YYYY-MM-DD), so a
+    surge is caught before the month ends; the monthly refit at the month before its slot (or
+    earlier if the data stop earlier); everything else at the newest event's month (YYYY-MM).
+    """
+    from forecasting.store import events as stored_events
+
+    cutoff = stored_events.data_cutoff(store)
+    if cutoff is None:
+        raise ConflictwatchError(
+            "the store holds no events: ingest a file (conflictwatch ingest FILE), enable a source in "
+            "config.yaml, or set data.sample_when_empty: true"
+        )
+    if job == "pull":
+        return cutoff.isoformat()
+    if job == "refit" and slot_time is not None:
+        closed = (slot_time.date().replace(day=1) - dt.timedelta(days=1))
+        return min(closed, cutoff).strftime("%Y-%m")
+    return cutoff.strftime("%Y-%m")
+
+
+def severity_counts(alerts) -> dict[str, int]:
+    counts = {"critical": 0, "warning": 0, "info": 0}
+    for alert in alerts:
+        counts[alert.severity] = counts.get(alert.severity, 0) + 1
+    return counts
+
+
+def _overall_state(result: PipelineResult) -> str:
+    states = {outcome.state for outcome in result.steps.values()}
+    if "success" in states:
+        return "success"
+    if states <= {"skipped"}:
+        return "skipped"
+    return "noop"
+
+
+def _run_counts(result: PipelineResult) -> dict[str, Any]:
+    counts: dict[str, Any] = {"as_of": result.as_of, "synthetic": result.sample_used}
+    detect = result.steps.get("detect")
+    if detect is not None:
+        counts.update({key: detect.counts[key] for key in ("alerts", "critical", "warning", "info")})
+    notify = result.steps.get("notify")
+    if notify is not None:
+        counts["emails"] = notify.counts.get("enqueued", 0)
+    return counts
+
+
+def _notify_failure(store, config, secrets, request, run, result) -> None:
+    """One notice to the administrator per failed attempt; a failure here is only logged."""
+    if request.dry_run:
+        return
+    try:
+        from jobs.notify import notify_failure
+
+        notify_failure(store, config, secrets, job=request.job, slot=request.slot, attempt=run.attempt,
+                       reason=result.error or "unknown", run_id=run.id)
+    except Exception as error:  # noqa: BLE001 - the run already failed; do not hide why
+        log.error("could not notify the administrator: %s", _describe(error, secrets))
+
+
+def _plain_counts(result: Any) -> Any:
+    """A step result as JSON-friendly counts (dataclasses become dicts of their simple fields)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(result):
+        return {
+            key: value for key, value in dataclasses.asdict(result).items()
+            if isinstance(value, (int, float, str, bool)) or value is None
+        }
+    return str(result)
+
+
+def _describe(error: Exception, secrets: Secrets) -> str:
+    text = str(error) if isinstance(error, ConflictwatchError) else f"{type(error).__name__}: {error}"
+    return _redact(text, secrets)
+
+
+def _redact(text: str, secrets: Secrets) -> str:
+    for secret in secrets.values():
+        text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,278 @@
+"""The report's charts, each a matplotlib Figure (A4 landscape, Agg, no pyplot).
+
+Every time chart shows the observed monthly values as a black line, the forecast mean as a
+dashed blue line and the forecast's 5th-95th percentiles as a shaded "90% expected range";
+alerts are marked where they happened, coloured and shaped by severity, and labelled.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from forecasting.alerts import SEVERITY_ORDER, Alert
+from reports import style
+from reports.inputs import ReportInputs
+from reports.selection import alerts_about, by_severity, forecast_rows, month_of, scope_level, series_rows
+from reports.wording import KIND_LABELS, TIER_LABELS, month_label, number, period_label, place_name
+
+MEASURE_UNITS = {"fatalities": "Reported fatalities per month", "events": "Events per month"}
+#: How many admin1 panels share one page of small multiples.
+PANELS_PER_PAGE = 20
+_HALF_MONTH = pd.Timedelta(days=13)
+
+
+def trend_figure(inputs: ReportInputs, scope: dict[str, str | None], measure: str, title: str) -> Figure:
+    """One series over the report's history window, with its forecast band and its alerts."""
+    figure = style.new_page()
+    axes = figure.add_axes((0.07, 0.12, 0.9, 0.72))
+    _page_heading(figure, title, _trend_subtitle(inputs, measure))
+    draw_trend(axes, inputs, scope, measure, label_alerts=True)
+    axes.legend(loc="upper left", ncols=2)
+    return figure
+
+
+def draw_trend(axes: Axes, inputs: ReportInputs, scope: dict[str, str | None], measure: str, *, label_alerts: bool, compact: bool = False) -> None:
+    """Observed line, forecast mean and 90% band, the report month and alert markers on `axes`."""
+    rows = series_rows(inputs.series, measure, scope)
+    start = inputs.month - pd.DateOffset(months=inputs.history_months)
+    observed = rows[rows["period"] >= start]
+    forecast = pd.DataFrame()
+    if not rows.empty:
+        forecast = forecast_rows(inputs.forecasts, rows["series_id"].iloc[0], measure)
+        forecast = forecast[forecast["period"] >= start]
+
+    if not forecast.empty:
+        band_x, band_low, band_high = forecast["period"].to_numpy(), forecast["q05"].to_numpy(float), forecast["q95"].to_numpy(float)
+        if len(forecast) == 1:
+            # A one-month band has no width; widen it by about half a month each side.
+            band_x, band_low, band_high = _widened(forecast["period"]), np.repeat(band_low, 2), np.repeat(band_high, 2)
+        axes.fill_between(band_x, band_low, band_high, color=style.BAND_COLOUR, alpha=0.35, linewidth=0, label=style.BAND_LABEL)
+        axes.plot(forecast["period"], forecast["mean"], color=style.EXPECTED_COLOUR, linestyle="--", linewidth=1.4,
+                  marker=None if compact else ".", label="Expected (forecast mean)")
+    if not observed.empty:
+        axes.plot(observed["period"], observed["value"], color=style.OBSERVED_COLOUR, linewidth=1.3 if compact else 1.8,
+                  marker=None if compact else "o", markersize=3, label="Observed")
+        if inputs.partial_month and observed["period"].iloc[-1] == inputs.month:
+            axes.plot([inputs.month], [observed["value"].iloc[-1]], marker="o", markersize=7, markerfacecolor="white",
+                      markeredgecolor=style.OBSERVED_COLOUR, linestyle="none",
+                      label=f"Month so far (to {pd.Timestamp(inputs.as_of).day} {inputs.month.strftime('%b')})")
+    else:
+        axes.text(0.5, 0.5, "No data for this series", transform=axes.transAxes, ha="center", va="center", color=style.TEXT_GREY)
+
+    axes.axvline(inputs.month, color=style.GREY, linewidth=1, linestyle=":", zorder=0)
+    _mark_alerts(axes, alerts_about(inputs.alerts, measure, scope), observed, label=label_alerts and not compact)
+    axes.set_ylim(bottom=0)
+    style.format_month_axis(axes)
+    if not compact:
+        axes.set_ylabel(MEASURE_UNITS[measure])
+
+
+def tier_figure(inputs: ReportInputs) -> Figure:
+    """Share of each country's events by settlement tier over time, as stacked areas (each
+    month sums to 100%); tier-shift alerts are marked above their month."""
+    figure = style.new_page()
+    _page_heading(
+        figure,
+        "Where events happen: share of events by settlement tier",
+        "Share of each month's events at capitals and seats and elsewhere (%); "
+        "an event within the gazetteer radius of a capital or seat counts as at it",
+    )
+    countries = list(inputs.countries) or sorted(inputs.tier_shares["country"].dropna().unique())
+    grid = figure.add_gridspec(1, max(len(countries), 1), left=0.06, right=0.98, top=0.8, bottom=0.2, wspace=0.12)
+    start = inputs.month - pd.DateOffset(months=inputs.history_months)
+    shares = inputs.tier_shares[inputs.tier_shares["period"] >= start] if not inputs.tier_shares.empty else inputs.tier_shares
+    handles = []
+    for column, country in enumerate(countries):
+        axes = figure.add_subplot(grid[0, column], sharey=figure.axes[0] if column else None)
+        axes.set_title(country, fontsize=11)
+        table = pd.DataFrame()
+        if not shares.empty:
+            table = shares[shares["country"] == country].pivot_table(index="period", columns="tier", values="share", aggfunc="sum")
+        if table.empty:
+            axes.text(0.5, 0.5, "No events", transform=axes.transAxes, ha="center", va="center", color=style.TEXT_GREY)
+        else:
+            tiers = [tier for tier in TIER_LABELS if tier in table.columns]
+            handles = axes.stackplot(
+                table.index, *[table[tier].fillna(0).to_numpy() * 100 for tier in tiers],
+                labels=[TIER_LABELS[tier] for tier in tiers], colors=[style.TIER_COLOURS[tier] for tier in tiers], linewidth=0,
+            )
+            _mark_tier_shifts(axes, [alert for alert in inputs.alerts if alert.kind == "tier_shift" and alert.scope.get("country") == country])
+        axes.set_ylim(0, 100)
+        axes.margins(x=0)
+        axes.grid(axis="x", visible=False)
+        style.format_month_axis(axes)
+        if column == 0:
+            axes.set_ylabel("Share of events (%)")
+        else:
+            axes.tick_params(labelleft=False)
+    if handles:
+        figure.legend(handles=handles[::-1], loc="lower center", ncols=5, bbox_to_anchor=(0.5, 0.06))
+    return figure
+
+
+def _mark_tier_shifts(axes: Axes, alerts: list[Alert]) -> None:
+    """One marker per month with tier-shift alerts, at the top of the chart, naming the tiers
+    (several alerts in one month, e.g. per actor, share one label)."""
+    by_month: dict[pd.Timestamp, list[Alert]] = {}
+    for alert in by_severity(alerts):
+        by_month.setdefault(month_of(alert.period), []).append(alert)
+    for month, found in by_month.items():
+        worst = found[0].severity
+        tiers = list(dict.fromkeys(TIER_LABELS.get(alert.scope.get("tier") or "", "tier").lower() for alert in found))
+        axes.plot([month], [97], marker=style.SEVERITY_MARKERS[worst], color=style.SEVERITY_COLOURS[worst], markersize=8,
+                  linestyle="none", zorder=5, clip_on=False)
+        axes.annotate("Shift alert (" + worst + "):\n" + "\n".join(tiers), xy=(month, 97), xytext=(-8, -4),
+                      textcoords="offset points", ha="right", va="top", fontsize=7.5, color=style.BLACK,
+                      bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": style.SEVERITY_COLOURS[worst]})
+
+
+def admin1_figures(inputs: ReportInputs, country: str, measure: str = "fatalities") -> list[Figure]:
+    """Small multiples: one panel per admin1 unit of `country` (alphabetical, so a reader finds
+    a region where they expect it), each on its own scale; units with alerts are titled in
+    the colour of their most severe alert and their alerts are marked."""
+    units = inputs.series[(inputs.series["level"] == "admin1") & (inputs.series["country"] == country) & (inputs.series["measure"] == measure)]
+    names = sorted(units["admin1"].dropna().unique(), key=str.casefold)
+    figures = []
+    for first in range(0, len(names), PANELS_PER_PAGE):
+        chunk = names[first:first + PANELS_PER_PAGE]
+        figure = style.new_page()
+        part = f" ({first // PANELS_PER_PAGE + 1} of {-(-len(names) // PANELS_PER_PAGE)})" if len(names) > PANELS_PER_PAGE else ""
+        _page_heading(
+            figure,
+            f"{country}: {measure} by admin1 unit{part}",
+            f"{MEASURE_UNITS[measure]}, each panel on its own scale; shading: {style.BAND_LABEL}; "
+            "markers: alerts (\u25bc critical, \u25c6 warning, \u25cf info)",
+        )
+        columns = 2 if len(chunk) <= 4 else 3 if len(chunk) <= 9 else 4
+        rows = -(-len(chunk) // columns)
+        grid = figure.add_gridspec(rows, columns, left=0.05, right=0.98, top=0.83, bottom=0.09, hspace=0.6, wspace=0.22)
+        for index, name in enumerate(chunk):
+            axes = figure.add_subplot(grid[index // columns, index % columns])
+            scope = {"country": country, "admin1": name}
+            draw_trend(axes, inputs, scope, measure, label_alerts=False, compact=True)
+            unit_alerts = alerts_about(inputs.alerts, measure, scope)
+            worst = max(unit_alerts, key=lambda alert: SEVERITY_ORDER[alert.severity], default=None)
+            axes.set_title(name + (f"  \u2014 {worst.severity}" if worst else ""), fontsize=9.5,
+                           color=style.SEVERITY_COLOURS[worst.severity] if worst else style.BLACK)
+            axes.tick_params(labelsize=7.5)
+        figures.append(figure)
+    return figures
+
+
+def alert_figure(inputs: ReportInputs, alert: Alert) -> Figure:
+    """A page for one alert: what was found in one sentence, the facts, and the series' chart."""
+    figure = style.new_page()
+    place = place_name(alert.scope, inputs.watch_area)
+    figure.text(0.05, 0.94, f"{KIND_LABELS.get(alert.kind, alert.kind)}: {place}, {period_label(alert.period)}",
+                fontsize=15, fontweight="bold", va="top")
+    figure.text(0.05, 0.885, "\n".join(textwrap.wrap(alert.message, 110, break_on_hyphens=False)), fontsize=11.5, va="top",
+                linespacing=1.4)
+    facts = [
+        ("Severity", alert.severity),
+        ("Status", alert.status),
+        ("Measure", alert.measure),
+        ("Observed", number(alert.observed)),
+        ("Expected", number(alert.expected)),
+        ("Expected range", f"{number(alert.lower)} to {number(alert.upper)}" if alert.lower is not None else "-"),
+        ("Score", f"{alert.score:.3g}"),
+        ("Alert id", alert.id),
+    ]
+    facts += [(str(key).replace("_", " ").capitalize(), _short(value)) for key, value in alert.evidence.items()]
+    y = 0.78
+    for label, value in facts:
+        lines = textwrap.wrap(value, 34)[:2]
+        if y - 0.022 * (len(lines) + 1) < 0.07:
+            break  # the rest of the evidence is in the JSON summary
+        figure.text(0.76, y, label, fontsize=8.5, color=style.TEXT_GREY, va="top")
+        figure.text(0.76, y - 0.022, "\n".join(lines), fontsize=9.5, va="top")
+        y -= 0.036 + 0.021 * len(lines)
+
+    axes = figure.add_axes((0.07, 0.1, 0.64, 0.66))
+    scope = {key: alert.scope.get(key) for key in ("country", "admin1", "admin2", "tier", "actor")}
+    if series_rows(inputs.series, alert.measure, scope).empty:
+        axes.text(0.5, 0.5, "The series behind this alert is not in the report's data", transform=axes.transAxes,
+                  ha="center", va="center", color=style.TEXT_GREY)
+        axes.set_axis_off()
+    else:
+        draw_trend(axes, inputs, scope, alert.measure, label_alerts=True)
+        _alert_range(axes, inputs, alert, scope)
+        axes.legend(loc="upper left", ncols=2)
+        axes.set_title(f"{place}: {alert.measure} per month ({scope_level(scope)} series)", fontsize=10.5)
+    return figure
+
+
+def _alert_range(axes: Axes, inputs: ReportInputs, alert: Alert, scope: dict) -> None:
+    """The alert's own expected range, drawn when the forecast frame has no row for its month
+    (e.g. a detector that sets its own baseline)."""
+    if alert.lower is None or alert.upper is None:
+        return
+    rows = series_rows(inputs.series, alert.measure, scope)
+    forecast = forecast_rows(inputs.forecasts, rows["series_id"].iloc[0], alert.measure)
+    month = month_of(alert.period)
+    if not forecast.empty and (forecast["period"] == month).any():
+        return
+    value = rows.loc[rows["period"] == month, "value"]
+    if value.empty or float(value.iloc[0]) != float(alert.observed):
+        return  # the alert's range is about another quantity (a year-to-date total, a share)
+    axes.errorbar([month], [alert.expected if alert.expected is not None else (alert.lower + alert.upper) / 2],
+                  yerr=[[max((alert.expected or alert.lower) - alert.lower, 0)], [max(alert.upper - (alert.expected or alert.upper), 0)]],
+                  color=style.EXPECTED_COLOUR, capsize=5, linewidth=2, marker="_", markersize=12, label="Alert's expected range")
+
+
+def _mark_alerts(axes: Axes, alerts: Sequence[Alert], observed: pd.DataFrame, *, label: bool) -> None:
+    """A marker per month with alerts, shaped and coloured by the worst severity, labelled
+    with the kinds of alert found that month."""
+    values = dict(zip(observed["period"], observed["value"])) if not observed.empty else {}
+    by_month: dict[pd.Timestamp, list[Alert]] = {}
+    for alert in by_severity(alerts):
+        by_month.setdefault(month_of(alert.period), []).append(alert)
+    shown = set()
+    for month, found in by_month.items():
+        worst = found[0]
+        # A daily alert (a synchronized wave, a 30-day record) or a year-to-date pace counts
+        # something other than the month's value; the marker sits on the month's value.
+        y = values.get(month, worst.observed)
+        colour = style.SEVERITY_COLOURS[worst.severity]
+        legend = f"Alert ({worst.severity})"
+        axes.plot([month], [y], marker=style.SEVERITY_MARKERS[worst.severity], markersize=9, color=colour, linestyle="none",
+                  zorder=5, label=None if legend in shown else legend)
+        shown.add(legend)
+        if label:
+            kinds = "\n".join(dict.fromkeys(KIND_LABELS.get(alert.kind, alert.kind) for alert in found))
+            axes.annotate(kinds, xy=(month, y), xytext=(-12, 0), textcoords="offset points", ha="right", va="center",
+                          fontsize=8.5, color=colour, fontweight="bold", arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.8})
+
+
+def _widened(periods: pd.Series) -> np.ndarray:
+    pairs = [(period - _HALF_MONTH, period + _HALF_MONTH) for period in pd.to_datetime(periods)]
+    return np.array([edge for pair in pairs for edge in pair], dtype="datetime64[ns]")
+
+
+def _page_heading(figure: Figure, title: str, subtitle: str) -> None:
+    figure.text(0.05, 0.95, title, fontsize=15, fontweight="bold", va="top")
+    figure.text(0.05, 0.905, subtitle, fontsize=9.5, color=style.TEXT_GREY, va="top")
+
+
+def _trend_subtitle(inputs: ReportInputs, measure: str) -> str:
+    return (f"{MEASURE_UNITS[measure]}, {inputs.history_months} months to {month_label(inputs.month)}; "
+            f"dashed: forecast by the {inputs.model} model; shading: {style.BAND_LABEL}")
+
+
+def _short(value) -> str:
+    """An evidence value on one or two lines: numbers to 3 significant digits, mappings as
+    `2023: 153, 2024: 149`."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, dict):
+        text = ", ".join(f"{key}: {_short(item)}" for key, item in value.items())
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(_short(item) for item in value)
+    else:
+        text = str(value)
+    return text if len(text) <= 68 else text[:65] + "..."

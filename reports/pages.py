@@ -1,0 +1,205 @@
+"""The report's text pages, laid out on A4-landscape figures: cover, alert table, methods."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+
+from forecasting.alerts import Alert
+from reports import style
+from reports.inputs import SYNTHETIC_NOTICE, ReportInputs
+from reports.selection import by_severity
+from reports.wording import KIND_LABELS, month_label, number, period_label, place_name
+
+#: Text lines per alert-table page (rows wrap, so a page holds fewer rows than this).
+TABLE_LINES_PER_PAGE = 36
+_LINE = 0.0205
+ALERT_COLUMNS = ("Severity", "Where", "What", "Period", "Observed", "Expected (90% range)", "Finding")
+_TABLE_COLUMNS = tuple(  # (heading, x position, wrap width in characters)
+    zip(ALERT_COLUMNS, (0.05, 0.125, 0.31, 0.43, 0.51, 0.575, 0.675), (10, 28, 18, 14, 10, 16, 48))
+)
+
+
+def report_title(inputs: ReportInputs) -> str:
+    return f"{inputs.watch_area}: political violence trends, {month_label(inputs.month)}"
+
+
+def period_text(inputs: ReportInputs) -> str:
+    """`May 2025` or, for a month so far, `1-14 July 2025 (month so far)`."""
+    if inputs.partial_month:
+        return f"1\u2013{int(inputs.as_of[8:])} {month_label(inputs.month)} (month so far)"
+    return month_label(inputs.month)
+
+
+def cover_page(inputs: ReportInputs, findings: Sequence[str], contents: Sequence[tuple[str, int]]) -> Figure:
+    """Title, period, data cut-off, the synthetic-data notice if any, headline findings, contents."""
+    figure = style.new_page()
+    figure.text(0.05, 0.94, "conflictwatch trend report", fontsize=11, color=style.TEXT_GREY, va="top")
+    figure.text(0.05, 0.905, report_title(inputs), fontsize=20, fontweight="bold", va="top")
+    cutoff = inputs.data_cutoff.isoformat() if inputs.data_cutoff else "no events"
+    facts = (f"Period: {period_text(inputs)}     Data cut-off: {cutoff}     "
+             f"Countries: {', '.join(inputs.countries) or '-'}     Model: {inputs.model}")
+    figure.text(0.05, 0.845, facts, fontsize=10.5, va="top")
+    y = 0.80
+    if inputs.synthetic:
+        y = _notice(figure, y)
+    figure.text(0.05, y, "Headline findings", fontsize=14, fontweight="bold", va="top")
+    y -= 0.05
+    for number_, finding in enumerate(findings, start=1):
+        lines = textwrap.wrap(finding, 118, break_on_hyphens=False)
+        figure.text(0.05, y, f"{number_}.", fontsize=11.5, va="top", fontweight="bold")
+        figure.text(0.075, y, "\n".join(lines), fontsize=11.5, va="top", linespacing=1.35)
+        y -= 0.028 * len(lines) + 0.022
+    if contents and y > 0.25:
+        figure.text(0.05, y - 0.01, "Contents", fontsize=12, fontweight="bold", va="top")
+        y -= 0.045
+        column_height = max(-(-len(contents) // 2), 1)
+        for index, (title, page) in enumerate(contents):
+            column, row = divmod(index, column_height)
+            x = 0.05 + column * 0.46
+            line_y = y - row * 0.024
+            if line_y < 0.06:
+                continue
+            figure.text(x, line_y, _clip(title, 62), fontsize=9.5, va="top")
+            figure.text(x + 0.42, line_y, str(page), fontsize=9.5, va="top", ha="right")
+    return figure
+
+
+def alert_table_pages(inputs: ReportInputs) -> list[Figure]:
+    """The alerts, most severe first, as many pages as they need (at least one)."""
+    alerts = by_severity(inputs.alerts)
+    rows = [_table_row(inputs, alert) for alert in alerts]
+    pages: list[list[tuple[Alert, list[list[str]]]]] = [[]]
+    used = 0
+    for alert, cells in zip(alerts, rows):
+        height = max(len(cell) for cell in cells)
+        if used + height > TABLE_LINES_PER_PAGE and pages[-1]:
+            pages.append([])
+            used = 0
+        pages[-1].append((alert, cells))
+        used += height + 0.6
+    figures = []
+    for index, page in enumerate(pages):
+        figure = style.new_page()
+        part = f" ({index + 1} of {len(pages)})" if len(pages) > 1 else ""
+        figure.text(0.05, 0.95, f"Alerts for {period_text(inputs)}{part}", fontsize=15, fontweight="bold", va="top")
+        figure.text(0.05, 0.905, f"{len(alerts)} alerts, most severe first. Expected: the forecast for the month; "
+                    "range: where 90% of months are expected to fall.", fontsize=9.5, color=style.TEXT_GREY, va="top")
+        y = 0.86
+        for heading, x, width in _TABLE_COLUMNS:
+            figure.text(x, y, "\n".join(textwrap.wrap(heading, width)), fontsize=9, fontweight="bold", va="top")
+        y -= 0.05
+        figure.add_artist(_rule(figure, y + 0.012))
+        if not page:
+            figure.text(0.05, y - 0.01, "No alerts: every series stayed within its expected range.", fontsize=11, va="top")
+        for alert, cells in page:
+            colour = style.SEVERITY_COLOURS[alert.severity]
+            for (heading, x, _width), lines in zip(_TABLE_COLUMNS, cells):
+                is_severity = heading == "Severity"
+                figure.text(x, y, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.25,
+                            color=colour if is_severity else style.BLACK, fontweight="bold" if is_severity else "normal")
+            y -= _LINE * max(len(cell) for cell in cells) + 0.012
+        figures.append(figure)
+    return figures
+
+
+def methods_page(inputs: ReportInputs) -> Figure:
+    """Sources and licences, how the numbers are made, what the bands and alerts mean."""
+    figure = style.new_page()
+    figure.text(0.05, 0.95, "Methods and data", fontsize=15, fontweight="bold", va="top")
+    blocks = methods_text(inputs)
+    x, y = 0.05, 0.89
+    for heading, paragraphs in blocks:
+        lines = [line for paragraph in paragraphs for line in textwrap.wrap(paragraph, 78, break_on_hyphens=False) + [""]]
+        needed = 0.03 + _LINE * 0.95 * len(lines)
+        if y - needed < 0.05 and x < 0.5:
+            x, y = 0.52, 0.89
+        colour = style.VERMILLION if heading.startswith("Synthetic") else style.BLACK
+        figure.text(x, y, heading, fontsize=11, fontweight="bold", va="top", color=colour)
+        figure.text(x, y - 0.028, "\n".join(lines), fontsize=8.8, va="top", linespacing=1.3)
+        y -= needed + 0.01
+    return figure
+
+
+def methods_text(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
+    """The methods page as (heading, paragraphs); the HTML and JSON reuse it."""
+    blocks = []
+    if inputs.synthetic:
+        blocks.append(("Synthetic data", [SYNTHETIC_NOTICE, "Replace the sample with ACLED or UCDP data by configuration "
+                                         "(config.yaml: data and sources) before drawing any conclusion."]))
+    sources = [f"{source.name}: {number(source.events)} events. {source.citation} Licence: {source.licence}" for source in inputs.sources]
+    cutoff = inputs.data_cutoff.isoformat() if inputs.data_cutoff else "no events"
+    blocks.append(("Data", [*(sources or ["No events were available."]),
+                            f"Newest event used: {cutoff}. Nothing dated after {inputs.as_of} was used."]))
+    blocks.append(("Monthly series", [
+        "Events are counted by event date into calendar months, for the watch area, each country, each admin1 and "
+        "admin2 unit, settlement tier and actor. Fatalities are the sources' reported figures, which are conservative "
+        "estimates and are revised as reporting improves. A month with no event counts as zero.",
+    ]))
+    blocks.append(("Forecasts and the 90% expected range", [
+        f"Each series is forecast by the '{inputs.model}' model from its own history before the month it forecasts. "
+        "The dashed line is the forecast mean. The shaded band, the 90% expected range, runs from the forecast's 5th "
+        "to its 95th percentile: if the model is right, about one month in ten falls outside it by chance alone, "
+        "so a point outside the band is not by itself an alert.",
+    ]))
+    blocks.append(("Alerts", [
+        "Detectors compare each month with its forecast and with the series' own history, and control the share of "
+        "false alarms across all series tested in a month. Kinds: " + "; ".join(
+            f"{label.lower()}" for label in KIND_LABELS.values()) + ". Critical alerts get a page of their own.",
+    ]))
+    blocks.append(("Settlement tiers", [
+        "An event counts as at a capital or seat when it lies within the gazetteer radius of one: the national capital, "
+        "regional (admin1) capitals, provincial (admin2) capitals, or commune (admin3) seats; every other event is "
+        "'elsewhere'.",
+    ]))
+    return blocks
+
+
+def stamp(figure: Figure, inputs: ReportInputs) -> None:
+    """The footer every page and chart carries: which report it is from and whether its data
+    are synthetic (a PNG forwarded alone still says so). The PDF adds page numbers."""
+    figure.text(0.05, 0.025, f"conflictwatch \u00b7 {inputs.watch_area} \u00b7 {period_text(inputs)}", fontsize=7.5,
+                color=style.TEXT_GREY)
+    if inputs.synthetic:
+        figure.text(0.5, 0.025, "SYNTHETIC DATA \u2013 not ACLED or UCDP data", fontsize=8, color=style.VERMILLION,
+                    fontweight="bold", ha="center")
+
+
+def alert_row(inputs: ReportInputs, alert: Alert) -> list[str]:
+    """One alert as the table shows it, column by column (ALERT_COLUMNS); HTML reuses it."""
+    expected = number(alert.expected)
+    if alert.expected is not None and alert.lower is not None and alert.upper is not None:
+        expected += f" ({number(alert.lower)}\u2013{number(alert.upper)})"
+    return [
+        f"{style.SEVERITY_SYMBOLS[alert.severity]} {alert.severity}",
+        place_name(alert.scope, inputs.watch_area),
+        f"{KIND_LABELS.get(alert.kind, alert.kind)}, {alert.measure}",
+        period_label(alert.period),
+        number(alert.observed),
+        expected,
+        alert.message,
+    ]
+
+
+def _table_row(inputs: ReportInputs, alert: Alert) -> list[list[str]]:
+    values = alert_row(inputs, alert)
+    return [textwrap.wrap(value, width, break_on_hyphens=False) or [""] for value, (_h, _x, width) in zip(values, _TABLE_COLUMNS)]
+
+
+def _notice(figure: Figure, y: float) -> float:
+    lines = textwrap.wrap(SYNTHETIC_NOTICE, 125)
+    figure.text(0.05, y, "\n".join(lines), fontsize=10.5, va="top", color=style.VERMILLION, fontweight="bold", linespacing=1.3,
+                bbox={"boxstyle": "round,pad=0.6", "facecolor": "#FBEBDD", "edgecolor": style.VERMILLION})
+    return y - 0.04 * len(lines) - 0.05
+
+
+def _rule(figure: Figure, y: float):
+    from matplotlib.lines import Line2D
+
+    return Line2D([0.05, 0.97], [y, y], transform=figure.transFigure, color=style.GREY, linewidth=0.8)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -1,0 +1,71 @@
+"""Picking, out of the report's inputs, what one chart or table shows. No arithmetic on the data
+beyond filtering and ordering: the numbers come computed (STYLE.md 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from forecasting.alerts import SEVERITY_ORDER, Alert
+
+_SCOPE_KEYS = ("country", "admin1", "admin2", "tier", "actor")
+
+
+def scope_level(scope: Mapping[str, str | None]) -> str:
+    """The series level an alert scope belongs to: `area`, `country`, `admin1`, `admin2`,
+    `tier` or `actor` (forecasting.series.LEVELS)."""
+    for key, level in (("actor", "actor"), ("tier", "tier"), ("admin2", "admin2"), ("admin1", "admin1"), ("country", "country")):
+        if scope.get(key):
+            return level
+    return "area"
+
+
+def series_rows(series: pd.DataFrame, measure: str, scope: Mapping[str, str | None]) -> pd.DataFrame:
+    """The one series of `measure` whose scope is exactly `scope` (rows sorted by month);
+    empty when the inputs do not hold it."""
+    if series.empty:
+        return series
+    chosen = (series["level"] == scope_level(scope)) & (series["measure"] == measure)
+    for key in _SCOPE_KEYS:
+        wanted = scope.get(key)
+        chosen &= series[key].isna() if wanted is None else series[key] == wanted
+    return series[chosen].sort_values("period")
+
+
+def forecast_rows(forecasts: pd.DataFrame, series_id: str, measure: str) -> pd.DataFrame:
+    """The forecast rows of one series, sorted by month. A `measure` column, when the job adds
+    one, tells apart the fatalities and events forecasts of the same place."""
+    if forecasts.empty:
+        return forecasts
+    chosen = forecasts["series_id"] == series_id
+    if "measure" in forecasts:
+        chosen &= forecasts["measure"] == measure
+    return forecasts[chosen].sort_values("period")
+
+
+def alerts_about(alerts: Iterable[Alert], measure: str, scope: Mapping[str, str | None]) -> list[Alert]:
+    """Alerts on exactly this series (same measure, same scope)."""
+    return [
+        alert
+        for alert in alerts
+        if alert.measure == measure and all((alert.scope.get(key) or None) == (scope.get(key) or None) for key in _SCOPE_KEYS)
+    ]
+
+
+def by_severity(alerts: Iterable[Alert]) -> list[Alert]:
+    """Most severe first; within a severity the strongest evidence (smallest score) first, then
+    the latest period, so the order is the same on every run."""
+    return sorted(
+        alerts,
+        key=lambda alert: (-SEVERITY_ORDER[alert.severity], alert.score, _reverse(alert.period), alert.id),
+    )
+
+
+def month_of(period: str) -> pd.Timestamp:
+    """The first day of the month an alert period (`YYYY-MM` or `YYYY-MM-DD`) falls in."""
+    return pd.Timestamp(period[:7] + "-01")
+
+
+def _reverse(text: str) -> tuple[int, ...]:
+    return tuple(-ord(character) for character in text)

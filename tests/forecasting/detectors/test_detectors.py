@@ -1,0 +1,180 @@
+"""Each detector on small hand-built inputs whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.detectors import DetectionSettings, parse_as_of
+from forecasting.detectors.change_point import detect_change_points
+from forecasting.detectors.findings import Findings, benjamini_hochberg, control_false_discoveries, severity
+from forecasting.detectors.predictive import month_against_forecast
+from forecasting.detectors.record import detect_monthly_records
+from forecasting.detectors.run_rate import detect_run_rates
+from forecasting.detectors.spread import detect_spread
+from forecasting.detectors.surge import detect_surges_and_drops
+from forecasting.detectors.synchronized import detect_synchronized
+from forecasting.detectors.tier_shift import detect_tier_shifts
+from forecasting.detectors.settings import InvalidAsOfError
+from forecasting.series import series_from_events
+
+SETTINGS = DetectionSettings(area_name="the Central Sahel")
+
+
+def forecast_for(series: pd.DataFrame, month: str, mean: float, q05: float, q95: float) -> pd.DataFrame:
+    ids = series["series_id"].unique()
+    return pd.DataFrame({"series_id": ids, "period": pd.Timestamp(month), "model": "test", "fallback": None,
+                         "mean": mean, "q05": q05, "q10": q05, "q25": mean, "q50": mean, "q75": mean,
+                         "q90": q95, "q95": q95})
+
+
+def monthly_series(values: list[int], level="admin1", measure="fatalities", start="2023-01") -> pd.DataFrame:
+    periods = pd.date_range(start, periods=len(values), freq="MS")
+    return pd.DataFrame({"series_id": f"{measure}|{level}|Mali|Kayes", "level": level, "measure": measure,
+                         "country": "Mali", "admin1": "Kayes", "admin2": None, "tier": None, "actor": None,
+                         "period": periods, "value": values})
+
+
+def events(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["event_date", "country", "admin1", "admin2", "actor1", "fatalities", "tier"])
+    frame["event_date"] = pd.to_datetime(frame["event_date"])
+    frame["source_id"] = [f"E{i}" for i in range(len(frame))]
+    return frame
+
+
+def test_as_of_parses_months_and_days_and_rejects_the_rest():
+    month, day = parse_as_of("2025-05"), parse_as_of("2025-07-10")
+    assert (month.day.isoformat(), month.is_day, month.share_of_month) == ("2025-05-31", False, 1.0)
+    assert (day.month_text, day.is_day, round(day.share_of_month, 3)) == ("2025-07", True, round(10 / 31, 3))
+    with pytest.raises(InvalidAsOfError, match="YYYY-MM"):
+        parse_as_of("May 2025")
+
+
+def test_benjamini_hochberg_matches_the_textbook_example():
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    assert benjamini_hochberg(p, 4) == pytest.approx([0.02, 0.04, 0.04, 0.02])
+    # Untested hypotheses still count in the family size.
+    assert benjamini_hochberg(np.array([0.001]), 100)[0] == pytest.approx(0.1)
+
+
+def test_severity_needs_both_evidence_and_size():
+    assert severity(0.0001, 3.0) == "critical"
+    assert severity(0.0001, 1.2) == "info"
+    assert severity(0.005, 1.6) == "warning"
+    assert severity(0.04, 5.0) == "info"
+
+
+def test_surge_is_flagged_with_its_tail_probability_and_a_readable_message():
+    series = monthly_series([20] * 24 + [95])
+    as_of = parse_as_of("2025-01")
+    predictive = month_against_forecast(series, forecast_for(series, "2025-01", 20, 10, 32), as_of)
+    (finding,) = detect_surges_and_drops(predictive, as_of, SETTINGS).candidates
+    assert finding.kind == "surge" and finding.observed == 95 and finding.expected == 20
+    assert finding.p_value < 1e-6
+    assert finding.message == (
+        "Reported fatalities in Kayes (Mali) rose to 95 in January 2025, against 20 expected "
+        "(90% range 10\u201332): 4.8 times the expected level."
+    )
+
+
+def test_zero_to_three_deaths_is_not_a_surge_but_a_drop_from_a_busy_month_is_a_drop():
+    quiet = monthly_series([0] * 24 + [3])
+    as_of = parse_as_of("2025-01")
+    predictive = month_against_forecast(quiet, forecast_for(quiet, "2025-01", 0.1, 0, 0), as_of)
+    assert detect_surges_and_drops(predictive, as_of, SETTINGS).candidates == []
+    busy = monthly_series([60] * 24 + [4])
+    predictive = month_against_forecast(busy, forecast_for(busy, "2025-01", 60, 40, 82), as_of)
+    (finding,) = detect_surges_and_drops(predictive, as_of, SETTINGS).candidates
+    assert finding.kind == "drop" and "93% below the expected level" in finding.message
+
+
+def test_false_discovery_control_keeps_strong_findings_among_many_tests():
+    series = monthly_series([20] * 24 + [95])
+    as_of = parse_as_of("2025-01")
+    predictive = month_against_forecast(series, forecast_for(series, "2025-01", 20, 10, 32), as_of)
+    found = detect_surges_and_drops(predictive, as_of, SETTINGS)
+    strong = control_false_discoveries(Findings(found.candidates, tested=1000), 0.05)
+    assert [a.kind for a in strong] == ["surge"] and strong[0].severity == "critical"
+    weak = Findings([type(found.candidates[0])(**{**found.candidates[0].__dict__, "p_value": 0.001})], tested=1000)
+    assert control_false_discoveries(weak, 0.05) == []
+
+
+def test_record_says_since_when():
+    values = [50] * 12 + [300] + [100] * 11 + [260]  # Jan 2023 ... Jan 2025; Jan 2024 was higher
+    series = monthly_series(values, level="area").assign(country=None, admin1=None)
+    as_of = parse_as_of("2025-01")
+    predictive = month_against_forecast(series, forecast_for(series, "2025-01", 110, 70, 160), as_of)
+    (finding,) = detect_monthly_records(series, predictive, as_of, SETTINGS).candidates
+    assert finding.evidence["highest_since"] == "2024-01" and finding.evidence["months_without_higher"] == 12
+    assert finding.message.startswith("January 2025 was the deadliest month in the Central Sahel since January 2024: 260")
+    assert finding.tested is False  # area deaths are a headline: judged by the tail alone
+
+
+def test_spread_into_a_quiet_region_and_not_into_a_busy_one():
+    rows = [("2024-09-05", "Mali", "Mopti", "Djenne", "JNIM", 1, "other")] * 30
+    rows += [("2025-06-0%d" % d, "Mali", "Kayes", "Nioro", "JNIM", 2, "other") for d in range(1, 6)]
+    rows += [("2025-06-0%d" % d, "Mali", "Mopti", "Djenne", "JNIM", 1, "other") for d in range(1, 6)]
+    frame = events(rows)
+    series = pd.concat([series_from_events(frame, level, measure, end="2025-06-01")
+                        for level in ("admin1", "admin2") for measure in ("events", "fatalities")])
+    series["series_id"] = series["measure"] + "|" + series["series_id"]
+    found = detect_spread(series, parse_as_of("2025-06"), SETTINGS)
+    places = sorted((f.scope["admin1"], f.scope["admin2"] or "") for f in found.candidates)
+    assert places == [("Kayes", ""), ("Kayes", "Nioro")]
+    kayes = next(f for f in found.candidates if f.scope["admin2"] is None)
+    assert kayes.observed == 5 and kayes.evidence["fatalities"] == 10
+    assert "where none had been recorded before" in kayes.message
+
+
+def test_synchronized_wave_against_a_quiet_history():
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2022-07-01", "2025-06-30", freq="D")
+    rows = [(str(day.date()), "Mali", "Mopti", f"C{rng.integers(0, 12)}", "JNIM", 1, "other")
+            for day in days if rng.random() < 0.5]
+    rows += [("2025-07-01", "Mali", "Kayes", f"K{i}", "JNIM", 2, "other") for i in range(9)]
+    found = detect_synchronized(events(rows), parse_as_of("2025-07"), SETTINGS)
+    (finding,) = found.candidates
+    assert finding.period == "2025-07-01" and finding.observed == 9 and finding.scope["actor"] == "JNIM"
+    assert finding.p_value < 1e-3
+    assert finding.message.startswith("JNIM struck 9 admin2 units of Mali on 1 July 2025")
+
+
+def test_change_point_needs_a_lasting_shift():
+    lasting = monthly_series([20, 24, 18, 22] * 6 + [60, 55, 58])
+    found = detect_change_points(lasting, parse_as_of("2025-03"), SETTINGS)
+    (finding,) = found.candidates
+    assert finding.evidence["new_level_since"] == "2025-01" and finding.p_value < 0.001
+    assert "p < 0.001" in finding.message
+    spike = monthly_series([20, 24, 18, 22] * 6 + [150, 21, 20])
+    assert detect_change_points(spike, parse_as_of("2025-03"), SETTINGS).candidates == []
+
+
+def _tier_events(share_2025: float, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for month in pd.date_range("2023-01-01", "2025-06-01", freq="MS"):
+        share = share_2025 if month.year == 2025 else 0.08
+        for i in range(30):
+            tier = "admin2_capital" if rng.random() < share else "other"
+            rows.append((str((month + pd.Timedelta(days=i % 28)).date()), "Burkina Faso", "Est", "Gourma", "JNIM", 3, tier))
+    return events(rows)
+
+
+def test_tier_shift_toward_provincial_capitals_with_its_shares():
+    found = detect_tier_shifts(_tier_events(0.3), parse_as_of("2025-02"), SETTINGS)
+    shifted = [f for f in found.candidates if f.scope["tier"] == "admin2_capital" and f.measure == "events"
+               and f.scope["actor"] is None]
+    assert shifted and shifted[0].p_value < 1e-3
+    assert shifted[0].evidence["baseline_share"] == pytest.approx(0.08, abs=0.03)
+    assert "shifted toward provincial capitals" in shifted[0].message
+    assert detect_tier_shifts(_tier_events(0.08), parse_as_of("2025-02"), SETTINGS).candidates == []
+
+
+def test_run_rate_against_two_earlier_years_combined():
+    found = detect_run_rates(_tier_events(0.3), parse_as_of("2025-06"), SETTINGS)
+    (finding,) = [f for f in found.candidates if f.scope["tier"] == "admin2_capital" and f.measure == "fatalities"
+                  and f.scope["actor"] is None]
+    assert finding.evidence["ratio_to_combined"] > 1.5
+    assert finding.message.startswith("Reported fatalities at provincial capitals of Burkina Faso are on pace for")
+    assert "2023 and 2024 combined" in finding.message

@@ -1,0 +1,37 @@
+"""Per-series models give the same numbers in this process, in a process pool and on Dask."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.models import forecast
+
+
+@pytest.fixture(scope="module")
+def series() -> pd.DataFrame:
+    rng = np.random.default_rng(21)
+    periods = pd.date_range("2020-01-01", periods=48, freq="MS")
+    frames = [
+        pd.DataFrame({"series_id": f"admin2|X|A|B{i}", "level": "admin2", "period": periods,
+                      "value": rng.negative_binomial(3, 3 / (3 + 4.0 + 3 * i), size=len(periods))})
+        for i in range(4)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def serial(series) -> pd.DataFrame:
+    return forecast(series, "ets", 3, seed=4, executor="serial")
+
+
+def test_process_pool_matches_serial(series, serial):
+    pooled = forecast(series, "ets", 3, seed=4, executor="process", workers=2)
+    pd.testing.assert_frame_equal(pooled, serial)
+    assert serial["fallback"].isna().all()
+
+
+def test_dask_local_cluster_matches_the_process_pool(series, serial):
+    on_dask = forecast(series, "ets", 3, seed=4, executor="dask", workers=2)
+    pd.testing.assert_frame_equal(on_dask, serial)

@@ -1,0 +1,91 @@
+"""Rolling-origin backtests: right cells, no look-ahead, scores computed as documented."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.backtest import backtest, backtest_forecasts, quantile_crps, score, summarize
+from forecasting.models import QUANTILES
+
+
+def series_frame(months: int = 60, count: int = 4, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    periods = pd.date_range("2019-01-01", periods=months, freq="MS")
+    frames = [
+        pd.DataFrame({"series_id": f"admin1|X|A{i}", "level": "admin1", "period": periods,
+                      "value": rng.negative_binomial(2, 2 / (2 + 10.0 * (i + 1)), size=months)})
+        for i in range(count)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_forecasts_at_an_origin_do_not_see_later_months():
+    series = series_frame()
+    cells = backtest_forecasts(series, ["negbin", "conflictology"], origins=6, horizons=3, seed=1)
+    # Rewrite every month after the earliest origin: forecasts made there must not change.
+    earliest = cells["origin"].min()
+    changed = series.copy()
+    later = changed["period"] > earliest
+    changed.loc[later, "value"] = changed.loc[later, "value"] * 7 + 100
+    again = backtest_forecasts(changed, ["negbin", "conflictology"], origins=6, horizons=3, seed=1)
+    at_origin = lambda frame: frame[frame["origin"] == earliest].sort_values(["model", "series_id", "period"])  # noqa: E731
+    before, after = at_origin(cells), at_origin(again)
+    pd.testing.assert_frame_equal(
+        before[["mean", "q05", "q50", "q95"]].reset_index(drop=True), after[["mean", "q05", "q50", "q95"]].reset_index(drop=True)
+    )
+    assert not np.allclose(before["observed"].to_numpy(), after["observed"].to_numpy())
+
+
+def test_cells_cover_every_origin_and_observed_horizon():
+    series = series_frame(months=40, count=2)
+    cells = backtest_forecasts(series, ["trailing_mean"], origins=5, horizons=3)
+    assert sorted(cells["origin"].unique()) == list(pd.date_range("2021-11-01", "2022-03-01", freq="MS"))
+    per_horizon = cells.groupby("horizon").size().to_dict()
+    assert per_horizon == {1: 2 * 5, 2: 2 * 4, 3: 2 * 3}
+    # The outcome joined to each forecast is the series' value in that month.
+    values = series.set_index(["series_id", "period"])["value"]
+    joined = values.loc[list(zip(cells["series_id"], cells["period"]))].to_numpy()
+    assert (cells["observed"].to_numpy() == joined).all()
+
+
+def test_crps_from_quantiles_matches_the_weighted_interval_score():
+    quantiles = np.array([[1.0, 2.0, 4.0, 6.0, 8.0, 11.0, 14.0]])
+    observed = np.array([20.0])
+    # By hand: every quantile is below 20, so each pinball loss is tau * (20 - q).
+    pinball = sum(tau * (20.0 - q) for tau, q in zip(QUANTILES, quantiles[0]))
+    assert quantile_crps(observed, quantiles)[0] == pytest.approx(2.0 * pinball / 7)
+    # A point mass at the outcome scores 0; a sharper miss scores worse than a wider cover.
+    assert quantile_crps(np.array([5.0]), np.full((1, 7), 5.0))[0] == 0.0
+    assert quantile_crps(np.array([9.0]), np.full((1, 7), 5.0))[0] > quantile_crps(np.array([9.0]), quantiles)[0]
+
+
+def test_summary_scores_by_hand():
+    cells = pd.DataFrame(
+        {
+            "model": "m", "level": "admin1", "horizon": 1, "observed": [3.0, 10.0],
+            "scale": [2.0, 0.0], "mean": [4.0, 4.0],
+            "q05": [0.0, 0.0], "q10": [1.0, 1.0], "q25": [2.0, 2.0], "q50": [4.0, 4.0],
+            "q75": [5.0, 5.0], "q90": [7.0, 7.0], "q95": [9.0, 9.0],
+        }
+    )
+    table = summarize(cells)
+    row = table.iloc[0]
+    assert row["mae"] == pytest.approx((1 + 6) / 2)
+    assert row["mase"] == pytest.approx(1 / 2)  # the zero-scale forecast is left out of MASE
+    assert row["coverage_50"] == pytest.approx(0.5)  # 3 is in [2, 5]; 10 is not
+    assert row["coverage_90"] == pytest.approx(0.5)  # 10 is above q95 = 9
+    assert row["n"] == 2
+    assert row["crps"] == pytest.approx(score(cells)["crps"].mean())
+
+
+def test_backtest_table_has_the_documented_columns_and_baselines_rank_sensibly():
+    series = series_frame(months=72, count=6)
+    table = backtest(series, ["seasonal_naive", "conflictology", "default"], origins=8, horizons=2, seed=3)
+    assert list(table.columns) == ["model", "level", "horizon", "crps", "mae", "mase", "coverage_50", "coverage_90", "n"]
+    assert set(table["model"]) == {"seasonal_naive", "conflictology", "default"}
+    mean_crps = table.groupby("model")["crps"].mean()
+    # On stationary negative binomial noise, last year's month is a poor guess.
+    assert mean_crps["default"] < mean_crps["seasonal_naive"]
+    assert mean_crps["conflictology"] < mean_crps["seasonal_naive"]

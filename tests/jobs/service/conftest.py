@@ -1,0 +1,142 @@
+"""Fixtures of the service tests: a real SMTP server on 127.0.0.1 (aiosmtpd), alerts, configs."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from forecasting.alerts import Alert
+from jobs.config import Config, EmailConfig, Recipient, ScheduleConfig
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    message: email.message.EmailMessage
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server on loopback that keeps what it receives.
+
+    `before_reply`, when set, runs after a message was received and stored but before the
+    server answers 250: the moment a client crash leaves the message delivered but unmarked.
+    """
+
+    port: int
+    received: list[Received] = field(default_factory=list)
+    before_reply: Callable[[], None] | None = None
+    _controller: Controller | None = None
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        if self.before_reply is not None:
+            self.before_reply()
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[Received]:
+        return [item for item in self.received if address in item.recipients]
+
+
+@pytest.fixture
+def start_smtp_server():
+    """Start a real SMTP server on a loopback port (stopped after the test)."""
+    started: list[SmtpServer] = []
+
+    def start(port: int | None = None) -> SmtpServer:
+        server = SmtpServer(port=port or free_port())
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_server(start_smtp_server) -> SmtpServer:
+    return start_smtp_server()
+
+
+def _email_config(port: int, **overrides) -> EmailConfig:
+    values = dict(
+        enabled=True,
+        host="127.0.0.1",
+        port=port,
+        sender="conflictwatch@sahel-desk.test",
+        administrator="ops@sahel-desk.test",
+        recipients=(
+            Recipient("burkina@sahel-desk.test", countries=("Burkina Faso",), min_severity="warning"),
+            Recipient("mali@sahel-desk.test", countries=("Mali",), min_severity="critical"),
+            Recipient("all@sahel-desk.test", min_severity="info"),
+        ),
+    )
+    values.update(overrides)
+    return EmailConfig(**values)
+
+
+def _make_alert(kind="surge", country="Burkina Faso", period="2025-05", severity="critical", status="new", **extra) -> Alert:
+    scope = {"country": country, "admin1": extra.pop("admin1", None), "admin2": None, "tier": None, "actor": None}
+    return Alert(
+        kind=kind, scope=scope, measure="fatalities", period=period, observed=850, expected=600.0,
+        lower=450.0, upper=760.0, score=0.0004, severity=severity, status=status,
+        message=extra.pop("message", f"{kind} in {country or 'the Central Sahel'} in {period}: 850 fatalities against 600 expected."),
+        **extra,
+    )
+
+
+def _config_with(tmp_path: Path, email: EmailConfig | None = None, schedule: ScheduleConfig | None = None, **sections) -> Config:
+    """A Config for in-process tests (files relative to tmp_path)."""
+    import dataclasses
+
+    config = Config(email=email or EmailConfig(), schedule=schedule or ScheduleConfig(), **sections)
+    return dataclasses.replace(config, path=tmp_path / "config.yaml")
+
+
+@pytest.fixture
+def make_alert():
+    """Build an Alert: make_alert(kind=, country=, period=, severity=, status=, message=)."""
+    return _make_alert
+
+
+@pytest.fixture
+def email_config():
+    """EmailConfig for the SMTP server on a port, three recipients and an administrator."""
+    return _email_config
+
+
+@pytest.fixture
+def service_config(tmp_path):
+    """A Config with the given email / schedule / other sections, its files under tmp_path."""
+    return lambda **sections: _config_with(tmp_path, **sections)
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port where no SMTP server listens (yet)."""
+    return free_port()

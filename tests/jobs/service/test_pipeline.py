@@ -1,0 +1,110 @@
+"""A pipeline pass on a small event file: steps recorded, reruns idempotent, failures kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from factories import acled_row
+
+from forecasting.store import alerts as stored_alerts
+from forecasting.store import events as stored_events
+from forecasting.store import outbox
+from forecasting.store import runs as run_log
+from jobs.config import DataConfig, ForecastConfig, ReportConfig, Secrets
+from jobs.pipeline import RunRequest, run_pipeline
+
+NO_SECRETS = Secrets()
+
+
+@pytest.fixture
+def events_file(write_acled):
+    """Two and a half years of a few deaths a month in Gourma (few alerts: the report renders fast)."""
+    rows = []
+    months = [(year, month) for year in (2023, 2024) for month in range(1, 13)] + [(2025, m) for m in range(1, 6)]
+    for number, (year, month) in enumerate(months):
+        for day, fatalities in ((5, 2), (19, 3)):
+            rows.append(acled_row(f"BFA{number:03d}{day}", f"{year}-{month:02d}-{day:02d}", fatalities=str(fatalities)))
+    return write_acled("gourma.csv", rows)
+
+
+@pytest.fixture
+def small_config(service_config, events_file, tmp_path, email_config, smtp_server):
+    return service_config(
+        data=DataConfig(sample_when_empty=False, files=(str(events_file),)),
+        forecast=ForecastConfig(executor="serial", model="default"),
+        report=ReportConfig(out_dir=str(tmp_path / "out")),
+        email=email_config(smtp_server.port),
+    )
+
+
+def gazetteer():
+    from forecasting.gazetteer import load_gazetteer
+
+    return load_gazetteer([])
+
+
+def test_a_pass_records_every_step_and_running_the_slot_again_changes_nothing(store, small_config, smtp_server):
+    request = RunRequest(job="run", slot="manual:2025-05", as_of="2025-05", rerun=True)
+
+    first = run_pipeline(store, small_config, NO_SECRETS, request, gazetteer=gazetteer)
+
+    assert first.state == "success", first.error
+    recorded = run_log.get_run(store, "run", "manual:2025-05")
+    assert [(s.step, s.state) for s in recorded.steps] == [
+        ("ingest", "success"), ("pull", "skipped"), ("detect", "success"), ("report", "success"), ("notify", "success"),
+    ]
+    assert recorded.steps[0].counts["inserted"] == 58
+    assert first.report.pdf.is_file()
+    alerts = {alert.id for alert in first.detection.alerts}
+    messages = outbox.list_messages(store)
+    received = len(smtp_server.received)
+    assert received == len(messages) > 0
+
+    second = run_pipeline(store, small_config, NO_SECRETS, request, gazetteer=gazetteer)
+
+    assert second.state == "success" and second.run.attempt == 2
+    again = run_log.get_run(store, "run", "manual:2025-05")
+    assert again.steps[0].counts["inserted"] == 0 and stored_events.count_events(store) == 58
+    assert {alert.id for alert in second.detection.alerts} == alerts
+    assert len(stored_alerts.list_alerts(store)) == len(stored_alerts.list_alerts(store, include_suppressed=False))
+    assert len(outbox.list_messages(store)) == len(messages) and len(smtp_server.received) == received
+    assert again.steps[-1].state == "noop"  # nothing new to send
+
+
+def test_a_failing_step_keeps_what_came_before_and_tells_the_administrator_once(store, small_config, smtp_server, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the report folder should be")
+    config = dataclasses.replace(small_config, report=ReportConfig(out_dir=str(blocked)))
+    request = RunRequest(job="refit", slot="2025-06-01T05:00:00+00:00", trigger="schedule",
+                         slot_time=dt.datetime(2025, 6, 1, 5, tzinfo=dt.timezone.utc))
+
+    result = run_pipeline(store, config, NO_SECRETS, request, gazetteer=gazetteer)
+
+    assert result.state == "error" and result.error.startswith("step report failed: ")
+    recorded = run_log.get_run(store, "refit", request.slot)
+    assert [(s.step, s.state) for s in recorded.steps] == [
+        ("ingest", "success"), ("pull", "skipped"), ("detect", "success"), ("report", "error"), ("notify", "skipped"),
+    ]
+    assert recorded.state == "error" and recorded.error == result.error
+    # What the steps before the failure did is kept; the refit looked at the month just closed.
+    assert stored_events.count_events(store) == 58 and result.as_of == "2025-05"
+    notices = smtp_server.to("ops@sahel-desk.test")
+    assert len(notices) == 1 and "step report failed" in notices[0].message.get_content()
+    # The scheduler firing the same slot again does nothing; a rerun by hand is a new attempt,
+    # and its failure a new notice.
+    assert run_pipeline(store, config, NO_SECRETS, request, gazetteer=gazetteer) is None
+    again = run_pipeline(store, config, NO_SECRETS, dataclasses.replace(request, rerun=True), gazetteer=gazetteer)
+    assert (again.state, again.run.attempt) == ("error", 2)
+    assert len(smtp_server.to("ops@sahel-desk.test")) == 2
+
+
+def test_a_stopping_service_leaves_the_slot_unclaimed(store, small_config):
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    request = RunRequest(job="pull", slot="2025-06-02T04:00:00+00:00", trigger="schedule")
+    assert run_pipeline(store, small_config, NO_SECRETS, request, gazetteer=gazetteer, stop=stop) is None
+    assert run_log.get_run(store, "pull", request.slot) is None

@@ -1,0 +1,118 @@
+"""The detect step and its commands: stored lifecycle, the shipped sample's story, no look-ahead."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from factories import acled_row
+
+from forecasting.alerts import Alert, AlertRecord
+from forecasting.gazetteer import load_gazetteer
+from forecasting.store import alerts as stored_alerts
+from forecasting.store import open_store
+from jobs.config import Config
+from jobs.detect import run_detection
+from jobs.ingest import ingest_sample_if_empty
+
+
+def _alert(period: str, severity: str = "critical") -> Alert:
+    return Alert(kind="spread", scope={"country": "Mali", "admin1": "Kayes", "admin2": None, "tier": None, "actor": None},
+                 measure="events", period=period, observed=5, expected=0.04, lower=0, upper=0, score=1e-5,
+                 severity=severity, message="Violence spread to Kayes (Mali).", evidence={"fatalities": 9})
+
+
+def test_alerts_round_trip_and_resolution_is_stored(store):
+    first = _alert("2025-06")
+    stored_alerts.save_detection(store, "2025-06", [AlertRecord(first, "2025-06", first.id)], [])
+    suppressed = _alert("2025-07", "info")
+    stored_alerts.save_detection(store, "2025-07", [AlertRecord(suppressed, "2025-07", suppressed.id, suppressed_by=first.id)], [])
+    (listed,) = stored_alerts.list_alerts(store, status="new")
+    assert listed.alert == first and listed.alert.evidence == {"fatalities": 9}
+    assert len(stored_alerts.list_alerts(store, include_suppressed=True)) == 2
+
+    stored_alerts.save_detection(store, "2025-08", [], [first.id])
+    assert [r.alert.id for r in stored_alerts.list_alerts(store, status="resolved")] == [first.id]
+    assert stored_alerts.list_alerts(store, status="new") == []
+    # Rerunning August without the resolution undoes it.
+    stored_alerts.save_detection(store, "2025-08", [], [])
+    assert [r.status for r in stored_alerts.load_alert_history(store, before="2025-07")] == ["new"]
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    opened = open_store(f"sqlite:///{tmp_path_factory.mktemp('sample') / 'conflictwatch.db'}")
+    ingest_sample_if_empty(opened, load_gazetteer(), seat_radius_km=5.0)
+    yield opened
+    opened.engine.dispose()
+
+
+def _find(alerts, kind, **scope):
+    return [a for a in alerts if a.kind == kind and all(a.scope.get(k) == v for k, v in scope.items())]
+
+
+def test_the_sample_story_is_raised(sample_store):
+    config = Config()
+    february = run_detection(sample_store, config, "2025-02").alerts
+    may = run_detection(sample_store, config, "2025-05").alerts
+    june = run_detection(sample_store, config, "2025-06").alerts
+    july = run_detection(sample_store, config, "2025-07").alerts
+
+    # The May 2025 area-wide record: the deadliest month since August 2024.
+    (record,) = _find(may, "record", country=None, admin1=None, tier=None, actor=None)
+    assert record.measure == "fatalities" and record.observed == 870
+    assert "deadliest month in the Central Sahel since August 2024" in record.message
+
+    # The shift of JNIM's attacks toward provincial capitals in Burkina Faso, within two months of January.
+    shift = _find(february, "tier_shift", country="Burkina Faso", tier="admin2_capital", actor="JNIM")
+    assert shift and shift[0].evidence["share"] > 2 * shift[0].evidence["baseline_share"]
+    # ... and its run rate against 2023 and 2024 combined.
+    (pace,) = [a for a in _find(june, "run_rate", country="Burkina Faso", tier="admin2_capital", actor="JNIM")
+               if a.measure == "fatalities"]
+    assert pace.measure == "fatalities" and pace.evidence["ratio_to_combined"] > 2
+    assert "more than three times 2023 and 2024 combined" in pace.message
+
+    # The spread into Kayes from June 2025, and the synchronized wave of 1 July 2025 in Mali.
+    (spread,) = _find(june, "spread", country="Mali", admin1="Kayes", admin2=None)
+    assert spread.status == "new" and spread.observed >= 3
+    (wave,) = _find(july, "synchronized", country="Mali", actor="JNIM")
+    assert wave.period == "2025-07-01" and wave.observed >= 8
+    assert {"Kayes", "Nioro", "Niono", "Macina"} <= set(wave.evidence["admin2_units"])
+
+    # Alerts come most severe first (a rerun giving the same answer is tested through the CLI below).
+    ranks = [{"critical": 0, "warning": 1, "info": 2}[a.severity] for a in july]
+    assert ranks == sorted(ranks)
+
+
+def conflictwatch(*args: str, cwd) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
+    return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_detect_json_uses_no_event_after_the_as_of_day(tmp_path, write_acled):
+    before = conflictwatch("detect", "--as-of", "2025-07-01", "--json", cwd=tmp_path)
+    assert before.returncode == 0, before.stderr
+    alerts = json.loads(before.stdout)  # stdout is exactly one JSON array
+    wave = [a for a in alerts if a["kind"] == "synchronized" and a["scope"]["country"] == "Mali"]
+    assert wave and wave[0]["period"] == "2025-07-01"
+    assert set(wave[0]) == {"id", "kind", "scope", "measure", "period", "observed", "expected", "lower", "upper",
+                            "score", "severity", "status", "message", "evidence"}
+
+    later = write_acled("later.csv", [
+        acled_row(f"LATE{i}", "2025-07-02", country="Mali", admin1="Kayes", admin2="Kayes", location="Kayes",
+                  latitude="14.45", longitude="-11.44", fatalities="50") for i in range(30)
+    ])
+    assert conflictwatch("ingest", str(later), cwd=tmp_path).returncode == 0
+    after = conflictwatch("detect", "--as-of", "2025-07-01", "--json", cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout) == alerts
+
+    listed = conflictwatch("alerts", "--status", "new", "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert {a["id"] for a in json.loads(listed.stdout)} >= {wave[0]["id"]}
+    bad = conflictwatch("detect", "--as-of", "July 2025", cwd=tmp_path)
+    assert bad.returncode == 1 and "use YYYY-MM" in bad.stderr

@@ -1,0 +1,124 @@
+"""`conflictwatch forecast` and `conflictwatch backtest` as users run them: a real process on a
+real SQLite store loaded from an ACLED-format export."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from factories import acled_row
+
+PLACES = [
+    ("Burkina Faso", "Est", "Gourma", 9.0),
+    ("Burkina Faso", "Sahel", "Soum", 14.0),
+    ("Mali", "Mopti", "Bandiagara", 6.0),
+]
+
+
+def conflictwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
+    return subprocess.run(
+        [sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
+    """A folder with a store of 48 months (2021-01 .. 2024-12) of events in three admin1 areas,
+    and the monthly fatalities that went in."""
+    from factories import ACLED_HEADER
+
+    folder = tmp_path_factory.mktemp("forecast_cli")
+    rng = np.random.default_rng(3)
+    rows, truth = [], []
+    for country, admin1, admin2, level in PLACES:
+        for month in pd.date_range("2021-01-01", "2024-12-01", freq="MS"):
+            events = 1 + rng.poisson(2)
+            deaths = rng.negative_binomial(2, 2 / (2 + level), size=events)
+            truth.append((admin1, month, int(deaths.sum())))
+            for index, dead in enumerate(deaths):
+                day = f"{month:%Y-%m}-{1 + index * 3:02d}"
+                rows.append(
+                    acled_row(f"{admin1[:3].upper()}{month:%Y%m}{index}", day, country=country, admin1=admin1,
+                              admin2=admin2, location=admin2, fatalities=str(dead))
+                )
+    export = folder / "export.csv"
+    export.write_text(ACLED_HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    loaded = conflictwatch("ingest", str(export), cwd=folder)
+    assert loaded.returncode == 0, loaded.stderr
+    return folder, pd.DataFrame(truth, columns=["admin1", "period", "fatalities"])
+
+
+def test_forecast_json_gives_each_series_the_months_after_as_of(workspace):
+    folder, _ = workspace
+    result = conflictwatch("forecast", "--by", "admin1", "--horizon", "3", "--as-of", "2024-06", "--json", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    frame = pd.DataFrame(rows)
+    assert sorted(frame["series_id"].unique()) == [
+        "admin1|Burkina Faso|Est", "admin1|Burkina Faso|Sahel", "admin1|Mali|Mopti",
+    ]
+    assert sorted(frame["period"].unique()) == ["2024-07", "2024-08", "2024-09"]
+    assert (frame["model"] == "ensemble").all()
+    assert (frame[["mean", "q05", "q50", "q95"]] >= 0).all().all()
+    assert (frame["q05"] <= frame["q50"]).all() and (frame["q50"] <= frame["q95"]).all()
+    assert not frame["synthetic"].any()
+
+
+def test_forecast_csv_for_one_scope_with_the_trailing_mean(workspace):
+    folder, truth = workspace
+    result = conflictwatch(
+        "forecast", "--by", "admin1", "--scope", "sahel", "--model", "trailing_mean", "--as-of", "2024-12",
+        "--horizon", "2", "--csv", cwd=folder,
+    )
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert frame["series_id"].unique().tolist() == ["admin1|Burkina Faso|Sahel"]
+    expected = truth[(truth["admin1"] == "Sahel") & (truth["period"] >= "2024-01-01")]["fatalities"].mean()
+    assert frame["mean"].tolist() == pytest.approx([round(expected, 3)] * 2, abs=1e-3)
+    assert frame["period"].tolist() == ["2025-01", "2025-02"]
+
+
+def test_forecast_plot_writes_a_png(workspace):
+    folder, _ = workspace
+    target = folder / "forecast.png"
+    result = conflictwatch("forecast", "--by", "country", "--horizon", "4", "--plot", str(target), cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert target.stat().st_size > 10_000
+    assert "country|Mali" in result.stdout
+
+
+def test_backtest_json_scores_each_model_and_horizon(workspace):
+    folder, _ = workspace
+    result = conflictwatch(
+        "backtest", "--level", "admin1", "--model", "trailing_mean", "--model", "negbin",
+        "--origins", "6", "--horizons", "2", "--json", cwd=folder,
+    )
+    assert result.returncode == 0, result.stderr
+    scores = pd.DataFrame(json.loads(result.stdout))
+    assert {"model", "level", "horizon", "crps", "mae", "mase", "coverage_50", "coverage_90", "n"} <= set(scores.columns)
+    assert sorted(zip(scores["model"], scores["horizon"])) == [
+        ("negbin", 1), ("negbin", 2), ("trailing_mean", 1), ("trailing_mean", 2),
+    ]
+    # 3 series x 6 origins at 1 month ahead; one origin fewer has a second month observed.
+    assert scores.set_index(["model", "horizon"])["n"].to_dict() == {
+        ("negbin", 1): 18, ("negbin", 2): 15, ("trailing_mean", 1): 18, ("trailing_mean", 2): 15,
+    }
+    assert ((scores["coverage_90"] >= 0) & (scores["coverage_90"] <= 1)).all()
+    assert (scores["crps"] > 0).all() and (scores["crps"] < scores["mae"] * 2).all()
+
+
+def test_an_unknown_model_is_one_message_and_exit_1(workspace):
+    folder, _ = workspace
+    result = conflictwatch("forecast", "--model", "oracle", cwd=folder)
+    assert result.returncode == 1
+    assert "unknown model 'oracle'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,137 @@
+"""Report inputs built by hand: real series and forecast frames, no store, no models.
+
+The numbers are chosen, not fitted: a Central Sahel with a deadly May 2025, a few alerts of each
+severity, and place names that test the renderer (accents, apostrophes, and one with markup).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.alerts import Alert
+from forecasting.events import TIERS
+from forecasting.series import series_from_counts
+from reports.inputs import DataSource, ReportInputs
+
+UNSAFE_PLACE = "<script>alert('x')</script>/../Kaya"
+ADMIN1 = {
+    "Burkina Faso": ["Est", "Centre-Nord", "Boucle du Mouhoun", UNSAFE_PLACE],
+    "Mali": ["Ségou", "Mopti", "Kayes", "Tombouctou"],
+    "Niger": ["Tillabéri", "Tahoua", "Diffa"],
+}
+AREA_SCOPE = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor": None}
+
+
+def admin1_counts(months: pd.DatetimeIndex) -> pd.DataFrame:
+    """Monthly events and fatalities per admin1 unit, with a spike in May 2025 in a few units."""
+    generator = np.random.default_rng(7)
+    rows = []
+    for country, units in ADMIN1.items():
+        for rank, admin1 in enumerate(units):
+            level = 30 - 5 * rank
+            for month in months:
+                fatalities = int(generator.poisson(level))
+                if month == pd.Timestamp("2025-05-01") and rank < 2:
+                    fatalities *= 4
+                rows.append({"country": country, "admin1": admin1, "year": month.year, "month": month.month,
+                             "events": int(generator.poisson(level / 3)) + 1, "fatalities": fatalities})
+    return pd.DataFrame(rows)
+
+
+def forecasts_for(series: pd.DataFrame, first: pd.Timestamp, horizon: int) -> pd.DataFrame:
+    """A plain forecast frame: the mean of the 12 months before `first`, +-40% / +-80% bands."""
+    rows = []
+    for series_id, group in series[series["measure"] == "fatalities"].groupby("series_id"):
+        history = group[group["period"] < first].tail(12)["value"].mean()
+        for step in range(horizon):
+            period = first + pd.DateOffset(months=step)
+            rows.append({"series_id": series_id, "period": period, "model": "seasonal-naive", "fallback": None,
+                         "mean": history, "q05": history * 0.45, "q10": history * 0.55, "q25": history * 0.75,
+                         "q50": history, "q75": history * 1.25, "q90": history * 1.6, "q95": history * 1.8})
+    return pd.DataFrame(rows)
+
+
+def tier_shares_for(months: pd.DatetimeIndex) -> pd.DataFrame:
+    """Shares drifting toward provincial capitals over time."""
+    rows = []
+    for country in ADMIN1:
+        for index, month in enumerate(months):
+            drift = index / len(months)
+            events = {"national_capital": 2, "admin1_capital": 6, "admin2_capital": int(5 + 20 * drift), "admin3_seat": 12, "other": 60}
+            total = sum(events.values())
+            for tier in TIERS:
+                rows.append({"country": country, "period": month, "tier": tier, "events": events[tier], "share": events[tier] / total})
+    return pd.DataFrame(rows)
+
+
+def make_alerts() -> list[Alert]:
+    def alert(kind, scope, severity, message, observed=500.0, expected=300.0, period="2025-05", score=0.001, measure="fatalities"):
+        return Alert(kind=kind, scope={**AREA_SCOPE, **scope}, measure=measure, period=period, observed=observed,
+                     expected=expected, lower=None if expected is None else expected * 0.45,
+                     upper=None if expected is None else expected * 1.8, score=score, severity=severity,
+                     message=message, evidence={"months_compared": 12, "model": "seasonal-naive"})
+
+    return [
+        alert("info", {"country": "Niger", "admin1": "Diffa"}, "info", "Diffa (Niger) had slightly more fatalities than usual in May 2025.", 40, 30, score=0.2),
+        alert("surge", {}, "critical", "Central Sahel fatalities reached 1,210 in May 2025, well above the expected 640.", 1210, 640, score=0.0001),
+        alert("record", {"country": "Burkina Faso"}, "critical", "Burkina Faso had its deadliest month since August 2024 in May 2025.", 700, 380, score=0.0004),
+        alert("surge", {"country": "Burkina Faso", "admin1": "Est"}, "critical", "Fatalities in Est (Burkina Faso) rose to 140 in May 2025, above the expected 31.", 140, 31, score=0.0002),
+        alert("surge", {"country": "Mali", "admin1": "Ségou"}, "warning", "Fatalities in Ségou (Mali) rose to 120 in May 2025.", 120, 30, score=0.01),
+        alert("tier_shift", {"country": "Burkina Faso", "tier": "admin2_capital"}, "warning",
+              "In Burkina Faso, the share of events at provincial capitals rose to 25% in May 2025.", 25, 10, score=0.02, measure="events"),
+        alert("surge", {"country": "Burkina Faso", "admin1": UNSAFE_PLACE}, "critical",
+              f"Fatalities in {UNSAFE_PLACE} (Burkina Faso) rose sharply in May 2025 & beyond.", 90, 20, score=0.0003),
+        alert("synchronized", {"country": "Mali", "actor": "JNIM: Group for Support of Islam and Muslims"}, "critical",
+              "On 1 July 2025 JNIM struck 7 places in Mali's Kayes region on one day.", 7, None, period="2025-05-03", score=0.0005),
+    ]
+
+
+def make_inputs(*, alerts=None, synthetic=True, as_of="2025-05", countries=tuple(ADMIN1)) -> ReportInputs:
+    months = pd.date_range("2022-01-01", "2025-05-01", freq="MS")
+    counts = admin1_counts(months)
+    frames = [series_from_counts(counts, level, "fatalities") for level in ("area", "country", "admin1")]
+    series = pd.concat(frames, ignore_index=True)
+    return ReportInputs(
+        as_of=as_of,
+        watch_area="Central Sahel",
+        countries=tuple(countries),
+        data_cutoff=dt.date(2025, 5, 31),
+        sources=(
+            DataSource("conflictwatch synthetic sample", int(counts["events"].sum()), "Generated; not ACLED data.", "None (synthetic).")
+            if synthetic else DataSource("ACLED", int(counts["events"].sum()), "Data from ACLED, acleddata.com.", "ACLED Terms of Use."),
+        ),
+        synthetic=synthetic,
+        alerts=make_alerts() if alerts is None else alerts,
+        series=series,
+        forecasts=forecasts_for(series, pd.Timestamp("2025-05-01"), 4),
+        tier_shares=tier_shares_for(months),
+        model="seasonal-naive",
+    )
+
+
+@pytest.fixture(name="make_inputs", scope="session")
+def make_inputs_fixture():
+    """The builder itself, for tests that need other inputs (`make_inputs(alerts=[], ...)`)."""
+    return make_inputs
+
+
+@pytest.fixture(scope="session")
+def unsafe_place() -> str:
+    return UNSAFE_PLACE
+
+
+@pytest.fixture(scope="session")
+def report_inputs() -> ReportInputs:
+    return make_inputs()
+
+
+@pytest.fixture(scope="session")
+def rendered(report_inputs, tmp_path_factory):
+    """The sample inputs rendered once for every test that only reads the files."""
+    from reports.render import render_report
+
+    return render_report(report_inputs, tmp_path_factory.mktemp("report"))

@@ -57,14 +57,17 @@ def ingest_files(
     its bad lines, unless `skip_invalid`: then the valid rows are loaded and the rejected ones are
     written with their reasons to `<file>.rejected.csv` beside it.
     """
+    from forecasting.sources.hdx import read_hdx_file
+
     started_at = dt.datetime.now(dt.timezone.utc)
-    # ACLED's HDX admin2-month aggregates are counts, not events: they are stored apart.
-    aggregate_reports = ingest_aggregate_files(store, [path for path in paths if is_hdx_file(path)])
-    paths = [path for path in paths if not is_hdx_file(path)]
-    # Recognise every file before writing anything: a wrong path fails fast and whole.
-    files = [open_event_file(path) for path in paths]
+    # ACLED's HDX admin2-month aggregates are counts, not events: they are stored apart, but in
+    # the same transaction, and read and validated whole before anything is written.
+    aggregates = [read_hdx_file(path) for path in paths if is_hdx_file(path)]
+    # Recognise every event file before writing anything: a wrong path fails fast and whole.
+    files = [open_event_file(path) for path in paths if not is_hdx_file(path)]
     loaded = []
     with stored_events.event_writer(store) as writer:
+        saved_aggregates = writer.save_aggregates([(aggregate.cells, str(aggregate.path)) for aggregate in aggregates])
         for event_file in files:
             began = time.perf_counter()
             rows_read, saved, rejects = 0, [], []
@@ -115,7 +118,14 @@ def ingest_files(
             event_file.path, record.rows_read, result.inserted, result.updated, result.unchanged,
             record.rejected,
         )
-    return reports + aggregate_reports
+    reports += [
+        IngestReport(
+            file=aggregate.path, format="hdx-admin2-month", rows_read=aggregate.rows_read,
+            inserted=result.inserted, updated=result.updated, unchanged=0, rejected=0, rejects_file=None,
+        )
+        for aggregate, result in zip(aggregates, saved_aggregates)
+    ]
+    return reports
 
 
 def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:
@@ -124,23 +134,6 @@ def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:
     rejects.to_csv(target, index=False, encoding="utf-8")
     log.warning("%s: %d rejected rows written to %s", path, len(rejects), target)
     return target
-
-
-def ingest_aggregate_files(store: Store, paths: list[Path]) -> list[IngestReport]:
-    """Load ACLED's HDX admin2-month aggregate files (CSV or XLSX): every file is validated
-    before any is stored, then all are stored in one transaction."""
-    from forecasting.sources.hdx import read_hdx_file
-    from forecasting.store.pulls import save_aggregates
-
-    files = [read_hdx_file(path) for path in paths]
-    saved = save_aggregates(store, [(aggregate.cells, str(aggregate.path)) for aggregate in files])
-    return [
-        IngestReport(
-            file=aggregate.path, format="hdx-admin2-month", rows_read=aggregate.rows_read,
-            inserted=result.inserted, updated=result.updated, unchanged=0, rejected=0, rejects_file=None,
-        )
-        for aggregate, result in zip(files, saved)
-    ]
 
 
 def ingest_sample_if_empty(store: Store, gazetteer: Gazetteer, *, seat_radius_km: float) -> list[IngestReport]:

@@ -116,6 +116,13 @@ class EventWriter:
         version with a newer `timestamp`; older or equal versions are ignored."""
         return _upsert(self._connection, self._dialect, events)
 
+    def save_aggregates(self, files: list[tuple[pd.DataFrame, str]]) -> list:
+        """Upsert HDX admin2-month aggregate cells in this same transaction (see
+        `forecasting.store.pulls.write_aggregates`)."""
+        from forecasting.store.pulls import write_aggregates
+
+        return write_aggregates(self._connection, self._dialect, files)
+
     def log(self, record: LoadRecord, result: SaveResult, seconds: float) -> None:
         """Record one load in the ingest log (committed with the events, or not at all)."""
         self._connection.execute(

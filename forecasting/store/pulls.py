@@ -325,44 +325,46 @@ class AggregateSaveResult:
     updated: int
 
 
-def save_aggregates(store: Store, files: list[tuple[pd.DataFrame, str]]) -> list[AggregateSaveResult]:
+def write_aggregates(
+    connection: sa.Connection, dialect: str, files: list[tuple[pd.DataFrame, str]]
+) -> list[AggregateSaveResult]:
     """Upsert the admin2-month cells of several files (each: a frame with country, admin1,
-    admin2, iso3, year, month, events, fatalities, and the file's name) in one transaction.
+    admin2, iso3, year, month, events, fatalities, and the file's name) inside a transaction the
+    caller holds, so that they commit with the rest of an ingest or not at all.
 
     A cell already stored (same country, admin1, admin2, year, month) takes the new file's
     counts: a later HDX release revises earlier months.
     """
     loaded_at = _now()
     keys = ["country", "admin1", "admin2", "year", "month"]
-    insert = _dialect_insert(store.dialect)(_AGGREGATES)
+    insert = _dialect_insert(dialect)(_AGGREGATES)
     statement = insert.on_conflict_do_update(
         index_elements=keys,
         set_={name: insert.excluded[name] for name in ("iso3", "events", "fatalities", "file", "loaded_at")},
     )
     results = []
-    with store.engine.begin() as connection:
-        for cells, file in files:
-            existing = connection.execute(sa.select(*[_AGGREGATES.c[k] for k in keys])).all()
-            known = {tuple(row) for row in existing}
-            records = [
-                {
-                    "country": row.country,
-                    "admin1": row.admin1,
-                    "admin2": row.admin2,
-                    "iso3": None if pd.isna(row.iso3) else row.iso3,
-                    "year": int(row.year),
-                    "month": int(row.month),
-                    "events": int(row.events),
-                    "fatalities": int(row.fatalities),
-                    "file": file,
-                    "loaded_at": loaded_at,
-                }
-                for row in cells.itertuples(index=False)
-            ]
-            updated = sum(tuple(record[k] for k in keys) in known for record in records)
-            if records:
-                connection.execute(statement, records)
-            results.append(AggregateSaveResult(inserted=len(records) - updated, updated=updated))
+    for cells, file in files:
+        existing = connection.execute(sa.select(*[_AGGREGATES.c[k] for k in keys])).all()
+        known = {tuple(row) for row in existing}
+        records = [
+            {
+                "country": row.country,
+                "admin1": row.admin1,
+                "admin2": row.admin2,
+                "iso3": None if pd.isna(row.iso3) else row.iso3,
+                "year": int(row.year),
+                "month": int(row.month),
+                "events": int(row.events),
+                "fatalities": int(row.fatalities),
+                "file": file,
+                "loaded_at": loaded_at,
+            }
+            for row in cells.itertuples(index=False)
+        ]
+        updated = sum(tuple(record[k] for k in keys) in known for record in records)
+        if records:
+            connection.execute(statement, records)
+        results.append(AggregateSaveResult(inserted=len(records) - updated, updated=updated))
     return results
 
 
@@ -502,7 +504,7 @@ __all__ = [
     "newest_timestamp",
     "read_checkpoint",
     "release_source",
-    "save_aggregates",
+    "write_aggregates",
     "save_pulled_page",
     "start_pull",
 ]

@@ -98,3 +98,24 @@ def test_ingest_stores_aggregates_that_become_series_and_tier_series_say_they_ar
     assert (again.inserted, again.updated) == (0, 1)
     series = load_series(store, "admin2", "fatalities", countries=["Burkina Faso"]).set_index(["series_id", "period"])
     assert series.loc[("admin2|Burkina Faso|Sahel|Soum", pd.Timestamp("2025-05-01")), "value"] == 150
+
+
+def test_aggregates_and_events_in_one_ingest_are_written_together_or_not_at_all(store, tmp_path, write_acled):
+    from factories import acled_row
+
+    from forecasting.events import InvalidEventsError
+    from forecasting.store import events as stored_events
+
+    aggregates = write_csv(tmp_path / "hdx.csv", ROWS)
+    bad_events = write_acled("bad.csv", [acled_row("BFA1"), acled_row("BFA2", fatalities="-1")])
+
+    with pytest.raises(InvalidEventsError):
+        ingest_files(store, [aggregates, bad_events], load_gazetteer(), seat_radius_km=5.0)
+    assert pulls.count_aggregates(store) == 0
+    assert stored_events.count_events(store) == 0
+
+    good_events = write_acled("good.csv", [acled_row("BFA1")])
+    reports = ingest_files(store, [aggregates, good_events], load_gazetteer(), seat_radius_km=5.0)
+    assert sorted(report.format for report in reports) == ["acled", "hdx-admin2-month"]
+    assert pulls.count_aggregates(store) == len(ROWS)
+    assert stored_events.count_events(store) == 1

@@ -33,7 +33,8 @@ def trend_figure(inputs: ReportInputs, scope: dict[str, str | None], measure: st
     axes = figure.add_axes((0.07, 0.12, 0.9, 0.72))
     _page_heading(figure, title, _trend_subtitle(inputs, measure))
     draw_trend(axes, inputs, scope, measure, label_alerts=True)
-    axes.legend(loc="upper left", ncols=2)
+    if axes.get_legend_handles_labels()[0]:  # a scope with no data yet draws nothing to label
+        axes.legend(loc="upper left", ncols=2)
     return figure
 
 

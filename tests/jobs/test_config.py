@@ -111,3 +111,32 @@ def test_secrets_come_from_the_environment_and_never_show_in_repr():
     assert (secrets.acled_password, secrets.smtp_password, secrets.ucdp_token) == ("hunter2-secret", "smtp-pw", None)
     assert "hunter2-secret" not in repr(secrets) and "smtp-pw" not in repr(secrets)
     assert set(secrets.values()) == {"analyst@example.org", "hunter2-secret", "smtp-pw"}
+
+
+def _config_keys(cls=Config, prefix=""):
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        if field.name == "path":
+            continue
+        if dataclasses.is_dataclass(hints[field.name]):
+            yield from _config_keys(hints[field.name], f"{prefix}{field.name}.")
+        else:
+            yield f"{prefix}{field.name}"
+
+
+def test_every_key_is_in_the_shipped_file_and_the_reference_page():
+    import yaml
+
+    shipped = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    reference = (SHIPPED.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for key in _config_keys():
+        section = shipped
+        for part in key.split("."):
+            assert part in section, f"config.yaml lacks {key}"
+            section = section[part]
+        last = key.rsplit(".", 1)[-1]
+        assert f"`{key}`" in reference or (key.startswith("sources.ucdp.") and f"`{last}`" in reference), (
+            f"docs/configuration.md lacks {key}"
+        )

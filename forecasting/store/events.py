@@ -24,7 +24,7 @@ class Event(Base):
         sa.Index(
             "ix_events_monthly_counts",
             "year", "month", "country", "admin1", "admin2", "tier", "actor1", "event_date", "fatalities",
-        ),
+        ).ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
@@ -171,11 +171,11 @@ def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> Sa
         f"ON CONFLICT (source, source_id) DO UPDATE SET {updates} "
         "WHERE excluded.timestamp > events.timestamp"
     )
-    values = _as_database_values(events[_DATA_COLUMNS])
     driver_connection = connection.connection.driver_connection
     if dialect == "postgresql":
-        inserted, written = _upsert_postgresql(driver_connection, values, columns, on_conflict)
+        inserted, written = _upsert_postgresql(driver_connection, events[_DATA_COLUMNS], columns, on_conflict)
     else:
+        values = _as_database_values(events[_DATA_COLUMNS])
         inserted, written = _upsert_sqlite(driver_connection, values, columns, on_conflict)
     updated = written - inserted
     return SaveResult(inserted=inserted, updated=updated, unchanged=len(events) - written)
@@ -196,10 +196,12 @@ def _upsert_sqlite(driver_connection, values: dict[str, list], columns: str, on_
     return inserted, written
 
 
-def _upsert_postgresql(driver_connection, values: dict[str, list], columns: str, on_conflict: str) -> tuple[int, int]:
+def _upsert_postgresql(driver_connection, events: pd.DataFrame, columns: str, on_conflict: str) -> tuple[int, int]:
     """COPY into a temporary table, then one INSERT ... ON CONFLICT. Returns (inserted, written)."""
     buffer = io.StringIO()
-    pd.DataFrame(values).to_csv(buffer, index=False, header=False, na_rep="\\N")
+    # Missing values are written unquoted as \N, COPY's NULL; text never is (a text "\N" would
+    # need quoting, and empty text is already missing in the event record).
+    events.to_csv(buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d")
     buffer.seek(0)
     with driver_connection.cursor() as cursor:
         cursor.execute(

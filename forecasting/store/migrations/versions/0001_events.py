@@ -58,11 +58,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_events"),
         sa.UniqueConstraint("source", "source_id", name="uq_events_source_source_id"),
     )
-    # Covers every monthly count (series at any level, optionally up to a date), so counting a
-    # million events reads this narrow index instead of the wide table: ten times faster on
-    # SQLite. A plain event_date index cost more at ingest than it saved: detection reads
-    # nearly every event up to its as-of date anyway.
-    op.create_index("ix_events_monthly_counts", "events", list(MONTHLY_COUNT_COLUMNS))
+    # On SQLite this covers every monthly count (series at any level, optionally up to a date),
+    # so counting a million events reads a narrow index instead of the wide table: ten times
+    # faster. PostgreSQL's hash aggregation is as fast without it, and the index slows ingest
+    # there by a quarter. A plain event_date index cost more at ingest than it saved on both:
+    # detection reads nearly every event up to its as-of date anyway.
+    if op.get_bind().dialect.name == "sqlite":
+        op.create_index("ix_events_monthly_counts", "events", list(MONTHLY_COUNT_COLUMNS))
     op.create_table(
         "ingest_log",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -81,5 +83,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("ingest_log")
-    op.drop_index("ix_events_monthly_counts", "events")
+    if op.get_bind().dialect.name == "sqlite":
+        op.drop_index("ix_events_monthly_counts", "events")
     op.drop_table("events")

@@ -114,7 +114,7 @@ def test_two_services_on_one_database_run_each_slot_once_and_stop_cleanly(store,
 
     engine = sa.create_engine(store_url)
     with engine.connect() as connection:
-        runs = connection.exec_driver_sql("SELECT job, slot, state, pid FROM runs ORDER BY slot").all()
+        runs = connection.exec_driver_sql("SELECT job, slot, state, pid, error FROM runs ORDER BY slot").all()
         loads = connection.exec_driver_sql("SELECT count(*) FROM ingest_log").scalar_one()
         ingested = connection.exec_driver_sql(
             "SELECT count(*) FROM run_steps WHERE step = 'ingest' AND state = 'success'"
@@ -126,9 +126,14 @@ def test_two_services_on_one_database_run_each_slot_once_and_stop_cleanly(store,
     assert len(slots) == len(set(slots))
     # Nothing left working after SIGTERM: finished, or closed as interrupted.
     assert {run.state for run in runs} <= {"success", "error"}, runs
-    assert all(run.state == "success" for run in runs[:-1]), output
+    # On a loaded machine a run may still be going in each process when SIGTERM comes; those
+    # are the only ones allowed to end otherwise than in success, and they say why.
+    unfinished = [run for run in runs if run.state != "success"]
+    assert len(unfinished) <= len(services), output
+    assert all("interrupted" in run.error for run in unfinished), unfinished
+    assert all(run.state == "success" for run in runs[: -len(services)]), output
     # Each slot's side effects happened once: one load per run that got through its ingest step.
-    assert loads == ingested >= len(runs) - 1
+    assert loads == ingested >= len(runs) - len(services)
     assert events == 20
     # Both services fired the same slots; the database gave each slot to one of them.
     assert "already claimed by another run" in output

@@ -154,6 +154,9 @@ class EmailConfig:
     username: str | None = None
     # The name of the environment variable that holds the SMTP password (never the password).
     password_env: str = "CONFLICTWATCH_SMTP_PASSWORD"
+    # PEM file of the CA(s) that the server's certificate must chain to (starttls, ssl); None: the
+    # system's CAs. An absolute path: the sender sees only this section, not config.yaml's folder.
+    ca_file: str | None = None
     sender: str = "conflictwatch@localhost"
     administrator: str | None = None
     recipients: tuple[Recipient, ...] = ()
@@ -252,8 +255,12 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
     if document is None:
         document = {}
-    config = _build(Config, document, str(path), "")
-    return with_environment_overrides(dataclasses.replace(config, path=Path(path)))
+    config = dataclasses.replace(_build(Config, document, str(path), ""), path=Path(path))
+    if config.email.ca_file is not None:
+        # The mail sender only sees its own section, so relative paths are settled here.
+        email = dataclasses.replace(config.email, ca_file=str(config.resolve(config.email.ca_file)))
+        config = dataclasses.replace(config, email=email)
+    return with_environment_overrides(config)
 
 
 def with_environment_overrides(config: Config, environ: typing.Mapping[str, str] = os.environ) -> Config:

@@ -49,6 +49,10 @@ class EmailSetupError(ConflictwatchError):
     """The email section of config.yaml cannot work as written."""
 
 
+class StarttlsNotOfferedError(ConflictwatchError):
+    """`email.security: starttls`, but the SMTP server does not offer STARTTLS."""
+
+
 @dataclass(frozen=True)
 class PlannedMessage:
     """A message this pass calls for (before the outbox de-duplicates it)."""
@@ -243,20 +247,45 @@ def smtp_sender(email: EmailConfig, secrets: Secrets) -> Callable[[str, str, byt
             "is empty: export the SMTP password there"
         )
 
+    context = _tls_context(email) if email.security != "none" else None
+
     def send(message_id: str, recipient: str, content: bytes) -> None:
-        context = ssl.create_default_context()
         if email.security == "ssl":
             connection = smtplib.SMTP_SSL(email.host, email.port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
         else:
             connection = smtplib.SMTP(email.host, email.port, timeout=SMTP_TIMEOUT_SECONDS)
         with connection as smtp:
             if email.security == "starttls":
-                smtp.starttls(context=context)
+                try:
+                    smtp.starttls(context=context)
+                except smtplib.SMTPNotSupportedError:
+                    # Raised after EHLO only: no login and no message went out in plain text.
+                    raise StarttlsNotOfferedError(
+                        f"the SMTP server {email.host}:{email.port} does not offer STARTTLS (email.security: "
+                        "starttls); nothing was sent in plain text. Check email.port (465 is usually ssl, "
+                        "587 starttls) and email.security"
+                    ) from None
             if email.username:
                 smtp.login(email.username, secrets.smtp_password or "")
             smtp.sendmail(email.sender, [recipient], content)
 
     return send
+
+
+def _tls_context(email: EmailConfig) -> ssl.SSLContext:
+    """Checks the server's certificate and host name: against email.ca_file, else the system's CAs."""
+    if email.ca_file is None:
+        return ssl.create_default_context()
+    ca_file = Path(email.ca_file).expanduser()
+    if not ca_file.is_absolute():
+        raise EmailSetupError(f"email.ca_file must be an absolute path, not {email.ca_file!r}")
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except OSError as error:  # ssl.SSLError too: not PEM, or no certificate in it
+        raise EmailSetupError(
+            f"email.ca_file: cannot load CA certificates from {ca_file} ({error}): give a PEM file "
+            "with the certificate of the CA that signed the SMTP server's certificate"
+        ) from None
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -267,10 +296,21 @@ def _is_permanent(error: Exception) -> bool:
 
 
 def _describe_smtp_error(error: Exception, email: EmailConfig, secrets: Secrets) -> str:
-    if isinstance(error, (ConnectionError, TimeoutError, OSError)) and not isinstance(error, smtplib.SMTPException):
-        text = f"cannot reach the SMTP server {email.host}:{email.port} ({type(error).__name__}: {error})"
+    server = f"{email.host}:{email.port}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        text = (
+            f"the certificate of the SMTP server {server} could not be verified ({error.verify_message}): "
+            "check email.host, or set email.ca_file to the CA that signed it"
+        )
+    elif isinstance(error, (ConnectionError, TimeoutError, OSError)) and not isinstance(error, smtplib.SMTPException):
+        text = f"cannot reach the SMTP server {server} ({type(error).__name__}: {error})"
     elif isinstance(error, smtplib.SMTPAuthenticationError):
-        text = f"the SMTP server refused the login of {email.username!r}: check {email.password_env}"
+        text = (
+            f"the SMTP server {server} refused the login of {email.username!r}: check the password in the "
+            f"environment variable {email.password_env} (email.password_env)"
+        )
+    elif isinstance(error, ConflictwatchError):
+        text = str(error)
     else:
         text = f"{type(error).__name__}: {error}"
     for secret in secrets.values():

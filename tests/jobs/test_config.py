@@ -140,3 +140,8 @@ def test_every_key_is_in_the_shipped_file_and_the_reference_page():
         assert f"`{key}`" in reference or (key.startswith("sources.ucdp.") and f"`{last}`" in reference), (
             f"docs/configuration.md lacks {key}"
         )
+
+
+def test_a_relative_ca_file_is_relative_to_the_config_file(tmp_path):
+    config = load_config(write(tmp_path, "email:\n  ca_file: certs/ca.pem\n"))
+    assert config.email.ca_file == str(tmp_path / "certs" / "ca.pem")

@@ -27,6 +27,8 @@ class Received:
     sender: str
     recipients: list[str]
     message: email.message.EmailMessage
+    tls: str | None = None  # the TLS version of the connection it came over; None: plain text
+    login: str | None = None  # the user the session logged in as; None: no login
 
 
 @dataclass
@@ -44,13 +46,17 @@ class SmtpServer:
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        tls = server.transport.get_extra_info("ssl_object")
+        login = session.auth_data if session.authenticated else None
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed,
+                                      tls=tls.version() if tls is not None else None, login=login))
         if self.before_reply is not None:
             self.before_reply()
         return "250 Message accepted for delivery"
 
-    def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+    def start(self, **options) -> None:
+        """`options` go to aiosmtpd's Controller: tls_context, ssl_context, authenticator, ..."""
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
 
     def stop(self) -> None:
@@ -64,12 +70,13 @@ class SmtpServer:
 
 @pytest.fixture
 def start_smtp_server():
-    """Start a real SMTP server on a loopback port (stopped after the test)."""
+    """Start a real SMTP server on a loopback port (stopped after the test); keyword arguments
+    go to aiosmtpd's Controller (TLS, authentication)."""
     started: list[SmtpServer] = []
 
-    def start(port: int | None = None) -> SmtpServer:
+    def start(port: int | None = None, **options) -> SmtpServer:
         server = SmtpServer(port=port or free_port())
-        server.start()
+        server.start(**options)
         started.append(server)
         return server
 

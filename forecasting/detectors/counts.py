@@ -71,9 +71,11 @@ def beta_binomial_tails(successes: float, trials: float, share: float, rho: floa
     """
     successes, trials = int(round(successes)), int(round(trials))
     share = min(max(share, 1e-6), 1 - 1e-6)
+    # The distributions' own methods, not frozen ones: freezing builds docstrings, which is most
+    # of the cost of a test.
     if rho <= 1e-9:
-        distribution = stats.binom(trials, share)
+        distribution, shape = stats.binom, (trials, share)
     else:
         concentration = (1 - rho) / rho
-        distribution = stats.betabinom(trials, share * concentration, (1 - share) * concentration)
-    return float(distribution.sf(successes - 1)), float(distribution.cdf(successes))
+        distribution, shape = stats.betabinom, (trials, share * concentration, (1 - share) * concentration)
+    return float(distribution.sf(successes - 1, *shape)), float(distribution.cdf(successes, *shape))

@@ -18,7 +18,7 @@ from forecasting.detectors.spread import detect_spread
 from forecasting.detectors.surge import detect_surges_and_drops
 from forecasting.detectors.synchronized import detect_synchronized
 from forecasting.detectors.tier_shift import detect_tier_shifts
-from forecasting.series import MEASURES, series_from_events, validate_series
+from forecasting.series import LEVEL_COLUMNS, MEASURES, UNKNOWN, series_from_counts, validate_series
 
 #: Levels built for detection. Actor series are by actor family (see `forecasting.detectors.actors`).
 DETECTION_LEVELS = ("area", "country", "admin1", "admin2", "tier", "actor")
@@ -40,13 +40,25 @@ def build_series(events: pd.DataFrame, as_of: AsOf, levels: tuple[str, ...] = DE
 
         return empty_series()
     events = events.assign(actor1=actor_families(events["actor1"]))
+    counts = _monthly_counts(events, levels)
     frames = []
     for level in levels:
         for measure in MEASURES:
-            frame = series_from_events(events, level, measure, end=as_of.month)
+            frame = series_from_counts(counts, level, measure, end=as_of.month)
             frame["series_id"] = measure + "|" + frame["series_id"]
             frames.append(frame)
     return validate_series(pd.concat(frames, ignore_index=True))
+
+
+def _monthly_counts(events: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
+    """Events and fatalities per month and per combination of every column the `levels` group
+    by (as `forecasting.series.series_from_events` counts them, empty units named `UNKNOWN`):
+    one group-by over the events that every level and measure then sums up, instead of one each."""
+    columns = list(dict.fromkeys(name for level in levels for name in LEVEL_COLUMNS[level]))
+    months = events["event_date"].dt.to_period("M")
+    keys = [events[name].fillna(UNKNOWN).rename(name) for name in columns]
+    grouped = events.groupby([*keys, months.dt.year.rename("year"), months.dt.month.rename("month")], sort=False)
+    return grouped.agg(events=("source_id", "size"), fatalities=("fatalities", "sum")).reset_index()
 
 
 def history_for_forecast(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:

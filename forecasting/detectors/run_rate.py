@@ -39,35 +39,41 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
     first_year = year - settings.run_rate_years
     if events.empty or events["event_date"].min() > pd.Timestamp(first_year, 1, 31):
         return Findings([], 0)
-    frame = events[events["event_date"] >= pd.Timestamp(first_year, 1, 1)]
-    frame = pd.DataFrame(
-        {
-            "country": frame["country"].to_numpy(),
-            "tier": frame["tier"].to_numpy(),
-            "actor": frame["actor1"].to_numpy(),
-            "month": frame["event_date"].dt.to_period("M").dt.to_timestamp().to_numpy(),
-            "events": 1,
-            "fatalities": frame["fatalities"].astype("int64").to_numpy(),
-        }
-    )
-    scopes: list[tuple[dict, pd.DataFrame]] = [({}, frame)]
-    for country, in_country in frame.groupby("country", sort=True):
+    start = pd.Timestamp(first_year, 1, 1)
+    months = pd.date_range(start, as_of.month, freq="MS")
+    frame = events[events["event_date"] >= start]
+    # Month of each event as a position in `months` (later ones, if any, are not counted).
+    dates = frame["event_date"]
+    position = ((dates.dt.year - first_year) * 12 + dates.dt.month - 1).to_numpy()
+    kept = position < len(months)
+    position = position[kept]
+    countries = frame["country"].to_numpy(dtype=object)[kept]
+    tiers = frame["tier"].to_numpy(dtype=object)[kept]
+    actors = frame["actor1"].to_numpy(dtype=object)[kept]
+    weights = {"events": None, "fatalities": frame["fatalities"].astype("int64").to_numpy()[kept]}
+    earlier = position < 12 * settings.run_rate_years
+
+    scopes: list[tuple[dict, np.ndarray]] = [({}, np.ones(len(position), dtype=bool))]
+    for country in sorted(pd.Series(countries).dropna().unique()):
+        in_country = countries == country
         scopes.append(({"country": country}, in_country))
-        earlier = in_country[in_country["month"] < pd.Timestamp(year, 1, 1)]
-        sizes = earlier.groupby("actor").size()
-        families = [None, *sizes[sizes >= _MIN_FAMILY_EVENTS].index]
+        sizes = pd.Series(actors[in_country & earlier]).value_counts()
+        families = [None, *sorted(sizes.index[sizes >= _MIN_FAMILY_EVENTS])]
         for actor in families:
-            by_actor = in_country if actor is None else in_country[in_country["actor"] == actor]
+            by_actor = in_country if actor is None else in_country & (actors == actor)
             if actor is not None:
                 scopes.append(({"country": country, "actor": actor}, by_actor))
             for tier in SHIFT_TIERS:
-                scopes.append(({"country": country, "tier": tier, "actor": actor}, by_actor[by_actor["tier"] == tier]))
+                scopes.append(({"country": country, "tier": tier, "actor": actor}, by_actor & (tiers == tier)))
     candidates, tested = [], 0
-    months = pd.date_range(pd.Timestamp(first_year, 1, 1), as_of.month, freq="MS")
-    for partial_scope, group in scopes:
+    for partial_scope, rows in scopes:
         scope = {name: partial_scope.get(name) for name in ("country", "admin1", "admin2", "tier", "actor")}
         for measure in ("fatalities", "events"):
-            monthly = group.groupby("month")[measure].sum().reindex(months, fill_value=0)
+            weight = weights[measure]
+            totals = np.bincount(
+                position[rows], weights=None if weight is None else weight[rows], minlength=len(months)
+            )
+            monthly = pd.Series(totals.astype("int64"), index=months)
             tested += 1
             finding = _project(monthly, scope, measure, year, elapsed, as_of, settings)
             if finding is not None:

@@ -12,6 +12,8 @@ longer window, so it never overlaps either.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -39,57 +41,69 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
     longest = max(_WINDOWS)
     window_start = as_of.month - pd.DateOffset(months=longest - 1)
     baseline_start = window_start - pd.DateOffset(months=settings.tier_shift_baseline_months)
-    recent = events[events["event_date"] >= baseline_start]
+    months = pd.date_range(baseline_start, as_of.month, freq="MS")
+    recent = events[(events["event_date"] >= baseline_start) & events["country"].notna()]
     if recent.empty:
         return Findings([], 0)
-    month = recent["event_date"].dt.to_period("M").dt.to_timestamp()
-    frame = pd.DataFrame(
-        {
-            "country": recent["country"].to_numpy(),
-            "actor": recent["actor1"].to_numpy(),
-            "tier": recent["tier"].to_numpy(),
-            "month": month.to_numpy(),
-            "events": 1,
-            "fatalities": recent["fatalities"].astype("int64").to_numpy(),
-        }
-    )
+    # Month of each event as a position in `months`; later ones (none, given events up to the
+    # as-of day) are left out, as reindexing on `months` would.
+    dates = recent["event_date"]
+    position = ((dates.dt.year - baseline_start.year) * 12 + dates.dt.month - baseline_start.month).to_numpy()
+    kept = position < len(months)
+    position = position[kept]
+    countries = recent["country"].to_numpy(dtype=object)[kept]
+    actors = recent["actor1"].to_numpy(dtype=object)[kept]
+    tiers = recent["tier"].to_numpy(dtype=object)[kept]
+    weights = {"events": np.ones(len(position)), "fatalities": recent["fatalities"].to_numpy(dtype=float)[kept]}
+    in_baseline = position < len(months) - longest
     candidates, tested = [], 0
-    for country, in_country in frame.groupby("country", sort=True):
-        in_baseline = in_country["month"] < window_start
-        groups: list[tuple[str | None, pd.DataFrame]] = [(None, in_country)]
-        family_sizes = in_country[in_baseline].groupby("actor").size()
-        for family in family_sizes[family_sizes >= _MIN_FAMILY_EVENTS].index:
-            groups.append((family, in_country[in_country["actor"] == family]))
-        for actor, group in groups:
+    for country in sorted(pd.unique(countries)):
+        in_country = countries == country
+        family_sizes = pd.Series(actors[in_country & in_baseline]).value_counts()
+        families = sorted(family_sizes.index[family_sizes >= _MIN_FAMILY_EVENTS])
+        groups = [(None, in_country)] + [(family, in_country & (actors == family)) for family in families]
+        for actor, rows in groups:
+            at = position[rows]
             for measure in ("events", "fatalities"):
-                totals = group.groupby("month")[measure].sum()
+                weight = weights[measure][rows]
+                totals = np.bincount(at, weights=weight, minlength=len(months))
                 for tier in SHIFT_TIERS:
-                    at_tier = group[group["tier"] == tier].groupby("month")[measure].sum()
-                    finding = _test(totals, at_tier, country, actor, tier, measure, window_start, as_of, settings)
-                    if finding is None:
+                    on_tier = tiers[rows] == tier
+                    at_tier = np.bincount(at[on_tier], weights=weight[on_tier], minlength=len(months))
+                    test = _test(totals, at_tier, measure, longest, settings)
+                    if test is None:
                         continue
                     tested += 1
-                    if finding.p_value <= _CANDIDATE_P:
-                        candidates.append(finding)
+                    if test.p_value <= _CANDIDATE_P:
+                        candidates.append(_finding(test, country, actor, tier, measure, as_of))
     return Findings(candidates, tested)
 
 
-def _test(totals, at_tier, country, actor, tier, measure, window_start, as_of, settings) -> Finding | None:
-    months = pd.date_range(
-        window_start - pd.DateOffset(months=settings.tier_shift_baseline_months), as_of.month, freq="MS"
-    )
-    n = totals.reindex(months, fill_value=0).to_numpy(float)
-    k = at_tier.reindex(months, fill_value=0).to_numpy(float)
-    baseline = months < window_start
-    n_base, k_base = n[baseline], k[baseline]
+@dataclass(frozen=True)
+class _Test:
+    """The outcome of one test: the window that departed most from the baseline share."""
+
+    p_value: float
+    window: int
+    trials: float
+    successes: float
+    share: float
+    rho: float
+    baseline_months: int
+
+
+def _test(n: np.ndarray, k: np.ndarray, measure: str, longest: int, settings: DetectionSettings) -> _Test | None:
+    """Test one country (and actor family), tier and measure: `n` all events (or deaths) and `k`
+    those at the tier, per month (the baseline months, then the `longest` window). None where the
+    baseline is too thin or no window has enough events to test."""
+    n_base, k_base = n[: len(n) - longest], k[: len(k) - longest]
     if n_base.sum() < (_MIN_BASELINE_EVENTS if measure == "events" else 3 * _MIN_BASELINE_EVENTS):
         return None
     share = k_base.sum() / n_base.sum()
     rho = _intra_class_correlation(k_base, n_base, share)
     best = None
     for window in _WINDOWS:
-        recent = slice(len(months) - window, len(months))
-        trials, successes = n[recent].sum(), k[recent].sum()
+        trials, successes = n[len(n) - window :].sum(), k[len(k) - window :].sum()
         if trials < settings.floor(measure):
             continue
         upper, lower = beta_binomial_tails(successes, trials, share, rho)
@@ -99,10 +113,19 @@ def _test(totals, at_tier, country, actor, tier, measure, window_start, as_of, s
     if best is None:
         return None
     p_value, window, trials, successes = best
-    expected = trials * share
     # A shift must move at least a floor's worth of events (or deaths) to be news.
-    if abs(successes - expected) < settings.floor(measure):
+    if abs(successes - trials * share) < settings.floor(measure):
         p_value = 1.0
+    return _Test(p_value, window, trials, successes, share, rho, len(n_base))
+
+
+def _finding(test: _Test, country, actor, tier, measure, as_of: AsOf) -> Finding:
+    """The finding of a test that is a candidate (its range and message are only worked out here)."""
+    p_value, window, trials, successes, share, rho = (
+        test.p_value, test.window, test.trials, test.successes, test.share, test.rho
+    )
+    expected = trials * share
+    scope = {"country": country, "admin1": None, "admin2": None, "tier": tier, "actor": actor}
     lower, upper = _range(trials, share, rho)
     recent_share = successes / trials
     # How many times the usual share (or, for a move away, how many times smaller); shares of 0
@@ -110,7 +133,6 @@ def _test(totals, at_tier, country, actor, tier, measure, window_start, as_of, s
     floor_share = 0.5 / trials
     size = max(recent_share, floor_share) / max(share, floor_share)
     size = size if size >= 1 else 1 / size
-    scope = {"country": country, "admin1": None, "admin2": None, "tier": tier, "actor": actor}
     return Finding(
         kind="tier_shift",
         scope=scope,
@@ -122,13 +144,13 @@ def _test(totals, at_tier, country, actor, tier, measure, window_start, as_of, s
         upper=float(upper),
         p_value=float(p_value),
         size=float(min(size, 1e6)),
-        message=_message(scope, measure, successes, trials, share, lower, upper, window, len(n_base), as_of),
+        message=_message(scope, measure, successes, trials, share, lower, upper, window, test.baseline_months, as_of),
         evidence={
             "share": round(float(recent_share), 4),
             "baseline_share": round(float(share), 4),
             "total": float(trials),
             "window_months": window,
-            "baseline_months": int(len(n_base)),
+            "baseline_months": int(test.baseline_months),
             "overdispersion_rho": round(float(rho), 4),
         },
     )
@@ -150,11 +172,11 @@ def _range(trials: float, share: float, rho: float) -> tuple[float, float]:
     share = min(max(share, 1e-6), 1 - 1e-6)
     trials = int(round(trials))
     if rho <= 1e-9:
-        distribution = stats.binom(trials, share)
+        distribution, shape = stats.binom, (trials, share)
     else:
         concentration = (1 - rho) / rho
-        distribution = stats.betabinom(trials, share * concentration, (1 - share) * concentration)
-    return float(distribution.ppf(0.05)), float(distribution.ppf(0.95))
+        distribution, shape = stats.betabinom, (trials, share * concentration, (1 - share) * concentration)
+    return float(distribution.ppf(0.05, *shape)), float(distribution.ppf(0.95, *shape))
 
 
 def _message(scope, measure, successes, trials, share, lower, upper, window, baseline_months, as_of) -> str:

@@ -8,6 +8,11 @@ each level (country, admin1, ...) over the last `origins` months of the training
 where one member is clearly better leans on it, and a level with no history to judge by gets
 equal weights. Nothing after the training months is used, so the ensemble is as honest in a
 backtest as its members.
+
+The weights are judged on at most `max_series_per_level` series of each level (a seeded sample
+where a level has more): at 10,000 admin2 units the backtest of every series would cost ten times
+the forecast itself, and a few thousand series x origins x months ahead already pin a grid of
+step 0.1 down. Levels smaller than that (every level of the shipped sample) use all their series.
 """
 
 from __future__ import annotations
@@ -25,7 +30,13 @@ log = logging.getLogger(__name__)
 
 #: Members: the negative binomial count model and the two strongest reference baselines.
 MEMBERS = ("negbin", "conflictology", "trailing_mean")
+#: Series per level the weights are judged on (see the module doc).
+MAX_SERIES_PER_LEVEL = 1000
 _NUMBERS = ["mean", *QUANTILE_COLUMNS]
+#: Backtest forecasts scored at once. Small blocks keep the (weightings x forecasts x quantiles)
+#: array in cache (it was gigabytes at 10,000 series) and the product below on one BLAS thread:
+#: bigger blocks wake OpenBLAS's threads, which cost ten times the arithmetic in CPU time.
+_CHUNK = 256
 
 
 class Ensemble:
@@ -34,11 +45,21 @@ class Ensemble:
     name = "ensemble"
     min_months = 12
 
-    def __init__(self, members: tuple[str, ...] = MEMBERS, *, seed: int = 0, origins: int = 6, horizons: int = 3, run: dict | None = None):
+    def __init__(
+        self,
+        members: tuple[str, ...] = MEMBERS,
+        *,
+        seed: int = 0,
+        origins: int = 6,
+        horizons: int = 3,
+        max_series_per_level: int = MAX_SERIES_PER_LEVEL,
+        run: dict | None = None,
+    ):
         self.members = members
         self.seed = seed
         self.origins = origins
         self.horizons = horizons
+        self.max_series_per_level = max_series_per_level
         self.run = run or {}
 
     def fit(self, series: pd.DataFrame | Panel) -> Self:
@@ -48,7 +69,12 @@ class Ensemble:
         panel = series if isinstance(series, Panel) else Panel.from_series(series)
         self.panel = panel
         cells = backtest_forecasts(
-            panel, list(self.members), origins=self.origins, horizons=self.horizons, seed=self.seed, **self.run
+            self._judged_series(panel),
+            list(self.members),
+            origins=self.origins,
+            horizons=self.horizons,
+            seed=self.seed,
+            **self.run,
         )
         self.weights = self._weights_per_level(cells)
         self.fitted = [make_model(name, seed=self.seed, **self.run).fit(panel) for name in self.members]
@@ -71,8 +97,28 @@ class Ensemble:
         result["fallback"] = fallbacks.bfill(axis=1).iloc[:, 0]
         return result
 
+    def _judged_series(self, panel: Panel) -> Panel:
+        """The series the weights are judged on: all of a level's, or a seeded sample of
+        `max_series_per_level` of them where it has more. The panel itself when no level does."""
+        levels = pd.Series(panel.levels, dtype=object).fillna("")
+        sizes = levels.value_counts()
+        if sizes.empty or sizes.max() <= self.max_series_per_level:
+            return panel
+        rng = np.random.default_rng(self.seed)
+        keep = np.zeros(len(panel), dtype=bool)
+        for level in sorted(sizes.index):
+            rows = np.flatnonzero(levels.to_numpy() == level)
+            if len(rows) > self.max_series_per_level:
+                rows = rng.choice(rows, size=self.max_series_per_level, replace=False)
+            keep[rows] = True
+        log.debug("ensemble weights judged on %d of %d series", int(keep.sum()), len(panel))
+        return panel.subset(keep)
+
     def _weights_per_level(self, cells: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Per level, the member weights (grid of 0.1) that give the lowest mean backtest CRPS."""
+        """Per level, the member weights (grid of 0.1) that give the lowest mean backtest CRPS.
+
+        A level is judged only where every member forecast the same (series, origin, month)
+        cells; they are scored in that key's order, in chunks of `_CHUNK` forecasts."""
         from forecasting.backtest import quantile_crps
 
         if cells.empty:
@@ -82,18 +128,35 @@ class Ensemble:
         ) / 10.0
         # Among equally good weightings prefer the most even one (the least tuned to noise).
         grid = grid[np.argsort(np.abs(grid - 1.0 / len(self.members)).sum(axis=1), kind="stable")]
-        key = ["series_id", "origin", "period"]
+        # One sort of all cells by level, member, series, origin and month (numpy on integer
+        # codes: a pandas sort per level and member cost more than the scoring itself).
+        level_codes, level_names = pd.factorize(cells["level"], sort=True)
+        member_codes = pd.Index(self.members).get_indexer(cells["model"])
+        series_codes = pd.factorize(cells["series_id"], sort=True)[0]
+        origins = cells["origin"].to_numpy(dtype="datetime64[ns]").view("int64")
+        periods = cells["period"].to_numpy(dtype="datetime64[ns]").view("int64")
+        order = np.lexsort((periods, origins, series_codes, member_codes, level_codes))
+        order = order[(level_codes[order] >= 0) & (member_codes[order] >= 0)]
+        keys = np.stack([series_codes[order], origins[order], periods[order]], axis=1)
+        quantiles = cells[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)[order]
+        observed = cells["observed"].to_numpy(dtype=float)[order]
+        blocks = level_codes[order] * len(self.members) + member_codes[order]
+        bounds = np.searchsorted(blocks, np.arange(len(level_names) * len(self.members) + 1))
         weights = {}
-        for level, at_level in cells.groupby("level", sort=True):
-            per_member = [
-                at_level[at_level["model"] == name].set_index(key).sort_index() for name in self.members
-            ]
-            if per_member[0].empty or any(not frame.index.equals(per_member[0].index) for frame in per_member):
+        for code, level in enumerate(level_names):
+            rows = [slice(bounds[code * len(self.members) + k], bounds[code * len(self.members) + k + 1])
+                    for k in range(len(self.members))]
+            first = rows[0]
+            if first.stop == first.start or any(not np.array_equal(keys[part], keys[first]) for part in rows):
                 continue
-            stacked = np.stack([frame[list(QUANTILE_COLUMNS)].to_numpy(dtype=float) for frame in per_member])
-            combined = np.tensordot(grid, stacked, axes=1)  # (weightings x forecasts x quantiles)
-            crps = quantile_crps(per_member[0]["observed"].to_numpy(dtype=float)[None, :], combined).mean(axis=1)
-            best = grid[int(np.argmin(crps))]
+            stacked = np.stack([quantiles[part] for part in rows])  # (members x forecasts x quantiles)
+            outcome = observed[first]
+            total = np.zeros(len(grid))
+            for start in range(0, len(outcome), _CHUNK):
+                part = slice(start, start + _CHUNK)
+                combined = np.tensordot(grid, stacked[:, part], axes=1)  # (weightings x forecasts x quantiles)
+                total += quantile_crps(outcome[None, part], combined).sum(axis=1)
+            best = grid[int(np.argmin(total / len(outcome)))]
             weights[level] = best
             log.debug("ensemble weights at %s: %s", level, dict(zip(self.members, best.tolist())))
         return weights

@@ -178,3 +178,22 @@ def test_run_rate_against_two_earlier_years_combined():
     assert finding.evidence["ratio_to_combined"] > 1.5
     assert finding.message.startswith("Reported fatalities at provincial capitals of Burkina Faso are on pace for")
     assert "2023 and 2024 combined" in finding.message
+
+
+def test_tier_shift_and_run_rate_count_unplaced_events_only_area_wide():
+    placed = _tier_events(0.3)
+    # Events whose source named no country, actor or tier; and one dated after the as-of month.
+    unplaced = events([("2025-03-10", None, None, None, None, 50, None)] * 40)
+    late = events([("2025-08-02", "Burkina Faso", "Est", "Gourma", "JNIM", 500, "admin2_capital")])
+    both = pd.concat([placed, unplaced, late], ignore_index=True)
+    as_of = parse_as_of("2025-06")
+    assert detect_tier_shifts(both, as_of, SETTINGS) == detect_tier_shifts(placed, as_of, SETTINGS)
+
+    def by_scope(found):
+        return {(tuple(f.scope.values()), f.measure): f for f in found.candidates}
+
+    alone = by_scope(detect_run_rates(placed, as_of, SETTINGS))
+    together = by_scope(detect_run_rates(both, as_of, SETTINGS))
+    area = together.pop(((None,) * 5, "fatalities"))
+    assert area.observed == 30 * 6 * 3 + 40 * 50
+    assert together == alone

@@ -20,35 +20,6 @@ import pandas as pd
 
 from forecasting.errors import ConflictwatchError
 
-TEXT_COLUMNS = (
-    "source",
-    "source_id",
-    "disorder_type",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "interaction",
-    "civilian_targeting",
-    "region",
-    "country",
-    "admin1",
-    "admin2",
-    "admin3",
-    "location",
-    "sources",
-    "source_scale",
-    "notes",
-    "tags",
-    "tier",
-)
-INTEGER_COLUMNS = ("year", "month", "time_precision", "iso", "geo_precision", "fatalities", "timestamp")
-FLOAT_COLUMNS = ("latitude", "longitude")
-
 #: Column order of an event frame and of the `events` table.
 EVENT_COLUMNS = (
     "source",
@@ -85,6 +56,11 @@ EVENT_COLUMNS = (
     "tags",
     "timestamp",
     "tier",
+)
+INTEGER_COLUMNS = ("year", "month", "time_precision", "iso", "geo_precision", "fatalities", "timestamp")
+FLOAT_COLUMNS = ("latitude", "longitude")
+TEXT_COLUMNS = tuple(
+    name for name in EVENT_COLUMNS if name not in (*INTEGER_COLUMNS, *FLOAT_COLUMNS, "event_date")
 )
 
 #: Settlement tiers, most important first. Every event has exactly one.

@@ -5,6 +5,7 @@ alert lifecycle -> stored alerts. Thin: each piece lives in `forecasting`; this 
 from __future__ import annotations
 
 import logging
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,24 +42,14 @@ class DetectionResult:
 
 
 def detection_settings(config: Config) -> DetectionSettings:
-    """The detectors' thresholds from config.yaml's `detect:` section and the watch area's name."""
-    detect = config.detect
-    return DetectionSettings(
-        area_name=f"the {config.watch_area.name}",
-        false_discovery_rate=detect.false_discovery_rate,
-        min_fatalities=detect.min_fatalities,
-        min_events=detect.min_events,
-        record_lookback_months=detect.record_lookback_months,
-        record_tail_probability=detect.record_tail_probability,
-        tier_shift_baseline_months=detect.tier_shift_baseline_months,
-        run_rate_min_months=detect.run_rate_min_months,
-        run_rate_years=detect.run_rate_years,
-        spread_quiet_events=detect.spread_quiet_events,
-        spread_min_events=detect.spread_min_events,
-        synchronized_min_units=detect.synchronized_min_units,
-        synchronized_window_days=detect.synchronized_window_days,
-        change_point_months=detect.change_point_months,
-    )
+    """The detectors' thresholds from config.yaml's `detect:` section and the watch area's name.
+    Every threshold of `DetectionSettings` is a key of that section (a test keeps them in step)."""
+    thresholds = {
+        item.name: getattr(config.detect, item.name)
+        for item in dataclasses.fields(DetectionSettings)
+        if item.name != "area_name"
+    }
+    return DetectionSettings(area_name=f"the {config.watch_area.name}", **thresholds)
 
 
 def find_alerts(events: "pd.DataFrame", as_of: AsOf, config: Config) -> tuple[list[Alert], "pd.DataFrame", "pd.DataFrame"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -11,11 +12,12 @@ import pytest
 from factories import acled_row
 
 from forecasting.alerts import Alert, AlertRecord
+from forecasting.detectors import DetectionSettings
 from forecasting.gazetteer import load_gazetteer
 from forecasting.store import alerts as stored_alerts
 from forecasting.store import open_store
-from jobs.config import Config
-from jobs.detect import run_detection
+from jobs.config import Config, DetectConfig
+from jobs.detect import detection_settings, run_detection
 from jobs.ingest import ingest_sample_if_empty
 
 
@@ -116,3 +118,15 @@ def test_detect_json_uses_no_event_after_the_as_of_day(tmp_path, write_acled):
     assert {a["id"] for a in json.loads(listed.stdout)} >= {wave[0]["id"]}
     bad = conflictwatch("detect", "--as-of", "July 2025", cwd=tmp_path)
     assert bad.returncode == 1 and "use YYYY-MM" in bad.stderr
+
+
+def test_every_detector_threshold_is_a_config_key_with_the_same_default():
+    """config.yaml's `detect:` section feeds `DetectionSettings` key by key: a threshold added to
+    one and not the other, or given another default, would be silently ignored or drift."""
+    thresholds = {item.name: item.default for item in dataclasses.fields(DetectionSettings) if item.name != "area_name"}
+    keys = {item.name: item.default for item in dataclasses.fields(DetectConfig)}
+    assert thresholds.items() <= keys.items()
+    changed = Config(detect=DetectConfig(min_fatalities=25, synchronized_min_units=7))
+    settings = detection_settings(changed)
+    assert (settings.min_fatalities, settings.synchronized_min_units) == (25, 7)
+    assert settings.area_name == f"the {changed.watch_area.name}"

@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/detect.py [--seeds 5] [--skip-quality]
 
-Prints its figures; docs/_bench_detect.md records them. Every time is given as wall time and CPU
+Prints its figures; docs/benchmarks.md records them. Every time is given as wall time and CPU
 time (user + sys, of the child process for the end-to-end runs), with the load average, because
 on a shared machine the wall time says as much about the neighbours as about `detect`.
 """

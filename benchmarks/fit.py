@@ -3,7 +3,7 @@ a plain per-series Prophet loop on the same panel (extrapolated from a sample of
 
     .venv/bin/python benchmarks/fit.py [--series 10000] [--months 96] [--prophet-sample 20]
 
-Prints the figures; docs/_bench_forecasting.md records them with the machine they came from.
+Prints the figures; docs/benchmarks.md records them with the machine they came from.
 The panel is synthetic: negative binomial months around levels that drift, with a rainy-season
 dip, many near-empty series (as admin2 panels are), seeded so runs are comparable.
 """

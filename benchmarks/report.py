@@ -6,7 +6,7 @@ Loads the shipped synthetic sample into a fresh SQLite file, runs detection once
 part of the report's figure: the weekly run hands the report its detection), then times
 `build_report` with that detection: gathering the inputs (series, forward forecasts, tier
 shares, source counts) and rendering (PDF, PNGs, HTML, JSON). Prints the figures;
-docs/_bench_report.md records them with the machine they came from.
+docs/benchmarks.md records them with the machine they came from.
 
 The sample's months carry 6-12 critical alerts. To reach the asked-for number of alert pages,
 the benchmark promotes the month's remaining alerts to critical and then adds critical surge

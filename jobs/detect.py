@@ -71,9 +71,9 @@ def find_alerts(events: "pd.DataFrame", as_of: AsOf, config: Config) -> tuple[li
     return alerts, series, forecasts
 
 
-def run_detection(store: Store, config: Config, as_of: str) -> DetectionResult:
+def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True) -> DetectionResult:
     """Detect for `as_of` (`YYYY-MM` or `YYYY-MM-DD`) using no event dated after it, apply the
-    stored lifecycle, store the outcome, and return it.
+    stored lifecycle, store the outcome (unless `save` is off: a dry run), and return it.
 
     Rerunning the same as-of gives the same alerts and replaces that month's stored rows.
     """
@@ -93,7 +93,8 @@ def run_detection(store: Store, config: Config, as_of: str) -> DetectionResult:
     )
     history = stored_alerts.load_alert_history(store, before=moment.month_text)
     outcome = apply_lifecycle(found, history, moment.month_text, rules)
-    stored_alerts.save_detection(store, moment.month_text, outcome.records, outcome.resolved)
+    if save:
+        stored_alerts.save_detection(store, moment.month_text, outcome.records, outcome.resolved)
     suppressed = [record.alert for record in outcome.records if record.suppressed_by is not None]
     log.info(
         "detect %s: %d alerts (%d new), %d suppressed, %d series tested",

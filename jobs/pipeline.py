@@ -150,11 +150,12 @@ def pull_step(store: Store, config: Config, secrets: Secrets, gazetteer: Callabl
     return StepOutcome("success", counts, output=results)
 
 
-def detect_step(store: Store, config: Config, as_of: str) -> StepOutcome:
-    """Fit the baselines and run the detectors for `as_of`, using no data after it."""
+def detect_step(store: Store, config: Config, as_of: str, *, dry_run: bool = False) -> StepOutcome:
+    """Fit the baselines and run the detectors for `as_of`, using no data after it. A dry run
+    stores no alert, so it changes no alert's lifecycle."""
     from jobs.detect import run_detection
 
-    detection = run_detection(store, config, as_of)
+    detection = run_detection(store, config, as_of, save=not dry_run)
     by_severity = severity_counts(detection.alerts)
     counts = {"alerts": len(detection.alerts), **by_severity}
     return StepOutcome("success", counts, output=detection)
@@ -259,7 +260,7 @@ def _run_step(step, store, config, secrets, request, run, result, gazetteer) -> 
     if result.as_of is None:
         result.as_of = choose_as_of(store, request.job, request.slot_time)
     if step == "detect":
-        outcome = detect_step(store, config, result.as_of)
+        outcome = detect_step(store, config, result.as_of, dry_run=request.dry_run)
         result.detection = outcome.output
         return outcome
     if step == "report":

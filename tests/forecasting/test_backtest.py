@@ -107,7 +107,7 @@ def shipped_admin1_series() -> pd.DataFrame:
 
 def test_default_beats_the_field_benchmarks_at_admin1_on_the_shipped_sample(shipped_admin1_series):
     """Issue 5, criterion 3: lower mean CRPS than conflictology and seasonal naive, 90% intervals
-    covering 85-95% of outcomes. The last 12 of the 24 origins docs/_bench_forecasting.md reports
+    covering 85-95% of outcomes. The last 12 of the 24 origins docs/benchmarks.md reports
     (2024-08 .. 2025-07, 1-6 months ahead, 1,767 forecasts per model), to keep the test to a few
     seconds; the thresholds are the issue's."""
     assert shipped_admin1_series["series_id"].nunique() == 31

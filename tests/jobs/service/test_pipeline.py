@@ -108,3 +108,27 @@ def test_a_stopping_service_leaves_the_slot_unclaimed(store, small_config):
     request = RunRequest(job="pull", slot="2025-06-02T04:00:00+00:00", trigger="schedule")
     assert run_pipeline(store, small_config, NO_SECRETS, request, gazetteer=gazetteer, stop=stop) is None
     assert run_log.get_run(store, "pull", request.slot) is None
+
+
+def test_a_dry_run_sends_queues_and_stores_no_alert(store, small_config, write_acled, events_file, smtp_server):
+    """It plans the emails and writes the report to look at, but a later real pass must find the
+    alerts new and send them: a dry run leaves the alerts and the outbox as they were."""
+    surge = write_acled("surge.csv", [acled_row(f"BFA9{day:02d}", f"2025-05-{day:02d}", fatalities="40") for day in range(1, 11)])
+    config = dataclasses.replace(small_config, data=DataConfig(sample_when_empty=False, files=(str(events_file), str(surge))))
+    request = RunRequest(job="run", slot="dry-run:manual:2025-05", as_of="2025-05", rerun=True, dry_run=True)
+
+    dry = run_pipeline(store, config, NO_SECRETS, request, gazetteer=gazetteer)
+
+    assert dry.state == "success", dry.error
+    assert any(alert.severity == "critical" for alert in dry.detection.alerts)
+    assert {message.kind for message in dry.notifications.planned} >= {"alert", "report"}
+    assert stored_alerts.list_alerts(store) == [] and outbox.list_messages(store) == []
+    assert smtp_server.received == []
+    assert run_log.get_run(store, "run", "dry-run:manual:2025-05").trigger == "dry-run"
+
+    real = run_pipeline(store, config, NO_SECRETS, dataclasses.replace(request, slot="manual:2025-05", dry_run=False),
+                        gazetteer=gazetteer)
+
+    assert {alert.status for alert in real.detection.alerts} == {"new"}
+    assert len(stored_alerts.list_alerts(store)) >= len(real.detection.alerts)
+    assert len(smtp_server.received) == len(dry.notifications.planned)

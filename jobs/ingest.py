@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -19,6 +23,7 @@ from forecasting.store import Store
 from forecasting.store import events as stored_events
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SAMPLE_FILE = "acled_sahel_synthetic.csv.gz"
 
@@ -71,15 +76,13 @@ def ingest_files(
         for event_file in files:
             began = time.perf_counter()
             rows_read, saved, rejects = 0, [], []
-            for rows, validated in event_file.blocks():
+            for rows, validated in _read_ahead(_tiered_blocks(event_file, gazetteer, seat_radius_km)):
                 rows_read += rows
                 if not validated.rejects.empty:
                     rejects.append(validated.rejects)
                 if rejects and not skip_invalid:
                     continue  # the load will be rolled back; read on only to list every bad row
-                events = validated.events
-                events["tier"] = assign_tiers(events, gazetteer, seat_radius_km=seat_radius_km)
-                saved.append(writer.save(events))
+                saved.append(writer.save(validated.events))
             rejected = pd.concat(rejects, ignore_index=True) if rejects else None
             if rejected is not None and not skip_invalid:
                 raise InvalidEventsError(str(event_file.path), rejected)
@@ -126,6 +129,51 @@ def ingest_files(
         for aggregate, result in zip(aggregates, saved_aggregates)
     ]
     return reports
+
+
+def _tiered_blocks(event_file, gazetteer: Gazetteer, seat_radius_km: float) -> Iterator:
+    """The file's validated blocks with each valid event's settlement tier assigned."""
+    for rows, validated in event_file.blocks():
+        validated.events["tier"] = assign_tiers(validated.events, gazetteer, seat_radius_km=seat_radius_km)
+        yield rows, validated
+
+
+def _read_ahead(blocks: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """`blocks`, produced by a background thread up to `depth` ahead of the consumer: the next
+    block is read, validated and tiered while the store writes this one. An error in the
+    producer is raised here, in order; leaving early stops the producer at its next block."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        ready.put((block, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put((done, None))
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
+            ready.put((done, error))
+
+    producer = threading.Thread(target=produce, name="ingest-read-ahead", daemon=True)
+    producer.start()
+    try:
+        while True:
+            block, error = ready.get()
+            if error is not None:
+                raise error
+            if block is done:
+                return
+            yield block
+    finally:
+        stop.set()
+        producer.join()
 
 
 def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:

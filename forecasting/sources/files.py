@@ -36,7 +36,7 @@ class EventFile:
     columns: tuple[str, ...]  # as the header writes them
     to_events: Callable[[pd.DataFrame], pd.DataFrame]
 
-    def blocks(self, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, ValidatedEvents]]:
+    def blocks(self, block_bytes: int | None = None) -> Iterator[tuple[int, ValidatedEvents]]:
         """Yield (rows read, validated events) block by block, in file order.
 
         Rejected rows carry their line in the file (the header is line 1; a quoted field with a
@@ -44,7 +44,7 @@ class EventFile:
         reloaded. Raises `UnreadableFileError` for bad UTF-8 or a malformed CSV.
         """
         first_line = 2
-        for rows in _read_blocks(self.path, self.columns, block_bytes):
+        for rows in _read_blocks(self.path, self.columns, block_bytes or BLOCK_BYTES):
             line_numbers = pd.Series(range(first_line, first_line + len(rows)), index=rows.index)
             validated = validate_events(self.to_events(rows), line_numbers)
             positions = validated.rejects["line"].to_numpy() - first_line

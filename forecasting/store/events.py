@@ -104,17 +104,52 @@ _DATA_COLUMNS = list(EVENT_COLUMNS)
 _KEY = ("source", "source_id")
 
 
+#: SQLite's covering index of monthly counts is dropped for a load that writes at least this many
+#: rows (and at least half as many as the table held) and rebuilt before the load commits:
+#: building it once costs about a third of keeping it up to date row by row (docs/benchmarks.md).
+BULK_LOAD_ROWS = 100_000
+_MONTHLY_INDEX = next(index for index in _TABLE.indexes if index.name == "ix_events_monthly_counts")
+
+
 class EventWriter:
     """Saves event frames and ingest-log records inside one open transaction (see `event_writer`)."""
 
     def __init__(self, connection: sa.Connection, dialect: str):
         self._connection = connection
         self._dialect = dialect
+        self._rows_before = 0
+        self._rows_written = 0
+        self._last_written_share: float | None = None  # of the last frame saved: new or newer rows
+        self._index_dropped = False
 
     def save(self, events: pd.DataFrame) -> SaveResult:
         """Upsert an event frame: new events are inserted; a stored event is replaced only by a
         version with a newer `timestamp`; older or equal versions are ignored."""
-        return _upsert(self._connection, self._dialect, events)
+        if self._dialect == "sqlite" and not self._index_dropped and self._is_bulk_load(len(events)):
+            _MONTHLY_INDEX.drop(self._connection)
+            self._index_dropped = True
+        if self._last_written_share is None:
+            self._rows_before = self._connection.execute(sa.select(sa.func.count()).select_from(_TABLE)).scalar_one()
+        result = _upsert(self._connection, self._dialect, events)
+        written = result.inserted + result.updated
+        self._rows_written += written
+        self._last_written_share = written / len(events) if len(events) else self._last_written_share
+        return result
+
+    def _is_bulk_load(self, rows: int) -> bool:
+        """Whether this load, going by what its last frame wrote, will write enough rows to rebuild
+        the index rather than update it (the first frame is always written with the index: a
+        reload of unchanged rows writes nothing and must not pay for a rebuild)."""
+        if self._last_written_share is None:
+            return False
+        expected = self._rows_written + rows * self._last_written_share
+        return expected >= BULK_LOAD_ROWS and 2 * expected >= self._rows_before
+
+    def finish(self) -> None:
+        """Rebuild what a bulk load dropped; called once, last, inside the transaction."""
+        if self._index_dropped:
+            _MONTHLY_INDEX.create(self._connection)
+            self._index_dropped = False
 
     def save_aggregates(self, files: list[tuple[pd.DataFrame, str]]) -> list:
         """Upsert HDX admin2-month aggregate cells in this same transaction (see
@@ -145,7 +180,9 @@ def event_writer(store: Store) -> Iterator[EventWriter]:
     """One transaction for a whole load: committed when the block ends, rolled back (nothing
     written) when it raises."""
     with store.engine.begin() as connection:
-        yield EventWriter(connection, store.dialect)
+        writer = EventWriter(connection, store.dialect)
+        yield writer
+        writer.finish()
 
 
 def save_events(store: Store, loads: list[tuple[pd.DataFrame, LoadRecord]]) -> list[SaveResult]:
@@ -198,16 +235,12 @@ def _upsert_sqlite(driver_connection, values: dict[str, list], columns: str, on_
 
 def _upsert_postgresql(driver_connection, events: pd.DataFrame, columns: str, on_conflict: str) -> tuple[int, int]:
     """COPY into a temporary table, then one INSERT ... ON CONFLICT. Returns (inserted, written)."""
-    buffer = io.StringIO()
-    # Missing values are written unquoted as \N, COPY's NULL; text never is (a text "\N" would
-    # need quoting, and empty text is already missing in the event record).
-    events.to_csv(buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d")
-    buffer.seek(0)
+    buffer = _as_copy_csv(events)
     with driver_connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE staging_events ON COMMIT DROP AS SELECT {columns} FROM events WITH NO DATA"
         )
-        with cursor.copy(f"COPY staging_events ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+        with cursor.copy(f"COPY staging_events ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
             while chunk := buffer.read(1 << 20):
                 copy.write(chunk)
         # xmax = 0 marks a freshly inserted row version, as opposed to an updated one.
@@ -219,6 +252,22 @@ def _upsert_postgresql(driver_connection, events: pd.DataFrame, columns: str, on
         inserted, written = cursor.fetchone()
         cursor.execute("DROP TABLE staging_events")
     return inserted, written
+
+
+def _as_copy_csv(events: pd.DataFrame) -> io.BytesIO:
+    """The frame as COPY's CSV, written by Arrow (pandas' `to_csv` took most of the load's time):
+    missing values unquoted and empty (COPY's NULL), text always quoted (so an empty text would
+    stay empty text), dates as YYYY-MM-DD."""
+    import pyarrow as pa
+    from pyarrow import csv as arrow_csv
+
+    table = pa.Table.from_pandas(events, preserve_index=False)
+    position = table.schema.get_field_index("event_date")
+    table = table.set_column(position, "event_date", table.column("event_date").cast(pa.date32()))
+    buffer = io.BytesIO()
+    arrow_csv.write_csv(table, buffer, arrow_csv.WriteOptions(include_header=False))
+    buffer.seek(0)
+    return buffer
 
 
 def _as_database_values(events: pd.DataFrame) -> dict[str, list]:

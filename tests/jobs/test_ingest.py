@@ -6,7 +6,7 @@ import gzip
 
 import pandas as pd
 import pytest
-from factories import acled_row
+from factories import ACLED_HEADER, acled_row
 
 from forecasting.events import InvalidEventsError
 from forecasting.gazetteer import load_gazetteer
@@ -221,3 +221,73 @@ def test_the_shipped_sample_loads_into_an_empty_store_once(store):
     assert set(events["country"]) == {"Burkina Faso", "Mali", "Niger"}
     assert set(events["tier"]) == {"national_capital", "admin1_capital", "admin2_capital", "admin3_seat", "other"}
     assert ingest_sample_if_empty(store, GAZETTEER, seat_radius_km=5.0) == []
+
+
+def _many_rows(count: int, first_id: int = 0) -> list[str]:
+    return [acled_row(f"BFA{first_id + number:06d}", f"2024-{number % 12 + 1:02d}-15", fatalities=str(number % 7))
+            for number in range(count)]
+
+
+def test_a_file_read_in_many_blocks_loads_whole_or_not_at_all(store, write_acled, monkeypatch):
+    """Blocks are read ahead in a thread while the store writes: every row arrives once, in
+    order, and an unreadable block near the end still leaves the store as it was."""
+    monkeypatch.setattr("forecasting.sources.files.BLOCK_BYTES", 4096)
+    good = write_acled("many.csv", _many_rows(400))
+    (report,) = ingest(store, [good])
+    assert (report.rows_read, report.inserted) == (400, 400)
+    assert stored(store)["fatalities"].sum() == sum(number % 7 for number in range(400))
+
+    broken = good.with_name("broken.csv")
+    broken.write_bytes(write_acled("more.csv", _many_rows(400, first_id=1000)).read_bytes() + "Ségou\n".encode("latin-1"))
+    with pytest.raises(UnreadableFileError, match="not UTF-8"):
+        ingest(store, [broken])
+    assert stored_events.count_events(store) == 400
+
+
+def test_a_bulk_load_rebuilds_the_monthly_index_and_a_failed_one_keeps_it(tmp_path, monkeypatch):
+    """SQLite drops its covering index of monthly counts for a big load and builds it again in
+    the same transaction; a load that fails leaves the table and the index as they were."""
+    from forecasting.sources.files import read_event_file
+    from forecasting.store import open_store
+
+    monkeypatch.setattr(stored_events, "BULK_LOAD_ROWS", 50)
+    store = open_store(f"sqlite:///{tmp_path / 'bulk.db'}")
+
+    def indexes():
+        with store.engine.connect() as connection:
+            return {row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+    before = indexes()
+    assert "ix_events_monthly_counts" in before
+    path = tmp_path / "bulk.csv"
+    path.write_text(ACLED_HEADER + "\n" + "\n".join(_many_rows(120)) + "\n", encoding="utf-8")
+    _, _, validated = read_event_file(path)
+    events = validated.events.assign(tier="other")
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        with stored_events.event_writer(store) as writer:
+            writer.save(events.iloc[:60])
+            writer.save(events.iloc[60:])
+            raise RuntimeError("stopped")
+    assert indexes() == before and stored_events.count_events(store) == 0
+
+    with stored_events.event_writer(store) as writer:
+        writer.save(events.iloc[:30])
+        during = writer._connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
+        assert "ix_events_monthly_counts" in set(during)  # 30 rows: not a bulk load yet
+        writer.save(events.iloc[30:])
+        during = writer._connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
+        assert "ix_events_monthly_counts" not in set(during)
+    assert indexes() == before and stored_events.count_events(store) == 120
+
+    # The same events again write nothing: no rebuild.
+    with stored_events.event_writer(store) as writer:
+        writer.save(events.iloc[:30])
+        writer.save(events.iloc[30:])
+        during = writer._connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
+        assert "ix_events_monthly_counts" in set(during)
+    with store.engine.connect() as connection:
+        plan = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT year, month, admin2, sum(fatalities) FROM events GROUP BY year, month, admin2"
+        ).fetchall()
+    assert "ix_events_monthly_counts" in " ".join(str(row) for row in plan)

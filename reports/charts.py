@@ -166,6 +166,20 @@ def admin1_figures(inputs: ReportInputs, country: str, measure: str = "fatalitie
     return figures
 
 
+#: What an alert's observed value, expected value and range are, by kind: each detector compares
+#: its own quantity (a month's count, a new level, a year-to-date total, a count at one tier).
+_FACT_NAMES = {
+    "surge": ("Observed", "Expected (forecast)", "90% expected range"),
+    "drop": ("Observed", "Expected (forecast)", "90% expected range"),
+    "record": ("Observed", "Expected", "90% expected range"),
+    "change_point": ("New level (mean a month)", "Level before (mean a month)", "Range before"),
+    "run_rate": ("So far this year", "Expected so far at the earlier years' pace", "90% range at that pace"),
+    "tier_shift": ("At this tier in the window", "Expected at the usual share", "90% range at the usual share"),
+    "spread": ("Observed", "Usual monthly rate (past year)", "90% range at that rate"),
+    "synchronized": ("Units hit", "Usual number of units hit", "90% expected range"),
+}
+
+
 def alert_figure(inputs: ReportInputs, alert: Alert) -> Figure:
     """A page for one alert: what was found in one sentence, the facts, and the series' chart."""
     figure = style.new_page()
@@ -174,14 +188,15 @@ def alert_figure(inputs: ReportInputs, alert: Alert) -> Figure:
                 fontsize=15, fontweight="bold", va="top")
     figure.text(0.05, 0.885, "\n".join(textwrap.wrap(alert.message, 110, break_on_hyphens=False)), fontsize=11.5, va="top",
                 linespacing=1.4)
+    observed_name, expected_name, range_name = _FACT_NAMES.get(alert.kind, _FACT_NAMES["surge"])
     facts = [
         ("Severity", alert.severity),
         ("Status", alert.status),
         ("Measure", alert.measure),
-        ("Observed", number(alert.observed)),
-        ("Expected", number(alert.expected)),
-        ("Expected range", f"{number(alert.lower)} to {number(alert.upper)}" if alert.lower is not None else "-"),
-        ("Score", f"{alert.score:.3g}"),
+        (observed_name, number(alert.observed)),
+        (expected_name, number(alert.expected)),
+        (range_name, f"{number(alert.lower)} to {number(alert.upper)}" if alert.lower is not None else "-"),
+        ("p-value (adjusted for the series tested)", "< 0.001" if alert.score < 0.001 else f"{alert.score:.2g}"),
         ("Alert id", alert.id),
     ]
     facts += [(str(key).replace("_", " ").capitalize(), _short(value)) for key, value in alert.evidence.items()]

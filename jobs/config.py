@@ -54,16 +54,10 @@ class GazetteerConfig:
 
 
 @dataclass(frozen=True)
-class AcledSourceConfig:
-    """ACLED's API (`pull acled`). Credentials: ACLED_USERNAME, ACLED_PASSWORD (environment)."""
+class RequestConfig:
+    """How a live source's requests are retried: tries per request, backoff (doubling, capped),
+    the longest Retry-After waited out, and the timeout of one request."""
 
-    enabled: bool = False
-    base_url: str = "https://acleddata.com"  # ACLED_BASE_URL overrides
-    page_size: int = 5000
-    start_date: str = "2018-01-01"  # first event date of the initial load
-    # Where the OAuth tokens are kept between pulls (mode 0600); null: sign in on every pull.
-    token_cache: str | None = "~/.cache/conflictwatch/acled-token.json"
-    # Requests: tries per request, backoff (doubling, capped), longest Retry-After waited out.
     attempts: int = 5
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 60.0
@@ -72,18 +66,25 @@ class AcledSourceConfig:
 
 
 @dataclass(frozen=True)
-class UcdpSourceConfig:
+class AcledSourceConfig(RequestConfig):
+    """ACLED's API (`pull acled`). Credentials: ACLED_USERNAME, ACLED_PASSWORD (environment)."""
+
+    enabled: bool = False
+    base_url: str = "https://acleddata.com"  # ACLED_BASE_URL overrides
+    page_size: int = 5000
+    start_date: str = "2018-01-01"  # first event date of the initial load
+    # Where the OAuth tokens are kept between pulls (mode 0600); null: sign in on every pull.
+    token_cache: str | None = "~/.cache/conflictwatch/acled-token.json"
+
+
+@dataclass(frozen=True)
+class UcdpSourceConfig(RequestConfig):
     """UCDP GED's API (`pull ucdp`). Token: UCDP_TOKEN (environment)."""
 
     enabled: bool = False
     base_url: str = "https://ucdpapi.pcr.uu.se"  # UCDP_BASE_URL overrides
     version: str = "25.1"
     page_size: int = 1000
-    attempts: int = 5
-    backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 60.0
-    max_retry_after_seconds: float = 300.0
-    timeout_seconds: float = 120.0
 
 
 @dataclass(frozen=True)

@@ -188,9 +188,8 @@ def _message(row, scope, when: str, unit: str, since, first, settings, *, days: 
         context = f"since {wording.month_name(since)}"
     amount = f"{wording.count(row.observed)} {'reported fatalities' if row.measure == 'fatalities' else 'events'}"
     return wording.sentence(
-        f"{when} was {superlative} in {where} {context}: {amount} against {wording.count(row.expected)} "
-        f"expected ({wording.interval(row.lower, row.upper)}), {wording.multiple(row.observed / max(row.expected, 1.0))} "
-        "the expected level."
+        f"{when} was {superlative} in {where} {context}: {amount} against {wording.expected(row.expected)} "
+        f"expected ({wording.interval(row.lower, row.upper)}){wording.above_expected(row.observed, row.expected)}."
     )
 
 

@@ -54,16 +54,16 @@ def _finding(kind: str, row, as_of: AsOf, settings: DetectionSettings) -> Findin
     if kind == "surge":
         size = observed / max(expected, 1.0)
         p_value = float(row.p_upper)
-        comparison = f"{wording.multiple(size)} the expected level"
+        comparison = wording.above_expected(observed, expected).replace(", ", ": ", 1)
     else:
         size = max(expected, 1.0) / max(observed, 1.0)
         p_value = float(row.p_lower)
-        comparison = f"{wording.percent(1 - observed / max(expected, 1e-9))} below the expected level"
+        comparison = f": {wording.percent(1 - observed / max(expected, 1e-9))} below the expected level"
     when = _when(as_of)
     verb = "rose to" if kind == "surge" else "fell to"
     message = (
         f"{wording.subject(row.measure, scope, settings.area_name)} {verb} {wording.count(observed)} "
-        f"{when}, against {wording.count(expected)} expected ({wording.interval(row.lower, row.upper)}): "
+        f"{when}, against {wording.expected(expected)} expected ({wording.interval(row.lower, row.upper)})"
         f"{comparison}."
     )
     return Finding(
@@ -86,6 +86,6 @@ def _finding(kind: str, row, as_of: AsOf, settings: DetectionSettings) -> Findin
 
 def _when(as_of: AsOf) -> str:
     if as_of.is_day:
-        return f"in {wording.month_name(as_of.month)} up to {wording.day_name(as_of.day)}"
+        return f"in {wording.month_name(as_of.month)} (to {as_of.day.day} {as_of.day.strftime('%B')})"
     return f"in {wording.month_name(as_of.month)}"
 

@@ -136,7 +136,7 @@ def _finding(actor, start, units, mean, size, history, per_start, hits, p_value,
     history_text = f"not seen since {wording.day_name(since)}" if since is not None else "not seen in the past three years"
     message = wording.sentence(
         f"{actor} struck {units} admin2 units of {where} on {days_text} ({named}), against "
-        f"{wording.count(mean)} expected in {'one day' if width == 1 else f'{width} days'} (90% range {wording.count(lower)}\u2013{wording.count(upper)}): "
+        f"{wording.expected(mean)} expected in {'one day' if width == 1 else f'{width} days'} (90% range {wording.count(lower)}\u2013{wording.count(upper)}): "
         f"{history_text}."
     )
     return Finding(

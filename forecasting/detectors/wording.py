@@ -63,6 +63,19 @@ def count(value: float) -> str:
     return f"{value:.2g}"
 
 
+def expected(value: float) -> str:
+    """An expected count as people say it: 'almost none' below one half (not 0.033 or 1.2e-20)."""
+    return "almost none" if float(value) < 0.5 else count(value)
+
+
+def above_expected(observed: float, expected: float, level: str = "the expected level") -> str:
+    """': 4.8 times the expected level', or nothing where almost none was expected (a multiple of
+    almost nothing says nothing)."""
+    if float(expected) < 0.5:
+        return ""
+    return f", {multiple(float(observed) / max(float(expected), 1.0))} {level}"
+
+
 def multiple(ratio: float) -> str:
     """'2.6 times', '12 times', 'about the same'."""
     if ratio >= 10:

@@ -78,6 +78,17 @@ def test_surge_is_flagged_with_its_tail_probability_and_a_readable_message():
     )
 
 
+def test_a_surge_from_almost_nothing_says_so_instead_of_a_multiple_of_nothing():
+    series = monthly_series([0] * 24 + [24])
+    as_of = parse_as_of("2025-01-05")
+    predictive = month_against_forecast(series, forecast_for(series, "2025-01", 0.033, 0, 0), as_of)
+    (finding,) = detect_surges_and_drops(predictive, as_of, SETTINGS).candidates
+    assert finding.message == (
+        "Reported fatalities in Kayes (Mali) rose to 24 in January 2025 (to 5 January), against almost none "
+        "expected (90% range 0\u20130)."
+    )
+
+
 def test_zero_to_three_deaths_is_not_a_surge_but_a_drop_from_a_busy_month_is_a_drop():
     quiet = monthly_series([0] * 24 + [3])
     as_of = parse_as_of("2025-01")

@@ -4,14 +4,15 @@ alert lifecycle -> stored alerts. Thin: each piece lives in `forecasting`; this 
 
 from __future__ import annotations
 
-import logging
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from forecasting.alerts import Alert, LifecycleRules, apply_lifecycle
 from forecasting.detectors import AsOf, DetectionSettings, parse_as_of
 from forecasting.detectors import pipeline
+from forecasting.errors import ConflictwatchError
 from forecasting.store import Store
 from forecasting.store import alerts as stored_alerts
 from forecasting.store import events as stored_events
@@ -71,13 +72,40 @@ def find_alerts(events: "pd.DataFrame", as_of: AsOf, config: Config) -> tuple[li
     return alerts, series, forecasts
 
 
+class NoDataForPeriodError(ConflictwatchError):
+    """The as-of month starts after the newest stored event: there is nothing to assess."""
+
+
+def resolve_as_of(store: Store, as_of: str) -> AsOf:
+    """The period detection can honestly assess for `as_of`.
+
+    A month (or day) that the data end inside of becomes the month so far, up to the newest
+    stored event: otherwise a week of data would be judged as a whole month, and every series
+    would look like a drop. A month that starts after the newest event is an error.
+    """
+    moment = parse_as_of(as_of)
+    cutoff = stored_events.data_cutoff(store)
+    if cutoff is None or cutoff >= moment.day:
+        return moment
+    if cutoff < moment.month.date():
+        raise NoDataForPeriodError(
+            f"--as-of {moment.text}: the newest stored event is dated {cutoff.isoformat()}, so there is "
+            f"nothing to assess yet; use --as-of {cutoff:%Y-%m} (or pull or ingest newer data first)"
+        )
+    log.warning(
+        "the stored events end on %s, before the end of %s: assessing the month so far (as of %s)",
+        cutoff.isoformat(), moment.text, cutoff.isoformat(),
+    )
+    return parse_as_of(cutoff.isoformat())
+
+
 def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True) -> DetectionResult:
     """Detect for `as_of` (`YYYY-MM` or `YYYY-MM-DD`) using no event dated after it, apply the
     stored lifecycle, store the outcome (unless `save` is off: a dry run), and return it.
 
     Rerunning the same as-of gives the same alerts and replaces that month's stored rows.
     """
-    moment = parse_as_of(as_of)
+    moment = resolve_as_of(store, as_of)
     events = stored_events.load_events(
         store,
         countries=list(config.watch_area.countries),

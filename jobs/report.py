@@ -10,7 +10,6 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forecasting.detectors import parse_as_of
 from forecasting.store import Store
 from forecasting.store import events as stored_events
 from jobs.config import Config
@@ -65,11 +64,12 @@ def build_report(
     """
     from reports.render import render_report
 
-    moment = parse_as_of(as_of)
-    if detection is None:
-        from jobs.detect import run_detection
+    from jobs.detect import run_detection
 
+    if detection is None:
         detection = run_detection(store, config, as_of)
+    # Detection settles the period: a month the data end inside of is the month so far.
+    moment = detection.as_of
     inputs = report_inputs(store, config, moment, detection)
     base = Path(out_dir) if out_dir is not None else config.resolve(config.report.out_dir)
     target = base / f"report-{moment.text}"

@@ -33,7 +33,8 @@ def detect_surges_and_drops(predictive: pd.DataFrame, as_of: AsOf, settings: Det
     floors = np.where(predictive["measure"] == "fatalities", settings.min_fatalities, settings.min_events)
     observed = predictive["observed"].to_numpy(float)
     expected = predictive["expected"].to_numpy(float)
-    floors = floors * (as_of.share_of_month if as_of.is_day else 1.0)
+    # The floors are not scaled down for a partial month: 5 deaths on the 1st are no more news
+    # than 5 deaths in a whole month where a few are usual.
     surge = (observed > predictive["upper"].to_numpy(float)) & (observed >= floors) & (
         predictive["p_upper"].to_numpy(float) <= _CANDIDATE_P
     )

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from factories import acled_row
 
@@ -16,9 +17,9 @@ from forecasting.detectors import DetectionSettings
 from forecasting.gazetteer import load_gazetteer
 from forecasting.store import alerts as stored_alerts
 from forecasting.store import open_store
-from jobs.config import Config, DetectConfig
-from jobs.detect import detection_settings, run_detection
-from jobs.ingest import ingest_sample_if_empty
+from jobs.config import Config, DetectConfig, ForecastConfig
+from jobs.detect import NoDataForPeriodError, detection_settings, run_detection
+from jobs.ingest import ingest_files, ingest_sample_if_empty
 
 
 def _alert(period: str, severity: str = "critical") -> Alert:
@@ -130,3 +131,21 @@ def test_every_detector_threshold_is_a_config_key_with_the_same_default():
     settings = detection_settings(changed)
     assert (settings.min_fatalities, settings.synchronized_min_units) == (25, 7)
     assert settings.area_name == f"the {changed.watch_area.name}"
+
+
+def test_a_month_the_data_end_inside_is_assessed_as_the_month_so_far(store, write_acled):
+    """Three weeks of data must not be judged as a whole month (every series would look like a
+    drop), and a month after the newest event cannot be assessed at all."""
+    months = pd.period_range("2023-01", "2025-06", freq="M")
+    rows = [acled_row(f"BFA{m.year}{m.month:02d}{day}", f"{m.year}-{m.month:02d}-{day:02d}", fatalities="10")
+            for m in months for day in (3, 13, 23)]
+    rows.append(acled_row("BFA2025070003", "2025-07-03", fatalities="10"))
+    ingest_files(store, [write_acled("steady.csv", rows)], load_gazetteer(), seat_radius_km=5.0)
+    config = Config(forecast=ForecastConfig(executor="serial"))
+
+    result = run_detection(store, config, "2025-07", save=False)
+
+    assert (result.as_of.text, result.as_of.is_day) == ("2025-07-03", True)
+    assert [alert for alert in result.alerts if alert.kind == "drop"] == []
+    with pytest.raises(NoDataForPeriodError, match=r"newest stored event is dated 2025-07-03.*--as-of 2025-07"):
+        run_detection(store, config, "2025-09")

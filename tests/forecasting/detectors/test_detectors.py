@@ -78,6 +78,18 @@ def test_surge_is_flagged_with_its_tail_probability_and_a_readable_message():
     )
 
 
+def test_the_count_floor_holds_in_a_partial_month_too():
+    """On the 1st of a month the expected count is a thirtieth of a month's; 5 deaths are above
+    its range but under the floor of 10, so they are no surge; 12 are."""
+    series = monthly_series([1] * 24 + [5])
+    as_of = parse_as_of("2025-01-01")
+    forecast = forecast_for(series, "2025-01", 1.0, 0, 3)
+    assert detect_surges_and_drops(month_against_forecast(series, forecast, as_of), as_of, SETTINGS).candidates == []
+    series.loc[series.index[-1], "value"] = 12
+    (finding,) = detect_surges_and_drops(month_against_forecast(series, forecast, as_of), as_of, SETTINGS).candidates
+    assert finding.kind == "surge" and finding.observed == 12
+
+
 def test_a_surge_from_almost_nothing_says_so_instead_of_a_multiple_of_nothing():
     series = monthly_series([0] * 24 + [24])
     as_of = parse_as_of("2025-01-05")

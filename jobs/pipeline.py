@@ -275,11 +275,14 @@ def _run_step(step, store, config, secrets, request, run, result, gazetteer) -> 
 
 
 def choose_as_of(store: Store, job: str, slot_time: dt.datetime | None = None) -> str:
-    """The period a job looks at, from the newest stored event.
+    """The period a job looks at, from the newest stored event (the data cut-off).
 
-    The daily pull looks at the partial month up to the newest event's day (YYYY-MM-DD), so a
-    surge is caught before the month ends; the monthly refit at the month before its slot (or
-    earlier if the data stop earlier); everything else at the newest event's month (YYYY-MM).
+    A month (YYYY-MM) only when the data reach its last day; otherwise the day of the cut-off
+    (YYYY-MM-DD, the month so far), so that a few days of data are never assessed as a whole
+    month (spurious drops): the weekly report and `run` follow this rule; the daily pull always
+    looks at the day.
+    The monthly refit looks at a complete month: the month before its slot (or earlier if the
+    data stop earlier); without a slot, the newest month the data cover to its last day.
     """
     from forecasting.store import events as stored_events
 
@@ -290,11 +293,20 @@ def choose_as_of(store: Store, job: str, slot_time: dt.datetime | None = None) -
             "config.yaml, or set data.sample_when_empty: true"
         )
     if job == "pull":
-        return cutoff.isoformat()
-    if job == "refit" and slot_time is not None:
-        closed = (slot_time.date().replace(day=1) - dt.timedelta(days=1))
-        return min(closed, cutoff).strftime("%Y-%m")
-    return cutoff.strftime("%Y-%m")
+        return cutoff.isoformat()  # always the day: a surge is caught before the month ends
+    if job == "refit":
+        if slot_time is not None:
+            closed = (slot_time.date().replace(day=1) - dt.timedelta(days=1))
+            return min(closed, cutoff).strftime("%Y-%m")
+        complete = cutoff if _is_month_end(cutoff) else cutoff.replace(day=1) - dt.timedelta(days=1)
+        return complete.strftime("%Y-%m")
+    if _is_month_end(cutoff):
+        return cutoff.strftime("%Y-%m")
+    return cutoff.isoformat()
+
+
+def _is_month_end(day: dt.date) -> bool:
+    return (day + dt.timedelta(days=1)).day == 1
 
 
 def severity_counts(alerts) -> dict[str, int]:

@@ -32,7 +32,7 @@ def run(
     context: typer.Context,
     as_of: Annotated[
         Optional[str],
-        typer.Option("--as-of", help="Month (YYYY-MM) or day (YYYY-MM-DD) to look at; default: the month of the newest stored event."),
+        typer.Option("--as-of", help="Month (YYYY-MM) or day (YYYY-MM-DD) to look at; default: the month of the newest stored event if the data reach its last day, else that day (the month so far)."),
     ] = None,
     job: Annotated[Job, typer.Option("--job", help="Which steps: run (all), pull, report or refit, as the scheduler runs them.")] = Job.run,
     slot: Annotated[

@@ -132,3 +132,54 @@ def test_a_dry_run_sends_queues_and_stores_no_alert(store, small_config, write_a
     assert {alert.status for alert in real.detection.alerts} == {"new"}
     assert len(stored_alerts.list_alerts(store)) >= len(real.detection.alerts)
     assert len(smtp_server.received) == len(dry.notifications.planned)
+
+
+def _store_events_until(store, write_acled, last_day: str) -> None:
+    from jobs.ingest import ingest_files
+
+    rows = [acled_row("BFA0001", "2023-04-05"), acled_row("BFA0002", last_day)]
+    ingest_files(store, [write_acled("until.csv", rows)], gazetteer(), seat_radius_km=5.0)
+
+
+@pytest.mark.parametrize(
+    ("last_day", "job", "slot_time", "expected"),
+    [
+        # A few days of June are the month so far, never the whole of June.
+        ("2025-06-03", "report", None, "2025-06-03"),
+        ("2025-06-03", "run", None, "2025-06-03"),
+        ("2025-06-03", "pull", None, "2025-06-03"),
+        # Data to the month's last day: the whole month.
+        ("2025-05-31", "report", None, "2025-05"),
+        ("2024-02-29", "run", None, "2024-02"),
+        ("2025-05-31", "pull", None, "2025-05-31"),
+        # The refit looks at the month just closed, a complete month.
+        ("2025-06-03", "refit", dt.datetime(2025, 6, 1, 5, tzinfo=dt.timezone.utc), "2025-05"),
+        ("2025-06-03", "refit", None, "2025-05"),
+        ("2025-05-31", "refit", None, "2025-05"),
+    ],
+)
+def test_the_as_of_is_a_day_unless_the_data_reach_the_end_of_the_month(store, write_acled, last_day, job, slot_time, expected):
+    from jobs.pipeline import choose_as_of
+
+    _store_events_until(store, write_acled, last_day)
+    assert choose_as_of(store, job, slot_time) == expected
+
+
+def test_the_weekly_report_of_a_partial_month_is_the_month_so_far(store, small_config, write_acled, events_file, smtp_server):
+    """Data to 3 June (the daily pull ran before Monday's report): the report is of June so far."""
+    early_june = write_acled("june.csv", [acled_row("BFA9001", "2025-06-03", fatalities="1")])
+    config = dataclasses.replace(small_config, data=DataConfig(sample_when_empty=False, files=(str(events_file), str(early_june))))
+    run_pipeline(store, config, NO_SECRETS, RunRequest(job="pull", slot="2025-06-04T04:00:00+00:00", trigger="schedule"),
+                 gazetteer=gazetteer)
+    request = RunRequest(job="report", slot="2025-06-09T06:00:00+00:00", trigger="schedule",
+                         slot_time=dt.datetime(2025, 6, 9, 6, tzinfo=dt.timezone.utc))
+
+    result = run_pipeline(store, config, NO_SECRETS, request, gazetteer=gazetteer)
+
+    assert result.state == "success", result.error
+    assert result.as_of == "2025-06-03"
+    assert result.report.pdf.parent.name == "report-2025-06-03"
+    assert run_log.get_run(store, "report", request.slot).counts["as_of"] == "2025-06-03"
+    assert not [alert for alert in result.detection.alerts if alert.kind == "drop"]
+    reports = [item for item in smtp_server.received if item.message["X-Conflictwatch-Key"].strip().startswith("report:")]
+    assert reports and all(item.message["Subject"] == "[conflictwatch] trend report 2025-06-03" for item in reports)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
@@ -33,8 +34,36 @@ def period_text(inputs: ReportInputs) -> str:
     return month_label(inputs.month)
 
 
-def cover_page(inputs: ReportInputs, findings: Sequence[str], contents: Sequence[tuple[str, int]]) -> Figure:
-    """Title, period, data cut-off, the synthetic-data notice if any, headline findings, contents."""
+@dataclass(frozen=True)
+class ContentsEntry:
+    """One line of the cover's contents: a section running from page `first` to `last`.
+
+    `group` names the kind of page (e.g. "Critical-alert pages") under which the cover may fold
+    a run of such entries into one line when they do not all fit; None: never folded.
+    """
+
+    title: str
+    first: int
+    last: int
+    group: str | None = None
+
+    @property
+    def pages(self) -> str:
+        return str(self.first) if self.first == self.last else f"{self.first}\u2013{self.last}"
+
+
+#: Which groups fold first when the contents do not fit: critical-alert pages, then every group.
+CRITICAL_GROUP = "Critical-alert pages"
+#: The lowest a contents line may start, above the footer.
+_CONTENTS_BOTTOM = 0.065
+
+
+def cover_page(inputs: ReportInputs, findings: Sequence[str], contents: Sequence[ContentsEntry]) -> Figure:
+    """Title, period, data cut-off, the synthetic-data notice if any, headline findings, contents.
+
+    Every section is in the contents: lines get closer together, and then runs of pages of one
+    kind (critical alerts first) fold into one line with their page range, rather than any being
+    left out."""
     figure = style.new_page()
     figure.text(0.05, 0.94, "conflictwatch trend report", fontsize=11, color=style.TEXT_GREY, va="top")
     figure.text(0.05, 0.905, report_title(inputs), fontsize=20, fontweight="bold", va="top")
@@ -47,24 +76,60 @@ def cover_page(inputs: ReportInputs, findings: Sequence[str], contents: Sequence
         y = _notice(figure, y)
     figure.text(0.05, y, "Headline findings", fontsize=14, fontweight="bold", va="top")
     y -= 0.05
-    for number_, finding in enumerate(findings, start=1):
-        lines = textwrap.wrap(finding, 118, break_on_hyphens=False)
-        figure.text(0.05, y, f"{number_}.", fontsize=11.5, va="top", fontweight="bold")
-        figure.text(0.075, y, "\n".join(lines), fontsize=11.5, va="top", linespacing=1.35)
-        y -= 0.028 * len(lines) + 0.022
-    if contents and y > 0.25:
+    wrapped = [textwrap.wrap(finding, 118, break_on_hyphens=False) for finding in findings]
+    # Long findings get a smaller type so the folded contents (at most 4 rows) still fit below.
+    size, line, gap = 11.5, 0.028, 0.022
+    if y - sum(line * len(lines) + gap for lines in wrapped) < 0.22:
+        size, line, gap = 10, 0.024, 0.014
+        wrapped = [textwrap.wrap(finding, 135, break_on_hyphens=False) for finding in findings]
+    for number_, lines in enumerate(wrapped, start=1):
+        figure.text(0.05, y, f"{number_}.", fontsize=size, va="top", fontweight="bold")
+        figure.text(0.075, y, "\n".join(lines), fontsize=size, va="top", linespacing=1.35)
+        y -= line * len(lines) + gap
+    if contents:
         figure.text(0.05, y - 0.01, "Contents", fontsize=12, fontweight="bold", va="top")
-        y -= 0.045
-        column_height = max(-(-len(contents) // 2), 1)
-        for index, (title, page) in enumerate(contents):
-            column, row = divmod(index, column_height)
-            x = 0.05 + column * 0.46
-            line_y = y - row * 0.024
-            if line_y < 0.06:
-                continue
-            figure.text(x, line_y, _clip(title, 62), fontsize=9.5, va="top")
-            figure.text(x + 0.42, line_y, str(page), fontsize=9.5, va="top", ha="right")
+        _draw_contents(figure, contents, top=y - 0.045)
     return figure
+
+
+def contents_layout(contents: Sequence[ContentsEntry], height: float) -> tuple[list[ContentsEntry], float]:
+    """The contents lines to print in two columns within `height` (figure fraction), and their
+    line height: as listed if they fit, else closer together, else with critical-alert pages
+    folded into one line, else with every group folded. The last resort is used even if it does
+    not fit (it is a handful of lines)."""
+    entries = list(contents)
+    for folded in (entries, _fold(entries, {CRITICAL_GROUP}), _fold(entries, None)):
+        rows = -(-len(folded) // 2)
+        for line_height in (0.024, 0.021, 0.0185):
+            if (rows - 1) * line_height <= height:
+                return folded, line_height
+    return folded, 0.0185
+
+
+def _fold(entries: list[ContentsEntry], groups: set[str] | None) -> list[ContentsEntry]:
+    """Each run of two or more consecutive entries of a group in `groups` (None: any group) as
+    one entry: `Critical-alert pages (11)`, pages 12-22."""
+    runs: list[list[ContentsEntry]] = []
+    for entry in entries:
+        foldable = entry.group is not None and (groups is None or entry.group in groups)
+        if foldable and runs and runs[-1][-1].group == entry.group:
+            runs[-1].append(entry)
+        else:
+            runs.append([entry])
+    return [run[0] if len(run) == 1 else ContentsEntry(f"{run[0].group} ({len(run)})", run[0].first, run[-1].last, run[0].group)
+            for run in runs]
+
+
+def _draw_contents(figure: Figure, contents: Sequence[ContentsEntry], top: float) -> None:
+    entries, line_height = contents_layout(contents, top - _CONTENTS_BOTTOM)
+    size = 9.5 if line_height >= 0.021 else 8.5
+    column_height = max(-(-len(entries) // 2), 1)
+    for index, entry in enumerate(entries):
+        column, row = divmod(index, column_height)
+        x = 0.05 + column * 0.46
+        line_y = top - row * line_height
+        figure.text(x, line_y, _clip(entry.title, 62), fontsize=size, va="top")
+        figure.text(x + 0.42, line_y, entry.pages, fontsize=size, va="top", ha="right")
 
 
 def alert_table_pages(inputs: ReportInputs) -> list[Figure]:

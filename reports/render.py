@@ -7,6 +7,7 @@ methods and data. Every chart page is also written as a PNG of the same layout.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -28,12 +29,14 @@ _AREA = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor":
 
 @dataclass
 class _Page:
-    """A page in the making: its figure, its contents title, and its chart key if it is a chart."""
+    """A page in the making: its figure, its contents title, its chart key if it is a chart, and
+    the group the cover's contents may fold it into (pages.ContentsEntry)."""
 
     figure: Figure
     title: str
     chart_key: str | None = None
     inline: bool = False
+    group: str | None = None
 
 
 def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
@@ -52,7 +55,7 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
         methods = _Page(pages.methods_page(inputs), "Methods and data")
         # The cover lists the contents, so it is drawn last, once page numbers are known.
         ordered = [*tables, *body, methods]
-        contents = [(page.title, number) for number, page in enumerate(ordered, start=2) if not page.title.endswith("(continued)")]
+        contents = _contents(ordered)
         cover = _Page(pages.cover_page(inputs, findings, contents), "Cover")
         ordered.insert(0, cover)
 
@@ -117,12 +120,12 @@ def _body_pages(inputs: ReportInputs) -> list[_Page]:
     for country in inputs.countries:
         title = f"{country}: fatalities per month"
         figure = charts.trend_figure(inputs, {**_AREA, "country": country}, "fatalities", title)
-        body.append(_Page(figure, title, unique_filename(f"trend-{safe_filename(country)}", taken), True))
+        body.append(_Page(figure, title, unique_filename(f"trend-{safe_filename(country)}", taken), True, group="Trends by country"))
     body.append(_Page(charts.tier_figure(inputs), "Share of events by settlement tier", unique_filename("settlement-tiers", taken), True))
     for country in inputs.countries:
         for index, figure in enumerate(charts.admin1_figures(inputs, country)):
             title = f"{country}: fatalities by admin1 unit" + (" (continued)" if index else "")
-            body.append(_Page(figure, title, unique_filename(f"admin1-{safe_filename(country)}", taken)))
+            body.append(_Page(figure, title, unique_filename(f"admin1-{safe_filename(country)}", taken), group="Admin1 units by country"))
     critical = [alert for alert in by_severity(inputs.alerts) if alert.severity == "critical"]
     if len(critical) > inputs.max_alert_pages:
         log.info("%d critical alerts: pages for the first %d, the rest are in the table", len(critical), inputs.max_alert_pages)
@@ -130,8 +133,20 @@ def _body_pages(inputs: ReportInputs) -> list[_Page]:
         place = place_name(alert.scope, inputs.watch_area)
         title = f"Critical: {KIND_LABELS.get(alert.kind, alert.kind)}, {place}"
         key = unique_filename(f"alert-{number:02d}-{safe_filename(place, limit=40)}", taken)
-        body.append(_Page(charts.alert_figure(inputs, alert), title, key))
+        body.append(_Page(charts.alert_figure(inputs, alert), title, key, group=pages.CRITICAL_GROUP))
     return body
+
+
+def _contents(ordered: list[_Page]) -> list[pages.ContentsEntry]:
+    """One contents entry per section, numbered as if after the cover; a "(continued)" page
+    extends the entry before it."""
+    contents: list[pages.ContentsEntry] = []
+    for number, page in enumerate(ordered, start=2):
+        if page.title.endswith("(continued)") and contents:
+            contents[-1] = dataclasses.replace(contents[-1], last=number)
+        else:
+            contents.append(pages.ContentsEntry(page.title, number, number, page.group))
+    return contents
 
 
 def _write_pngs(inputs: ReportInputs, ordered: list[_Page], out_dir: Path) -> list[Chart]:

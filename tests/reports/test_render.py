@@ -180,3 +180,51 @@ def test_critical_alerts_beyond_the_page_limit_stay_in_the_table(tmp_path, make_
     assert files.pages == len(PdfReader(files.pdf).pages) == 9
     table = pdf_pages_text(files.pdf)[1]
     assert "Burkina Faso had its deadliest month since August 2024" in table
+
+
+def cover_contents(cover: str) -> dict[str, str]:
+    """The cover's contents as {title: pages}, from its text after "Contents"."""
+    listed = cover.split(" Contents ", 1)[1].split(" conflictwatch · ", 1)[0]
+    return {title.strip(): pages for title, pages in re.findall(r"(.+?) (\d+(?:–\d+)?)(?= |$)", listed)}
+
+
+def assert_cover_lists_every_page(files):
+    """Every page after the cover is in the contents, by its own title or in a folded group."""
+    titles = json.loads(files.json.read_text(encoding="utf-8"))["pages"]
+    listed = cover_contents(pdf_pages_text(files.pdf)[0])
+    covered = set()
+    for title, pages in listed.items():
+        first, _, last = pages.partition("–")
+        covered.update(range(int(first), int(last or first) + 1))
+    assert covered == set(range(2, len(titles) + 1)), listed
+    assert listed["Methods and data"] == str(len(titles))
+    for number, title in enumerate(titles[1:], start=2):
+        shown = title if len(title) <= 62 else title[:59] + "..."
+        if title.endswith("(continued)") or title.startswith("Critical:") and shown not in listed:
+            continue
+        assert shown in listed and int(listed[shown].partition("–")[0]) == number, (title, listed)
+
+
+def test_cover_contents_list_every_section_with_its_page(rendered):
+    assert_cover_lists_every_page(rendered)
+    listed = cover_contents(pdf_pages_text(rendered.pdf)[0])
+    # The five critical-alert pages are listed one by one when they fit.
+    assert sum(title.startswith("Critical:") for title in listed) == 5
+
+
+def test_cover_folds_many_alert_pages_into_one_line_rather_than_drop_any(tmp_path, make_inputs):
+    base = make_inputs()
+    template = next(alert for alert in base.alerts if alert.severity == "critical" and alert.scope["admin1"] == "Est")
+    many = [dataclasses.replace(template, scope={**template.scope, "admin1": f"Unit {index}"}, score=0.0001 * (index + 1),
+                                message=f"Fatalities in Unit {index} (Burkina Faso) rose to {140 + index} in May 2025, "
+                                        f"far above the expected 31 and the highest since records began in 2018.")
+            for index in range(40)]
+    files = render_report(dataclasses.replace(base, alerts=many), tmp_path)
+    titles = json.loads(files.json.read_text(encoding="utf-8"))["pages"]
+    first_alert = next(number for number, title in enumerate(titles, start=1) if title.startswith("Critical:"))
+
+    listed = cover_contents(pdf_pages_text(files.pdf)[0])
+
+    assert listed["Critical-alert pages (30)"] == f"{first_alert}–{first_alert + 29}"  # max_alert_pages
+    assert listed["Methods and data"] == str(files.pages) == str(first_alert + 30)
+    assert_cover_lists_every_page(files)

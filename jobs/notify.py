@@ -3,7 +3,8 @@
 - A critical alert is emailed as soon as a pass finds it (one message per alert and recipient).
 - Warnings (and info, for recipients who ask for it) wait for the weekly digest; each alert is
   digested once per recipient.
-- The weekly report email carries the PDF attached and the charts inline.
+- The weekly report email carries the PDF attached and the charts inline (only when a report is
+  passed in: the pipeline passes none for the monthly refit).
 - A resolved notice goes once to each recipient who was told about the alert.
 - A failed run sends one notice to the administrator.
 

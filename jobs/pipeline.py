@@ -44,6 +44,11 @@ JOB_STEPS: dict[str, tuple[str, ...]] = {
     "refit": STEPS,
 }
 
+# The jobs that email the report (and the digest of warnings) to every recipient. The monthly
+# refit writes its report files but emails only critical alerts and resolved notices: its report
+# would be a second report email that week, two on a Monday the 1st.
+REPORT_EMAIL_JOBS = ("run", "report")
+
 
 class RunFailedError(ConflictwatchError):
     """A pipeline run ended in error; the run log (`conflictwatch runs`) has the details."""
@@ -175,12 +180,13 @@ def notify_step(
     store: Store, config: Config, secrets: Secrets, request: RunRequest, run: run_log.RunRecord,
     as_of: str, detection: Any, report: Any,
 ) -> StepOutcome:
-    """Enqueue the emails this pass calls for and try to send them (see jobs.notify)."""
+    """Enqueue the emails this pass calls for and try to send them (see jobs.notify). Only the
+    jobs of REPORT_EMAIL_JOBS email the report and the digest."""
     from jobs.notify import notify
 
     notifications = notify(
         store, config, secrets, alerts=list(detection.alerts) if detection is not None else [],
-        report=report, as_of=as_of, occasion=f"{request.job}:{request.slot}", run_id=run.id,
+        report=report if request.job in REPORT_EMAIL_JOBS else None, as_of=as_of, occasion=f"{request.job}:{request.slot}", run_id=run.id,
         dry_run=request.dry_run,
     )
     return StepOutcome(notifications.state, notifications.counts(), output=notifications)

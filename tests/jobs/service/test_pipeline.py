@@ -183,3 +183,23 @@ def test_the_weekly_report_of_a_partial_month_is_the_month_so_far(store, small_c
     assert not [alert for alert in result.detection.alerts if alert.kind == "drop"]
     reports = [item for item in smtp_server.received if item.message["X-Conflictwatch-Key"].strip().startswith("report:")]
     assert reports and all(item.message["Subject"] == "[conflictwatch] trend report 2025-06-03" for item in reports)
+
+
+def test_the_monthly_refit_writes_its_report_but_emails_only_critical_alerts(store, small_config, write_acled, events_file,
+                                                                             smtp_server):
+    surge = write_acled("surge.csv", [acled_row(f"BFA9{day:02d}", f"2025-05-{day:02d}", fatalities="40") for day in range(1, 11)])
+    config = dataclasses.replace(small_config, data=DataConfig(sample_when_empty=False, files=(str(events_file), str(surge))))
+    request = RunRequest(job="refit", slot="2025-06-01T05:00:00+00:00", trigger="schedule",
+                         slot_time=dt.datetime(2025, 6, 1, 5, tzinfo=dt.timezone.utc))
+
+    result = run_pipeline(store, config, NO_SECRETS, request, gazetteer=gazetteer)
+
+    assert result.state == "success", result.error
+    # The report files are written (of May so far: the data end on 19 May).
+    assert result.report.pdf.is_file() and result.report.pdf.parent.name == "report-2025-05-19"
+    assert any(alert.severity == "critical" for alert in result.detection.alerts)
+    assert any(alert.severity != "critical" for alert in result.detection.alerts)  # digest material
+    kinds = {message.kind for message in outbox.list_messages(store)}
+    assert kinds == {"alert"}
+    keys = [item.message["X-Conflictwatch-Key"].strip() for item in smtp_server.received]
+    assert keys and all(key.startswith("alert:") for key in keys)

@@ -19,10 +19,25 @@ def report(
         typer.Option("--out", help="Folder for the report (default: config.yaml report.out_dir); files go to DIR/report-<as-of>/."),
     ] = None,
 ) -> None:
-    """Write the trend report: multi-page PDF, a PNG per chart, HTML (browser and email), JSON summary."""
+    """Write the trend report: multi-page PDF, a PNG per chart, HTML (browser and email), JSON summary.
+
+    An empty store gets the shipped synthetic sample first (config data.sample_when_empty), as
+    `detect` and `forecast` do; with that off, an empty store is an error, not an empty report."""
+    from forecasting.errors import ConflictwatchError
+    from forecasting.store import events as stored_events
+    from jobs.ingest import ingest_sample_if_empty
     from jobs.report import build_report
 
     current = session(context)
+    if stored_events.count_events(current.store) == 0:
+        if not current.config.data.sample_when_empty:
+            raise ConflictwatchError(
+                "the store holds no events, so there is nothing to report: ingest a file (conflictwatch ingest FILE), "
+                "pull a source (conflictwatch pull), or set data.sample_when_empty: true in config.yaml to use the "
+                "synthetic sample"
+            )
+        # Warns on stderr that the report is made from the SYNTHETIC sample.
+        ingest_sample_if_empty(current.store, current.gazetteer, seat_radius_km=current.config.gazetteer.seat_radius_km)
     files = build_report(current.store, current.config, as_of, out_dir=out)
     typer.echo(f"PDF\t{files.pdf}")
     typer.echo(f"HTML\t{files.html}")

@@ -34,6 +34,9 @@ class Injection:
     onset: pd.Timestamp
     last: pd.Timestamp
     tier: str | None = None
+    # The admin2 units it touched, as (admin1, admin2), where it touched only some of its place's
+    # units (a synchronized wave); None: every unit of its place.
+    units: frozenset[tuple[str, str]] | None = None
     # The first month a detector can see it (a run rate needs 3 months of the year, a level
     # shift must have held 3 months); recall counts detection in this month or the next.
     detectable: pd.Timestamp | None = None
@@ -142,7 +145,8 @@ def make_world(seed: int, *, admin1_per_country: int = 4, admin2_per_admin1: int
         }
     )
     events = pd.concat([events, wave], ignore_index=True)
-    injections.append(Injection("synchronized", sync_country, None, None, onset["synchronized"], onset["synchronized"]))
+    injections.append(Injection("synchronized", sync_country, None, None, onset["synchronized"], onset["synchronized"],
+                                units=frozenset((targets[i][1], targets[i][2]) for i in chosen)))
 
     # run rate: commune seats of the third country three times as hit from January 2025 on.
     rate_country = countries[2]
@@ -193,7 +197,10 @@ def _events(rng, units, months, counts) -> pd.DataFrame:
 def explains(injection: Injection, alert) -> bool:
     """Whether an alert is about this injection: its month is within the injection's span (one
     month of delay allowed) and its place is the injection's, inside it or containing it (an
-    injected surge in one district also raises its region, country and the area)."""
+    injected surge in one district also raises its region, country and the area). Where the
+    injection touched only some units (a synchronized wave), a unit alert must be about one of
+    them. A tier shift moves events between tiers without adding any, so it explains only alerts
+    about its tier or about tier shares; counts of places did not change."""
     period = pd.Timestamp(alert.period[:7] + "-01")
     if not (injection.onset <= period <= injection.last + pd.DateOffset(months=1)):
         return False
@@ -201,6 +208,14 @@ def explains(injection: Injection, alert) -> bool:
         mine, theirs = getattr(injection, key), alert.scope.get(key)
         if mine is not None and theirs is not None and mine != theirs:
             return False
+    if injection.units is not None:
+        admin1, admin2 = alert.scope.get("admin1"), alert.scope.get("admin2")
+        if admin2 is not None and (admin1, admin2) not in injection.units:
+            return False
+        if admin1 is not None and admin1 not in {unit[0] for unit in injection.units}:
+            return False
+    if injection.kind == "tier_shift":
+        return alert.kind == "tier_shift" or alert.scope.get("tier") == injection.tier
     return True
 
 

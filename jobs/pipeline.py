@@ -49,6 +49,9 @@ JOB_STEPS: dict[str, tuple[str, ...]] = {
 # would be a second report email that week, two on a Monday the 1st.
 REPORT_EMAIL_JOBS = ("run", "report")
 
+# Where a dry run writes its report, under report.out_dir.
+DRY_RUN_FOLDER = "dry-run"
+
 
 class RunFailedError(ConflictwatchError):
     """A pipeline run ended in error; the run log (`conflictwatch runs`) has the details."""
@@ -166,11 +169,15 @@ def detect_step(store: Store, config: Config, as_of: str, *, dry_run: bool = Fal
     return StepOutcome("success", counts, output=detection)
 
 
-def report_step(store: Store, config: Config, as_of: str, detection: Any) -> StepOutcome:
-    """Write the trend report (PDF, PNG charts, HTML, JSON) for `as_of` from the detection."""
+def report_step(store: Store, config: Config, as_of: str, detection: Any, *, dry_run: bool = False) -> StepOutcome:
+    """Write the trend report (PDF, PNG charts, HTML, JSON) for `as_of` from the detection, into
+    `<out_dir>/report-<as_of>/`; a dry run into `<out_dir>/dry-run/report-<as_of>/`, so it never
+    replaces the files of the last real report."""
     from jobs.report import build_report
 
     out_dir = config.resolve(config.report.out_dir)
+    if dry_run:
+        out_dir = out_dir / DRY_RUN_FOLDER
     files = build_report(store, config, as_of, detection=detection, out_dir=out_dir)
     pdf = getattr(files, "pdf", None)
     return StepOutcome("success", {"pdf": str(pdf) if pdf else None}, output=files)
@@ -270,7 +277,7 @@ def _run_step(step, store, config, secrets, request, run, result, gazetteer) -> 
         result.detection = outcome.output
         return outcome
     if step == "report":
-        outcome = report_step(store, config, result.as_of, result.detection)
+        outcome = report_step(store, config, result.as_of, result.detection, dry_run=request.dry_run)
         result.report = outcome.output
         return outcome
     if step == "notify":

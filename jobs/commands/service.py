@@ -40,7 +40,11 @@ def run(
         typer.Option("--slot", help="Run this scheduled slot (as `conflictwatch runs` lists it), e.g. to redo a failed one."),
     ] = None,
     rerun: Annotated[bool, typer.Option("--rerun", help="Run --slot again even if it already ran.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show which emails would go to whom; send and queue none.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show which emails would go to whom; send and queue none, store no alert, "
+                                       "write the report under <out_dir>/dry-run/."),
+    ] = False,
 ) -> None:
     """One full pipeline pass: ingest, pull, fit and detect, report, notify; each step recorded."""
     import datetime as dt
@@ -95,7 +99,10 @@ def print_summary(result: "PipelineResult", config) -> None:
     report = result.report
     if report is not None:
         location = getattr(report, "pdf", None) or getattr(report, "html", None)
-        echo(f"Report: {location}")
+        if result.run.trigger == "dry-run":
+            echo(f"Report (dry run, the real report folder is untouched): {location}")
+        else:
+            echo(f"Report: {location}")
     if result.detection is not None:
         alerts = list(result.detection.alerts)
         by_severity = severity_counts(alerts)

@@ -110,9 +110,12 @@ def test_a_stopping_service_leaves_the_slot_unclaimed(store, small_config):
     assert run_log.get_run(store, "pull", request.slot) is None
 
 
-def test_a_dry_run_sends_queues_and_stores_no_alert(store, small_config, write_acled, events_file, smtp_server):
+def test_a_dry_run_sends_queues_and_stores_no_alert(store, small_config, write_acled, events_file, smtp_server, tmp_path,
+                                                   capsys):
     """It plans the emails and writes the report to look at, but a later real pass must find the
-    alerts new and send them: a dry run leaves the alerts and the outbox as they were."""
+    alerts new and send them: a dry run leaves the alerts, the outbox and the real report as they were."""
+    from jobs.commands.service import print_summary
+
     surge = write_acled("surge.csv", [acled_row(f"BFA9{day:02d}", f"2025-05-{day:02d}", fatalities="40") for day in range(1, 11)])
     config = dataclasses.replace(small_config, data=DataConfig(sample_when_empty=False, files=(str(events_file), str(surge))))
     request = RunRequest(job="run", slot="dry-run:manual:2025-05", as_of="2025-05", rerun=True, dry_run=True)
@@ -125,6 +128,10 @@ def test_a_dry_run_sends_queues_and_stores_no_alert(store, small_config, write_a
     assert stored_alerts.list_alerts(store) == [] and outbox.list_messages(store) == []
     assert smtp_server.received == []
     assert run_log.get_run(store, "run", "dry-run:manual:2025-05").trigger == "dry-run"
+    assert dry.report.pdf.parent == tmp_path / "out" / "dry-run" / "report-2025-05-19"  # May so far: the data end on 19 May
+    assert dry.report.pdf.is_file() and not (tmp_path / "out" / "report-2025-05-19").exists()
+    print_summary(dry, config)
+    assert f"Report (dry run, the real report folder is untouched): {dry.report.pdf}" in capsys.readouterr().out
 
     real = run_pipeline(store, config, NO_SECRETS, dataclasses.replace(request, slot="manual:2025-05", dry_run=False),
                         gazetteer=gazetteer)
@@ -132,6 +139,13 @@ def test_a_dry_run_sends_queues_and_stores_no_alert(store, small_config, write_a
     assert {alert.status for alert in real.detection.alerts} == {"new"}
     assert len(stored_alerts.list_alerts(store)) >= len(real.detection.alerts)
     assert len(smtp_server.received) == len(dry.notifications.planned)
+    assert real.report.pdf.parent == tmp_path / "out" / "report-2025-05-19"
+    real_files = {path: path.read_bytes() for path in real.report.pdf.parent.iterdir() if path.is_file()}
+
+    again = run_pipeline(store, config, NO_SECRETS, request, gazetteer=gazetteer)
+
+    assert again.state == "success", again.error
+    assert {path: path.read_bytes() for path in real.report.pdf.parent.iterdir() if path.is_file()} == real_files
 
 
 def _store_events_until(store, write_acled, last_day: str) -> None:

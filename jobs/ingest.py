@@ -61,6 +61,9 @@ def ingest_files(
     any file is invalid, nothing at all is written and `InvalidEventsError` names the file and
     its bad lines, unless `skip_invalid`: then the valid rows are loaded and the rejected ones are
     written with their reasons to `<file>.rejected.csv` beside it.
+
+    Real data (events not from the shipped synthetic sample, or HDX aggregates) replaces the
+    sample: its rows are deleted in the same transaction, with a warning once committed.
     """
     from forecasting.sources.hdx import read_hdx_file
 
@@ -72,6 +75,9 @@ def ingest_files(
     files = [open_event_file(path) for path in paths if not is_hdx_file(path)]
     loaded = []
     with stored_events.event_writer(store) as writer:
+        if any(len(aggregate.cells) for aggregate in aggregates):
+            # Series come from aggregates only when no events are stored: the sample would hide them.
+            writer.drop_synthetic_sample()
         saved_aggregates = writer.save_aggregates([(aggregate.cells, str(aggregate.path)) for aggregate in aggregates])
         for event_file in files:
             began = time.perf_counter()
@@ -100,6 +106,12 @@ def ingest_files(
             )
             writer.log(record, result, time.perf_counter() - began)
             loaded.append((event_file, record, result, rejected))
+    if writer.synthetic_removed:
+        log.warning(
+            "removed the %d events of the shipped SYNTHETIC sample from the store: real data has"
+            " arrived, and the two are never kept together",
+            writer.synthetic_removed,
+        )
 
     reports = []
     for event_file, record, result, rejected in loaded:

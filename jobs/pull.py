@@ -5,8 +5,12 @@ is stored together with the checkpoint that says which page comes next, so a pul
 (killed, network gone, bad page) resumes on the next run exactly where it stopped.
 
 ACLED pulls are incremental: the first one loads every event since `start_date`; later ones ask
-only for events whose `timestamp` is at or after the newest one a completed pull received, then
-apply ACLED's deleted-events list. `--since DATE` re-reads every event dated from DATE instead.
+only for events whose `timestamp` is at or after the newest one a completed pull of the same
+countries received, then apply ACLED's deleted-events list. Events ingested from files never move
+that mark. `--since DATE` re-reads every event dated from DATE instead.
+
+Real events stored by a pull replace the shipped synthetic sample: the first page holding them
+deletes the sample's rows in its own transaction, and the pull warns that it did.
 UCDP GED releases are fixed, so a UCDP pull reads its whole configured version once (or, with
 `--since`, the events dated from DATE) and skips a version it has already read completely.
 """
@@ -145,10 +149,16 @@ class _Run:
         if since is not None:
             wanted = {"kind": "since", "countries": countries, "start": since.isoformat(), "newer_than": None}
         else:
-            watermark = checkpoint.timestamp_watermark
-            if watermark is None:
-                # Events loaded from ACLED exports count: the first pull only adds what is newer.
-                watermark = pulls.newest_timestamp(self.store, "acled")
+            # Only what earlier completed pulls of these countries loaded counts: events from an
+            # export (perhaps of one country) or the synthetic sample say nothing about what ACLED
+            # holds, so until a pull has loaded these countries this one loads them from start_date.
+            covered = checkpoint.watermark_countries
+            watermark = checkpoint.timestamp_watermark if covered is not None and set(countries) <= set(covered) else None
+            if watermark is None and checkpoint.timestamp_watermark is not None:
+                log.info(
+                    "ACLED: no completed pull has loaded %s yet; loading every event since %s",
+                    ", ".join(countries), settings.start_date,
+                )
             wanted = {"kind": "incremental", "countries": countries, "start": settings.start_date, "newer_than": watermark}
         wanted |= {"end": today.isoformat(), "limit": settings.page_size, "started": int(time.time())}
 
@@ -359,6 +369,12 @@ class _Run:
             last_page=last,
             lease=LEASE,
         )
+        if saved.synthetic_removed:
+            log.warning(
+                "%s: removed the %d events of the shipped SYNTHETIC sample from the store: real events"
+                " have arrived, and the two are never kept together",
+                self.source.upper(), saved.synthetic_removed,
+            )
         self.pages += 1
         self.events += rows_received
         self.inserted += saved.inserted

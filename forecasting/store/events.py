@@ -7,7 +7,7 @@ import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import sqlalchemy as sa
@@ -81,11 +81,13 @@ class IngestLog(Base):
 
 @dataclass(frozen=True)
 class SaveResult:
-    """What one save did: events new to the store, replaced by a newer version, or left as they were."""
+    """What one save did: events new to the store, replaced by a newer version, or left as they
+    were; and rows of the shipped synthetic sample deleted to make way for these real events."""
 
     inserted: int
     updated: int
     unchanged: int
+    synthetic_removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,30 @@ class LoadRecord:
 _TABLE = Event.__table__
 _DATA_COLUMNS = list(EVENT_COLUMNS)
 _KEY = ("source", "source_id")
+
+#: How the shipped synthetic sample marks its rows in ACLED's `source` column (stored as `sources`).
+SYNTHETIC_SOURCES_PREFIX = "conflictwatch synthetic sample"
+
+
+def _synthetic_sample_rows() -> sa.ColumnElement[bool]:
+    """The stored rows of the shipped synthetic sample. Its ids are all SYN<ISO3><number>; the id
+    range lets both databases find them through the (source, source_id) index instead of reading
+    every row, and the `sources` mark keeps any real event out."""
+    return sa.and_(
+        _TABLE.c.source == "acled",
+        _TABLE.c.source_id >= "SYN",
+        _TABLE.c.source_id < "SYO",
+        _TABLE.c.sources.like(SYNTHETIC_SOURCES_PREFIX + "%"),
+    )
+
+
+def _has_real_events(events: pd.DataFrame) -> bool:
+    """Whether the frame holds any event that is not the shipped synthetic sample's."""
+    if events.empty:
+        return False
+    if "sources" not in events:
+        return True
+    return not events["sources"].fillna("").astype(str).str.startswith(SYNTHETIC_SOURCES_PREFIX).all()
 
 
 #: SQLite's covering index of monthly counts is dropped for a load that writes at least this many
@@ -121,10 +147,18 @@ class EventWriter:
         self._rows_written = 0
         self._last_written_share: float | None = None  # of the last frame saved: new or newer rows
         self._index_dropped = False
+        self._sample_dropped = False
+        #: Rows of the shipped synthetic sample this writer deleted (see `drop_synthetic_sample`).
+        self.synthetic_removed = 0
 
     def save(self, events: pd.DataFrame) -> SaveResult:
         """Upsert an event frame: new events are inserted; a stored event is replaced only by a
-        version with a newer `timestamp`; older or equal versions are ignored."""
+        version with a newer `timestamp`; older or equal versions are ignored.
+
+        The first frame holding real events (any not from the shipped synthetic sample) first
+        deletes the sample's rows, in this same transaction: real and synthetic events are never
+        stored together. The result says how many went; the caller warns once it has committed."""
+        removed = self.drop_synthetic_sample() if _has_real_events(events) else 0
         if self._dialect == "sqlite" and not self._index_dropped and self._is_bulk_load(len(events)):
             _MONTHLY_INDEX.drop(self._connection)
             self._index_dropped = True
@@ -134,7 +168,17 @@ class EventWriter:
         written = result.inserted + result.updated
         self._rows_written += written
         self._last_written_share = written / len(events) if len(events) else self._last_written_share
-        return result
+        return replace(result, synthetic_removed=removed) if removed else result
+
+    def drop_synthetic_sample(self) -> int:
+        """Delete every stored row of the shipped synthetic sample (once per writer; later calls
+        do nothing and return 0). Returns how many rows went."""
+        if self._sample_dropped:
+            return 0
+        self._sample_dropped = True
+        removed = max(self._connection.execute(sa.delete(_TABLE).where(_synthetic_sample_rows())).rowcount, 0)
+        self.synthetic_removed += removed
+        return removed
 
     def _is_bulk_load(self, rows: int) -> bool:
         """Whether this load, going by what its last frame wrote, will write enough rows to rebuild
@@ -348,10 +392,6 @@ def data_cutoff(store: Store) -> dt.date | None:
     return pd.Timestamp(newest).date() if newest is not None else None
 
 
-#: How the shipped synthetic sample marks its rows in ACLED's `source` column (stored as `sources`).
-SYNTHETIC_SOURCES_PREFIX = "conflictwatch synthetic sample"
-
-
 def source_counts(store: Store, *, countries: list[str] | None = None, until: dt.date | None = None) -> pd.DataFrame:
     """Events per source (`acled`, `ucdp`, ...), split by whether they are the shipped synthetic
     sample's: columns source, synthetic (bool), events, newest (date). What a report credits."""
@@ -402,6 +442,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
+    "SYNTHETIC_SOURCES_PREFIX",
     "LoadRecord",
     "SaveResult",
     "EventWriter",

@@ -105,6 +105,21 @@ class Checkpoint:
     deletions_since: int | None
     completed_query: dict[str, Any] | None
 
+    @property
+    def watermark_countries(self) -> tuple[str, ...] | None:
+        """The countries `timestamp_watermark` holds for: those of the last completed pull that
+        advanced it (kept in `completed_query` under `watermark_countries`, so that a later
+        `--since` pull does not lose them). None when no completed pull loaded them: then the
+        watermark says nothing and the next pull is a first load."""
+        done = self.completed_query or {}
+        if "watermark_countries" in done:
+            countries = done["watermark_countries"]
+        elif done.get("kind") == "incremental":  # recorded before the key existed
+            countries = done.get("countries")
+        else:
+            countries = None
+        return tuple(countries) if countries is not None and self.timestamp_watermark is not None else None
+
 
 _STATE = PullState.__table__
 _AGGREGATES = HdxAggregate.__table__
@@ -226,9 +241,11 @@ def finish_pull(
 
     `deletions` are (source_id, deleted_timestamp) pairs: a stored event is removed when its
     version is not newer than the deletion (an event republished after it stays). When
-    `advance_watermark`, the next incremental pull starts from the newest timestamp this pull
-    received. One ingest-log line records the whole pull. Returns (events deleted, checkpoint
-    as it was just before closing, with the pull's cumulative counts).
+    `advance_watermark`, the next incremental pull of the same countries starts from the newest
+    timestamp this pull received (`Checkpoint.watermark_countries` records which countries);
+    otherwise the watermark and its countries stay as they were. One ingest-log line records the
+    whole pull. Returns (events deleted, checkpoint as it was just before closing, with the
+    pull's cumulative counts).
     """
     with store.engine.begin() as connection:
         row = connection.execute(sa.select(_STATE).where(_STATE.c.source == source)).mappings().one()
@@ -237,8 +254,14 @@ def finish_pull(
         before = _checkpoint(row)
         deleted = _delete_events(connection, source, deletions)
         watermark = row["timestamp_watermark"]
-        if advance_watermark and row["newest_received"] is not None:
-            watermark = max(watermark or 0, row["newest_received"])
+        completed = json.loads(row["query"]) if row["query"] else {}
+        if advance_watermark:
+            if row["newest_received"] is not None:
+                watermark = max(watermark or 0, row["newest_received"])
+            if watermark is not None:
+                completed["watermark_countries"] = completed.get("countries")
+        elif before.watermark_countries is not None:
+            completed["watermark_countries"] = list(before.watermark_countries)
         started_at = _aware(row["started_at"]) or _now()
         EventWriter(connection, store.dialect).log(
             LoadRecord(file=log_file, format=log_format, rows_read=row["events_received"], rejected=0, started_at=started_at),
@@ -258,7 +281,7 @@ def finish_pull(
                 phase=None,
                 next_page=None,
                 next_url=None,
-                completed_query=row["query"],
+                completed_query=json.dumps(completed, sort_keys=True) if completed else None,
                 completed_at=_now(),
                 timestamp_watermark=watermark,
                 deletions_since=deletions_since,
@@ -284,14 +307,6 @@ def read_checkpoint(store: Store, source: str) -> Checkpoint | None:
     with store.engine.connect() as connection:
         row = connection.execute(sa.select(_STATE).where(_STATE.c.source == source)).mappings().first()
     return _checkpoint(row) if row is not None else None
-
-
-def newest_timestamp(store: Store, source: str) -> int | None:
-    """The newest `timestamp` among stored events of `source` (unix seconds), or None."""
-    with store.engine.connect() as connection:
-        return connection.execute(
-            sa.select(sa.func.max(_EVENTS.c.timestamp)).where(_EVENTS.c.source == source)
-        ).scalar_one()
 
 
 def delete_events(store: Store, source: str, deletions: list[tuple[str, int]]) -> int:
@@ -501,7 +516,6 @@ __all__ = [
     "delete_events",
     "finish_pull",
     "new_owner",
-    "newest_timestamp",
     "read_checkpoint",
     "release_source",
     "write_aggregates",

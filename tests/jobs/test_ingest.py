@@ -223,6 +223,27 @@ def test_the_shipped_sample_loads_into_an_empty_store_once(store):
     assert ingest_sample_if_empty(store, GAZETTEER, seat_radius_km=5.0) == []
 
 
+def test_a_real_file_replaces_the_shipped_sample_and_says_so(store, write_acled, caplog):
+    from jobs.ingest import ingest_sample_if_empty
+
+    (sample,) = ingest_sample_if_empty(store, GAZETTEER, seat_radius_km=5.0)
+    bad = write_acled("bad.csv", [acled_row("BFA1"), acled_row("BFA2", fatalities="many")])
+    with pytest.raises(InvalidEventsError):
+        ingest(store, [bad])
+    assert stored_events.count_events(store) == sample.inserted  # a failed load removes nothing
+
+    with caplog.at_level("WARNING", logger="jobs.ingest"):
+        (report,) = ingest(store, [write_acled("export.csv", [acled_row("BFA1"), acled_row("BFA2")])])
+
+    assert report.inserted == 2
+    assert sorted(stored(store).index) == ["BFA1", "BFA2"]
+    assert not stored_events.source_counts(store)["synthetic"].any()
+    assert [r.getMessage() for r in caplog.records if "removed" in r.getMessage()] == [
+        f"removed the {sample.inserted} events of the shipped SYNTHETIC sample from the store: real data"
+        " has arrived, and the two are never kept together"
+    ]
+
+
 def _many_rows(count: int, first_id: int = 0) -> list[str]:
     return [acled_row(f"BFA{first_id + number:06d}", f"2024-{number % 12 + 1:02d}-15", fatalities=str(number % 7))
             for number in range(count)]

@@ -3,7 +3,9 @@ processes that are killed or run side by side."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -13,12 +15,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from factories import acled_row
 from fake_sources import ACLED_PASSWORD, ACLED_USERNAME, UCDP_TOKEN, FakeSources, acled_event, ucdp_event
 
 from forecasting.sources.http import SourceResponseError, SourceUnavailableError
 from forecasting.store import events as stored_events
 from forecasting.store import pulls
+from forecasting.gazetteer import load_gazetteer
 from jobs.config import AcledSourceConfig, Config, Secrets, SourcesConfig, UcdpSourceConfig
+from jobs.ingest import ingest_files, ingest_sample_if_empty
 from jobs.pull import MissingCredentialsError, PullResult, pull_source
 
 PAGE = 10
@@ -90,6 +95,88 @@ def test_since_rereads_from_a_date_without_moving_the_incremental_mark(store, ap
     query = api.seen("/api/acled/read")[-1].query
     assert query["event_date"].startswith("2025-01-01|") and "timestamp" not in query
     assert pulls.read_checkpoint(store, "acled").timestamp_watermark == 1_700_000_025
+
+    pull_source(store, config, SECRETS, "acled")
+    assert api.seen("/api/acled/read")[-1].query["timestamp"] == "1700000025"  # still incremental
+
+
+def test_a_first_pull_into_a_store_holding_the_synthetic_sample_loads_everything_and_replaces_it(
+    store, api, config, caplog
+):
+    (sample,) = ingest_sample_if_empty(store, load_gazetteer(), seat_radius_km=5.0)
+    # The sample's newest event is newer than every event the server holds: a pull that started
+    # from the newest stored timestamp would load nothing at all.
+    assert sample.inserted > 10_000
+    assert stored_events.load_events(store, columns=["timestamp"])["timestamp"].max() > 1_700_000_025
+
+    with caplog.at_level(logging.WARNING, logger="jobs.pull"):
+        result = pull_source(store, config, SECRETS, "acled")
+
+    assert (result.events_received, result.inserted) == (25, 25)
+    (first_query,) = [request.query for request in api.seen("/api/acled/read") if request.query["page"] == "1"]
+    assert "timestamp" not in first_query and first_query["event_date"].startswith("2018-01-01|")
+    assert stored_ids(store) == acled_ids(range(1, 26))  # the sample's rows are gone
+    assert not stored_events.source_counts(store)["synthetic"].any()
+    warnings = [record.getMessage() for record in caplog.records if record.name == "jobs.pull"]
+    assert [message for message in warnings if "SYNTHETIC" in message] == [
+        f"ACLED: removed the {sample.inserted} events of the shipped SYNTHETIC sample from the store:"
+        " real events have arrived, and the two are never kept together"
+    ]
+    checkpoint = pulls.read_checkpoint(store, "acled")
+    assert (checkpoint.timestamp_watermark, checkpoint.watermark_countries) == (
+        1_700_000_025, ("Burkina Faso", "Mali", "Niger"),
+    )
+
+
+def test_a_bad_first_page_leaves_the_synthetic_sample_in_place(store, api, config):
+    (sample,) = ingest_sample_if_empty(store, load_gazetteer(), seat_radius_km=5.0)
+    api.fail_page(1, ("json", {"status": 200, "success": True, "data": [acled_event(1) | {"fatalities": "many"}]}))
+
+    with pytest.raises(SourceResponseError):
+        pull_source(store, config, SECRETS, "acled")
+
+    # The sample goes in the transaction of the first page stored, so with none stored it stays.
+    assert stored_events.count_events(store) == sample.inserted
+    assert stored_events.source_counts(store)["synthetic"].all()
+
+
+def test_events_from_a_file_do_not_make_the_first_pull_incremental_but_the_second_is(
+    store, api, config, write_acled
+):
+    # A small manual export, newer than anything the server holds.
+    path = write_acled("export.csv", [acled_row(f"BFA{900 + i}", timestamp="1900000000") for i in range(3)])
+    ingest_files(store, [path], load_gazetteer(), seat_radius_km=5.0)
+
+    first = pull_source(store, config, SECRETS, "acled")
+
+    assert (first.events_received, first.inserted) == (25, 25)
+    assert "timestamp" not in api.seen("/api/acled/read")[-1].query
+    assert stored_ids(store) == sorted(acled_ids(range(1, 26)) + ["BFA900", "BFA901", "BFA902"])
+
+    api.acled_events.append(acled_event(26, timestamp=1_800_000_000))
+    second = pull_source(store, config, SECRETS, "acled")
+
+    # From the newest event the first pull loaded, not the export's 1900000000.
+    assert api.seen("/api/acled/read")[-1].query["timestamp"] == "1700000025"
+    assert (second.events_received, second.inserted, second.updated) == (2, 1, 0)  # BFA25 again, and BFA26
+    assert pulls.read_checkpoint(store, "acled").timestamp_watermark == 1_800_000_000
+
+
+def test_a_country_added_to_the_watch_area_is_loaded_from_start_date(store, api, config):
+    api.acled_events += [acled_event(i, country="Mali", timestamp=1_600_000_000 + i) for i in (1, 2)]
+    burkina = dataclasses.replace(config, watch_area=dataclasses.replace(config.watch_area, countries=("Burkina Faso",)))
+    pull_source(store, burkina, SECRETS, "acled")
+    assert api.seen("/api/acled/read")[-1].query["country"] == "Burkina Faso"
+
+    pull_source(store, config, SECRETS, "acled")
+
+    # Mali's events are older than Burkina Faso's watermark: only a full load finds them.
+    query = api.seen("/api/acled/read")[-1].query
+    assert "timestamp" not in query and query["country"] == "Burkina Faso|Mali|Niger"
+    assert stored_ids(store) == sorted(acled_ids(range(1, 26)) + ["MLI1", "MLI2"])
+
+    pull_source(store, burkina, SECRETS, "acled")  # fewer countries than the last pull loaded
+    assert api.seen("/api/acled/read")[-1].query["timestamp"] == "1700000025"
 
 
 @pytest.mark.parametrize(

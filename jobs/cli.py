@@ -219,11 +219,27 @@ class _RedactSecrets(logging.Filter):
         self._secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        record.msg, record.args = message, None
+        record.msg, record.args = self._redact(record.getMessage()), None
+        # A traceback (log.exception, exc_info=) can quote a secret too, e.g. in an exception's
+        # message: format it here, scrub it, and clear exc_info so the handler does not format
+        # it again from the exception.
+        if record.exc_info:
+            if not record.exc_text:
+                record.exc_text = _TRACEBACK_FORMATTER.formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
         return True
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+_TRACEBACK_FORMATTER = logging.Formatter()
 
 
 def configure_logging(verbose: bool, secrets: Secrets) -> None:

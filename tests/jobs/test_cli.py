@@ -124,3 +124,25 @@ def test_starting_the_command_line_imports_nothing_slow(tmp_path):
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_a_logged_traceback_does_not_show_the_acled_password(tmp_path):
+    """log.exception formats the exception after the message: the secret in it is masked too."""
+    script = (
+        "import logging\n"
+        "from jobs.cli import configure_logging\n"
+        "from jobs.config import Secrets\n"
+        "configure_logging(False, Secrets(acled_password='hunter2-Sahel!'))\n"
+        "try:\n"
+        "    raise RuntimeError('login refused for password hunter2-Sahel!')\n"
+        "except RuntimeError:\n"
+        "    logging.getLogger('jobs.pull').exception('pull failed (password hunter2-Sahel!)')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2], capture_output=True,
+                            text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert "hunter2-Sahel!" not in result.stderr
+    assert "pull failed (password ***)" in result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "RuntimeError: login refused for password ***" in result.stderr

@@ -1,15 +1,18 @@
 """Headline findings: three to five plain sentences an analyst can forward as they are.
 
 They restate what the inputs already hold: the watch area's count for the month against its
-forecast range, the messages of the most severe alerts, and how many alerts there are.
+forecast range, the messages of the most severe alerts, and how many alerts there are. When
+alerts are few, each country's count against its own range (countries outside their range
+first) and the watch area's count a year before fill the list to five.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from forecasting.alerts import Alert
 from reports.inputs import ReportInputs
-from reports.selection import by_severity, forecast_rows, series_rows
+from reports.selection import by_severity, forecast_rows, scope_level, series_rows
 from reports.wording import month_label, number
 
 MAX_FINDINGS = 5
@@ -18,12 +21,15 @@ _AREA = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor":
 
 def headline_findings(inputs: ReportInputs) -> list[str]:
     """Up to five sentences, most important first (at least three when there is anything to
-    say): the area's fatalities this month, the top alerts' messages, the alert count."""
+    say): the area's fatalities this month, the top alerts' messages, then, while there is room,
+    each country's fatalities against its range and the area's a year before; the alert count
+    last."""
     findings = []
     area = area_sentence(inputs)
     if area:
         findings.append(area)
     seen = set()
+    told: list[Alert] = []
     for alert in by_severity(alert for alert in inputs.alerts if alert.severity != "info"):
         if len(findings) >= MAX_FINDINGS - 1:
             break
@@ -31,6 +37,11 @@ def headline_findings(inputs: ReportInputs) -> list[str]:
         if message not in seen:
             seen.add(message)
             findings.append(message)
+            told.append(alert)
+    for sentence in _context_sentences(inputs, told):
+        if len(findings) >= MAX_FINDINGS - 1:
+            break
+        findings.append(sentence)
     findings.append(alert_count_sentence(inputs))
     return findings[:MAX_FINDINGS]
 
@@ -38,37 +49,48 @@ def headline_findings(inputs: ReportInputs) -> list[str]:
 def area_sentence(inputs: ReportInputs) -> str | None:
     """`In May 2025, 873 fatalities were reported across Central Sahel (Burkina Faso, Mali and
     Niger), above the 90% expected range of 420 to 690.` None without an area series."""
-    rows = series_rows(inputs.series, "fatalities", _AREA)
-    this_month = rows[rows["period"] == inputs.month]
-    if this_month.empty:
-        return None
-    observed = this_month["value"].iloc[0]
-    when = f"In {month_label(inputs.month)}"
-    if inputs.partial_month:
-        day = int(inputs.as_of[8:])
-        when = f"From 1 to {day} {month_label(inputs.month)}"
     where = inputs.watch_area + (f" ({_listed(inputs.countries)})" if inputs.countries else "")
-    sentence = f"{when}, {number(observed)} fatalities were reported across {where}"
+    found = _month_against_expected(inputs, _AREA)
+    if found is None:
+        return None
+    observed, comparison = found
+    during = _during(inputs)
+    return f"{during[0].upper()}{during[1:]}, {number(observed)} fatalities were reported across {where}{comparison}."
 
-    forecast = forecast_rows(inputs.forecasts, rows["series_id"].iloc[0], "fatalities")
-    expected = forecast[forecast["period"] == inputs.month]
-    if not expected.empty and not inputs.partial_month:
-        low, high = expected["q05"].iloc[0], expected["q95"].iloc[0]
-        position = "above" if observed > high else "below" if observed < low else "within"
-        return f"{sentence}, {position} the 90% expected range of {number(low)} to {number(high)}."
-    previous = rows[rows["period"] == inputs.month - pd.DateOffset(months=1)]
-    if not previous.empty:
-        return f"{sentence}, against {number(previous['value'].iloc[0])} in {month_label(previous['period'].iloc[0])}."
-    return sentence + "."
+
+def country_sentence(inputs: ReportInputs, country: str) -> str | None:
+    """`In Mali, 180 fatalities were reported in July 2025, within the 90% expected range of 120
+    to 260.` None without the country's series for the month."""
+    found = _month_against_expected(inputs, {**_AREA, "country": country})
+    if found is None:
+        return None
+    observed, comparison = found
+    return f"In {country}, {number(observed)} fatalities were reported {_during(inputs)}{comparison}."
+
+
+def year_before_sentence(inputs: ReportInputs) -> str | None:
+    """`A year earlier, in May 2024, 512 fatalities were reported across Central Sahel.` None for
+    a month so far (not comparable with a whole month) or without the year-ago month."""
+    if inputs.partial_month:
+        return None
+    rows = series_rows(inputs.series, "fatalities", _AREA)
+    year_before = rows[rows["period"] == inputs.month - pd.DateOffset(years=1)]
+    if year_before.empty:
+        return None
+    return (f"A year earlier, in {month_label(year_before['period'].iloc[0])}, {number(year_before['value'].iloc[0])} "
+            f"fatalities were reported across {inputs.watch_area}.")
 
 
 def alert_count_sentence(inputs: ReportInputs) -> str:
-    """`The detectors raised 12 alerts for May 2025: 3 critical, 5 warnings and 4 for information.`"""
+    """`The detectors raised 12 alerts for May 2025: 3 critical, 5 warnings and 4 for information.`
+    or `The detectors raised no alert for May 2025.`"""
     counts = {severity: sum(alert.severity == severity for alert in inputs.alerts) for severity in ("critical", "warning", "info")}
     total = sum(counts.values())
     month = month_label(inputs.month)
     if total == 0:
-        return f"No series departed from its expected range in {month}: the detectors raised no alert."
+        # Not "every series stayed in range": about one month in ten is outside its 90% range by
+        # chance, and the findings above may say so for a country.
+        return f"The detectors raised no alert for {month}."
     parts = []
     if counts["critical"]:
         parts.append(f"{counts['critical']} critical")
@@ -78,6 +100,54 @@ def alert_count_sentence(inputs: ReportInputs) -> str:
         parts.append(f"{counts['info']} for information")
     noun = "alert" if total == 1 else "alerts"
     return f"The detectors raised {total} {noun} for {month}: {_listed(parts)}."
+
+
+def _context_sentences(inputs: ReportInputs, told: list[Alert]) -> list[str]:
+    """Countries outside their range first (then the deadliest), skipping a country whose own
+    fatalities alert is already a finding; then the area a year before."""
+    told_countries = {alert.scope.get("country") for alert in told
+                      if alert.measure == "fatalities" and scope_level(alert.scope) == "country"}
+    ranked = []
+    for country in inputs.countries:
+        if country in told_countries:
+            continue
+        found = _month_against_expected(inputs, {**_AREA, "country": country})
+        if found is None:
+            continue
+        observed, comparison = found
+        outside = comparison.startswith((", above", ", below"))
+        ranked.append((not outside, -observed, country))
+    sentences = [country_sentence(inputs, country) for _inside, _deaths, country in sorted(ranked)]
+    return [sentence for sentence in (*sentences, year_before_sentence(inputs)) if sentence]
+
+
+def _month_against_expected(inputs: ReportInputs, scope: dict) -> tuple[float, str] | None:
+    """This month's fatalities in `scope` and how they compare: `, above the 90% expected range
+    of 420 to 690` (a whole month with a forecast), `, against 310 in April 2025` (otherwise,
+    when the month before is known) or ``. None without the series for this month."""
+    rows = series_rows(inputs.series, "fatalities", scope)
+    this_month = rows[rows["period"] == inputs.month]
+    if this_month.empty:
+        return None
+    observed = this_month["value"].iloc[0]
+    forecast = forecast_rows(inputs.forecasts, rows["series_id"].iloc[0], "fatalities")
+    expected = forecast[forecast["period"] == inputs.month]
+    if not expected.empty and not inputs.partial_month:
+        low, high = expected["q05"].iloc[0], expected["q95"].iloc[0]
+        position = "above" if observed > high else "below" if observed < low else "within"
+        return observed, f", {position} the 90% expected range of {number(low)} to {number(high)}"
+    previous = rows[rows["period"] == inputs.month - pd.DateOffset(months=1)]
+    if not previous.empty:
+        whole = "all of " if inputs.partial_month else ""
+        return observed, f", against {number(previous['value'].iloc[0])} in {whole}{month_label(previous['period'].iloc[0])}"
+    return observed, ""
+
+
+def _during(inputs: ReportInputs) -> str:
+    """`in May 2025`, or `from 1 to 14 May 2025` for a month so far."""
+    if inputs.partial_month:
+        return f"from 1 to {int(inputs.as_of[8:])} {month_label(inputs.month)}"
+    return f"in {month_label(inputs.month)}"
 
 
 def _listed(items) -> str:

@@ -164,7 +164,7 @@ def test_real_data_month_so_far_without_alerts(tmp_path, make_inputs):
     # cover, empty alert table, area, Mali, tiers, Mali admin1, methods
     assert len(pages) == files.pages == 7
     assert "Period: 1–14 May 2025 (month so far)" in pages[0]
-    assert files.headline_findings[-1] == "No series departed from its expected range in May 2025: the detectors raised no alert."
+    assert files.headline_findings[-1] == "The detectors raised no alert for May 2025."
     assert files.headline_findings[0].startswith("From 1 to 14 May 2025, ")
     assert "No alerts: every series stayed within its expected range." in pages[1]
     assert "synthetic" not in (" ".join(pages) + files.html.read_text(encoding="utf-8")).lower()

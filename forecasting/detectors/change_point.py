@@ -111,8 +111,8 @@ def _message(scope, measure, mean_after, mean_before, lower, upper, changed, aft
         old = (
             f"{wording.count(mean_before)} a month in the {before_months} months before (90% range "
             f"{wording.count(lower)}\u2013{wording.count(upper)}), "
-            f"{'' if mean_after > mean_before else 'a fall to 1/'}{wording.multiple(factor).replace(' times', '')}"
-            f"{' times' if mean_after > mean_before else ''} the old level"
+            + (f"{wording.multiple(factor)} the old level" if mean_after > mean_before
+               else f"{wording.percent(mean_after / mean_before)} of the old level")
         )
     return wording.sentence(
         f"{wording.subject(measure, scope, settings.area_name)} have {direction} to a new level held for "

@@ -112,14 +112,15 @@ def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings)
     elif noun is None:
         noun = wording.subject(measure, scope, settings.area_name)
     through = wording.day_name(as_of.day) if as_of.is_day else wording.month_name(as_of.month)
-    message = wording.sentence(
-        f"{noun} are on pace for {wording.count(projected)} in {year} ({wording.count(year_to_date)} to {through}), "
-        f"{comparison} ({wording.count(combined)})."
-    )
     from scipy import stats
 
     lower_q = stats.poisson.ppf(0.05, expected) if not np.isfinite(size) else stats.nbinom.ppf(0.05, size, size / (size + expected))
     upper_q = stats.poisson.ppf(0.95, expected) if not np.isfinite(size) else stats.nbinom.ppf(0.95, size, size / (size + expected))
+    message = wording.sentence(
+        f"{noun} are on pace for {wording.count(projected)} in {year} ({wording.count(year_to_date)} to {through}, "
+        f"against {wording.expected(expected)} expected at the earlier pace, {wording.interval(lower_q, upper_q)}), "
+        f"{comparison} ({wording.count(combined)})."
+    )
     return Finding(
         kind="run_rate",
         scope=scope,

@@ -70,7 +70,7 @@ def detect_spread(series: pd.DataFrame, as_of: AsOf, settings: DetectionSettings
                 upper=float(stats.poisson.ppf(0.95, rate)),
                 p_value=p_value,
                 size=float(row.value) / max(rate, 1.0),
-                message=_message(scope, row.value, fatalities, before, since, as_of, settings),
+                message=_message(scope, row.value, fatalities, before, since, as_of, settings, rate),
                 evidence={
                     "series_id": row.Index,
                     "level": row.level,
@@ -87,7 +87,7 @@ def _scope_key(row) -> tuple:
     return (row.country, row.admin1, row.admin2)
 
 
-def _message(scope, events, fatalities, before, since, as_of, settings) -> str:
+def _message(scope, events, fatalities, before, since, as_of, settings, rate) -> str:
     where = wording.place(scope, settings.area_name)
     when = wording.month_name(as_of.month) if not as_of.is_day else f"{wording.month_name(as_of.month)} (to {wording.day_name(as_of.day)})"
     deaths = f" and {wording.count(fatalities)} reported fatalities" if fatalities else ""
@@ -101,5 +101,6 @@ def _message(scope, events, fatalities, before, since, as_of, settings) -> str:
         history = f"after only {wording.count(before)} in the previous 12 months"
     return wording.sentence(
         f"Violence spread to {where}: {wording.count(events)} political-violence events{deaths} in {when}, "
-        f"{history} (expected {wording.count(np.round((before + 0.5) / 12, 1))} a month)."
+        f"{history} (expected {wording.expected(rate)}, "
+        f"{wording.interval(stats.poisson.ppf(0.05, rate), stats.poisson.ppf(0.95, rate))})."
     )

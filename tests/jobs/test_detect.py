@@ -105,9 +105,12 @@ def test_detect_json_uses_no_event_after_the_as_of_day(tmp_path, write_acled):
     assert set(wave[0]) == {"id", "kind", "scope", "measure", "period", "observed", "expected", "lower", "upper",
                             "score", "severity", "status", "message", "evidence"}
 
+    # Marked as the synthetic sample's, so that they join it rather than replace it as real data would.
     later = write_acled("later.csv", [
         acled_row(f"LATE{i}", "2025-07-02", country="Mali", admin1="Kayes", admin2="Kayes", location="Kayes",
-                  latitude="14.45", longitude="-11.44", fatalities="50") for i in range(30)
+                  latitude="14.45", longitude="-11.44", fatalities="50").replace(
+                      "Test source", "conflictwatch synthetic sample (later events)")
+        for i in range(30)
     ])
     assert conflictwatch("ingest", str(later), cwd=tmp_path).returncode == 0
     after = conflictwatch("detect", "--as-of", "2025-07-01", "--json", cwd=tmp_path)

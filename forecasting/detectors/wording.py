@@ -64,14 +64,18 @@ def count(value: float) -> str:
 
 
 def expected(value: float) -> str:
-    """An expected count as people say it: 'almost none' below one half (not 0.033 or 1.2e-20)."""
-    return "almost none" if float(value) < 0.5 else count(value)
+    """An expected count as people say it: 'almost none' below one half (not 0.033 or 1.2e-20),
+    'fewer than one' below one."""
+    value = float(value)
+    if value < 0.5:
+        return "almost none"
+    return "fewer than one" if value < 1 else count(value)
 
 
 def above_expected(observed: float, expected: float, level: str = "the expected level") -> str:
-    """': 4.8 times the expected level', or nothing where almost none was expected (a multiple of
-    almost nothing says nothing)."""
-    if float(expected) < 0.5:
+    """', 4.8 times the expected level', or nothing where fewer than one was expected (a multiple
+    of almost nothing says nothing)."""
+    if float(expected) < 1:
         return ""
     return f", {multiple(float(observed) / max(float(expected), 1.0))} {level}"
 

@@ -6,7 +6,8 @@
 - The weekly report email carries the PDF attached and the charts inline (only when a report is
   passed in: the pipeline passes none for the monthly refit).
 - A resolved notice goes once to each recipient who was told about the alert.
-- A failed run sends one notice to the administrator.
+- A failed run (a failing step, an interruption, or a run expired by the run timeout) sends one
+  notice per attempt to the administrator.
 
 Recipients choose countries (empty: all) and a minimum severity. With `require_review`, alert
 messages are stored `held` until an analyst runs `conflictwatch alerts approve ID`; unapproved
@@ -180,11 +181,12 @@ def notify(
 
 def notify_failure(
     store: Store, config: Config, secrets: Secrets, *, job: str, slot: str, attempt: int, reason: str,
-    run_id: int | None = None, now: dt.datetime | None = None,
+    run_id: int | None = None, now: dt.datetime | None = None, deliver: bool = True,
 ) -> bool:
     """Enqueue and try to send the one notice of a failed attempt to the administrator.
 
     False when email is disabled or no administrator is configured (the run log still says why).
+    `deliver` False only enqueues it (a process about to exit): the next delivery sends it.
     """
     email = config.email
     if not email.enabled or not email.administrator:
@@ -202,7 +204,8 @@ def notify_failure(
     message.set_content(text)
     planned = PlannedMessage(key=key, kind="failure", recipient=email.administrator, subject=subject, message=message)
     added = enqueue(store, email, [planned], run_id=run_id, now=current)
-    deliver_outbox(store, email, secrets, now=current)
+    if deliver:
+        deliver_outbox(store, email, secrets, now=current)
     return bool(added)
 
 

@@ -220,7 +220,7 @@ def run_pipeline(
     """
     if stop is not None and stop.is_set():
         return None  # stopping: leave the slot unclaimed for a process that is still running
-    run_log.expire_stale_runs(store, dt.timedelta(minutes=config.schedule.run_timeout_minutes))
+    expire_stale_runs(store, config, secrets)
     trigger = "dry-run" if request.dry_run else request.trigger
     run = run_log.claim_run(store, request.job, request.slot, trigger=trigger, as_of=request.as_of,
                             rerun=request.rerun)
@@ -238,6 +238,7 @@ def run_pipeline(
             result.state, result.error = "error", reason
             run_log.finish_run(store, run, "error", counts=_run_counts(result), error=reason)
             log.warning("%s %s: %s", request.job, request.slot, reason)
+            notify_administrator(store, config, secrets, run, reason)
             return result
         run_log.start_step(store, run, step)
         try:
@@ -253,7 +254,7 @@ def run_pipeline(
             result.state, result.error = "error", f"step {step} failed: {reason}"
             run_log.finish_run(store, run, "error", counts=_run_counts(result), error=result.error)
             log.error("%s %s: %s", request.job, request.slot, result.error)
-            _notify_failure(store, config, secrets, request, run, result)
+            notify_administrator(store, config, secrets, run, result.error)
             return result
         result.steps[step] = outcome
         run_log.finish_step(store, run, step, outcome.state, counts=outcome.counts)
@@ -349,15 +350,29 @@ def _run_counts(result: PipelineResult) -> dict[str, Any]:
     return counts
 
 
-def _notify_failure(store, config, secrets, request, run, result) -> None:
-    """One notice to the administrator per failed attempt; a failure here is only logged."""
-    if request.dry_run:
+def expire_stale_runs(store: Store, config: Config, secrets: Secrets) -> list[run_log.RunRecord]:
+    """Close the runs still working after `schedule.run_timeout_minutes` (their process died) as
+    error, and send the administrator the notice of each, as for a failing step. Returns them."""
+    expired = run_log.expire_stale_runs(store, dt.timedelta(minutes=config.schedule.run_timeout_minutes))
+    for run in expired:
+        log.warning("%s %s was still working after the timeout: marked as error", run.job, run.slot)
+        notify_administrator(store, config, secrets, run, run.error or "timed out")
+    return expired
+
+
+def notify_administrator(
+    store: Store, config: Config, secrets: Secrets, run: run_log.RunRecord, reason: str, *, deliver: bool = True,
+) -> None:
+    """One notice to the administrator per failed attempt (the outbox key is job, slot and
+    attempt, so it goes once however often this is called); none for a dry run. A failure to
+    notify is only logged. `deliver` False only enqueues it (a process about to exit)."""
+    if run.trigger == "dry-run":
         return
     try:
         from jobs.notify import notify_failure
 
-        notify_failure(store, config, secrets, job=request.job, slot=request.slot, attempt=run.attempt,
-                       reason=result.error or "unknown", run_id=run.id)
+        notify_failure(store, config, secrets, job=run.job, slot=run.slot, attempt=run.attempt,
+                       reason=_redact(reason, secrets), run_id=run.id, deliver=deliver)
     except Exception as error:  # noqa: BLE001 - the run already failed; do not hide why
         log.error("could not notify the administrator: %s", _describe(error, secrets))
 

@@ -13,6 +13,7 @@
   `shutdown_grace_seconds`), the steps after it are skipped and the run is marked error
   ("interrupted"). A run whose step outlives the grace is marked interrupted before exiting.
   A run left working by a killed process is marked error once `run_timeout_minutes` passed.
+  Each interrupted or expired attempt sends the administrator one notice, as a failing step does.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 from forecasting.store import Store
 from forecasting.store import runs as run_log
 from jobs.config import ConfigError, Config, ScheduleConfig, Secrets
-from jobs.pipeline import RunRequest, run_pipeline
+from jobs.pipeline import RunRequest, expire_stale_runs, notify_administrator, run_pipeline
 
 if TYPE_CHECKING:
     from apscheduler.triggers.cron import CronTrigger
@@ -196,9 +197,7 @@ def build_scheduler(
 
 def serve(store: Store, config: Config, secrets: Secrets, *, gazetteer: Callable[[], "Gazetteer"]) -> None:
     """Run the scheduler until SIGTERM or SIGINT; then stop cleanly (see the module docstring)."""
-    expired = run_log.expire_stale_runs(store, dt.timedelta(minutes=config.schedule.run_timeout_minutes))
-    for run in expired:
-        log.warning("%s %s was still working after the timeout: marked as error", run.job, run.slot)
+    expire_stale_runs(store, config, secrets)
     stop = threading.Event()
     scheduler = build_scheduler(store, config, secrets, gazetteer=gazetteer, stop=stop)
     received: list[str] = []
@@ -218,27 +217,40 @@ def serve(store: Store, config: Config, secrets: Secrets, *, gazetteer: Callable
         log.info("scheduled %s: %s", job.name, job.trigger)
     log.info("scheduler started on %s (pid %d, store %s)", socket.gethostname(), os.getpid(), store.display_url)
     scheduler.start()
-    _finish_running_work(store, config.schedule.shutdown_grace_seconds, received[0] if received else "shutdown")
+    _finish_running_work(store, config, secrets, received[0] if received else "shutdown")
 
 
-def _finish_running_work(store: Store, grace_seconds: int, signal_name: str) -> None:
+def _finish_running_work(store: Store, config: Config, secrets: Secrets, signal_name: str) -> None:
     """Wait for the running step to end; mark this process's runs interrupted if it does not."""
+    grace_seconds = config.schedule.shutdown_grace_seconds
     deadline = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=grace_seconds)
     while _working_runs_of_this_process(store):
         if dt.datetime.now(dt.timezone.utc) >= deadline:
             break
         threading.Event().wait(0.2)
-    leftover = _working_runs_of_this_process(store)
-    if not leftover:
+    if not interrupt_working_runs(store, config, secrets, signal_name):
         log.info("scheduler stopped cleanly")
         return
-    for run in leftover:
-        run_log.interrupt_run(store, run, f"interrupted by {signal_name}: the step did not finish within "
-                                          f"{grace_seconds} s of the stop request; rerun the slot by hand")
-        log.warning("%s %s: interrupted by %s", run.job, run.slot, signal_name)
     logging.shutdown()
     # The worker thread is still inside a step; do not let interpreter shutdown wait for it.
     os._exit(1)
+
+
+def interrupt_working_runs(store: Store, config: Config, secrets: Secrets, signal_name: str) -> list[run_log.RunRecord]:
+    """Close this process's runs still working as interrupted, and queue the administrator's
+    notice of each. Queue only: the process is about to exit, and an SMTP timeout would outlast
+    systemd's stop timeout; the outbox sends it at the next delivery (`outbox send`, or the
+    service's next start)."""
+    grace_seconds = config.schedule.shutdown_grace_seconds
+    interrupted = []
+    for run in _working_runs_of_this_process(store):
+        reason = (f"interrupted by {signal_name}: the step did not finish within {grace_seconds} s of the stop "
+                  "request; rerun the slot by hand")
+        if run_log.interrupt_run(store, run, reason):
+            log.warning("%s %s: interrupted by %s", run.job, run.slot, signal_name)
+            notify_administrator(store, config, secrets, run, reason, deliver=False)
+            interrupted.append(run)
+    return interrupted
 
 
 def _working_runs_of_this_process(store: Store) -> list[run_log.RunRecord]:

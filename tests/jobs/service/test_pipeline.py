@@ -217,3 +217,38 @@ def test_the_monthly_refit_writes_its_report_but_emails_only_critical_alerts(sto
     assert kinds == {"alert"}
     keys = [item.message["X-Conflictwatch-Key"].strip() for item in smtp_server.received]
     assert keys and all(key.startswith("alert:") for key in keys)
+
+
+def test_a_run_expired_by_the_timeout_or_interrupted_tells_the_administrator_once(store, small_config, smtp_server):
+    import threading
+
+    admin = "ops@sahel-desk.test"
+    started = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=small_config.schedule.run_timeout_minutes + 5)
+    stale = run_log.claim_run(store, "report", "2025-06-02T06:00:00+00:00", trigger="schedule", now=started)
+    dry = run_log.claim_run(store, "run", "dry-run:manual:latest", trigger="dry-run", now=started)
+    stop = threading.Event()
+
+    def gazetteer_then_stop():
+        stop.set()  # SIGTERM arrives while the ingest step runs
+        return gazetteer()
+
+    request = RunRequest(job="pull", slot="2025-06-03T04:00:00+00:00", trigger="schedule")
+    result = run_pipeline(store, small_config, NO_SECRETS, request, gazetteer=gazetteer_then_stop, stop=stop)
+
+    assert run_log.get_run(store, "report", stale.slot).state == "error"
+    assert run_log.get_run(store, "run", dry.slot).state == "error"
+    assert result.state == "error" and result.error.startswith("interrupted by shutdown before step pull")
+    notices = {item.message["Subject"]: item.message.get_content() for item in smtp_server.to(admin)}
+    assert set(notices) == {
+        "[conflictwatch] job report failed (2025-06-02T06:00:00+00:00)",
+        "[conflictwatch] job pull failed (2025-06-03T04:00:00+00:00)",
+    }  # none for the dry run
+    assert "Reason: timed out: still working after 120 minutes" in notices["[conflictwatch] job report failed (2025-06-02T06:00:00+00:00)"]
+    assert "Reason: interrupted by shutdown before step pull" in notices["[conflictwatch] job pull failed (2025-06-03T04:00:00+00:00)"]
+
+    # Once per attempt: the next pass expires nothing new and notifies nobody again.
+    from jobs.pipeline import expire_stale_runs, notify_administrator
+
+    assert expire_stale_runs(store, small_config, NO_SECRETS) == []
+    notify_administrator(store, small_config, NO_SECRETS, run_log.get_run(store, "report", stale.slot), "timed out")
+    assert len(smtp_server.to(admin)) == 2

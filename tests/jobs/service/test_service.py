@@ -139,3 +139,25 @@ def test_two_services_on_one_database_run_each_slot_once_and_stop_cleanly(store,
     assert "already claimed by another run" in output
     assert all(int(slot[17:19]) % 3 == 0 for slot in slots)
     assert "scheduler stopped cleanly" in output
+
+
+def test_a_run_interrupted_at_shutdown_queues_one_notice_to_the_administrator(store, service_config, email_config,
+                                                                              unused_port):
+    from forecasting.store import outbox
+    from jobs.config import Secrets
+    from jobs.service import interrupt_working_runs
+
+    config = service_config(email=email_config(unused_port))
+    run = run_log.claim_run(store, "refit", "2025-06-01T05:00:00+00:00", trigger="schedule")
+
+    interrupted = interrupt_working_runs(store, config, Secrets(), "SIGTERM")
+
+    assert [item.slot for item in interrupted] == [run.slot]
+    stored = run_log.get_run(store, "refit", run.slot)
+    assert stored.state == "error" and stored.error.startswith("interrupted by SIGTERM")
+    # Queued, not sent: the process is about to exit; the next delivery sends it.
+    [notice] = outbox.list_messages(store)
+    assert (notice.kind, notice.recipient, notice.state) == ("failure", "ops@sahel-desk.test", "pending")
+    assert notice.subject == "[conflictwatch] job refit failed (2025-06-01T05:00:00+00:00)"
+    assert interrupt_working_runs(store, config, Secrets(), "SIGTERM") == []
+    assert len(outbox.list_messages(store)) == 1

@@ -13,9 +13,11 @@ from forecasting.alerts import Alert, LifecycleRules, apply_lifecycle
 from forecasting.detectors import AsOf, DetectionSettings, parse_as_of
 from forecasting.detectors import pipeline
 from forecasting.errors import ConflictwatchError
+from forecasting.series import AGGREGATE_LEVELS
 from forecasting.store import Store
 from forecasting.store import alerts as stored_alerts
 from forecasting.store import events as stored_events
+from forecasting.store import pulls
 from jobs.config import Config
 
 if TYPE_CHECKING:
@@ -53,11 +55,15 @@ def detection_settings(config: Config) -> DetectionSettings:
     return DetectionSettings(area_name=f"the {config.watch_area.name}", **thresholds)
 
 
-def find_alerts(events: "pd.DataFrame", as_of: AsOf, config: Config) -> tuple[list[Alert], "pd.DataFrame", "pd.DataFrame"]:
-    """Detection without the store: events (up to the as-of day) -> alerts, series, forecasts."""
+def find_alerts(
+    events: "pd.DataFrame | None", as_of: AsOf, config: Config, *, series: "pd.DataFrame | None" = None
+) -> tuple[list[Alert], "pd.DataFrame", "pd.DataFrame"]:
+    """Detection without the store: events (up to the as-of day) -> alerts, series, forecasts.
+    Monthly counts without events (HDX aggregates): `events` None and their `series` given."""
     from forecasting.models import forecast
 
-    series = pipeline.build_series(events, as_of)
+    if series is None:
+        series = pipeline.build_series(events, as_of)
     history = pipeline.history_for_forecast(series, as_of)
     forecasts = forecast(
         history,
@@ -112,8 +118,21 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
         until=moment.day,
         columns=list(pipeline.EVENT_COLUMNS),
     )
-    log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
-    found, series, forecasts = find_alerts(events, moment, config)
+    if events.empty and pulls.count_aggregates(store) > 0:
+        moment = parse_as_of(moment.month_text)  # monthly counts have no days
+        log.warning(
+            "the store holds only ACLED's admin2-month aggregates (HDX), no events: surges, drops, records, "
+            "spread and level changes are detected from them; settlement-tier shifts, run rates at "
+            "settlement tiers and synchronized waves need event-level data and are not"
+        )
+        counts = pulls.aggregate_monthly_counts(
+            store, ["country", "admin1", "admin2"], countries=list(config.watch_area.countries), until=moment.day
+        )
+        series = pipeline.series_from_monthly_counts(counts, moment, AGGREGATE_LEVELS)
+        found, series, forecasts = find_alerts(None, moment, config, series=series)
+    else:
+        log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
+        found, series, forecasts = find_alerts(events, moment, config)
 
     rules = LifecycleRules(
         suppression_days=config.detect.suppression_days,

@@ -110,14 +110,19 @@ def report_series(store: Store, detected: pd.DataFrame, countries: list[str], mo
     fatality and event series loaded from the store where the detection did not test them."""
     import pandas as pd
 
-    from forecasting.series import load_series
+    from forecasting.series import AggregatesOnlyError, load_series
 
     frames = [detected] if not detected.empty else []
     for level in (*REPORT_LEVELS, "tier"):
         for measure in ("fatalities", "events"):
             if not detected.empty and ((detected["level"] == level) & (detected["measure"] == measure)).any():
                 continue
-            loaded = load_series(store, level, measure, countries=countries, until=moment.day)
+            try:
+                loaded = load_series(store, level, measure, countries=countries, until=moment.day)
+            except AggregatesOnlyError:
+                if measure == "events":
+                    log.warning("the settlement-tier page is left empty: HDX aggregates have no settlements")
+                continue
             if not loaded.empty:
                 frames.append(loaded.assign(series_id=measure + "|" + loaded["series_id"]))
     if not frames:

@@ -40,7 +40,16 @@ def build_series(events: pd.DataFrame, as_of: AsOf, levels: tuple[str, ...] = DE
 
         return empty_series()
     events = events.assign(actor1=actor_families(events["actor1"]))
-    counts = _monthly_counts(events, levels)
+    return series_from_monthly_counts(_monthly_counts(events, levels), as_of, levels)
+
+
+def series_from_monthly_counts(counts: pd.DataFrame, as_of: AsOf, levels: tuple[str, ...]) -> pd.DataFrame:
+    """`build_series` from monthly counts (as `_monthly_counts` or the store's HDX aggregates
+    give them: the levels' columns, year, month, events, fatalities)."""
+    if counts.empty:
+        from forecasting.series import empty_series
+
+        return empty_series()
     frames = []
     for level in levels:
         for measure in MEASURES:
@@ -67,8 +76,12 @@ def history_for_forecast(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
     return series[series["period"] < as_of.month].reset_index(drop=True)
 
 
+#: Detectors that need events (days, settlement tiers, actors), not only monthly counts.
+EVENT_DETECTORS = ("tier_shift", "run_rate", "synchronized")
+
+
 def detect(
-    events: pd.DataFrame,
+    events: pd.DataFrame | None,
     series: pd.DataFrame,
     forecasts: pd.DataFrame,
     as_of: AsOf,
@@ -76,22 +89,26 @@ def detect(
 ) -> list[Alert]:
     """Alerts about the as-of month (status `new`; the lifecycle decides the rest).
 
-    `events`: event frame up to the as-of day (at least `EVENT_COLUMNS`); `series`: `build_series`
-    output; `forecasts`: a forecast frame for the as-of month fitted on `history_for_forecast`.
+    `events`: event frame up to the as-of day (at least `EVENT_COLUMNS`), or None for monthly
+    counts only (ACLED's HDX aggregates): then only the detectors of series run, and not
+    `EVENT_DETECTORS`. `series`: `build_series` output (or series of aggregates); `forecasts`:
+    a forecast frame for the as-of month fitted on `history_for_forecast`.
     Returns alerts sorted most severe first.
     """
-    events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
-    events = events.assign(actor1=actor_families(events["actor1"]))
     predictive = month_against_forecast(series, forecasts, as_of)
     parts = [detect_surges_and_drops(predictive, as_of, settings)]
-    if as_of.is_day:
+    if events is not None:
+        events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
+        events = events.assign(actor1=actor_families(events["actor1"]))
+    if as_of.is_day and events is not None:
         parts.append(detect_window_records(events, as_of, settings))
     else:
         parts.append(detect_monthly_records(series, predictive, as_of, settings))
-    parts.append(detect_tier_shifts(events, as_of, settings))
-    parts.append(detect_run_rates(events, as_of, settings))
+    if events is not None:
+        parts.append(detect_tier_shifts(events, as_of, settings))
+        parts.append(detect_run_rates(events, as_of, settings))
+        parts.append(detect_synchronized(events, as_of, settings))
     parts.append(detect_spread(series, as_of, settings))
-    parts.append(detect_synchronized(events, as_of, settings))
     parts.append(detect_change_points(series, as_of, settings))
     # Each detector is its own family: its hypotheses differ in kind and number from the others',
     # and one kind with thousands of series (surges) must not drown one with dozens (waves).

@@ -386,10 +386,16 @@ def count_events(store: Store) -> int:
 
 
 def data_cutoff(store: Store) -> dt.date | None:
-    """The date of the newest stored event, or None for an empty store."""
+    """The date of the newest stored event; for a store with HDX aggregates and no events, the
+    last day of their newest month; None for an empty store."""
+    from forecasting.store.pulls import newest_aggregate_month
+
     with store.engine.connect() as connection:
         newest = connection.execute(sa.select(sa.func.max(_TABLE.c.event_date))).scalar_one()
-    return pd.Timestamp(newest).date() if newest is not None else None
+    if newest is not None:
+        return pd.Timestamp(newest).date()
+    month = newest_aggregate_month(store)
+    return month.to_timestamp(how="end").date() if month is not None else None
 
 
 def source_counts(store: Store, *, countries: list[str] | None = None, until: dt.date | None = None) -> pd.DataFrame:

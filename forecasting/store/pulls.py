@@ -410,6 +410,14 @@ def aggregate_monthly_counts(
     return frame.astype({"year": "int64", "month": "int64", "events": "int64", "fatalities": "int64"})
 
 
+def newest_aggregate_month(store: Store) -> pd.Period | None:
+    """The newest month of the stored HDX aggregates, or None when there are none."""
+    key = _AGGREGATES.c.year * 12 + _AGGREGATES.c.month - 1
+    with store.engine.connect() as connection:
+        newest = connection.execute(sa.select(sa.func.max(key))).scalar_one()
+    return None if newest is None else pd.Period(year=int(newest) // 12, month=int(newest) % 12 + 1, freq="M")
+
+
 def count_aggregates(store: Store) -> int:
     """How many admin2-month cells the store holds."""
     with store.engine.connect() as connection:

@@ -24,12 +24,11 @@ def report(
     An empty store gets the shipped synthetic sample first (config data.sample_when_empty), as
     `detect` and `forecast` do; with that off, an empty store is an error, not an empty report."""
     from forecasting.errors import ConflictwatchError
-    from forecasting.store import events as stored_events
-    from jobs.ingest import ingest_sample_if_empty
+    from jobs.ingest import ingest_sample_if_empty, store_is_empty
     from jobs.report import build_report
 
     current = session(context)
-    if stored_events.count_events(current.store) == 0:
+    if store_is_empty(current.store):
         if not current.config.data.sample_when_empty:
             raise ConflictwatchError(
                 "the store holds no events, so there is nothing to report: ingest a file (conflictwatch ingest FILE), "

@@ -119,3 +119,52 @@ def test_aggregates_and_events_in_one_ingest_are_written_together_or_not_at_all(
     assert sorted(report.format for report in reports) == ["acled", "hdx-admin2-month"]
     assert pulls.count_aggregates(store) == len(ROWS)
     assert stored_events.count_events(store) == 1
+
+
+def test_detection_runs_on_aggregates_alone_and_leaves_out_what_needs_events(store, tmp_path, caplog):
+    """A store with only HDX aggregates is not empty (no synthetic sample is loaded into it), and
+    detect finds a surge in them; the tier, run-rate and wave detectors need events and say so."""
+    from jobs.config import Config, ForecastConfig
+    from jobs.detect import run_detection
+    from jobs.ingest import ingest_sample_if_empty, store_is_empty
+
+    months = pd.period_range("2023-01", "2025-04", freq="M")
+    history = [["Burkina Faso", "Sahel", unit, "BFA", code, str(m.month), str(m.year), "2", "5"]
+               for m in months for unit, code in (("Soum", "BF5601"), ("Oudalan", "BF5602"))]
+    write_csv(tmp_path / "hdx.csv", history + ROWS[:2])
+    ingest_files(store, [tmp_path / "hdx.csv"], load_gazetteer(), seat_radius_km=5.0)
+    assert not store_is_empty(store)
+    assert ingest_sample_if_empty(store, load_gazetteer(), seat_radius_km=5.0) == []
+
+    result = run_detection(store, Config(forecast=ForecastConfig(executor="serial")), "2025-05", save=False)
+
+    soum = [a for a in result.alerts if a.scope.get("admin2") == "Soum" and a.measure == "fatalities"]
+    assert soum and soum[0].kind in ("surge", "record") and soum[0].observed == 140
+    assert not {"tier_shift", "run_rate", "synchronized"} & {a.kind for a in result.alerts}
+    assert "need event-level data" in caplog.text
+
+
+def test_forecast_detect_and_report_commands_work_on_aggregates_alone(tmp_path):
+    """The commands an analyst without event-level access runs, end to end on a real store."""
+    import json
+    import subprocess
+    import sys
+
+    months = pd.period_range("2023-01", "2025-04", freq="M")
+    history = [["Burkina Faso", "Sahel", "Soum", "BFA", "BF5601", str(m.month), str(m.year), "2", "5"] for m in months]
+    path = write_csv(tmp_path / "hdx.csv", history + ROWS[:1])
+
+    def run(*args):
+        done = subprocess.run([sys.executable, "-m", "jobs", *args], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    run("ingest", str(path))
+    forecast = json.loads(run("forecast", "--by", "admin2", "--horizon", "2", "--json").stdout)
+    assert {row["period"][:7] for row in forecast} == {"2025-06", "2025-07"}
+    detected = run("detect", "--as-of", "2025-05", "--json")
+    alerts = json.loads(detected.stdout)
+    assert any(a["scope"]["admin2"] == "Soum" and a["observed"] == 140 for a in alerts)
+    assert "SYNTHETIC" not in detected.stderr  # no sample was loaded into the store
+    report = run("report", "--as-of", "2025-05", "--out", str(tmp_path / "out"))
+    assert "PDF" in report.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,11 @@ from aiosmtpd.controller import Controller
 
 from forecasting.alerts import Alert
 from jobs.config import Config, EmailConfig, Recipient, ScheduleConfig
+
+
+# aiosmtpd logs every connection from its own thread, sometimes after the test that opened it
+# has ended and its captured stream is closed: keep its chatter out of the test output.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:

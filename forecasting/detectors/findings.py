@@ -87,6 +87,16 @@ def severity(score: float, size: float) -> str:
     return "info"
 
 
+def is_headline(finding: Finding) -> bool:
+    """Findings that are news for an analyst whenever they survive false-discovery control, even
+    with a modest margin: the deadliest month of the whole watch area or of a country, and a
+    synchronized wave. They are graded at least warning, so the weekly digest carries them."""
+    if finding.kind == "synchronized":
+        return True
+    scope = finding.scope
+    return finding.kind == "record" and all(scope.get(key) is None for key in ("admin1", "admin2", "tier", "actor"))
+
+
 def control_false_discoveries(findings: Findings, false_discovery_rate: float) -> list[Alert]:
     """Keep the findings whose BH-adjusted p-value is at most `false_discovery_rate`, as Alerts.
 
@@ -100,6 +110,9 @@ def control_false_discoveries(findings: Findings, false_discovery_rate: float) -
         if score > false_discovery_rate:
             continue
         evidence = {**finding.evidence, "p_value": _significant(finding.p_value), "tests_this_month": findings.tested}
+        graded = severity(float(score), finding.size)
+        if graded == "info" and is_headline(finding):
+            graded = "warning"
         alerts.append(
             Alert(
                 kind=finding.kind,
@@ -111,7 +124,7 @@ def control_false_discoveries(findings: Findings, false_discovery_rate: float) -
                 lower=finding.lower,
                 upper=finding.upper,
                 score=_significant(float(score)),
-                severity=severity(float(score), finding.size),
+                severity=graded,
                 message=finding.message,
                 evidence=evidence,
             )

@@ -8,7 +8,7 @@ import pytest
 
 from forecasting.detectors import DetectionSettings, parse_as_of
 from forecasting.detectors.change_point import detect_change_points
-from forecasting.detectors.findings import Findings, benjamini_hochberg, control_false_discoveries, severity
+from forecasting.detectors.findings import Finding, Findings, benjamini_hochberg, control_false_discoveries, severity
 from forecasting.detectors.predictive import month_against_forecast
 from forecasting.detectors.record import detect_monthly_records
 from forecasting.detectors.run_rate import detect_run_rates
@@ -63,6 +63,19 @@ def test_severity_needs_both_evidence_and_size():
     assert severity(0.0001, 1.2) == "info"
     assert severity(0.005, 1.6) == "warning"
     assert severity(0.04, 5.0) == "info"
+
+
+def test_an_area_record_and_a_wave_are_at_least_warnings_when_they_pass_the_false_discovery_control():
+    def finding(kind, **scope):
+        where = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor": None, **scope}
+        return Finding(kind=kind, scope=where, measure="fatalities", period="2025-05", observed=870, expected=654,
+                       lower=496, upper=830, p_value=0.004, size=1.3, message="m")
+
+    found = Findings([finding("record"), finding("record", country="Mali", admin1="Kayes"),
+                      finding("synchronized", country="Mali"), finding("surge", country="Mali")], tested=4)
+    graded = {(a.kind, a.scope["admin1"]): a.severity for a in control_false_discoveries(found, 0.05)}
+    assert graded == {("record", None): "warning", ("record", "Kayes"): "info",
+                      ("synchronized", None): "warning", ("surge", None): "info"}
 
 
 def test_surge_is_flagged_with_its_tail_probability_and_a_readable_message():

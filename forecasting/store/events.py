@@ -153,7 +153,8 @@ class EventWriter:
 
     def save(self, events: pd.DataFrame) -> SaveResult:
         """Upsert an event frame: new events are inserted; a stored event is replaced only by a
-        version with a newer `timestamp`; older or equal versions are ignored.
+        version with a newer `timestamp`; older or equal versions are ignored. Rows without a
+        timestamp (stored as 0) replace a stored row without one when any data column differs.
 
         The first frame holding real events (any not from the shipped synthetic sample) first
         deletes the sample's rows, in this same transaction: real and synthetic events are never
@@ -250,7 +251,7 @@ def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> Sa
     updates = ", ".join(f"{name} = excluded.{name}" for name in _DATA_COLUMNS if name not in _KEY)
     on_conflict = (
         f"ON CONFLICT (source, source_id) DO UPDATE SET {updates} "
-        "WHERE excluded.timestamp > events.timestamp"
+        f"WHERE excluded.timestamp > events.timestamp OR ({_revised_without_timestamp(dialect)})"
     )
     driver_connection = connection.connection.driver_connection
     if dialect == "postgresql":
@@ -260,6 +261,17 @@ def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> Sa
         inserted, written = _upsert_sqlite(driver_connection, values, columns, on_conflict)
     updated = written - inserted
     return SaveResult(inserted=inserted, updated=updated, unchanged=len(events) - written)
+
+
+def _revised_without_timestamp(dialect: str) -> str:
+    """The ON CONFLICT condition for rows without a timestamp (UCDP GED, ACLED exports lacking the
+    column: stored as 0): there is no version to compare, so a new row replaces the stored one
+    when any data column differs. Reloading the same file then still changes nothing."""
+    differs = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
+    changed = " OR ".join(
+        f"excluded.{name} {differs} events.{name}" for name in _DATA_COLUMNS if name not in (*_KEY, "timestamp")
+    )
+    return f"excluded.timestamp = 0 AND events.timestamp = 0 AND ({changed})"
 
 
 def _upsert_sqlite(driver_connection, values: dict[str, list], columns: str, on_conflict: str) -> tuple[int, int]:

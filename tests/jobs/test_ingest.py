@@ -171,6 +171,48 @@ def test_ucdp_ged_csv_is_detected_and_mapped(store, tmp_path):
     assert event["event_date"] == pd.Timestamp("2024-08-24")
 
 
+UCDP_HEADER = (
+    "id,relid,year,type_of_violence,side_a,side_b,where_coordinates,where_prec,adm_1,adm_2,"
+    "latitude,longitude,country,region,date_prec,date_start,date_end,best,high,low,source_headline"
+)
+
+
+def ucdp_row(event_id: str, best: str) -> str:
+    return (
+        f"{event_id},BFA-2024-1-1,2024,3,JNIM,Civilians,Barsalogho town,1,Centre-Nord region,Sanmatenga province,"
+        f"13.417,-1.058,Burkina Faso,Africa,1,2024-08-24 00:00:00.000,2024-08-24 00:00:00.000,{best},400,3,Attack"
+    )
+
+
+def test_a_revised_ucdp_release_without_timestamps_replaces_the_stored_rows(store, tmp_path):
+    # UCDP GED has no timestamp column: a later release that revises `best` must still be applied,
+    # while reloading the same release changes nothing.
+    first = tmp_path / "ged_v1.csv"
+    first.write_text("\n".join([UCDP_HEADER, ucdp_row("551234", "3"), ucdp_row("551235", "7")]) + "\n", encoding="utf-8")
+    revised = tmp_path / "ged_v2.csv"
+    revised.write_text("\n".join([UCDP_HEADER, ucdp_row("551234", "133"), ucdp_row("551235", "7")]) + "\n", encoding="utf-8")
+    ingest(store, [first])
+    before = stored(store)
+
+    (again,) = ingest(store, [first])
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    pd.testing.assert_frame_equal(stored(store), before)
+
+    (report,) = ingest(store, [revised])
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 1)
+    events = stored(store)
+    assert events.loc["551234", "fatalities"] == 133
+    assert events.loc["551235", "fatalities"] == 7
+    assert events.loc["551234", "timestamp"] == 0
+
+
+def test_a_timestamped_row_is_still_not_replaced_by_an_equal_timestamp(store, write_acled):
+    ingest(store, [write_acled("a.csv", [acled_row("BFA1", fatalities="4")])])
+    (report,) = ingest(store, [write_acled("b.csv", [acled_row("BFA1", fatalities="40")])])
+    assert (report.updated, report.unchanged) == (0, 1)
+    assert stored(store).loc["BFA1", "fatalities"] == 4
+
+
 def test_the_same_id_in_two_sources_is_two_events(store, write_acled, tmp_path):
     ingest(store, [write_acled("a.csv", [acled_row("551234")])])
     ged = tmp_path / "ged.csv"

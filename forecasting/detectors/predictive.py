@@ -25,13 +25,16 @@ def month_against_forecast(series: pd.DataFrame, forecasts: pd.DataFrame, as_of:
     """
     observed = series[series["period"] == as_of.month]
     wanted = forecasts[forecasts["period"] == as_of.month]
+    wanted = wanted.assign(
+        model=wanted["model"] if "model" in wanted else None, fallback=wanted["fallback"] if "fallback" in wanted else None
+    )
     joined = observed.merge(
-        wanted[["series_id", "mean", "q05", "q95"]], on="series_id", how="inner", validate="one_to_one"
+        wanted[["series_id", "mean", "q05", "q95", "model", "fallback"]], on="series_id", how="inner", validate="one_to_one"
     )
     if joined.empty:
         return pd.DataFrame(
             columns=["series_id", "level", "measure", *SCOPE_COLUMNS, "observed", "expected", "lower", "upper",
-                     "size", "p_upper", "p_lower"]
+                     "size", "p_upper", "p_lower", "model", "fallback"]
         )
     size = negative_binomial_size(joined["mean"].to_numpy(), joined["q05"].to_numpy(), joined["q95"].to_numpy())
     share = as_of.share_of_month
@@ -49,7 +52,19 @@ def month_against_forecast(series: pd.DataFrame, forecasts: pd.DataFrame, as_of:
     result["size"] = size
     result["p_upper"] = upper_tail(values, expected, size)
     result["p_lower"] = lower_tail(values, expected, size)
+    result["model"] = joined["model"].to_numpy(dtype=object)
+    result["fallback"] = joined["fallback"].to_numpy(dtype=object)
     return result
+
+
+def forecast_evidence(row) -> dict[str, str]:
+    """Which model made a row's forecast, and the fallback it used (a series too short, all zero
+    or constant for the model), for an alert's evidence: an analyst must see when an alert
+    rests on a fallback."""
+    evidence = {"forecast_model": row.model} if isinstance(row.model, str) else {}
+    if isinstance(row.fallback, str) and row.fallback:
+        evidence["forecast_fallback"] = row.fallback
+    return evidence
 
 
 def _interval(mean: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ import pandas as pd
 from forecasting.detectors import wording
 from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
-from forecasting.detectors.predictive import scope_of
+from forecasting.detectors.predictive import forecast_evidence, scope_of
 from forecasting.detectors.settings import AsOf, DetectionSettings
 
 RECORD_LEVELS = ("area", "country", "admin1")
@@ -80,6 +80,7 @@ def detect_monthly_records(
                     "highest_since": since.strftime("%Y-%m") if since is not None else None,
                     "months_without_higher": months,
                     "history_starts": first.strftime("%Y-%m"),
+                    **forecast_evidence(row),
                 },
                 tested=not headline,
             )

@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecasting.detectors import wording
 from forecasting.detectors.findings import Finding, Findings
-from forecasting.detectors.predictive import scope_of
+from forecasting.detectors.predictive import forecast_evidence, scope_of
 from forecasting.detectors.settings import AsOf, DetectionSettings
 
 #: A candidate must be at least this unlikely before BH even looks at it (saves work on 10,000 series).
@@ -79,9 +79,12 @@ def _finding(kind: str, row, as_of: AsOf, settings: DetectionSettings) -> Findin
         p_value=p_value,
         size=size,
         message=wording.sentence(message),
-        evidence={"series_id": row.series_id, "level": row.level, "partial_month_through": as_of.day.isoformat()}
-        if as_of.is_day
-        else {"series_id": row.series_id, "level": row.level},
+        evidence={
+            "series_id": row.series_id,
+            "level": row.level,
+            **({"partial_month_through": as_of.day.isoformat()} if as_of.is_day else {}),
+            **forecast_evidence(row),
+        },
     )
 
 

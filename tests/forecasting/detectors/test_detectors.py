@@ -84,6 +84,7 @@ def test_surge_is_flagged_with_its_tail_probability_and_a_readable_message():
     predictive = month_against_forecast(series, forecast_for(series, "2025-01", 20, 10, 32), as_of)
     (finding,) = detect_surges_and_drops(predictive, as_of, SETTINGS).candidates
     assert finding.kind == "surge" and finding.observed == 95 and finding.expected == 20
+    assert finding.evidence["forecast_model"] == "test" and "forecast_fallback" not in finding.evidence
     assert finding.p_value < 1e-6
     assert finding.message == (
         "Reported fatalities in Kayes (Mali) rose to 95 in January 2025, against 20 expected "
@@ -101,6 +102,14 @@ def test_the_count_floor_holds_in_a_partial_month_too():
     series.loc[series.index[-1], "value"] = 12
     (finding,) = detect_surges_and_drops(month_against_forecast(series, forecast, as_of), as_of, SETTINGS).candidates
     assert finding.kind == "surge" and finding.observed == 12
+
+
+def test_an_alert_on_a_fallback_forecast_names_the_fallback():
+    series = monthly_series([0] * 24 + [40])
+    as_of = parse_as_of("2025-01")
+    forecast = forecast_for(series, "2025-01", 0.5, 0, 2).assign(fallback="zero")
+    (finding,) = detect_surges_and_drops(month_against_forecast(series, forecast, as_of), as_of, SETTINGS).candidates
+    assert (finding.evidence["forecast_model"], finding.evidence["forecast_fallback"]) == ("test", "zero")
 
 
 def test_a_surge_from_almost_nothing_says_so_instead_of_a_multiple_of_nothing():

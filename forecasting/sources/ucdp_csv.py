@@ -26,9 +26,18 @@ ISO_NUMERIC = {"Burkina Faso": "854", "Mali": "466", "Niger": "562"}
 _UNIT_SUFFIX = r"\s+(region|province|cercle|department|département|district|commune|prefecture)$"
 
 
+#: Columns only UCDP GED writes; with `id` and `date_start`, any one of them marks a GED download
+#: even when a required column (`best`) is missing, so the error can say which one.
+_GED_COLUMNS = frozenset(
+    {"best", "where_coordinates", "relid", "type_of_violence", "side_a", "side_b", "adm_1", "adm_2",
+     "conflict_new_id", "dyad_new_id", "where_prec", "date_prec"}
+)
+
+
 def looks_like_ucdp(header: list[str]) -> bool:
     """True when a CSV header is a UCDP GED download."""
-    return {"id", "best", "date_start", "where_coordinates"} <= set(header)
+    names = set(header)
+    return {"id", "date_start"} <= names and bool(names & _GED_COLUMNS)
 
 
 def ucdp_rows_to_events(rows: pd.DataFrame) -> pd.DataFrame:

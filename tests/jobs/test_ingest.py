@@ -227,6 +227,12 @@ def test_the_same_id_in_two_sources_is_two_events(store, write_acled, tmp_path):
         ("name,date\nx,2025-01-01\n", "unknown file format"),
         ("", "the file is empty"),
         ("event_id_cnty,event_date,country\nA,2025-01-01,Mali\n", r"lacks the required column\(s\) fatalities"),
+        (
+            "id,relid,type_of_violence,side_a,where_coordinates,adm_1,country,date_start,date_end\n"
+            "551234,MLI-2024-1-1,3,JNIM,Gao town,Gao region,Mali,2024-08-24,2024-08-24\n",
+            r"this UCDP file lacks the required column\(s\) best",
+        ),
+        ("id,relid,country,date_start,type_of_violence\n551234,MLI-2024-1,Mali,2024-08-24,1\n", r"UCDP file .* best"),
     ],
 )
 def test_unreadable_files_are_named_with_what_to_do(store, tmp_path, content, expected):

@@ -148,6 +148,8 @@ def series(
 
     current = session(context)
     countries = list(country) if country else None
+    if countries:
+        require_stored_countries(current.store, countries)
     frame = load_series(current.store, by.value, measure.value, countries=countries, until=parse_until(until))
     frame = frame.assign(period=frame["period"].dt.strftime("%Y-%m"))
     if csv:
@@ -190,6 +192,25 @@ def parse_until(text: str | None):
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ConflictwatchError(f"not a date: {text!r}; use YYYY-MM or YYYY-MM-DD") from None
+
+
+def require_stored_countries(store: "Store", countries: list[str]) -> None:
+    """Raise ConflictwatchError naming any asked country the store holds nothing for, and listing
+    the ones it does: a misspelt name would otherwise print an empty series."""
+    from forecasting.store import events as stored_events
+
+    held = stored_events.stored_countries(store)
+    unknown = [name for name in countries if name not in held]
+    if not unknown:
+        return
+    asked = ", ".join(repr(name) for name in unknown)
+    if not held:
+        raise ConflictwatchError(
+            f"the store holds no data for {asked}, nor for any country: load some with `conflictwatch ingest FILE`"
+        )
+    raise ConflictwatchError(
+        f"the store holds no data for {asked}; it holds {', '.join(held)} (names must match exactly)"
+    )
 
 
 def print_table(columns: list[str], rows: list[list], title: str | None = None) -> None:

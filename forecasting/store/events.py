@@ -410,6 +410,16 @@ def data_cutoff(store: Store) -> dt.date | None:
     return month.to_timestamp(how="end").date() if month is not None else None
 
 
+def stored_countries(store: Store) -> list[str]:
+    """The countries the store holds events or HDX aggregates for, sorted by name."""
+    from forecasting.store.pulls import HdxAggregate
+
+    aggregates = HdxAggregate.__table__
+    query = sa.union(sa.select(_TABLE.c.country).distinct(), sa.select(aggregates.c.country).distinct())
+    with store.engine.connect() as connection:
+        return sorted(connection.execute(query).scalars())
+
+
 def source_counts(store: Store, *, countries: list[str] | None = None, until: dt.date | None = None) -> pd.DataFrame:
     """Events per source (`acled`, `ucdp`, ...), split by whether they are the shipped synthetic
     sample's: columns source, synthetic (bool), events, newest (date). What a report credits."""
@@ -472,4 +482,5 @@ __all__ = [
     "monthly_counts",
     "save_events",
     "source_counts",
+    "stored_countries",
 ]

@@ -55,6 +55,30 @@ def test_ingest_then_series_as_csv(tmp_path, write_acled):
     assert frame["value"].tolist() == [1]
 
 
+def test_series_for_a_country_the_store_does_not_hold_names_the_ones_it_does(tmp_path, write_acled):
+    export = write_acled(
+        "export.csv",
+        [
+            acled_row("BFA1", "2025-03-02"),
+            acled_row("MLI1", "2025-05-20", country="Mali", admin1="Kayes", admin2="Kayes", location="Kayes"),
+        ],
+    )
+    assert conflictwatch("ingest", str(export), cwd=tmp_path).returncode == 0
+
+    for asked in (["Malli"], ["Mali", "Malli"], ["mali"]):
+        options = [argument for name in asked for argument in ("--country", name)]
+        result = conflictwatch("series", *options, cwd=tmp_path)
+        assert result.returncode == 1, result.stdout
+        assert f"'{asked[-1]}'" in result.stderr
+        assert "Burkina Faso, Mali" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""
+
+    held = conflictwatch("series", "--country", "Mali", "--csv", cwd=tmp_path)
+    assert held.returncode == 0, held.stderr
+    assert pd.read_csv(io.StringIO(held.stdout))["series_id"].unique().tolist() == ["country|Mali"]
+
+
 def test_a_bad_file_prints_one_message_and_exits_non_zero(tmp_path, write_acled):
     bad = write_acled("bad.csv", [acled_row("BFA1"), acled_row("BFA2", fatalities="-3")])
     result = conflictwatch("ingest", str(bad), cwd=tmp_path)

@@ -56,8 +56,8 @@ class RetryPolicy:
     """How hard to try before giving up on a request.
 
     `attempts` counts the first try; the wait before retry n (1-based) is
-    `min(max_delay_s, base_delay_s * 2**(n-1))`, with up to 10 % random jitter so that two
-    pulls do not hammer the server in step. A `Retry-After` longer than `max_retry_after_s`
+    `base_delay_s * 2**(n-1)` with up to 10 % random jitter (so that two pulls do not hammer the
+    server in step), never more than `max_delay_s`. A `Retry-After` longer than `max_retry_after_s`
     is not waited out: the pull stops and says when to try again.
     """
 
@@ -69,8 +69,8 @@ class RetryPolicy:
 
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number `retry` (1 = the first retry)."""
-        capped = min(self.max_delay_s, self.base_delay_s * 2 ** (retry - 1))
-        return capped * (1 + 0.1 * random.random())
+        jittered = self.base_delay_s * 2 ** (retry - 1) * (1 + 0.1 * random.random())
+        return min(self.max_delay_s, jittered)
 
 
 def send(

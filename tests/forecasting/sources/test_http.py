@@ -81,4 +81,14 @@ def test_backoff_doubles_and_is_capped():
     policy = RetryPolicy(base_delay_s=1.0, max_delay_s=5.0)
     delays = [policy.delay(retry) for retry in range(1, 6)]
     assert [round(d) for d in delays[:3]] in ([1, 2, 4],)
-    assert all(5.0 <= d <= 5.5 for d in delays[3:])
+    assert delays[3:] == [5.0, 5.0]
+
+
+def test_jitter_never_pushes_a_wait_past_the_maximum(monkeypatch):
+    monkeypatch.setattr("forecasting.sources.http.random.random", lambda: 0.999)
+    policy = RetryPolicy(base_delay_s=1.0, max_delay_s=5.0)
+    delays = [policy.delay(retry) for retry in range(1, 6)]
+    assert delays[:3] == pytest.approx([1.0999, 2.1998, 4.3996])
+    assert delays[3:] == [5.0, 5.0]
+    # A wait under the maximum whose jitter would take it over stops at the maximum too.
+    assert RetryPolicy(base_delay_s=1.0, max_delay_s=4.2).delay(3) == 4.2

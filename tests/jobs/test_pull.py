@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -278,6 +279,25 @@ def test_a_lease_held_by_a_live_pull_blocks_and_a_dead_ones_is_taken_over(store,
     dead.wait()
     pulls.claim_source(store, "acled", f"{os.uname().nodename}|{dead.pid}|gone", pulls_lease())
     assert pull_source(store, config, SECRETS, "acled").inserted == 25
+
+
+def test_a_pull_off_a_terminal_logs_one_plain_line_per_page_and_prints_only_results(api, tmp_path):
+    # About what is printed, not about the database: one backend is enough. Captured pipes are
+    # not terminals, so the progress bar gives way to log lines on stderr.
+    store_url = f"sqlite:///{tmp_path / 'progress.db'}"
+
+    run = run_cli(tmp_path, store_url, api, ["pull", "acled"])
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == (
+        "source\tpages\treceived\tinserted\tupdated\tdeleted\tresumed from page\n"
+        "acled\t3\t25\t25\t0\t0\t\n"
+    )
+    pages = re.findall(r"ACLED: page (\d+) stored, (\d+) events so far \((\d+) events/s\)$", run.stderr, re.MULTILINE)
+    assert [(page, events) for page, events, _rate in pages] == [("1", "10"), ("2", "20"), ("3", "25")]
+    assert all(int(rate) > 0 for _page, _events, rate in pages)
+    # No bar: no carriage returns, cursor moves or colours meant for a terminal.
+    assert "\r" not in run.stderr and "\x1b" not in run.stderr and "━" not in run.stderr
 
 
 def test_no_password_or_token_appears_in_any_output(api, tmp_path):

@@ -11,7 +11,8 @@
 
 Recipients choose countries (empty: all) and a minimum severity. With `require_review`, alert
 messages are stored `held` until an analyst runs `conflictwatch alerts approve ID`; unapproved
-warnings stay out of digests until approved.
+warnings stay out of digests until approved; a report email whose report shows unapproved alerts
+is held until every one of them is approved (its outbox row lists them in `alert_ids`).
 
 Every message is stored in the outbox (forecasting.store.outbox) under a key that says what it
 is about before any attempt to send it, so a rerun of the same slot enqueues nothing new and the
@@ -123,7 +124,11 @@ def plan_messages(
     now: dt.datetime,
 ) -> list[PlannedMessage]:
     """Every message this pass calls for that the outbox does not hold yet."""
-    approved = outbox.approved_alerts(store, [alert.id for alert in alerts]) if email.require_review else set()
+    shown = report.alert_ids if report is not None else ()
+    approved = outbox.approved_alerts(store, [alert.id for alert in alerts] + list(shown)) if email.require_review else set()
+    # The report shows every alert of the month (table, findings, charts, PDF): with review on,
+    # its email waits for the ones not approved yet, the same for every recipient.
+    report_waits_for = tuple(dict.fromkeys(alert_id for alert_id in shown if alert_id not in approved)) if email.require_review else ()
     planned: list[PlannedMessage] = []
     for recipient in email.recipients:
         mine = [alert for alert in alerts if wants(recipient, alert)]
@@ -143,7 +148,8 @@ def plan_messages(
             if digest:
                 planned.append(_digest_message(email, recipient.address, digest, as_of=as_of, occasion=occasion,
                                                awaiting_review=len(waiting) - len(digest), now=now))
-            planned.append(_report_message(email, recipient.address, report, as_of=as_of, occasion=occasion, now=now))
+            planned.append(_report_message(email, recipient.address, report, as_of=as_of, occasion=occasion,
+                                           waits_for=report_waits_for, now=now))
     known = outbox.known_keys(store, [message.key for message in planned])
     return [message for message in planned if message.key not in known]
 
@@ -386,8 +392,9 @@ def _digest_message(email: EmailConfig, recipient: str, alerts: list[Alert], *, 
 
 
 def _report_message(email: EmailConfig, recipient: str, report: "ReportFiles", *, as_of: str, occasion: str,
-                    now: dt.datetime) -> PlannedMessage:
-    """The report's email body with its charts inline (cid:) and the PDF attached."""
+                    waits_for: tuple[str, ...], now: dt.datetime) -> PlannedMessage:
+    """The report's email body with its charts inline (cid:) and the PDF attached; held while
+    `waits_for` names alerts it shows that are not approved yet (email.require_review)."""
     key = f"report:{occasion}:{as_of}:{recipient}"
     subject = f"[conflictwatch] trend report {as_of}"
     message = _new_message(email, recipient, subject, key, now=now)
@@ -404,7 +411,8 @@ def _report_message(email: EmailConfig, recipient: str, report: "ReportFiles", *
                               disposition="inline")
     message.add_attachment(Path(report.pdf).read_bytes(), maintype="application", subtype="pdf",
                            filename=Path(report.pdf).name)
-    return PlannedMessage(key=key, kind="report", recipient=recipient, subject=subject, message=message)
+    return PlannedMessage(key=key, kind="report", recipient=recipient, subject=subject, message=message,
+                          alert_ids=waits_for, held=bool(waits_for))
 
 
 def _one_line(text: str, limit: int = 140) -> str:

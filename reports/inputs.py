@@ -103,7 +103,9 @@ class ReportFiles:
 
     `html` is a page for a browser (its images are the PNGs beside it); `email_html` is the
     same body for email, whose images are `cid:` references to `charts` with `inline` set.
-    `html_body` is that email HTML as text, ready to send.
+    `html_body` is that email HTML as text, ready to send. `alert_ids` are the alerts the report
+    shows (its table, headline findings, charts and PDF): with email.require_review, its email
+    waits until each of them is approved.
     """
 
     out_dir: Path
@@ -114,6 +116,7 @@ class ReportFiles:
     charts: tuple[Chart, ...]
     html_body: str
     headline_findings: tuple[str, ...]
+    alert_ids: tuple[str, ...]
     pages: int
     alert_pages: int = 0
 

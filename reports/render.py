@@ -73,7 +73,8 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
     json_path = out_dir / f"{stem}.json"
     files = ReportFiles(
         out_dir=out_dir, pdf=pdf_path, html=html_path, email_html=email_path, json=json_path, charts=tuple(chart_files),
-        html_body=html_body, headline_findings=tuple(findings), pages=len(ordered), alert_pages=alert_pages,
+        html_body=html_body, headline_findings=tuple(findings), alert_ids=tuple(alert.id for alert in inputs.alerts),
+        pages=len(ordered), alert_pages=alert_pages,
     )
     json_path.write_text(json.dumps(summary(inputs, files, [page.title for page in ordered]), indent=2, ensure_ascii=False) + "\n",
                          encoding="utf-8")

@@ -6,7 +6,7 @@ reruns of a slot send no second email. Each message carries a stable Message-ID 
 its key, written into the stored RFC 5322 bytes, so a copy re-sent after a crash is recognisable
 as the same message by mail clients.
 
-States: `held` (waits for an analyst's approval of its alert), `pending` (to send, at
+States: `held` (waits for an analyst's approval of every alert in its `alert_ids`), `pending` (to send, at
 `next_attempt_at`), `sent`, `failed` (given up after too many attempts; never retried by itself).
 
 Sending (`deliver`) happens inside one transaction per message that locks the row, re-checks it
@@ -98,6 +98,7 @@ class StoredMessage:
     last_error: str | None
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    waiting_for: tuple[str, ...] = ()  # held: the alerts of alert_ids not approved yet
 
 
 @dataclass(frozen=True)
@@ -276,16 +277,32 @@ def _deliver_one(store, row_id, send, now, retry_base, retry_max, max_attempts, 
 
 
 def approve_alert(store: Store, alert_id: str, approved_by: str, *, now: dt.datetime | None = None) -> int:
-    """Record an analyst's approval and release the held messages of that alert; returns how many."""
+    """Record an analyst's approval and release the held messages that waited for that alert and
+    now wait for no other (an alert email waits for its alert, a report email for every
+    unapproved alert its report shows); returns how many were released."""
     approved = now or _now()
     with store.engine.begin() as connection:
         statement = _insert_into(store.dialect, _APPROVALS).values(
             alert_id=alert_id, approved_at=approved, approved_by=approved_by[:255]
         ).on_conflict_do_nothing(index_elements=["alert_id"])
         connection.execute(statement)
+        # Lock the held rows before reading the approvals: of two analysts approving the two
+        # alerts a report waits for at once, the second waits here and then sees the first's.
+        query = sa.select(_OUTBOX.c.id, _OUTBOX.c.alert_ids).where(_OUTBOX.c.state == "held").order_by(_OUTBOX.c.id)
+        if store.dialect == "postgresql":
+            query = query.with_for_update()
+        held = {row.id: set(row.alert_ids.split()) for row in connection.execute(query)}
+        waiting = {row_id: alert_ids for row_id, alert_ids in held.items() if alert_id in alert_ids}
+        if not waiting:
+            return 0
+        wanted = set().union(*waiting.values())
+        done = set(connection.execute(sa.select(_APPROVALS.c.alert_id).where(_APPROVALS.c.alert_id.in_(wanted))).scalars())
+        ready = [row_id for row_id, alert_ids in waiting.items() if alert_ids <= done]
+        if not ready:
+            return 0
         released = connection.execute(
             sa.update(_OUTBOX)
-            .where(_OUTBOX.c.state == "held", _OUTBOX.c.alert_ids == alert_id)
+            .where(_OUTBOX.c.state == "held", _OUTBOX.c.id.in_(ready))
             .values(state="pending", next_attempt_at=approved)
         )
         return released.rowcount
@@ -311,12 +328,15 @@ def list_messages(store: Store, *, state: str | None = None, limit: int | None =
         query = query.limit(limit)
     with store.engine.connect() as connection:
         rows = connection.execute(query).all()
+    approved = approved_alerts(store, {alert_id for row in rows if row.state == "held" for alert_id in row.alert_ids.split()})
     return [
         StoredMessage(
             id=row.id, key=row.key, message_id=row.message_id, kind=row.kind, recipient=row.recipient,
             subject=row.subject, alert_ids=tuple(row.alert_ids.split()), state=row.state, attempts=row.attempts,
             next_attempt_at=_aware(row.next_attempt_at), last_error=row.last_error,
             created_at=_aware(row.created_at), sent_at=_aware(row.sent_at),
+            waiting_for=tuple(alert_id for alert_id in row.alert_ids.split() if alert_id not in approved)
+            if row.state == "held" else (),
         )
         for row in rows
     ]

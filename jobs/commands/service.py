@@ -195,8 +195,9 @@ def outbox_list(
     current = session(context)
     messages = outbox.list_messages(current.store, state=state, limit=limit)
     print_table(
-        ["id", "kind", "recipient", "state", "attempts", "created", "sent", "subject", "last_error"],
-        [[m.id, m.kind, m.recipient, m.state, m.attempts, _time(m.created_at), _time(m.sent_at), m.subject, m.last_error]
+        ["id", "kind", "recipient", "state", "attempts", "created", "sent", "subject", "waits_for", "last_error"],
+        [[m.id, m.kind, m.recipient, m.state, m.attempts, _time(m.created_at), _time(m.sent_at), m.subject,
+          " ".join(m.waiting_for) or None, m.last_error]
          for m in messages],
         title="Outbox",
     )
@@ -219,7 +220,8 @@ def approve(
     context: typer.Context,
     alert_ids: Annotated[list[str], typer.Argument(help="Alert ids, as `conflictwatch alerts` lists them.", metavar="ID...")],
 ) -> None:
-    """Approve alerts held for review (email.require_review): their emails are sent now."""
+    """Approve alerts held for review (email.require_review): their emails are sent now, and so is a
+    held report email once every alert it waits for is approved."""
     from forecasting.store import alerts as stored_alerts
     from forecasting.store import outbox
     from jobs.notify import deliver_outbox, reviewer_name

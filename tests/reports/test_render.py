@@ -30,6 +30,8 @@ def test_pdf_has_one_page_per_section_and_per_critical_alert(rendered, report_in
     assert rendered.pages == expected
     assert len(PdfReader(rendered.pdf).pages) == expected
     assert rendered.alert_pages == len(critical)
+    # What the report shows is what its email waits for under email.require_review.
+    assert sorted(rendered.alert_ids) == sorted(alert.id for alert in report_inputs.alerts) and len(rendered.alert_ids) > len(critical)
 
 
 def test_cover_carries_period_cutoff_headlines_and_synthetic_notice(rendered):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import logging
 import socket
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from aiosmtpd.controller import Controller
 
 from forecasting.alerts import Alert
 from jobs.config import Config, EmailConfig, Recipient, ScheduleConfig
+from reports.inputs import Chart, ReportFiles
 
 
 # aiosmtpd logs every connection from its own thread, sometimes after the test that opened it
@@ -129,6 +131,32 @@ def _config_with(tmp_path: Path, email: EmailConfig | None = None, schedule: Sch
 
     config = Config(email=email or EmailConfig(), schedule=schedule or ScheduleConfig(), **sections)
     return dataclasses.replace(config, path=tmp_path / "config.yaml")
+
+
+def _report_files(folder: Path, alert_ids: tuple[str, ...] = ()) -> ReportFiles:
+    from PIL import Image
+
+    folder.mkdir(exist_ok=True)
+    pdf = folder / "conflictwatch-2025-05.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n% a two-page trend report\n%%EOF\n")
+    png = folder / "fatalities.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), "firebrick").save(buffer, format="PNG")
+    png.write_bytes(buffer.getvalue())
+    chart = Chart(key="fatalities", title="Fatalities", path=png, width=40, height=20,
+                  content_id="fatalities.2025-05@conflictwatch", inline=True)
+    body = '<html><body><h1>Central Sahel, May 2025</h1><img src="cid:fatalities.2025-05@conflictwatch"></body></html>'
+    html = folder / "report.html"
+    html.write_text(body, encoding="utf-8")
+    return ReportFiles(out_dir=folder, pdf=pdf, html=html, email_html=html, json=folder / "report.json",
+                       charts=(chart,), html_body=body, headline_findings=("Deadliest month since August 2024.",),
+                       alert_ids=alert_ids, pages=2)
+
+
+@pytest.fixture
+def report_files(tmp_path):
+    """A small rendered report of May 2025 under tmp_path: report_files(alert_ids=) (the alerts it shows)."""
+    return lambda alert_ids=(): _report_files(tmp_path / "report-2025-05", alert_ids)
 
 
 @pytest.fixture

@@ -46,3 +46,51 @@ def test_approving_an_unknown_alert_says_where_to_find_ids(tmp_path):
     result = conflictwatch("--db", f"sqlite:///{tmp_path / 'cw.db'}", "alerts", "approve", "surge-2025-05-0000000000", cwd=tmp_path)
     assert result.returncode == 1
     assert "no stored alert with id surge-2025-05-0000000000; `conflictwatch alerts` lists them" in result.stderr
+
+
+def test_outbox_shows_what_a_held_report_waits_for_and_approve_releases_it_when_nothing_is_left(
+    tmp_path, smtp_server, email_config, make_alert, report_files
+):
+    import dataclasses
+    import datetime as dt
+
+    import yaml
+
+    from forecasting.alerts import AlertRecord
+    from forecasting.store import alerts as stored_alerts
+    from forecasting.store import open_store
+    from jobs.notify import enqueue, plan_messages
+
+    url = f"sqlite:///{tmp_path / 'cw.db'}"
+    store = open_store(url)
+    email = email_config(smtp_server.port, require_review=True, recipients=email_config(0).recipients[1:2])
+    surge = make_alert(country="Mali", severity="warning")
+    spread = make_alert(kind="spread", country="Mali", severity="info")
+    stored_alerts.save_detection(store, "2025-05", [AlertRecord(alert, "2025-05", alert.id) for alert in (surge, spread)], [])
+    now = dt.datetime(2025, 6, 2, 6, 0, tzinfo=dt.timezone.utc)
+    report = report_files(alert_ids=(surge.id, spread.id))
+    planned = plan_messages(store, email, [surge, spread], report=report, as_of="2025-05", occasion="report:1", now=now)
+    enqueue(store, email, planned, run_id=None, now=now)
+    store.engine.dispose()
+    config = tmp_path / "config.yaml"
+    document = {"email": {key: value for key, value in dataclasses.asdict(email).items() if key != "recipients"}}
+    config.write_text(yaml.safe_dump(document), encoding="utf-8")
+
+    def waits_for() -> list[str]:
+        listed = conflictwatch("--db", url, "--config", str(config), "outbox", "--state", "held", cwd=tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        header, *rows = listed.stdout.splitlines()
+        column = header.split("\t").index("waits_for")
+        return [row.split("\t")[column] for row in rows]
+
+    assert waits_for() == [f"{surge.id} {spread.id}"]
+    first = conflictwatch("--db", url, "--config", str(config), "alerts", "approve", surge.id, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"{surge.id}: approved; 0 held message(s) released" in first.stdout
+    assert waits_for() == [spread.id] and smtp_server.received == []
+
+    second = conflictwatch("--db", url, "--config", str(config), "alerts", "approve", spread.id, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert f"{spread.id}: approved; 1 held message(s) released" in second.stdout
+    assert waits_for() == []
+    assert [item.message["Subject"] for item in smtp_server.to("mali@sahel-desk.test")] == ["[conflictwatch] trend report 2025-05"]

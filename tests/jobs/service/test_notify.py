@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
-
-from PIL import Image
 
 from forecasting.store import outbox
 from jobs.config import Secrets
 from jobs.notify import deliver_outbox, notify, notify_failure
-from reports.inputs import Chart, ReportFiles
 
 NOW = dt.datetime(2025, 6, 2, 6, 0, tzinfo=dt.timezone.utc)
 NO_SECRETS = Secrets()
@@ -52,31 +48,13 @@ def test_critical_alerts_go_out_at_once_to_their_country_and_severity_and_only_o
     assert len(smtp_server.received) == 4
 
 
-def _report_files(tmp_path) -> ReportFiles:
-    folder = tmp_path / "report-2025-05"
-    folder.mkdir()
-    pdf = folder / "conflictwatch-2025-05.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n% a two-page trend report\n%%EOF\n")
-    png = folder / "fatalities.png"
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 20), "firebrick").save(buffer, format="PNG")
-    png.write_bytes(buffer.getvalue())
-    chart = Chart(key="fatalities", title="Fatalities", path=png, width=40, height=20,
-                  content_id="fatalities.2025-05@conflictwatch", inline=True)
-    body = '<html><body><h1>Central Sahel, May 2025</h1><img src="cid:fatalities.2025-05@conflictwatch"></body></html>'
-    html = folder / "report.html"
-    html.write_text(body, encoding="utf-8")
-    return ReportFiles(out_dir=folder, pdf=pdf, html=html, email_html=html, json=folder / "report.json",
-                       charts=(chart,), html_body=body, headline_findings=("Deadliest month since August 2024.",), pages=2)
-
-
 def test_the_weekly_report_email_has_the_pdf_attached_the_charts_inline_and_the_digest_once(
-    store, smtp_server, email_config, service_config, make_alert, tmp_path
+    store, smtp_server, email_config, service_config, make_alert, report_files
 ):
     config = service_config(email=email_config(smtp_server.port))
-    report = _report_files(tmp_path)
     warning = make_alert(kind="tier_shift", country="Burkina Faso", severity="warning")
     info = make_alert(kind="spread", country="Niger", severity="info")
+    report = report_files(alert_ids=(warning.id, info.id))
 
     notify(store, config, NO_SECRETS, alerts=[warning, info], report=report, as_of="2025-05",
            occasion="report:2025-06-02T06:00:00+00:00", now=NOW)
@@ -141,6 +119,91 @@ def test_with_review_alerts_wait_for_approval(store, smtp_server, email_config, 
     assert sorted(r for item in smtp_server.received for r in item.recipients) == ["all@sahel-desk.test", "mali@sahel-desk.test"]
     # Approved once is approved: the alert found again is not held.
     assert outbox.approve_alert(store, alert.id, "analyst") == 0
+
+
+def _report_subjects(server) -> list[str]:
+    return [item.message["Subject"] for item in server.received if "trend report" in item.message["Subject"]]
+
+
+def test_with_review_a_report_showing_unapproved_alerts_waits_until_each_is_approved_then_goes_once(
+    store, smtp_server, email_config, service_config, make_alert, report_files
+):
+    recipients = email_config(0).recipients
+    config = service_config(email=email_config(smtp_server.port, require_review=True, recipients=recipients[1:]))
+    # Critical alerts (Burkina Faso's goes to no one here) and an info alert: the report shows all three.
+    burkina = make_alert(country="Burkina Faso", severity="critical")
+    mali = make_alert(kind="record", country="Mali", severity="critical")
+    info = make_alert(kind="spread", country="Niger", severity="info")
+    outbox.approve_alert(store, info.id, "analyst", now=NOW)  # approved before the report: not waited for
+    report = report_files(alert_ids=(burkina.id, mali.id, info.id))
+    alerts = [burkina, mali, info]
+
+    first = notify(store, config, NO_SECRETS, alerts=alerts, report=report, as_of="2025-05", occasion="report:1", now=NOW)
+
+    # Only the digest of the approved info alert went out.
+    assert [item.message["Subject"] for item in smtp_server.received] == ["[conflictwatch] weekly digest: 1 alert (2025-05)"]
+    held_reports = [m for m in outbox.list_messages(store) if m.kind == "report"]
+    assert sorted(m.recipient for m in held_reports) == ["all@sahel-desk.test", "mali@sahel-desk.test"]
+    assert {(m.state, m.alert_ids, m.waiting_for) for m in held_reports} == {
+        ("held", (burkina.id, mali.id), (burkina.id, mali.id))
+    }
+
+    # One of the two approved: the alert emails of that alert go, the report still waits.
+    assert outbox.approve_alert(store, mali.id, "analyst", now=NOW) == 2  # Mali's alert email, to two recipients
+    deliver_outbox(store, config.email, NO_SECRETS, now=NOW)
+    assert _report_subjects(smtp_server) == []
+    assert {m.waiting_for for m in outbox.list_messages(store, state="held") if m.kind == "report"} == {(burkina.id,)}
+    assert notify(store, config, NO_SECRETS, alerts=alerts, report=report, as_of="2025-05", occasion="report:1",
+                  now=NOW).planned == []
+    assert _report_subjects(smtp_server) == []
+
+    # Both approved: released with Burkina Faso's alert email (one, to all@), and sent once.
+    assert outbox.approve_alert(store, burkina.id, "analyst", now=NOW) == 3
+    assert deliver_outbox(store, config.email, NO_SECRETS, now=NOW).sent == 3
+    assert sorted(r for item in smtp_server.received if "trend report" in item.message["Subject"] for r in item.recipients) == [
+        "all@sahel-desk.test", "mali@sahel-desk.test",
+    ]
+    assert {m.state for m in outbox.list_messages(store)} == {"sent"}
+
+    # Reruns of the slot, approving again, delivering again: no second copy.
+    rerun = notify(store, config, NO_SECRETS, alerts=alerts, report=report, as_of="2025-05", occasion="report:1",
+                   now=NOW + dt.timedelta(hours=1))
+    assert rerun.planned == [] and rerun.delivery.sent == 0
+    assert outbox.approve_alert(store, burkina.id, "analyst") == 0
+    assert deliver_outbox(store, config.email, NO_SECRETS).sent == 0
+    assert len(_report_subjects(smtp_server)) == 2
+
+
+def test_with_review_a_report_showing_only_approved_alerts_goes_out_at_once(
+    store, smtp_server, email_config, service_config, make_alert, report_files
+):
+    config = service_config(email=email_config(smtp_server.port, require_review=True))
+    warning = make_alert(kind="tier_shift", country="Burkina Faso", severity="warning")
+    outbox.approve_alert(store, warning.id, "analyst", now=NOW)
+
+    result = notify(store, config, NO_SECRETS, alerts=[warning], report=report_files(alert_ids=(warning.id,)),
+                    as_of="2025-05", occasion="report:1", now=NOW)
+
+    assert result.counts()["held"] == 0
+    assert sorted(r for item in smtp_server.received if "trend report" in item.message["Subject"] for r in item.recipients) == [
+        "all@sahel-desk.test", "burkina@sahel-desk.test", "mali@sahel-desk.test",
+    ]
+    reports = [m for m in outbox.list_messages(store) if m.kind == "report"]
+    assert {(m.state, m.alert_ids) for m in reports} == {("sent", ())}
+
+
+def test_a_dry_run_with_review_shows_the_report_email_held(store, smtp_server, email_config, service_config, make_alert,
+                                                           report_files, caplog):
+    config = service_config(email=email_config(smtp_server.port, require_review=True))
+    warning = make_alert(kind="tier_shift", country="Burkina Faso", severity="warning")
+
+    with caplog.at_level("INFO", logger="jobs.notify"):
+        planned = notify(store, config, NO_SECRETS, alerts=[warning], report=report_files(alert_ids=(warning.id,)),
+                         as_of="2025-05", occasion="report:1", dry_run=True, now=NOW)
+
+    assert {(m.kind, m.held, m.alert_ids) for m in planned.planned} == {("report", True, (warning.id,))}
+    assert "would send report to mali@sahel-desk.test: [conflictwatch] trend report 2025-05 (held for review)" in caplog.text
+    assert smtp_server.received == [] and outbox.list_messages(store) == []
 
 
 def test_a_dry_run_says_who_would_get_what_and_sends_nothing(store, smtp_server, email_config, service_config, make_alert):

@@ -2,7 +2,8 @@
 
 Thin: the series come from `forecasting.series`, the numbers from `forecasting.models` and
 `forecasting.backtest`; this module picks the months (no data after `as_of`), applies the
-configuration, and notes whether the data is the shipped synthetic sample.
+configuration, and notes whether the data is the shipped synthetic sample. For `--plot` it picks
+the series to draw and computes their one-month-ahead fit; `reports.forecast_plot` draws them.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ class NothingToForecastError(ConflictwatchError):
 
 @dataclass(frozen=True)
 class ForecastRun:
-    """Series up to `through` (the last complete month used), their forecasts, and whether the
-    events behind them are the shipped synthetic sample."""
+    """Series up to `through` (the last complete month used), their forecasts, whether the events
+    behind them are the shipped synthetic sample, and the model and seed that made the forecasts."""
 
     series: pd.DataFrame
     forecasts: pd.DataFrame
     through: pd.Timestamp
     synthetic: bool
+    #: The model fitted ("default" resolved) and its seed, so a plot can backtest the same.
+    model: str = "default"
+    seed: int = 0
 
 
 def last_complete_month(store: Store, as_of: str | None) -> dt.date:
@@ -94,7 +98,7 @@ def run_forecast(
 ) -> ForecastRun:
     """Forecast the stored series at `level` from the month `as_of` (default: the last complete
     month) for `horizon` months, with the configured model, seed and executor."""
-    from forecasting.models import forecast
+    from forecasting.models import forecast, resolve_model_name
 
     settings = config.forecast
     until = last_complete_month(store, as_of)
@@ -102,16 +106,18 @@ def run_forecast(
     if series.empty:
         raise NothingToForecastError(f"no {measure} series at {level} level up to {until:%Y-%m}")
     series = select_scope(series, scope)
+    name = resolve_model_name(model or settings.model)
     forecasts = forecast(
         series,
-        model or settings.model,
+        name,
         horizon or settings.horizon,
         seed=settings.seed,
         executor=settings.executor,
         workers=settings.workers,
         dask_address=settings.dask_address,
     )
-    return ForecastRun(series, forecasts, pd.Timestamp(until).to_period("M").to_timestamp(), is_synthetic(store, countries, until))
+    through = pd.Timestamp(until).to_period("M").to_timestamp()
+    return ForecastRun(series, forecasts, through, is_synthetic(store, countries, until), model=name, seed=settings.seed)
 
 
 def run_backtest(
@@ -150,42 +156,63 @@ def run_backtest(
     return scores, is_synthetic(store, countries, until)
 
 
-def plot_forecasts(run: ForecastRun, path: Path, *, history_months: int = 36, most: int = 12) -> Path:
-    """Draw each series (its last `history_months`), the forecast mean and its 50% and 90% bands
-    into one PNG; with more than `most` series, the `most` with the most recent activity."""
-    from matplotlib.dates import DateFormatter, YearLocator
-    from matplotlib.figure import Figure
-
+def plotted_series(run: ForecastRun, most: int) -> list[str]:
+    """The ids of at most `most` series to draw: those with the most `value` (deaths or events)
+    in the 12 months to `run.through`, busiest first (ties in series order)."""
     recent = run.series[run.series["period"] > run.through - pd.DateOffset(months=12)]
-    busiest = recent.groupby("series_id")["value"].sum().sort_values(ascending=False, kind="stable")
-    chosen = list(busiest.index[:most])
-    if len(busiest) > most:
-        log.warning("plotting the %d busiest of %d series", most, len(busiest))
-    columns = min(3, len(chosen))
-    rows = -(-len(chosen) // columns)
-    figure = Figure(figsize=(4.6 * columns, 2.8 * rows + 0.6), layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False)
-    start = run.through - pd.DateOffset(months=history_months - 1)
-    for axis, series_id in zip(axes.flat, chosen):
-        history = run.series[(run.series["series_id"] == series_id) & (run.series["period"] >= start)]
-        ahead = run.forecasts[run.forecasts["series_id"] == series_id]
-        axis.plot(history["period"], history["value"], color="#333333", linewidth=1.2, label="observed")
-        axis.fill_between(ahead["period"], ahead["q05"], ahead["q95"], color="#d95f02", alpha=0.18, label="90% interval")
-        axis.fill_between(ahead["period"], ahead["q25"], ahead["q75"], color="#d95f02", alpha=0.35, label="50% interval")
-        axis.plot(ahead["period"], ahead["mean"], color="#d95f02", linewidth=1.5, linestyle="--", label="forecast mean")
-        axis.set_title(series_id.split("|", 1)[-1].replace("|", " / "), fontsize=9)
-        axis.xaxis.set_major_locator(YearLocator())
-        axis.xaxis.set_major_formatter(DateFormatter("%Y"))
-        axis.tick_params(labelsize=7)
-        axis.set_ylim(bottom=0)
-    for axis in list(axes.flat)[len(chosen) :]:
-        axis.set_visible(False)
-    axes.flat[0].legend(fontsize=7, loc="upper left")
-    measure = run.series["measure"].iloc[0]
-    model = run.forecasts["model"].iloc[0]
-    title = f"Monthly {measure}: observed to {run.through:%Y-%m}, forecast by {model}"
-    if run.synthetic:
-        title += f" — {SYNTHETIC_LABEL}"
-    figure.suptitle(title, fontsize=10)
-    figure.savefig(path, dpi=110)
-    return path
+    busiest = recent.groupby("series_id", sort=True)["value"].sum().sort_values(ascending=False, kind="stable")
+    return list(busiest.index[:most])
+
+
+def one_month_ahead_fit(run: ForecastRun, series_ids: list[str], *, months: int = 12) -> pd.DataFrame:
+    """The in-sample fit of `series_ids`: for each of their last `months` months, the run's model's
+    forecast of that month made from the months before it only (`backtest_forecasts` with one
+    month ahead). Columns `series_id, period, mean, q05 ... q95` (counts per month), by series and
+    month.
+
+    Fitted on these series alone, so it stays quick; a model that pools series (negbin, and the
+    ensemble through it) shrinks toward these series' pooled profile rather than all of them.
+    Serial: a dozen series do not repay starting a process pool."""
+    from forecasting.backtest import backtest_forecasts
+    from forecasting.models import QUANTILE_COLUMNS
+
+    chosen = run.series[run.series["series_id"].isin(series_ids)]
+    columns = ["series_id", "period", "mean", *QUANTILE_COLUMNS]
+    if chosen.empty:
+        return pd.DataFrame(columns=columns)
+    cells = backtest_forecasts(chosen, [run.model], origins=months, horizons=1, seed=run.seed)
+    return cells[columns].sort_values(["series_id", "period"], kind="stable").reset_index(drop=True)
+
+
+def plot_title(run: ForecastRun) -> str:
+    """The plot's title: measure, last month, model, and `SYNTHETIC_LABEL` when the data is the sample."""
+    from reports.forecast_plot import forecast_plot_title
+
+    measure = str(run.series["measure"].iloc[0])
+    return forecast_plot_title(measure, run.through, run.model, SYNTHETIC_LABEL if run.synthetic else None)
+
+
+def plot_forecasts(run: ForecastRun, path: Path, *, most: int = 12, history_months: int = 36) -> Path:
+    """Draw the `most` busiest series of `run` (see `plotted_series`; all if fewer) with their
+    one-month-ahead fit, forecast mean and bands into the PNG `path` (see
+    `reports.forecast_plot`); warn, saying how to see them, when some series are left out."""
+    from reports.forecast_plot import write_forecast_plot
+
+    chosen = plotted_series(run, most)
+    total = run.series["series_id"].nunique()
+    if total > len(chosen):
+        log.warning(
+            "the plot shows the %d most active of %d series: draw another with --scope NAME, or raise --plot-most",
+            len(chosen), total,
+        )
+    return write_forecast_plot(
+        path,
+        series=run.series,
+        forecasts=run.forecasts,
+        fit=one_month_ahead_fit(run, chosen),
+        series_ids=chosen,
+        through=run.through,
+        title=plot_title(run),
+        history_months=history_months,
+        left_out=total - len(chosen),
+    )

@@ -41,7 +41,13 @@ def forecast(
     ] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also draw the series and forecast bands to FILE.png.")] = None,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option("--plot", help="Also draw each series, its one-month-ahead fit and the forecast bands to FILE.png."),
+    ] = None,
+    plot_most: Annotated[
+        int, typer.Option("--plot-most", min=1, help="With --plot: draw at most N series, the most active (see others with --scope).")
+    ] = 12,
 ) -> None:
     """Fit a baseline and print monthly forecasts with 50% and 90% intervals."""
     from jobs.forecast import SYNTHETIC_LABEL, plot_forecasts, run_forecast
@@ -60,7 +66,7 @@ def forecast(
         as_of=as_of,
     )
     if plot is not None:
-        typer.echo(f"plot written to {plot_forecasts(run, plot)}", err=True)
+        typer.echo(f"plot written to {plot_forecasts(run, plot, most=plot_most)}", err=True)
     frame = run.forecasts.assign(period=run.forecasts["period"].dt.strftime("%Y-%m"), measure=measure.value)
     frame = frame.assign(synthetic=run.synthetic)
     if as_json:

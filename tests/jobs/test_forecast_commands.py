@@ -86,14 +86,84 @@ def test_forecast_csv_for_one_scope_with_the_trailing_mean(workspace):
     assert frame["period"].tolist() == ["2025-01", "2025-02"]
 
 
-def test_forecast_plot_writes_a_png(workspace):
+def test_forecast_plot_writes_a_png_of_the_report_size_with_a_limit_that_says_how_to_see_the_rest(workspace):
+    from PIL import Image
+
+    from reports.style import PNG_SIZE
+
     folder, _ = workspace
     target = folder / "forecast.png"
-    result = conflictwatch("forecast", "--by", "country", "--horizon", "4", "--plot", str(target), cwd=folder)
+    result = conflictwatch(
+        "forecast", "--by", "admin1", "--horizon", "4", "--plot", str(target), "--plot-most", "2", cwd=folder
+    )
     assert result.returncode == 0, result.stderr
-    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert target.stat().st_size > 10_000
-    assert "country|Mali" in result.stdout
+    assert "admin1|Mali|Mopti" in result.stdout  # the table still has every series
+    assert "the plot shows the 2 most active of 3 series" in result.stderr
+    assert "--scope NAME" in result.stderr
+    with Image.open(target) as image:
+        assert image.format == "PNG"
+        assert image.size == PNG_SIZE
+        grey = np.asarray(image.convert("L"))
+    # Not blank: a white page with a fair amount of ink (lines, bands, text) on it.
+    assert grey.max() == 255
+    assert 0.01 < (grey < 200).mean() < 0.5
+    assert len(np.unique(grey)) > 20
+
+
+@pytest.fixture(scope="module")
+def negbin_run(workspace):
+    """The workspace's admin1 series forecast in-process by negbin (which pools series, so the
+    fit is checked where the series behind it matter) from December 2024."""
+    from forecasting.store import open_store
+    from jobs.config import load_config
+    from jobs.forecast import run_forecast
+
+    folder, _ = workspace
+    store = open_store(f"sqlite:///{folder / 'conflictwatch.db'}")
+    try:
+        yield run_forecast(store, load_config(None), level="admin1", model="negbin", horizon=3, as_of="2024-12")
+    finally:
+        store.engine.dispose()
+
+
+def test_the_plotted_fit_is_the_one_month_ahead_backtest_of_the_plotted_series(workspace, negbin_run):
+    from forecasting.backtest import backtest_forecasts
+    from forecasting.models import forecast
+    from jobs.forecast import one_month_ahead_fit, plotted_series
+
+    _, truth = workspace
+    run = negbin_run
+    # The busiest two in 2024 are drawn, busiest first.
+    totals = truth[truth["period"] >= "2024-01-01"].groupby("admin1")["fatalities"].sum().sort_values(ascending=False)
+    chosen = plotted_series(run, 2)
+    country_of = {admin1: country for country, admin1, _, _ in PLACES}
+    assert chosen == [f"admin1|{country_of[name]}|{name}" for name in totals.index[:2]]
+
+    fit = one_month_ahead_fit(run, chosen)
+    months = pd.date_range("2024-01-01", "2024-12-01", freq="MS")
+    for series_id in chosen:
+        assert fit.loc[fit["series_id"] == series_id, "period"].tolist() == list(months)
+    cells = backtest_forecasts(run.series[run.series["series_id"].isin(chosen)], ["negbin"], origins=12, horizons=1, seed=run.seed)
+    assert (cells["horizon"] == 1).all()
+    expected = cells.set_index(["series_id", "period"])["mean"].sort_index()
+    assert fit.set_index(["series_id", "period"])["mean"].sort_index().to_numpy() == pytest.approx(expected.to_numpy())
+
+    # No look-ahead: July 2024's fit is what the model forecasts from the months to June alone.
+    to_june = run.series[run.series["series_id"].isin(chosen) & (run.series["period"] <= "2024-06-01")]
+    july = forecast(to_june, "negbin", 1, seed=run.seed).set_index("series_id")["mean"]
+    fitted_july = fit[fit["period"] == "2024-07-01"].set_index("series_id")["mean"]
+    assert fitted_july.sort_index().to_numpy() == pytest.approx(july.sort_index().to_numpy())
+    assert (fit["mean"] > 0).all() and (fit["q05"] <= fit["mean"]).all() and (fit["mean"] <= fit["q95"]).all()
+
+
+def test_the_plot_title_carries_the_synthetic_label_only_for_the_sample(negbin_run):
+    import dataclasses
+
+    from jobs.forecast import SYNTHETIC_LABEL, plot_title
+
+    real = plot_title(negbin_run)
+    assert real == "Monthly fatalities: observed to December 2024, forecast by negbin"
+    assert plot_title(dataclasses.replace(negbin_run, synthetic=True)) == f"{real} \u2014 {SYNTHETIC_LABEL}"
 
 
 def test_backtest_json_scores_each_model_and_horizon(workspace):

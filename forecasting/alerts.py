@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 from typing import Any, Literal
 
 Kind = Literal["surge", "drop", "record", "tier_shift", "spread", "synchronized", "run_rate", "change_point"]
@@ -61,15 +62,30 @@ def alert_id(kind: str, scope: dict[str, str | None], measure: str, period: str)
 
 # --- Lifecycle --------------------------------------------------------------------------------
 #
-# An episode is a run of alerts of one kind, scope and measure in consecutive detection months
-# (gaps of up to `resolve_after_months`). Its first alert is `new`, the later ones `ongoing`;
-# once `resolve_after_months` months pass without it, a `resolved` notice closes it. A would-be
-# new alert of lower severity than one of the same kind, scope and measure within
+# An episode is a run of alerts of one kind, scope and measure. Its first alert is `new`, the
+# later ones `ongoing`, until a `resolved` notice closes it. When depends on the kind:
+#
+# - surge, record, drop (a month against its forecast) and tier_shift (a share against its
+#   baseline): resolved once the scope has been back in band for `resolve_after_months`
+#   consecutive detection months: the series' observed value at most the top of its 90%
+#   forecast range (surge, record) or at least its bottom (drop); the tier share within the
+#   baseline 90% range of the episode's last alert (tier_shift). Each month's verdict is a
+#   `BandCheck`, stored, so the months can be counted across runs; a month without a verdict
+#   (not run, or nothing to judge it by) breaks the count. Until then the episode stays open,
+#   alert or no alert, and a new alert of it is `ongoing` however long the gap.
+# - run_rate, spread, synchronized, change_point (no band to return to): resolved once
+#   `resolve_after_months` months pass without an alert of the episode; alerts at most that
+#   many months apart belong to one episode.
+#
+# A would-be new alert of lower severity than one of the same kind, scope and measure within
 # `suppression_days` is suppressed: stored (so the history is complete) but not reported.
 #
 # Everything is decided from the stored history of *earlier* as-of months only, so rerunning a
 # month gives the same answer however often it is run, and rerunning an old month is not
 # disturbed by what later months decided.
+
+#: Kinds resolved by being back in band; the others by months without an alert.
+BAND_KINDS = ("surge", "drop", "record", "tier_shift")
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,46 @@ class LifecycleRules:
 
     suppression_days: int = 180
     resolve_after_months: int = 2
+
+
+@dataclass(frozen=True)
+class Band:
+    """A value of the as-of month and the 90% range it is judged against (counts)."""
+
+    observed: float
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class MonthReadings:
+    """What a detection run measured in its as-of month, to judge open episodes back in band.
+
+    `series`: series id (measure-prefixed, as in the detection frame: `fatalities|admin1|Mali|Kayes`)
+    -> the month's observed count and its forecast 90% range. `tier_shares`: (country, actor
+    family or None for all actors, tier, measure) -> (events or deaths at the tier, in the whole
+    country) in the month; a key missing means none at all. None when the run had no events
+    (HDX aggregates only): tier shares were not measured.
+    """
+
+    series: dict[str, Band] = field(default_factory=dict)
+    tier_shares: dict[tuple, tuple[float, float]] | None = None
+
+
+@dataclass(frozen=True)
+class BandCheck:
+    """One detection month's verdict on an open episode: was its scope back in band?
+
+    `observed`, `lower`, `upper`: what was compared (counts; for tier_shift, shares 0-1, and
+    `observed` None when nothing happened in the country that month).
+    """
+
+    episode: str
+    as_of: str
+    in_band: bool
+    observed: float | None
+    lower: float | None
+    upper: float | None
 
 
 @dataclass(frozen=True)
@@ -112,13 +168,15 @@ class LifecycleOutcome:
     """What one detection run reports and stores.
 
     `reported`: new and ongoing alerts and resolved notices, for the user. `records`: every alert
-    found this month (suppressed ones too), to store. `resolved`: (episode id, as-of month) of
-    the episodes closed by this run; their stored alerts get `resolved_as_of`.
+    found this month (suppressed ones too), to store. `resolved`: episode ids closed by this
+    run; their stored alerts get `resolved_as_of`. `checks`: this month's back-in-band verdicts
+    on open episodes of `BAND_KINDS`, to store for the next runs.
     """
 
     reported: list[Alert]
     records: list[AlertRecord]
     resolved: list[str]
+    checks: list[BandCheck] = field(default_factory=list)
 
 
 def apply_lifecycle(
@@ -126,23 +184,24 @@ def apply_lifecycle(
     history: list[AlertRecord],
     as_of_month: str,
     rules: LifecycleRules,
+    readings: MonthReadings | None = None,
+    checks: Sequence[BandCheck] = (),
 ) -> LifecycleOutcome:
     """Decide new / ongoing / suppressed for the alerts found at `as_of_month` (`YYYY-MM`), and
-    which earlier episodes are resolved, from the stored `history` (runs of other months)."""
+    which earlier episodes are resolved, from the stored `history` and `checks` (runs of other
+    months) and this month's `readings` (None: nothing measured, no episode of `BAND_KINDS`
+    can be judged back in band this month)."""
     earlier = [record for record in history if record.as_of < as_of_month and record.suppressed_by is None]
     latest: dict[tuple, AlertRecord] = {}
     for record in sorted(earlier, key=lambda record: (record.as_of, record.alert.period)):
         latest[_episode_key(record.alert)] = record
+    first = {record.episode: record.alert for record in earlier if record.alert.id == record.episode}
 
     reported, records = [], []
     for alert in _unique(found):
         key = _episode_key(alert)
         last = latest.get(key)
-        if (
-            last is not None
-            and last.status_before(as_of_month) != "resolved"
-            and _months_between(last.as_of, as_of_month) <= rules.resolve_after_months
-        ):
+        if last is not None and _is_open(last, as_of_month, rules):
             ongoing = dataclasses.replace(alert, status="ongoing")
             reported.append(ongoing)
             records.append(AlertRecord(ongoing, as_of_month, last.episode))
@@ -156,16 +215,105 @@ def apply_lifecycle(
         records.append(AlertRecord(fresh, as_of_month, fresh.id))
 
     found_keys = {_episode_key(alert) for alert in found}
-    resolved = []
+    verdicts: dict[str, dict[str, bool]] = {}
+    for check in checks:
+        if check.as_of < as_of_month:
+            verdicts.setdefault(check.episode, {})[check.as_of] = check.in_band
+    resolved, checks_now = [], []
     for key, last in latest.items():
         if key in found_keys or last.status_before(as_of_month) == "resolved":
             continue
-        quiet_months = _months_between(last.as_of, as_of_month)
-        if quiet_months < rules.resolve_after_months:
-            continue
-        reported.append(_resolved_notice(last, as_of_month, quiet_months))
+        if last.alert.kind in BAND_KINDS:
+            check = _judge(last, first.get(last.episode, last.alert), as_of_month, readings)
+            if check is None:
+                continue
+            checks_now.append(check)
+            months = _months_in_band(check, last, verdicts.get(last.episode, {}))
+            if months < rules.resolve_after_months:
+                continue
+            reported.append(_back_in_band_notice(last, check, months))
+        else:
+            quiet_months = _months_between(last.as_of, as_of_month)
+            if quiet_months < rules.resolve_after_months:
+                continue
+            reported.append(_resolved_notice(last, as_of_month, quiet_months))
         resolved.append(last.episode)
-    return LifecycleOutcome(reported=reported, records=records, resolved=resolved)
+    return LifecycleOutcome(reported=reported, records=records, resolved=resolved, checks=checks_now)
+
+
+def _is_open(last: AlertRecord, as_of_month: str, rules: LifecycleRules) -> bool:
+    """Whether the episode of `last` (its latest alert) is still open for a run of `as_of_month`.
+    Kinds without a band close by themselves after `resolve_after_months` without an alert (even
+    when the run that would have resolved them was skipped)."""
+    if last.status_before(as_of_month) == "resolved":
+        return False
+    return last.alert.kind in BAND_KINDS or _months_between(last.as_of, as_of_month) <= rules.resolve_after_months
+
+
+def _judge(last: AlertRecord, first: Alert, as_of_month: str, readings: MonthReadings | None) -> BandCheck | None:
+    """This month's verdict on the episode of `last` (its latest alert; `first` its first), or
+    None when the readings cannot say. A tier shift is judged against the baseline of its first
+    alert: the trailing baselines of later ones have absorbed part of the shift."""
+    if readings is None:
+        return None
+    alert = last.alert
+    if alert.kind == "tier_shift":
+        if readings.tier_shares is None:
+            return None
+        lower, upper = _baseline_share_range(first)
+        if lower is None:
+            return None
+        scope = alert.scope
+        at_tier, total = readings.tier_shares.get(
+            (scope.get("country"), scope.get("actor"), scope.get("tier"), alert.measure), (0.0, 0.0)
+        )
+        # Nothing at all in the country that month: no shift to speak of.
+        share = at_tier / total if total > 0 else None
+        in_band = share is None or lower <= share <= upper
+        return BandCheck(last.episode, as_of_month, in_band, share, lower, upper)
+    band = readings.series.get(_series_id(alert))
+    if band is None:
+        return None
+    in_band = band.observed >= band.lower if alert.kind == "drop" else band.observed <= band.upper
+    return BandCheck(last.episode, as_of_month, in_band, band.observed, band.lower, band.upper)
+
+
+def _months_in_band(check: BandCheck, last: AlertRecord, verdicts: dict[str, bool]) -> int:
+    """Consecutive months back in band up to and including this one, counted after the episode's
+    last alert; a month without a verdict ends the count."""
+    if not check.in_band:
+        return 0
+    months, month = 1, _previous_month(check.as_of)
+    while month > last.as_of[:7] and verdicts.get(month) is True:
+        months += 1
+        month = _previous_month(month)
+    return months
+
+
+def _series_id(alert: Alert) -> str | None:
+    """The detection series an alert of surge, drop or record is about: its evidence names it,
+    except a 30-day window record (day as-of), whose level and scope give it."""
+    if "series_id" in alert.evidence:
+        return alert.evidence["series_id"]
+    level = alert.evidence.get("level")
+    if level is None:
+        return None
+    names = {"area": (), "country": ("country",), "admin1": ("country", "admin1")}.get(level)
+    if names is None:
+        return None
+    return "|".join([alert.measure, level, *(str(alert.scope.get(name)) for name in names)])
+
+
+def _baseline_share_range(alert: Alert) -> tuple[float | None, float | None]:
+    """The baseline 90% range of a tier-shift alert, as shares (its evidence since it is stored
+    there; older alerts: their count range over the window's total)."""
+    evidence = alert.evidence
+    if "baseline_lower_share" in evidence and "baseline_upper_share" in evidence:
+        return float(evidence["baseline_lower_share"]), float(evidence["baseline_upper_share"])
+    total = evidence.get("total")
+    if not total or alert.lower is None or alert.upper is None:
+        return None, None
+    return alert.lower / total, alert.upper / total
 
 
 def _resolved_notice(last: AlertRecord, as_of_month: str, quiet_months: int) -> Alert:
@@ -179,6 +327,29 @@ def _resolved_notice(last: AlertRecord, as_of_month: str, quiet_months: int) -> 
         message=message,
         evidence={**last.alert.evidence, "episode": last.episode, "resolved_as_of": as_of_month,
                   "months_without_alert": quiet_months},
+    )
+
+
+def _back_in_band_notice(last: AlertRecord, check: BandCheck, months: int) -> Alert:
+    month = _month_words(check.as_of)
+    alert = last.alert
+    if alert.kind == "tier_shift":
+        now = "nothing there" if check.observed is None else f"a share of {check.observed:.0%}"
+        where = f"within its baseline range of {check.lower:.0%}\u2013{check.upper:.0%}"
+    else:
+        now = f"{check.observed:g}"
+        where = (
+            f"at least the bottom of its 90% forecast range ({check.lower:g})" if alert.kind == "drop"
+            else f"at most the top of its 90% forecast range ({check.upper:g})"
+        )
+    sentence = alert.message.rstrip(".")
+    message = f"Resolved in {month} after {months} months back in band ({now} in {month}, {where}): {sentence}."
+    return dataclasses.replace(
+        alert,
+        status="resolved",
+        message=message,
+        evidence={**alert.evidence, "episode": last.episode, "resolved_as_of": check.as_of,
+                  "months_in_band": months},
     )
 
 
@@ -216,6 +387,11 @@ def _period_start(period: str) -> dt.date:
 def _months_between(earlier: str, later: str) -> int:
     first, last = _period_start(earlier[:7]), _period_start(later[:7])
     return (last.year - first.year) * 12 + last.month - first.month
+
+
+def _previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
 
 
 def _month_words(month: str) -> str:

@@ -129,6 +129,7 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
             store, ["country", "admin1", "admin2"], countries=list(config.watch_area.countries), until=moment.day
         )
         series = pipeline.series_from_monthly_counts(counts, moment, AGGREGATE_LEVELS)
+        events = None
         found, series, forecasts = find_alerts(None, moment, config, series=series)
     else:
         log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
@@ -139,9 +140,11 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
         resolve_after_months=config.detect.resolve_after_months,
     )
     history = stored_alerts.load_alert_history(store, before=moment.month_text)
-    outcome = apply_lifecycle(found, history, moment.month_text, rules)
+    checks = stored_alerts.load_band_checks(store, before=moment.month_text)
+    readings = pipeline.month_readings(events, series, forecasts, moment)
+    outcome = apply_lifecycle(found, history, moment.month_text, rules, readings, checks)
     if save:
-        stored_alerts.save_detection(store, moment.month_text, outcome.records, outcome.resolved)
+        stored_alerts.save_detection(store, moment.month_text, outcome.records, outcome.resolved, outcome.checks)
     suppressed = [record.alert for record in outcome.records if record.suppressed_by is not None]
     log.info(
         "detect %s: %d alerts (%d new), %d suppressed, %d series tested",

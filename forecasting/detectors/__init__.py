@@ -8,11 +8,12 @@ No store, no clock, no files: `as_of` (see `parse_as_of`) is "now", and nothing 
 is used. Each kind has its module (surge, record, tier_shift, run_rate, spread, synchronized,
 change_point); `pipeline.detect` runs them all, controls false discoveries across every test of
 the month (Benjamini-Hochberg) and grades severity. The lifecycle (new, ongoing, resolved,
-suppression) is `forecasting.alerts.apply_lifecycle`.
+suppression) is `forecasting.alerts.apply_lifecycle`; `month_readings` gives it what it judges
+open episodes back in band by.
 """
 
 from forecasting.detectors.actors import ACTOR_FAMILIES, actor_families, actor_family
-from forecasting.detectors.pipeline import build_series, detect, history_for_forecast, sort_alerts
+from forecasting.detectors.pipeline import build_series, detect, history_for_forecast, month_readings, sort_alerts
 from forecasting.detectors.settings import AsOf, DetectionSettings, InvalidAsOfError, parse_as_of
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "build_series",
     "detect",
     "history_for_forecast",
+    "month_readings",
     "parse_as_of",
     "sort_alerts",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecasting.alerts import SEVERITY_ORDER, Alert
+from forecasting.alerts import SEVERITY_ORDER, Alert, Band, MonthReadings
 from forecasting.detectors.actors import actor_families
 from forecasting.detectors.findings import control_false_discoveries
 from forecasting.detectors.predictive import month_against_forecast
@@ -17,7 +17,7 @@ from forecasting.detectors.run_rate import detect_run_rates
 from forecasting.detectors.spread import detect_spread
 from forecasting.detectors.surge import detect_surges_and_drops
 from forecasting.detectors.synchronized import detect_synchronized
-from forecasting.detectors.tier_shift import detect_tier_shifts
+from forecasting.detectors.tier_shift import detect_tier_shifts, tier_shares
 from forecasting.series import LEVEL_COLUMNS, MEASURES, UNKNOWN, series_from_counts, validate_series
 
 #: Levels built for detection. Actor series are by actor family (see `forecasting.detectors.actors`).
@@ -114,6 +114,25 @@ def detect(
     # and one kind with thousands of series (surges) must not drown one with dozens (waves).
     alerts = [alert for part in parts for alert in control_false_discoveries(part, settings.false_discovery_rate)]
     return sort_alerts(deduplicate(alerts))
+
+
+def month_readings(
+    events: pd.DataFrame | None, series: pd.DataFrame, forecasts: pd.DataFrame, as_of: AsOf
+) -> MonthReadings:
+    """What the lifecycle judges open episodes back in band by: each series' as-of month against
+    its forecast's 90% range and, with events (as `detect` takes them), the month's tier shares."""
+    predictive = month_against_forecast(series, forecasts, as_of)
+    bands = {
+        series_id: Band(float(observed), float(lower), float(upper))
+        for series_id, observed, lower, upper in zip(
+            predictive["series_id"], predictive["observed"], predictive["lower"], predictive["upper"]
+        )
+    }
+    if events is None:
+        return MonthReadings(series=bands, tier_shares=None)
+    events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
+    events = events.assign(actor1=actor_families(events["actor1"]))
+    return MonthReadings(series=bands, tier_shares=tier_shares(events, as_of))
 
 
 def deduplicate(alerts: list[Alert]) -> list[Alert]:

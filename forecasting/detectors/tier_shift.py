@@ -30,6 +30,8 @@ _MIN_FAMILY_EVENTS = 100
 #: A baseline thinner than this cannot say what is usual.
 _MIN_BASELINE_EVENTS = 30
 _CANDIDATE_P = 0.05
+#: Stands for "all actors" in `tier_shares` (cannot be an actor family's name).
+_ALL_ACTORS = "\x00all"
 
 
 def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
@@ -77,6 +79,34 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
                     if test.p_value <= _CANDIDATE_P:
                         candidates.append(_finding(test, country, actor, tier, measure, as_of))
     return Findings(candidates, tested)
+
+
+def tier_shares(events: pd.DataFrame, as_of: AsOf) -> dict[tuple, tuple[float, float]]:
+    """The as-of month's counts behind each tier share, for judging open tier shifts back in band.
+
+    `events` as for `detect_tier_shifts`. Returns (country, actor family or None for all actors,
+    tier, measure) -> (events or deaths at the tier, in the country), for every country and
+    actor family with events in the month (partial up to the as-of day for a day as-of).
+    """
+    month = events[(events["event_date"] >= as_of.month) & (events["event_date"] <= pd.Timestamp(as_of.day))]
+    month = month[month["country"].notna()]
+    # Every event counts for all actors (`_ALL_ACTORS`) and for its own family.
+    both = pd.concat([month.assign(actor1=_ALL_ACTORS), month])
+    frame = pd.DataFrame({
+        "country": both["country"], "actor": both["actor1"].fillna("Unknown"), "tier": both["tier"],
+        "events": 1.0, "fatalities": both["fatalities"].astype(float),
+    })
+    measures = ["events", "fatalities"]
+    totals = frame.groupby(["country", "actor"])[measures].sum()
+    at_tier = frame[frame["tier"].isin(SHIFT_TIERS)].groupby(["country", "actor", "tier"])[measures].sum()
+    shares: dict[tuple, tuple[float, float]] = {}
+    for (country, actor), total in totals.iterrows():
+        for tier in SHIFT_TIERS:
+            for measure in measures:
+                count = at_tier[measure].get((country, actor, tier), 0.0)
+                key = (country, None if actor == _ALL_ACTORS else actor, tier, measure)
+                shares[key] = (float(count), float(total[measure]))
+    return shares
 
 
 @dataclass(frozen=True)
@@ -152,6 +182,9 @@ def _finding(test: _Test, country, actor, tier, measure, as_of: AsOf) -> Finding
             "window_months": window,
             "baseline_months": int(test.baseline_months),
             "overdispersion_rho": round(float(rho), 4),
+            # The baseline's 90% range as shares: what the lifecycle judges "back in band" by.
+            "baseline_lower_share": round(float(lower / trials), 4),
+            "baseline_upper_share": round(float(upper / trials), 4),
         },
     )
 

@@ -1,7 +1,8 @@
 """Stored alerts: what each detection run found, so that new / ongoing / resolved survives restarts.
 
-One row per alert id (kind, scope, measure, period). A rerun of an as-of month replaces that
-month's rows, so the store always holds the latest answer for each month.
+One row per alert id (kind, scope, measure, period), and one per open episode and detection month
+saying whether its scope was back in band (`alert_band_checks`). A rerun of an as-of month
+replaces that month's rows, so the store always holds the latest answer for each month.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forecasting.alerts import SCOPE_KEYS, Alert, AlertRecord
+from forecasting.alerts import SCOPE_KEYS, Alert, AlertRecord, BandCheck
 from forecasting.store.base import Base, Store
 
 
@@ -43,19 +44,44 @@ class StoredAlert(Base):
     resolved_as_of: Mapped[str | None] = mapped_column(sa.String(7))
 
 
+class StoredBandCheck(Base):
+    __tablename__ = "alert_band_checks"
+
+    episode: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    as_of: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    in_band: Mapped[bool] = mapped_column(sa.Boolean)
+    observed: Mapped[float | None] = mapped_column(sa.Float)
+    lower: Mapped[float | None] = mapped_column(sa.Float)
+    upper: Mapped[float | None] = mapped_column(sa.Float)
+
+
 _TABLE = StoredAlert.__table__
+_CHECKS = StoredBandCheck.__table__
 
 
-def save_detection(store: Store, as_of_month: str, records: list[AlertRecord], resolved_episodes: list[str]) -> None:
+def save_detection(
+    store: Store,
+    as_of_month: str,
+    records: list[AlertRecord],
+    resolved_episodes: list[str],
+    checks: list[BandCheck] = (),
+) -> None:
     """Store one detection run of `as_of_month` (`YYYY-MM`) in one transaction.
 
-    The month's earlier rows and the resolutions it made are replaced; `records` are inserted;
-    the alerts of `resolved_episodes` are marked resolved as of this month (an earlier resolution
-    of the same episode wins).
+    The month's earlier rows, band checks and the resolutions it made are replaced; `records`
+    and `checks` are inserted; the alerts of `resolved_episodes` are marked resolved as of this
+    month (an earlier resolution of the same episode wins).
     """
     rows = [_row(record) for record in records]
     with store.engine.begin() as connection:
         connection.execute(sa.delete(_TABLE).where(_TABLE.c.as_of == as_of_month))
+        connection.execute(sa.delete(_CHECKS).where(_CHECKS.c.as_of == as_of_month))
+        if checks:
+            connection.execute(sa.insert(_CHECKS), [
+                {"episode": check.episode, "as_of": check.as_of, "in_band": check.in_band,
+                 "observed": check.observed, "lower": check.lower, "upper": check.upper}
+                for check in checks
+            ])
         connection.execute(
             sa.update(_TABLE).where(_TABLE.c.resolved_as_of == as_of_month).values(resolved_as_of=None)
         )
@@ -78,6 +104,18 @@ def load_alert_history(store: Store, *, before: str | None = None) -> list[Alert
         query = query.where(_TABLE.c.as_of < before)
     with store.engine.connect() as connection:
         return [_record(row) for row in connection.execute(query).mappings()]
+
+
+def load_band_checks(store: Store, *, before: str | None = None) -> list[BandCheck]:
+    """Stored back-in-band verdicts of detection months before `before` (`YYYY-MM`; None: all)."""
+    query = sa.select(_CHECKS).order_by(_CHECKS.c.as_of, _CHECKS.c.episode)
+    if before is not None:
+        query = query.where(_CHECKS.c.as_of < before)
+    with store.engine.connect() as connection:
+        return [
+            BandCheck(row["episode"], row["as_of"], bool(row["in_band"]), row["observed"], row["lower"], row["upper"])
+            for row in connection.execute(query).mappings()
+        ]
 
 
 def list_alerts(store: Store, *, status: str | None = None, include_suppressed: bool = False) -> list[AlertRecord]:
@@ -152,4 +190,4 @@ def _record(row) -> AlertRecord:
     )
 
 
-__all__ = ["get_alert", "list_alerts", "load_alert_history", "save_detection"]
+__all__ = ["get_alert", "list_alerts", "load_alert_history", "load_band_checks", "save_detection"]

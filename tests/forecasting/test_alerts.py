@@ -4,29 +4,44 @@ from __future__ import annotations
 
 import json
 
-from forecasting.alerts import Alert, AlertRecord, LifecycleRules, apply_lifecycle
+from forecasting.alerts import (
+    Alert, AlertRecord, Band, BandCheck, LifecycleRules, MonthReadings, apply_lifecycle,
+)
 
 RULES = LifecycleRules(suppression_days=180, resolve_after_months=2)
 SCOPE = {"country": "Mali", "admin1": "Kayes", "admin2": None, "tier": None, "actor": None}
+SERIES = "fatalities|admin1|Mali|Kayes"
 
 
-def alert(period: str, severity: str = "warning", kind: str = "surge", scope=SCOPE) -> Alert:
+def alert(period: str, severity: str = "warning", kind: str = "surge", scope=SCOPE, **evidence) -> Alert:
     return Alert(kind=kind, scope=scope, measure="fatalities", period=period, observed=40, expected=10.0,
-                 lower=3, upper=20, score=0.001, severity=severity, message=f"Surge in {period}.")
+                 lower=3, upper=20, score=0.001, severity=severity, message=f"Surge in {period}.",
+                 evidence={"series_id": SERIES, **evidence})
 
 
-def run(months_found: dict[str, list[Alert]]) -> dict[str, list[Alert]]:
-    """Detection month by month with an in-memory store: what each month reports."""
+def series_at(observed: float, lower: float = 3, upper: float = 20) -> MonthReadings:
+    """Readings of a month in which the Kayes series is `observed` against a 90% range."""
+    return MonthReadings(series={SERIES: Band(observed, lower, upper)}, tier_shares={})
+
+
+IN_BAND = series_at(10)
+
+
+def run(months_found: dict[str, list[Alert]], readings: dict[str, MonthReadings] | None = None) -> dict[str, list[Alert]]:
+    """Detection month by month with an in-memory store: what each month reports. `readings`
+    per month (default: the series inside its range)."""
     history: list[AlertRecord] = []
+    checks: list[BandCheck] = []
     reported = {}
     for month, found in months_found.items():
-        outcome = apply_lifecycle(found, history, month, RULES)
+        outcome = apply_lifecycle(found, history, month, RULES, (readings or {}).get(month, IN_BAND), checks)
         history = [r for r in history if r.as_of != month] + outcome.records
         history = [
             AlertRecord(r.alert, r.as_of, r.episode, r.suppressed_by, month)
             if r.episode in outcome.resolved and r.resolved_as_of is None else r
             for r in history
         ]
+        checks = [c for c in checks if c.as_of != month] + outcome.checks
         reported[month] = outcome.reported
     return reported
 
@@ -39,14 +54,19 @@ def test_id_is_stable_and_json_has_every_scope_key():
     assert record["scope"] == SCOPE and record["status"] == "new" and record["id"] == first.id
 
 
-def test_a_continuing_alert_is_ongoing_then_resolved_after_two_quiet_months():
-    reported = run({"2025-03": [alert("2025-03")], "2025-04": [alert("2025-04")], "2025-05": [], "2025-06": []})
+def test_a_continuing_alert_is_ongoing_then_resolved_after_two_months_back_in_band():
+    reported = run({"2025-03": [alert("2025-03")], "2025-04": [alert("2025-04")], "2025-05": [], "2025-06": [],
+                    "2025-07": []})
     assert [a.status for a in reported["2025-03"]] == ["new"]
     assert [a.status for a in reported["2025-04"]] == ["ongoing"]
     assert reported["2025-05"] == []
     (notice,) = reported["2025-06"]
     assert notice.status == "resolved" and notice.period == "2025-04"
-    assert notice.message.startswith("Resolved in June 2025 after 2 months")
+    assert notice.message.startswith(
+        "Resolved in June 2025 after 2 months back in band (10 in June 2025, at most the top of its 90% forecast range (20))"
+    )
+    assert notice.evidence["months_in_band"] == 2 and notice.evidence["resolved_as_of"] == "2025-06"
+    assert reported["2025-07"] == []  # the notice is given once
 
 
 def test_lower_severity_within_the_window_is_suppressed_but_higher_is_raised():
@@ -63,8 +83,9 @@ def test_lower_severity_within_the_window_is_suppressed_but_higher_is_raised():
 
 
 def test_suppression_ends_after_the_window():
-    reported = run({"2024-01": [alert("2024-01", severity="critical")], "2024-03": [],
+    reported = run({"2024-01": [alert("2024-01", severity="critical")], "2024-02": [], "2024-03": [],
                     "2024-09": [alert("2024-09", severity="info")]})
+    assert [a.status for a in reported["2024-03"]] == ["resolved"]
     assert [a.status for a in reported["2024-09"]] == ["new"]
 
 
@@ -77,3 +98,110 @@ def test_other_scopes_and_kinds_are_independent_and_rerunning_a_month_is_idempot
     later = apply_lifecycle([alert("2025-04", scope=other), alert("2025-04", kind="record")], first.records, "2025-04", RULES)
     assert sorted(a.status for a in later.reported) == ["new", "new"]
     assert [a for a in later.reported if a.status == "resolved"] == []
+
+
+def test_a_surge_stays_ongoing_while_above_its_range_even_with_no_new_alert():
+    # The detector stops firing in May (its baseline has caught up), but the series stays above
+    # the top of its range (20) until July: no resolution until two months back in band.
+    months = ["2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "2025-09", "2025-10"]
+    observed = {"2025-05": 35, "2025-06": 21, "2025-07": 12, "2025-08": 30, "2025-09": 0, "2025-10": 20}
+    reported = run({month: [alert(month)] if month == "2025-04" else [] for month in months},
+                   {month: series_at(value) for month, value in observed.items()})
+    assert [a.status for a in reported["2025-04"]] == ["new"]
+    # May, June: above; July in band; August above again (the count restarts); September below
+    # the range (counts as in band for a surge); October at the top of the range: resolved.
+    assert all(reported[month] == [] for month in months[1:6])
+    (notice,) = reported["2025-10"]
+    assert notice.status == "resolved" and notice.evidence["months_in_band"] == 2
+    # A new alert of the same scope before then would have been `ongoing`, however long the gap.
+    again = run({"2025-04": [alert("2025-04")], "2025-05": [], "2025-06": [], "2025-07": [], "2025-08": [alert("2025-08")]},
+                {month: series_at(35) for month in ("2025-05", "2025-06", "2025-07")})
+    assert [a.status for a in again["2025-08"]] == ["ongoing"]
+
+
+def test_a_drop_is_back_in_band_at_or_above_the_bottom_of_its_range_and_a_skipped_month_breaks_the_count():
+    drop = alert("2025-04", kind="drop")
+    reported = run({"2025-04": [drop], "2025-05": [], "2025-06": []},
+                   {"2025-05": series_at(2), "2025-06": series_at(60)})
+    assert reported["2025-05"] == [] and reported["2025-06"] == []  # 2 is below the range (3): still low
+    reported = run({"2025-04": [drop], "2025-05": [], "2025-06": [], "2025-07": []},
+                   {"2025-05": series_at(2), "2025-06": series_at(60), "2025-07": series_at(3)})
+    (notice,) = reported["2025-07"]
+    assert "at least the bottom of its 90% forecast range (3)" in notice.message
+    # June and August in band, July not run: no verdict for July, so August is one month in band.
+    skipped = run({"2025-04": [drop], "2025-06": [], "2025-08": [], "2025-09": []})
+    assert skipped["2025-06"] == [] and skipped["2025-08"] == []
+    assert [a.status for a in skipped["2025-09"]] == ["resolved"]
+
+
+def test_a_record_without_readings_for_its_series_stays_open():
+    # A 30-day window record names its series by level and scope (no series_id in its evidence).
+    window = Alert(kind="record", scope={**SCOPE, "admin1": None}, measure="events", period="2025-07-01",
+                   observed=80, expected=30.0, lower=12, upper=50, score=1e-4, severity="critical",
+                   message="Record.", evidence={"level": "country"})
+    history = [AlertRecord(window, "2025-07", window.id)]
+    unknown = MonthReadings(series={SERIES: Band(10, 3, 20)})
+    assert apply_lifecycle([], history, "2025-08", RULES, unknown).checks == []
+    known = MonthReadings(series={"events|country|Mali": Band(70, 12, 50)})
+    (check,) = apply_lifecycle([], history, "2025-08", RULES, known).checks
+    assert (check.in_band, check.observed, check.upper) == (False, 70, 50)
+
+
+TIER_SCOPE = {"country": "Burkina Faso", "admin1": None, "admin2": None, "tier": "admin2_capital", "actor": "JNIM"}
+TIER_KEY = ("Burkina Faso", "JNIM", "admin2_capital", "events")
+
+
+def tier_alert(period: str, share: float, lower_share: float, upper_share: float) -> Alert:
+    return Alert(kind="tier_shift", scope=TIER_SCOPE, measure="events", period=period, observed=share * 100,
+                 expected=lower_share * 100, lower=lower_share * 100, upper=upper_share * 100, score=1e-6,
+                 severity="critical", message=f"Shift in {period}.",
+                 evidence={"share": share, "total": 100.0, "baseline_lower_share": lower_share,
+                           "baseline_upper_share": upper_share})
+
+
+def shares(at_tier: float, total: float) -> MonthReadings:
+    return MonthReadings(series={}, tier_shares={TIER_KEY: (at_tier, total)})
+
+
+def test_a_tier_shift_is_resolved_only_back_within_the_first_alerts_baseline_range():
+    # January: 30% against a 4-7% baseline. February: still raised, but against a trailing
+    # baseline that has absorbed part of the shift (15-35%). From March the detector is silent
+    # while the share stays at 24-32%: still outside the first alert's 4-7%, so still open.
+    found = {"2025-01": [tier_alert("2025-01", 0.30, 0.04, 0.07)],
+             "2025-02": [tier_alert("2025-02", 0.28, 0.15, 0.35)]}
+    months = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08"]
+    readings = {"2025-03": shares(24, 100), "2025-04": shares(32, 100), "2025-05": shares(6, 100),
+                "2025-06": shares(7, 80), "2025-07": shares(8, 100), "2025-08": shares(0, 0)}
+    reported = run({month: found.get(month, []) for month in months}, readings)
+    assert [a.status for a in reported["2025-02"]] == ["ongoing"]
+    # May and June within 4-7% (6%, 8.75% is not: June is out), July 8% out, August no events at all.
+    assert all(reported[month] == [] for month in months[2:7])
+    readings["2025-06"] = shares(5, 80)
+    readings["2025-07"] = shares(3, 60)
+    reported = run({month: found.get(month, []) for month in months}, readings)
+    assert reported["2025-05"] == []
+    (notice,) = reported["2025-06"]
+    assert notice.status == "resolved" and notice.period == "2025-02"
+    assert "(a share of 6% in June 2025, within its baseline range of 4%\u20137%)" in notice.message
+    assert reported["2025-07"] == [] and reported["2025-08"] == []
+
+
+def test_a_month_with_nothing_in_the_country_counts_as_back_in_band_for_a_tier_shift():
+    months = {"2025-01": [tier_alert("2025-01", 0.30, 0.04, 0.07)], "2025-02": [], "2025-03": []}
+    reported = run(months, {"2025-02": MonthReadings(tier_shares={}), "2025-03": shares(1, 20)})
+    (notice,) = reported["2025-03"]
+    assert notice.status == "resolved"
+    # Without event-level data (aggregates only) tier shares are not measured: no verdict.
+    unmeasured = run(months, {"2025-02": MonthReadings(), "2025-03": MonthReadings()})
+    assert unmeasured["2025-03"] == []
+
+
+def test_kinds_without_a_band_are_resolved_after_months_without_an_alert():
+    spread = alert("2025-03", kind="spread")
+    reported = run({"2025-03": [spread], "2025-04": [], "2025-05": []}, {"2025-04": series_at(99), "2025-05": series_at(99)})
+    (notice,) = reported["2025-05"]
+    assert notice.message.startswith("Resolved in May 2025 after 2 months without a new spread alert")
+    # Skipped months count as quiet: a run three months on resolves it, and a later alert is new.
+    later = run({"2025-03": [spread], "2025-06": [], "2025-07": [alert("2025-07", kind="spread")]})
+    assert [a.status for a in later["2025-06"]] == ["resolved"]
+    assert [a.status for a in later["2025-07"]] == ["new"]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from factories import acled_row
 
-from forecasting.alerts import Alert, AlertRecord
+from forecasting.alerts import Alert, AlertRecord, BandCheck
 from forecasting.detectors import DetectionSettings
 from forecasting.gazetteer import load_gazetteer
 from forecasting.store import alerts as stored_alerts
@@ -43,6 +43,35 @@ def test_alerts_round_trip_and_resolution_is_stored(store):
     # Rerunning August without the resolution undoes it.
     stored_alerts.save_detection(store, "2025-08", [], [])
     assert [r.status for r in stored_alerts.load_alert_history(store, before="2025-07")] == ["new"]
+
+
+def test_band_checks_round_trip_and_a_rerun_replaces_its_month(store):
+    checks = [BandCheck("surge-2025-05-abc", "2025-06", False, 31.0, 3.0, 20.0),
+              BandCheck("tier_shift-2025-01-def", "2025-06", True, None, 0.04, 0.07)]
+    stored_alerts.save_detection(store, "2025-06", [], [], checks)
+    stored_alerts.save_detection(store, "2025-07", [], [], [BandCheck("surge-2025-05-abc", "2025-07", True, 12.0, 3.0, 20.0)])
+    assert stored_alerts.load_band_checks(store, before="2025-07") == sorted(checks, key=lambda check: check.episode)
+    stored_alerts.save_detection(store, "2025-06", [], [], [])
+    assert [check.as_of for check in stored_alerts.load_band_checks(store)] == ["2025-07"]
+
+
+def test_the_sample_shift_toward_provincial_capitals_is_not_resolved_while_the_share_stays_high(tmp_path):
+    # The detector stops raising JNIM's events there from May 2025 (its trailing baseline has
+    # absorbed the shift), but their share stays above 20%, far from the 4-13% range of January's alert.
+    opened = open_store(f"sqlite:///{tmp_path / 'conflictwatch.db'}")
+    ingest_sample_if_empty(opened, load_gazetteer(), seat_radius_km=5.0)
+    config = Config()
+    reported = {month: run_detection(opened, config, month).alerts
+                for month in ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08")}
+    shifts = {month: _find(alerts, "tier_shift", country="Burkina Faso", tier="admin2_capital", actor="JNIM")
+              for month, alerts in reported.items()}
+    first = [a for a in shifts["2025-01"] if a.measure == "events"][0]
+    assert first.status == "new" and first.evidence["baseline_upper_share"] < 0.15
+    assert all(a.status != "resolved" for month in ("2025-06", "2025-07", "2025-08") for a in shifts[month])
+    checks = [c for c in stored_alerts.load_band_checks(opened) if c.episode == first.id]
+    assert [c.as_of for c in checks] == ["2025-05", "2025-06", "2025-07", "2025-08"]
+    assert all(not c.in_band and c.observed > 0.2 and c.upper == first.evidence["baseline_upper_share"] for c in checks)
+    opened.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -247,18 +247,29 @@ def detect_month_by_month(world: World) -> tuple[dict, dict]:
 
     Returns (alerts found per month, new alerts reported per month).
     """
+    import dataclasses
+
     from forecasting.alerts import LifecycleRules, apply_lifecycle
-    from forecasting.detectors import DetectionSettings, build_series, detect, history_for_forecast, parse_as_of
+    from forecasting.detectors import (
+        DetectionSettings, build_series, detect, history_for_forecast, month_readings, parse_as_of,
+    )
     from forecasting.models import forecast
 
-    history, found, new = [], {}, {}
+    history, checks, found, new = [], [], {}, {}
     for month in EVALUATED_MONTHS:
         as_of = parse_as_of(month.strftime("%Y-%m"))
         series = build_series(world.events, as_of)
         forecasts = forecast(history_for_forecast(series, as_of), horizon=1, seed=0)
         alerts = detect(world.events, series, forecasts, as_of, DetectionSettings())
-        outcome = apply_lifecycle(alerts, history, as_of.month_text, LifecycleRules())
-        history += outcome.records
+        readings = month_readings(world.events, series, forecasts, as_of)
+        outcome = apply_lifecycle(alerts, history, as_of.month_text, LifecycleRules(), readings, checks)
+        # As the store does: the episodes resolved this month get `resolved_as_of`.
+        history = [
+            dataclasses.replace(record, resolved_as_of=as_of.month_text)
+            if record.episode in outcome.resolved and record.resolved_as_of is None else record
+            for record in history
+        ] + outcome.records
+        checks += outcome.checks
         found[month] = alerts
         new[month] = [alert for alert in outcome.reported if alert.status == "new"]
     return found, new

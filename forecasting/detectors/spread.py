@@ -9,7 +9,6 @@ upper tail under its past-year rate (plus half an event, so "none" is not "impos
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 

@@ -138,7 +138,7 @@ def test_with_review_a_report_showing_unapproved_alerts_waits_until_each_is_appr
     report = report_files(alert_ids=(burkina.id, mali.id, info.id))
     alerts = [burkina, mali, info]
 
-    first = notify(store, config, NO_SECRETS, alerts=alerts, report=report, as_of="2025-05", occasion="report:1", now=NOW)
+    notify(store, config, NO_SECRETS, alerts=alerts, report=report, as_of="2025-05", occasion="report:1", now=NOW)
 
     # Only the digest of the approved info alert went out.
     assert [item.message["Subject"] for item in smtp_server.received] == ["[conflictwatch] weekly digest: 1 alert (2025-05)"]

@@ -4,7 +4,9 @@ Used by the source and pull tests and by benchmarks/pull.py. It keeps its data i
 credentials like the real services (OAuth password and refresh grants for ACLED, a token header
 for UCDP), pages like them (ACLED: limit/page until a short page; UCDP: NextPageUrl), and can be
 told to misbehave: `fail(path, *faults)` queues faults served, in order, to the next requests
-for `path`; `fail_page(n, fault)` serves a fault for ACLED event page n every time until cleared.
+for `path`; `fail_page(n, fault)` serves a fault for ACLED event page n every time until cleared,
+and `fail_ucdp_page(n, fault)` does the same for GED page n (counted from 1, as the pull counts
+them; UCDP's own `page` parameter counts from 0).
 
 Faults: ("status", code[, headers]), ("reset",) (drop the connection), ("stall", seconds)
 (answer late), ("body", bytes) (a malformed body), ("json", object) (a well-formed but wrong
@@ -144,6 +146,7 @@ class FakeSources:
         self.requests: list[Seen] = []
         self.faults: dict[str, deque] = defaultdict(deque)
         self.page_faults: dict[int, tuple] = {}
+        self.ucdp_page_faults: dict[int, tuple] = {}
         self.page_delay_s = 0.0
         # Benchmarks set this: each ACLED page is encoded once, so a second timed pull measures
         # the client, not this server's JSON encoding.
@@ -177,6 +180,13 @@ class FakeSources:
                 self.page_faults.pop(page, None)
             else:
                 self.page_faults[page] = fault
+
+    def fail_ucdp_page(self, page: int, fault: tuple | None) -> None:
+        with self.lock:
+            if fault is None:
+                self.ucdp_page_faults.pop(page, None)
+            else:
+                self.ucdp_page_faults[page] = fault
 
     def revoke_access_tokens(self) -> None:
         with self.lock:
@@ -218,6 +228,8 @@ class FakeSources:
                     fault = api.faults[parts.path].popleft() if api.faults[parts.path] else None
                     if fault is None and parts.path == "/api/acled/read":
                         fault = api.page_faults.get(int(query.get("page", "1")))
+                    elif fault is None and parts.path.startswith("/api/gedevents/"):
+                        fault = api.ucdp_page_faults.get(int(query.get("page", "0")) + 1)
                 if fault is not None and self._misbehave(fault):
                     return
                 if parts.path == "/oauth/token" and method == "POST":

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from factories import acled_row
@@ -344,6 +345,95 @@ def test_ucdp_pull_reads_the_version_once_and_maps_events(store, api, config):
     assert events.loc["600001", "tier"] == "national_capital"
 
 
+UCDP_PAGE_3 = [
+    ("body", b'{"TotalCount": 8, "TotalPages": 3, "Result": [{"id"'),
+    # UCDP has no `success` flag: a failure comes as an error document (the {"Message": ...} of its
+    # 401 answers) instead of a page.
+    ("json", {"Message": "An error has occurred."}),
+    ("json", {"TotalCount": 8, "TotalPages": 3, "PreviousPageUrl": "", "NextPageUrl": "",
+              "Result": [{key: value for key, value in ucdp_event(7).items() if key != "best"}]}),
+    ("json", {"TotalCount": 8, "TotalPages": 3, "PreviousPageUrl": "", "NextPageUrl": "",
+              "Result": [ucdp_event(7) | {"best": "many"}]}),
+]
+
+
+@pytest.mark.parametrize("fault", UCDP_PAGE_3, ids=["malformed", "error-answer", "missing-field", "invalid-value"])
+def test_a_bad_ucdp_page_stops_the_pull_keeps_the_pages_before_it_and_the_next_run_resumes(store, api, config, fault):
+    api.ucdp_events = ucdp_events(8)  # pages of 3: 3, 3, 2
+    api.fail_ucdp_page(3, fault)
+
+    with pytest.raises(SourceResponseError, match=r"^UCDP (sent )?page 3 "):
+        pull_source(store, config, SECRETS, "ucdp")
+
+    assert stored_ids(store) == ucdp_ids(range(1, 7))
+    checkpoint = pulls.read_checkpoint(store, "ucdp")
+    assert (checkpoint.phase, checkpoint.next_page, checkpoint.pages_done) == ("pages", 3, 2)
+    assert ucdp_page_of(checkpoint.next_url) == "2"  # UCDP's NextPageUrl for page 3 counts from 0
+
+    api.fail_ucdp_page(3, None)
+    before = len(api.seen(UCDP_PATH))
+    resumed = pull_source(store, config, SECRETS, "ucdp")
+
+    assert (resumed.resumed_from, resumed.pages, resumed.inserted, resumed.updated) == (3, 1, 2, 0)
+    assert [request.query.get("page") for request in api.seen(UCDP_PATH)[before:]] == ["2"]
+    assert stored_ids(store) == ucdp_ids(range(1, 9))
+    assert pulls.read_checkpoint(store, "ucdp").query is None
+
+
+def test_a_ucdp_pull_killed_between_pages_resumes_from_its_next_page_url(store, store_url, api, config, tmp_path):
+    api.ucdp_events = ucdp_events(8)
+    release = threading.Event()
+    api.fail_ucdp_page(3, ("hold", release))
+    process = start_cli(tmp_path, store_url, api, ["pull", "ucdp"])
+    try:
+        # Page 3 is on its way (held by the server) and page 2 is stored: kill between pages.
+        wait_for(lambda: any(r.query.get("page") == "2" for r in api.seen(UCDP_PATH)), process)
+        wait_for(lambda: (pulls.read_checkpoint(store, "ucdp") or NO_PAGES).pages_done == 2, process)
+        process.kill()  # SIGKILL: no cleanup, no lease release
+        process.wait(10)
+    finally:
+        api.fail_ucdp_page(3, None)
+        release.set()
+
+    assert stored_ids(store) == ucdp_ids(range(1, 7))
+    assert ucdp_page_of(pulls.read_checkpoint(store, "ucdp").next_url) == "2"
+    before = len(api.seen(UCDP_PATH))
+    resumed = pull_source(store, config, SECRETS, "ucdp")
+
+    assert (resumed.resumed_from, resumed.pages, resumed.events_received, resumed.inserted) == (3, 1, 2, 2)
+    assert [request.query.get("page") for request in api.seen(UCDP_PATH)[before:]] == ["2"]
+    events = stored_events.load_events(store, columns=["source", "source_id"])
+    assert len(events) == 8 and not events.duplicated().any()
+    assert sorted(events["source_id"]) == ucdp_ids(range(1, 9))
+    checkpoint = pulls.read_checkpoint(store, "ucdp")
+    assert checkpoint.query is None and checkpoint.completed_query["version"] == "25.1"
+
+
+def test_two_ucdp_pulls_at_once_one_runs_the_other_says_so_and_nothing_doubles(store, store_url, api, tmp_path):
+    api.ucdp_events = ucdp_events(8)
+    release = threading.Event()
+    api.fail_ucdp_page(1, ("hold", release))
+    processes = [start_cli(tmp_path, store_url, api, ["pull", "ucdp"], name=f"p{n}") for n in (1, 2)]
+    try:
+        # Whichever claimed the source first waits on page 1; the other must give up at once.
+        deadline = time.monotonic() + 60
+        while all(p.poll() is None for p in processes) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        api.fail_ucdp_page(1, None)
+        release.set()
+    outcomes = sorted((p.wait(60), p.stdout.read(), p.stderr.read()) for p in processes)
+
+    (winner_code, winner_out, _), (loser_code, _, loser_err) = outcomes
+    assert (winner_code, loser_code) == (0, 1)
+    assert "ucdp\t3\t8\t8\t0\t0\t\n" in winner_out
+    assert "a pull of UCDP is already running" in loser_err
+    assert "stopped without changing anything" in loser_err
+    events = stored_events.load_events(store, columns=["source", "source_id"])
+    assert len(events) == 8 and not events.duplicated().any()
+    assert pulls.read_checkpoint(store, "ucdp").query is None
+
+
 def test_missing_credentials_say_which_variables_to_set(store, config):
     with pytest.raises(MissingCredentialsError, match=r"ACLED_USERNAME and ACLED_PASSWORD are not set"):
         pull_source(store, config, Secrets(), "acled")
@@ -353,6 +443,23 @@ def test_missing_credentials_say_which_variables_to_set(store, config):
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+UCDP_PATH = "/api/gedevents/25.1"
+
+
+def ucdp_events(count: int) -> list[dict]:
+    countries = ["Mali", "Niger", "Burkina Faso"]
+    return [ucdp_event(i, country=countries[i % 3]) for i in range(1, count + 1)]
+
+
+def ucdp_ids(numbers) -> list[str]:
+    return sorted(str(600000 + i) for i in numbers)
+
+
+def ucdp_page_of(address: str) -> str:
+    """UCDP's own (0-based) page parameter of a page address."""
+    return parse_qs(urlsplit(address).query)["page"][0]
 
 
 def pulls_lease():

@@ -87,6 +87,7 @@ def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) ->
     countries = list(config.watch_area.countries)
     series = report_series(store, detection.series, countries, moment)
     series = with_alert_series(store, series, detection.alerts, countries, moment)
+    alerts = list(detection.alerts)
     counts = stored_events.source_counts(store, countries=countries, until=moment.day)
     return ReportInputs(
         as_of=moment.text,
@@ -95,10 +96,12 @@ def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) ->
         data_cutoff=counts["newest"].max() if not counts.empty else None,
         sources=tuple(source_notes(counts)),
         synthetic=bool(counts["synthetic"].any()),
-        alerts=list(detection.alerts),
+        alerts=alerts,
         series=series,
         forecasts=report_forecasts(series, detection.forecasts, config, moment),
         tier_shares=tier_shares(series, countries),
+        year_to_date=year_to_date_curves(series, alerts, moment),
+        alert_tier_shares=alert_tier_shares(series, alerts),
         model=resolve_model_name(config.forecast.model),
         max_alert_pages=config.report.max_alert_pages,
         history_months=config.report.history_months,
@@ -135,7 +138,8 @@ def report_series(store: Store, detected: pd.DataFrame, countries: list[str], mo
 def with_alert_series(store: Store, series: pd.DataFrame, alerts: list, countries: list[str], moment: AsOf) -> pd.DataFrame:
     """`series` plus the monthly series of every alert scope it lacks (e.g. one actor's events at
     one settlement tier, which detectors count straight from the events), so that each alert
-    page can chart the series it is about. Actors are grouped by family as the detectors do."""
+    page can chart the series it is about; for a tier shift also the same scope at every tier
+    (the share's denominator). Actors are grouped by family as the detectors do."""
     import pandas as pd
 
     from forecasting.detectors.actors import actor_families
@@ -145,8 +149,10 @@ def with_alert_series(store: Store, series: pd.DataFrame, alerts: list, countrie
     missing = {}
     for alert in alerts:
         scope = {key: alert.scope.get(key) for key in SCOPE_COLUMNS}
-        if series_rows(series, alert.measure, scope).empty:
-            missing[(alert.measure, *scope.values())] = scope
+        scopes = [scope, {**scope, "tier": None}] if alert.kind == "tier_shift" else [scope]
+        for wanted in scopes:
+            if series_rows(series, alert.measure, wanted).empty:
+                missing[(alert.measure, *wanted.values())] = wanted
     if not missing:
         return series
     columns = ["source_id", "event_date", "country", "admin1", "admin2", "tier", "actor1", "fatalities"]
@@ -204,6 +210,110 @@ def tier_shares(series: pd.DataFrame, countries: list[str]) -> pd.DataFrame:
     frame = tiers[["country", "period", "tier", "value"]].rename(columns={"value": "events"})
     totals = frame.groupby(["country", "period"])["events"].transform("sum")
     return frame.assign(share=(frame["events"] / totals.where(totals > 0)).fillna(0.0)).reset_index(drop=True)
+
+
+def year_to_date_curves(series: pd.DataFrame, alerts: list, moment: AsOf) -> pd.DataFrame:
+    """What each run-rate alert's page draws: the running total since 1 January of the alert's
+    year and of each earlier year it compares with, and the two straight paces.
+
+    Columns alert_id, curve, year, date, value (events or reported fatalities since 1 January).
+    Every curve starts at 0 on 1 January and has a point at each month's last day, earlier
+    years drawn on the alert year's calendar (`year` says whose total it is):
+
+    - `this_year`: up to the as-of month (its last point on the as-of day for a month so far);
+      the last value is the alert's observed year-to-date total.
+    - `earlier_year`: one per year in the alert's evidence `earlier_years`, all 12 months.
+    - `on_pace`: the detector's linear projection, year_to_date * months / months elapsed,
+      reaching `projected_year_total` in December.
+    - `earlier_pace`: the earlier years' mean monthly total times the months elapsed; at the
+      as-of date it is the alert's expected value.
+
+    Alerts whose monthly series is not in `series` (or lacks an earlier year) get no rows.
+    """
+    import pandas as pd
+
+    from forecasting.series import SCOPE_COLUMNS
+    from reports.selection import month_of, series_rows
+
+    frames = []
+    for alert in alerts:
+        if alert.kind != "run_rate":
+            continue
+        rows = series_rows(series, alert.measure, {key: alert.scope.get(key) for key in SCOPE_COLUMNS})
+        monthly = pd.Series(rows["value"].to_numpy(float), index=pd.DatetimeIndex(rows["period"]))
+        month = month_of(alert.period)
+        years = sorted(int(year) for year in alert.evidence.get("earlier_years", {}))
+        if monthly.empty or not years or monthly.index.min() > pd.Timestamp(years[0], 1, 1):
+            continue
+        # The as-of point: the as-of day for a month so far, else the month's last day; months
+        # elapsed as run_rate counts them (the evidence's figure is rounded).
+        partial = moment.is_day and month == moment.month
+        as_of_date = pd.Timestamp(moment.day) if partial else month + pd.offsets.MonthEnd(0)
+        elapsed = month.month - 1 + (moment.share_of_month if partial else 1.0)
+        month_ends = [pd.Timestamp(month.year, number, 1) + pd.offsets.MonthEnd(0) for number in range(1, 13)]
+        start = pd.Timestamp(month.year, 1, 1)
+
+        def curve(name, year, dates, values):
+            frames.append(pd.DataFrame({"alert_id": alert.id, "curve": name, "year": year,
+                                        "date": [start, *dates], "value": [0.0, *values]}))
+
+        this_year = monthly[(monthly.index.year == month.year) & (monthly.index <= month)].cumsum()
+        curve("this_year", month.year, [*month_ends[: len(this_year) - 1], as_of_date], this_year.to_list())
+        earlier = monthly[monthly.index.year.isin(years)]
+        for year in years:
+            in_year = earlier[earlier.index.year == year].cumsum()
+            curve("earlier_year", year, month_ends[: len(in_year)], in_year.to_list())
+        # The paces are straight in months: a point at each month end, and one on the as-of day.
+        steps = sorted({*range(1, 13), elapsed})
+        dates = sorted({*month_ends, as_of_date})
+        year_to_date = float(this_year.iloc[-1]) if not this_year.empty else 0.0
+        rate = max(float(earlier.sum()), 1.0) / len(earlier)  # as run_rate does: per month, floored at 1 a period
+        curve("on_pace", month.year, dates, [year_to_date * step / elapsed for step in steps])
+        curve("earlier_pace", month.year, dates, [rate * step for step in steps])
+    if not frames:
+        return pd.DataFrame(columns=["alert_id", "curve", "year", "date", "value"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def alert_tier_shares(series: pd.DataFrame, alerts: list) -> pd.DataFrame:
+    """What each tier-shift alert's page draws: the monthly share of the scope's events (or
+    reported fatalities) at the alert's tier.
+
+    Columns alert_id, period (month start), at_tier, total (same measure, every tier), share
+    (at_tier / total, 0..1; NaN in a month with none), part: `window` for the alert's
+    `window_months` to its month, `baseline` for the `baseline_months` before them, `before`
+    for earlier months. Alerts whose series are not in `series` get no rows.
+    """
+    import pandas as pd
+
+    from forecasting.series import SCOPE_COLUMNS
+    from reports.selection import month_of, series_rows
+
+    frames = []
+    for alert in alerts:
+        if alert.kind != "tier_shift":
+            continue
+        scope = {key: alert.scope.get(key) for key in SCOPE_COLUMNS}
+        at_tier = series_rows(series, alert.measure, scope)[["period", "value"]]
+        total = series_rows(series, alert.measure, {**scope, "tier": None})[["period", "value"]]
+        if at_tier.empty or total.empty:
+            continue
+        month = month_of(alert.period)
+        frame = total.rename(columns={"value": "total"}).merge(at_tier.rename(columns={"value": "at_tier"}), on="period", how="left")
+        frame = frame[frame["period"] <= month].fillna({"at_tier": 0.0})
+        window_start = month - pd.DateOffset(months=int(alert.evidence.get("window_months", 1)) - 1)
+        baseline_start = window_start - pd.DateOffset(months=int(alert.evidence.get("baseline_months", 0)))
+        part = pd.Series("before", index=frame.index)
+        part[frame["period"] >= baseline_start] = "baseline"
+        part[frame["period"] >= window_start] = "window"
+        frames.append(frame.assign(
+            alert_id=alert.id,
+            share=frame["at_tier"] / frame["total"].where(frame["total"] > 0),
+            part=part,
+        )[["alert_id", "period", "at_tier", "total", "share", "part"]])
+    if not frames:
+        return pd.DataFrame(columns=["alert_id", "period", "at_tier", "total", "share", "part"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def source_notes(counts: pd.DataFrame) -> list[DataSource]:

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from forecasting.alerts import SEVERITY_ORDER, Alert
 from reports import style
 from reports.inputs import ReportInputs
-from reports.selection import alerts_about, by_severity, forecast_rows, month_of, scope_level, series_rows
+from reports.selection import alert_rows, alerts_about, by_severity, forecast_rows, month_of, scope_level, series_rows
 from reports.wording import KIND_LABELS, TIER_LABELS, month_label, number, period_label, place_name
 
 MEASURE_UNITS = {"fatalities": "Reported fatalities per month", "events": "Events per month"}
@@ -209,8 +209,21 @@ def alert_figure(inputs: ReportInputs, alert: Alert) -> Figure:
         figure.text(0.76, y - 0.022, "\n".join(lines), fontsize=9.5, va="top")
         y -= 0.036 + 0.021 * len(lines)
 
-    axes = figure.add_axes((0.07, 0.1, 0.64, 0.66))
     scope = {key: alert.scope.get(key) for key in ("country", "admin1", "admin2", "tier", "actor")}
+    # A run rate and a tier shift compare a year-to-date total and a share, not a month's count:
+    # their pages draw that quantity (when the job prepared it), other kinds the monthly series.
+    year_to_date = alert_rows(inputs.year_to_date, alert.id) if alert.kind == "run_rate" else pd.DataFrame()
+    shares = alert_rows(inputs.alert_tier_shares, alert.id) if alert.kind == "tier_shift" else pd.DataFrame()
+    if not year_to_date.empty:
+        axes = figure.add_axes((0.07, 0.1, 0.59, 0.66))  # room on the right for the December labels
+        draw_year_to_date(axes, year_to_date, alert)
+        axes.set_title(f"{place}: {alert.measure} since 1 January, each year", fontsize=10.5)
+        return figure
+    if not shares.empty:
+        axes = figure.add_axes((0.07, 0.1, 0.64, 0.66))
+        draw_alert_tier_share(axes, inputs, shares, alert)
+        return figure
+    axes = figure.add_axes((0.07, 0.1, 0.64, 0.66))
     if series_rows(inputs.series, alert.measure, scope).empty:
         axes.text(0.5, 0.5, "The series behind this alert is not in the report's data", transform=axes.transAxes,
                   ha="center", va="center", color=style.TEXT_GREY)
@@ -221,6 +234,115 @@ def alert_figure(inputs: ReportInputs, alert: Alert) -> Figure:
         axes.legend(loc="upper left", ncols=2)
         axes.set_title(f"{place}: {alert.measure} per month ({scope_level(scope)} series)", fontsize=10.5)
     return figure
+
+
+#: Running totals of earlier years: told apart by line style and a label at their December end.
+_EARLIER_YEAR_STYLES = (("--", style.BLUISH_GREEN), ("-.", style.TEXT_GREY), (":", style.REDDISH_PURPLE))
+_SINCE_JANUARY = {"fatalities": "Reported fatalities since 1 January", "events": "Events since 1 January"}
+
+
+def draw_year_to_date(axes: Axes, curves: pd.DataFrame, alert: Alert) -> None:
+    """A run-rate alert's claim on `axes`: the running total of its year against the same curve
+    for each earlier year it compares with, the straight "on pace" line to December, and the
+    earlier years' average pace with the alert's expected value and 90% range at the as-of date.
+    `curves`: the alert's rows of ReportInputs.year_to_date."""
+    this_year = curves[curves["curve"] == "this_year"]
+    year = int(this_year["year"].iloc[0])
+    as_of_date, so_far = this_year["date"].iloc[-1], float(this_year["value"].iloc[-1])
+    ends = []  # (December value, text, colour) labelled right of the chart
+    for index, (earlier_year, rows) in enumerate(curves[curves["curve"] == "earlier_year"].groupby("year")):
+        linestyle, colour = _EARLIER_YEAR_STYLES[index % len(_EARLIER_YEAR_STYLES)]
+        axes.plot(rows["date"], rows["value"], color=colour, linestyle=linestyle, linewidth=1.6,
+                  label=f"{earlier_year} (full year: {number(rows['value'].iloc[-1])})")
+        ends.append((float(rows["value"].iloc[-1]), str(earlier_year), colour))
+    pace = curves[curves["curve"] == "earlier_pace"]
+    axes.plot(pace["date"], pace["value"], color=style.EXPECTED_COLOUR, linestyle="--", linewidth=1.3,
+              label="Average pace of " + " and ".join(str(y) for y in sorted(curves.loc[curves["curve"] == "earlier_year", "year"].unique())))
+    ends.append((float(pace["value"].iloc[-1]), "average", style.EXPECTED_COLOUR))
+    on_pace = curves[curves["curve"] == "on_pace"]
+    axes.plot(on_pace["date"], on_pace["value"], color=style.OBSERVED_COLOUR, linestyle=":", linewidth=1.5,
+              label=f"{year} on pace: {number(on_pace['value'].iloc[-1])} by December")
+    ends.append((float(on_pace["value"].iloc[-1]), "on pace", style.OBSERVED_COLOUR))
+    axes.plot(this_year["date"], this_year["value"], color=style.OBSERVED_COLOUR, linewidth=2.2, marker="o", markersize=3.5,
+              label=f"{year} so far")
+    if alert.lower is not None and alert.upper is not None:
+        edges = np.array([as_of_date - pd.Timedelta(days=9), as_of_date + pd.Timedelta(days=9)], dtype="datetime64[ns]")
+        axes.fill_between(edges, alert.lower, alert.upper, color=style.BAND_COLOUR, alpha=0.5, linewidth=0,
+                          label=f"{style.BAND_LABEL} at the earlier pace")
+    if alert.expected is not None:
+        axes.plot([as_of_date], [alert.expected], color=style.EXPECTED_COLOUR, marker="_", markersize=16, markeredgewidth=2.5,
+                  linestyle="none", label=f"Expected at the earlier pace: {number(alert.expected)}")
+    colour = style.SEVERITY_COLOURS[alert.severity]
+    axes.plot([as_of_date], [so_far], marker=style.SEVERITY_MARKERS[alert.severity], markersize=10, color=colour,
+              linestyle="none", zorder=5, label=f"Alert ({alert.severity})")
+    axes.annotate(f"{number(so_far)} to {as_of_date.day} {as_of_date.strftime('%b')}", xy=(as_of_date, so_far),
+                  xytext=(-12, 4), textcoords="offset points", ha="right", va="bottom", fontsize=9, color=colour, fontweight="bold")
+    axes.set_ylim(0, max(float(curves["value"].max()), alert.upper or 0) * 1.08)
+    _label_line_ends(axes, ends)
+    style.format_month_of_year_axis(axes)
+    axes.set_xlim(pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31))
+    axes.set_ylabel(_SINCE_JANUARY[alert.measure])
+    axes.set_xlabel(f"Running total at each month's end (earlier years on {year}'s calendar)", fontsize=9, color=style.TEXT_GREY)
+    axes.legend(loc="upper left")
+
+
+def _label_line_ends(axes: Axes, ends: list[tuple[float, str, str]]) -> None:
+    """Name each line at its December end, right of the chart, nudging labels apart so that
+    lines ending close together stay readable."""
+    low, high = axes.get_ylim()
+    gap = (high - low) * 0.045
+    y = low - gap
+    for value, text, colour in sorted(ends):
+        y = max(value, y + gap)
+        axes.text(1.0, y, f"  {text}: {number(value)}", transform=axes.get_yaxis_transform(), fontsize=8, color=colour,
+                  va="center", ha="left", clip_on=False)
+
+
+def draw_alert_tier_share(axes: Axes, inputs: ReportInputs, shares: pd.DataFrame, alert: Alert) -> None:
+    """A tier-shift alert's claim on `axes`: the monthly share of the scope's events (or
+    fatalities) at the tier, the baseline share over its months, the alert's window shaded with
+    the window's pooled share and the 90% range a window that size has at the baseline share.
+    `shares`: the alert's rows of ReportInputs.alert_tier_shares; the baseline share, its range
+    and the window's share are the alert's evidence."""
+    evidence = alert.evidence
+    tier = TIER_LABELS.get(alert.scope.get("tier") or "", "the tier").lower()
+    noun = "events" if alert.measure == "events" else "reported fatalities"
+    start = month_of(alert.period) - pd.DateOffset(months=inputs.history_months)
+    baseline, window = shares[shares["part"] == "baseline"], shares[shares["part"] == "window"]
+    shown = shares[(shares["period"] >= start) | (shares["part"] != "before")]
+    window_edges = _span(window["period"])
+    axes.axvspan(*window_edges, color=style.LIGHT_GREY, alpha=0.7, linewidth=0, zorder=0,
+                 label=f"Alert window ({len(window)} month{'s' if len(window) != 1 else ''})")
+    if {"baseline_lower_share", "baseline_upper_share"} <= evidence.keys():
+        axes.fill_between(np.array(window_edges, dtype="datetime64[ns]"), evidence["baseline_lower_share"] * 100,
+                          evidence["baseline_upper_share"] * 100, color=style.BAND_COLOUR, alpha=0.45, linewidth=0,
+                          label=f"{style.BAND_LABEL} for the window at the usual share")
+    if "baseline_share" in evidence and not baseline.empty:
+        axes.plot(_span(pd.concat([baseline["period"], window["period"]])), [evidence["baseline_share"] * 100] * 2,
+                  color=style.EXPECTED_COLOUR, linestyle="--", linewidth=1.6,
+                  label=f"Usual share, {len(baseline)} months before the window: {evidence['baseline_share'] * 100:.0f}%")
+    axes.plot(shown["period"], shown["share"] * 100, color=style.OBSERVED_COLOUR, linewidth=1.4, marker="o", markersize=3,
+              label=f"Monthly share at {tier}")
+    colour = style.SEVERITY_COLOURS[alert.severity]
+    if "share" in evidence:
+        axes.plot(window_edges, [evidence["share"] * 100] * 2, color=colour, linewidth=3.5, solid_capstyle="butt",
+                  label=f"Share in the window: {evidence['share'] * 100:.0f}% ({number(alert.observed)} of "
+                        f"{number(evidence.get('total'))})")
+        axes.plot([month_of(alert.period)], [evidence["share"] * 100], marker=style.SEVERITY_MARKERS[alert.severity],
+                  markersize=10, color=colour, linestyle="none", zorder=5, label=f"Alert ({alert.severity})")
+    highest = max(float(shown["share"].fillna(0).max()), evidence.get("share", 0), evidence.get("baseline_upper_share", 0))
+    axes.set_ylim(0, max(highest, 0.01) * 100 * 1.35)  # room above for the legend
+    style.format_month_axis(axes)
+    axes.set_ylabel(f"Share of {noun} at {tier} (%)")
+    axes.legend(loc="upper left", ncols=2, fontsize=8.5)
+    whose = f" ({alert.scope['actor']})" if alert.scope.get("actor") else ""
+    axes.set_title(f"{alert.scope.get('country')}{whose}: share of {noun} at {tier}, per month", fontsize=10.5)
+
+
+def _span(periods: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """From half a month before the first month to half a month after the last (monthly points
+    sit at month starts, so a span of months is centred on its points)."""
+    return pd.Timestamp(periods.min()) - _HALF_MONTH, pd.Timestamp(periods.max()) + _HALF_MONTH
 
 
 def _alert_range(axes: Axes, inputs: ReportInputs, alert: Alert, scope: dict) -> None:

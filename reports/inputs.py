@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +51,12 @@ class ReportInputs:
       the 90% expected range.
     - `tier_shares`: columns country, period (month start), tier (forecasting.events.TIERS),
       events, share (0..1 of the country's events that month).
+    - `year_to_date`: what run-rate alert pages draw, one row per point: alert_id, curve
+      (`this_year`, `earlier_year`, `on_pace`, `earlier_pace`), year, date, value (running total
+      since 1 January); see jobs.report.year_to_date_curves.
+    - `alert_tier_shares`: what tier-shift alert pages draw: alert_id, period, at_tier, total,
+      share (0..1, NaN without events), part (`before`, `baseline`, `window`); see
+      jobs.report.alert_tier_shares.
     - `synthetic`: True when any event came from the shipped synthetic sample.
     - `max_alert_pages`: critical alerts beyond this many get a table row, not a page.
     - `history_months`: how many months of history the trend charts show before `as_of`.
@@ -69,6 +75,8 @@ class ReportInputs:
     model: str
     max_alert_pages: int = 30
     history_months: int = 36
+    year_to_date: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alert_tier_shares: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def month(self) -> pd.Timestamp:

@@ -44,6 +44,14 @@ def forecast_rows(forecasts: pd.DataFrame, series_id: str, measure: str) -> pd.D
     return forecasts[chosen].sort_values("period")
 
 
+def alert_rows(frame: pd.DataFrame, alert_id: str) -> pd.DataFrame:
+    """The rows of a per-alert frame (ReportInputs.year_to_date, .alert_tier_shares) about one
+    alert; empty when the frame has none."""
+    if frame.empty or "alert_id" not in frame:
+        return frame.iloc[0:0]
+    return frame[frame["alert_id"] == alert_id]
+
+
 def alerts_about(alerts: Iterable[Alert], measure: str, scope: Mapping[str, str | None]) -> list[Alert]:
     """Alerts on exactly this series (same measure, same scope)."""
     return [

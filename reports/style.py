@@ -95,3 +95,16 @@ def format_month_axis(axes) -> None:
     locator = dates.AutoDateLocator(minticks=4, maxticks=10)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator, show_offset=False))
+
+
+def format_month_of_year_axis(axes) -> None:
+    """x axis of one calendar year for running totals drawn at each month's end: a tick at each
+    month's start and its short name centred on the month, so the July point sits at July's
+    right edge (several years' curves are drawn on one year's calendar)."""
+    from matplotlib import dates
+
+    axes.xaxis.set_major_locator(dates.MonthLocator())
+    axes.xaxis.set_major_formatter(dates.DateFormatter(""))
+    axes.xaxis.set_minor_locator(dates.MonthLocator(bymonthday=16))
+    axes.xaxis.set_minor_formatter(dates.DateFormatter("%b"))
+    axes.tick_params(axis="x", which="minor", length=0)

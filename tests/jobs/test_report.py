@@ -162,3 +162,114 @@ def test_report_command_on_an_empty_store_without_the_sample_fails_clearly(tmp_p
     assert "the store holds no events, so there is nothing to report" in str(result.exception)
     assert "data.sample_when_empty" in str(result.exception)
     assert not (tmp_path / "reports").exists()
+
+
+@pytest.fixture(scope="module")
+def sample_july(tmp_path_factory):
+    """The shipped sample's July 2025: report inputs and alerts (SQLite; its critical alerts
+    include year-to-date paces and a shift of JNIM events in Mali toward provincial capitals)."""
+    from forecasting.detectors import parse_as_of
+    from forecasting.store import open_store
+    from jobs.detect import run_detection
+    from jobs.ingest import ingest_sample_if_empty
+    from jobs.report import report_inputs
+
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('sample') / 'conflictwatch.db'}")
+    ingest_sample_if_empty(store, load_gazetteer([]), seat_radius_km=5.0)
+    config = Config()
+    detection = run_detection(store, config, "2025-07")
+    inputs = report_inputs(store, config, parse_as_of("2025-07"), detection)
+    store.engine.dispose()
+    return inputs
+
+
+def _critical(inputs, kind, measure, **scope):
+    found = [alert for alert in inputs.alerts if alert.kind == kind and alert.severity == "critical" and alert.measure == measure
+             and all(alert.scope.get(key) == value for key, value in scope.items())]
+    assert len(found) == 1, [alert.message for alert in inputs.alerts if alert.kind == kind]
+    return found[0]
+
+
+def _page_png(inputs, alert, path):
+    """The alert's page as the report writes it; returns (figure, PNG path)."""
+    from reports import style
+    from reports.charts import alert_figure
+
+    with style.report_style():
+        figure = alert_figure(inputs, alert)
+        figure.savefig(path, dpi=style.PNG_DPI, format="png")
+    return figure, path
+
+
+def _assert_png_is_a_chart(path):
+    from PIL import Image
+
+    from reports.style import PNG_SIZE
+
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == PNG_SIZE
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
+        assert colours is None or len(colours) > 50
+        grey = image.convert("L")
+        assert sum(count for value, count in enumerate(grey.histogram()) if value < 200) > 0.015 * grey.size[0] * grey.size[1]
+
+
+def test_a_run_rate_page_draws_this_years_running_total_against_the_earlier_years(sample_july, tmp_path):
+    inputs = sample_july
+    alert = _critical(inputs, "run_rate", "fatalities", country="Burkina Faso", tier="admin2_capital", actor="JNIM")
+    assert alert.observed == 592
+    curves = inputs.year_to_date[inputs.year_to_date["alert_id"] == alert.id]
+    last = curves.groupby(["curve", "year"]).tail(1).set_index(["curve", "year"])["value"]
+    month_ends = pd.date_range("2025-01-31", "2025-12-31", freq="ME")
+
+    this_year = curves[curves["curve"] == "this_year"]
+    assert list(this_year["date"]) == [pd.Timestamp("2025-01-01"), *month_ends[:7]]
+    assert this_year["value"].iloc[0] == 0 and this_year["value"].is_monotonic_increasing
+    assert last["this_year", 2025] == alert.observed == 592  # the claim: 592 so far this year
+    # Each earlier year the alert compares with, its running total ending at its full-year total.
+    for year, total in alert.evidence["earlier_years"].items():
+        earlier = curves[(curves["curve"] == "earlier_year") & (curves["year"] == int(year))]
+        assert list(earlier["date"]) == [pd.Timestamp("2025-01-01"), *month_ends]
+        assert earlier["value"].iloc[-1] == total
+    assert sorted(alert.evidence["earlier_years"].values()) == [148.0, 183.0]
+    # The straight paces: on pace for the projected total in December, and the expected value
+    # at the earlier pace on 31 July.
+    assert last["on_pace", 2025] == pytest.approx(alert.evidence["projected_year_total"], abs=0.5)
+    pace = curves[curves["curve"] == "earlier_pace"].set_index("date")["value"]
+    assert pace[pd.Timestamp("2025-07-31")] == pytest.approx(alert.expected, abs=0.05)
+    assert pace.iloc[-1] == pytest.approx(alert.evidence["earlier_years_combined"] / 2)
+
+    figure, png = _page_png(inputs, alert, tmp_path / "run-rate.png")
+    axes = figure.axes[0]
+    assert axes.get_ylabel() == "Reported fatalities since 1 January"
+    drawn = {line.get_label(): line for line in axes.get_lines()}
+    assert list(drawn["2025 so far"].get_ydata()) == list(this_year["value"])
+    assert {"2023 (full year: 148)", "2024 (full year: 183)", "2025 on pace: 1,015 by December"} <= drawn.keys()
+    _assert_png_is_a_chart(png)
+
+
+def test_a_tier_shift_page_draws_the_monthly_share_at_the_tier_against_the_baseline(sample_july, tmp_path):
+    inputs = sample_july
+    alert = _critical(inputs, "tier_shift", "events", country="Mali", tier="admin2_capital", actor="JNIM")
+    evidence = alert.evidence
+    shares = inputs.alert_tier_shares[inputs.alert_tier_shares["alert_id"] == alert.id]
+    window, baseline = shares[shares["part"] == "window"], shares[shares["part"] == "baseline"]
+
+    assert list(window["period"]) == list(pd.date_range("2025-05-01", "2025-07-01", freq="MS"))
+    assert len(baseline) == evidence["baseline_months"] == 24
+    assert baseline["period"].max() == pd.Timestamp("2025-04-01")
+    # The window's pooled share and the baseline share are the alert's: 31 of 178 against 6.3%.
+    assert window["at_tier"].sum() == alert.observed == 31 and window["total"].sum() == evidence["total"] == 178
+    assert baseline["at_tier"].sum() / baseline["total"].sum() == pytest.approx(evidence["baseline_share"], abs=5e-5)
+    assert (shares["share"] == shares["at_tier"] / shares["total"]).all()
+    assert window["share"].round(3).tolist() == [0.102, 0.193, 0.208]
+
+    figure, png = _page_png(inputs, alert, tmp_path / "tier-shift.png")
+    axes = figure.axes[0]
+    assert axes.get_ylabel() == "Share of events at provincial (admin2) capitals (%)"
+    drawn = {line.get_label(): line for line in axes.get_lines()}
+    monthly = drawn["Monthly share at provincial (admin2) capitals"]
+    assert list(monthly.get_ydata()[-3:]) == pytest.approx(list(window["share"] * 100))
+    assert "Share in the window: 17% (31 of 178)" in drawn
+    assert "Usual share, 24 months before the window: 6%" in drawn
+    _assert_png_is_a_chart(png)

@@ -195,6 +195,13 @@ def apply_lifecycle(
     latest: dict[tuple, AlertRecord] = {}
     for record in sorted(earlier, key=lambda record: (record.as_of, record.alert.period)):
         latest[_episode_key(record.alert)] = record
+    # A month in which an episode's alert was told within the all-actors alert (detection folds
+    # actor families into it) counts as a month with an alert of the episode.
+    for record in earlier:
+        for key in _folded_episode_keys(record.alert):
+            last = latest.get(key)
+            if last is not None and record.as_of > last.as_of:
+                latest[key] = dataclasses.replace(last, as_of=record.as_of)
     first = {record.episode: record.alert for record in earlier if record.alert.id == record.episode}
 
     reported, records = [], []
@@ -214,7 +221,9 @@ def apply_lifecycle(
         reported.append(fresh)
         records.append(AlertRecord(fresh, as_of_month, fresh.id))
 
-    found_keys = {_episode_key(alert) for alert in found}
+    found_keys = {_episode_key(alert) for alert in found} | {
+        key for alert in found for key in _folded_episode_keys(alert)
+    }
     verdicts: dict[str, dict[str, bool]] = {}
     for check in checks:
         if check.as_of < as_of_month:
@@ -378,6 +387,15 @@ def _unique(alerts: list[Alert]) -> list[Alert]:
 
 def _episode_key(alert: Alert) -> tuple:
     return (alert.kind, tuple(alert.scope.get(name) for name in SCOPE_KEYS), alert.measure)
+
+
+def _folded_episode_keys(alert: Alert) -> list[tuple]:
+    """Episode keys of the actor-family alerts told within `alert` (its `actor_families` evidence)."""
+    return [
+        (alert.kind, tuple(family["actor"] if name == "actor" else alert.scope.get(name) for name in SCOPE_KEYS),
+         alert.measure)
+        for family in alert.evidence.get("actor_families", ())
+    ]
 
 
 def _period_start(period: str) -> dt.date:

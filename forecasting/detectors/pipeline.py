@@ -136,8 +136,10 @@ def month_readings(
 
 
 def deduplicate(alerts: list[Alert]) -> list[Alert]:
-    """One alert per id; and a surge of a month that is also a record is told once, as the record
-    (its message already gives the forecast), with the surge's score kept in the evidence."""
+    """One alert per id; a surge of a month that is also a record is told once, as the record
+    (its message already gives the forecast), with the surge's score kept in the evidence; admin2
+    spread is told within its region's; an actor family's alert within the same alert for all
+    actors (`_fold_actor_families`)."""
     by_id: dict[str, Alert] = {}
     for alert in alerts:
         kept = by_id.get(alert.id)
@@ -157,7 +159,7 @@ def deduplicate(alerts: list[Alert]) -> list[Alert]:
             continue
         result.append(alert)
     result = [records.get((_scope_key(a), a.measure, a.period), a) if a.kind == "record" else a for a in result]
-    return _fold_spread_into_regions(result)
+    return _fold_actor_families(_fold_spread_into_regions(result))
 
 
 def _fold_spread_into_regions(alerts: list[Alert]) -> list[Alert]:
@@ -183,6 +185,48 @@ def _fold_spread_into_regions(alerts: list[Alert]) -> list[Alert]:
         else alert
         for alert in kept
     ]
+
+
+#: Kinds whose `observed` counts events or deaths of the period, so that an actor family's count
+#: is part of the all-actors count (a change point's is a mean over months that may differ).
+_COUNT_KINDS = ("surge", "drop", "record", "run_rate", "tier_shift")
+
+
+def _fold_actor_families(alerts: list[Alert]) -> list[Alert]:
+    """An actor family's alert raised together with the same alert for all actors (same kind,
+    measure, period and otherwise the same scope) is one story, told once as the all-actors
+    alert: at the higher of the two severities, with the family's alert summarised in its
+    evidence (`actor_families`) and, for counts, its part named in the message. A family alert
+    without its all-actors alert is kept as it is."""
+    whole = {_without_actor(alert): alert for alert in alerts if alert.scope.get("actor") is None}
+    folded: dict[str, list[Alert]] = {}
+    kept = []
+    for alert in alerts:
+        all_actors = whole.get(_without_actor(alert)) if alert.scope.get("actor") is not None else None
+        if all_actors is not None:
+            folded.setdefault(all_actors.id, []).append(alert)
+            continue
+        kept.append(alert)
+    return [_with_actor_families(alert, folded[alert.id]) if alert.id in folded else alert for alert in kept]
+
+
+def _with_actor_families(alert: Alert, families: list[Alert]) -> Alert:
+    families = sorted(families, key=lambda family: (-family.observed, family.scope["actor"]))
+    severity = max([alert.severity, *(family.severity for family in families)], key=SEVERITY_ORDER.__getitem__)
+    message = alert.message
+    if alert.kind in _COUNT_KINDS:
+        parts = " and ".join(f"{family.observed:,.0f} by {family.scope['actor']}" for family in families)
+        message = f"{message.rstrip().rstrip('.')}. Of the {alert.observed:,.0f}, {parts}."
+    summaries = [
+        {"actor": family.scope["actor"], "observed": family.observed, "expected": family.expected,
+         "severity": family.severity, "id": family.id, "message": family.message}
+        for family in families
+    ]
+    return _replace(_with_evidence(alert, actor_families=summaries), severity=severity, message=message)
+
+
+def _without_actor(alert: Alert) -> tuple:
+    return (alert.kind, alert.measure, alert.period, *(alert.scope.get(name) for name in ("country", "admin1", "admin2", "tier")))
 
 
 def sort_alerts(alerts: list[Alert]) -> list[Alert]:

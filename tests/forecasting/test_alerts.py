@@ -205,3 +205,22 @@ def test_kinds_without_a_band_are_resolved_after_months_without_an_alert():
     later = run({"2025-03": [spread], "2025-06": [], "2025-07": [alert("2025-07", kind="spread")]})
     assert [a.status for a in later["2025-06"]] == ["resolved"]
     assert [a.status for a in later["2025-07"]] == ["new"]
+
+
+def test_an_episode_told_within_the_all_actors_alert_is_neither_resolved_nor_new_again():
+    # Detection folds an actor family's alert into the same alert for all actors
+    # (`actor_families` in its evidence): the family's episode was raised that month all the same.
+    scope = {"country": "Mali", "admin1": None, "admin2": None, "tier": "admin2_capital", "actor": None}
+    family = alert("2025-03", kind="run_rate", scope={**scope, "actor": "JNIM"})
+    everyone = [alert(month, kind="run_rate", scope=scope, actor_families=[{"actor": "JNIM", "id": "x"}])
+                for month in ("2025-04", "2025-05")]
+    reported = run({"2025-03": [family], "2025-04": [everyone[0]], "2025-05": [everyone[1]], "2025-06": [],
+                    "2025-07": [alert("2025-07", kind="run_rate", scope={**scope, "actor": "JNIM"})],
+                    "2025-08": [], "2025-09": []})
+    assert [a.status for a in reported["2025-04"]] == ["new"]
+    assert [a.status for a in reported["2025-05"]] == ["ongoing"]
+    # Without the folding, the family's episode would be resolved in May, and new again in July.
+    assert reported["2025-06"] == []
+    assert [(a.status, a.scope["actor"]) for a in reported["2025-07"]] == [("ongoing", "JNIM"), ("resolved", None)]
+    (notice,) = reported["2025-09"]
+    assert notice.scope["actor"] == "JNIM" and "after 2 months without a new run rate alert" in notice.message

@@ -1,0 +1,65 @@
+"""De-duplication of the alerts the detectors raise: one story, one alert."""
+
+from __future__ import annotations
+
+from forecasting.alerts import Alert
+from forecasting.detectors.pipeline import deduplicate
+
+
+def alert(kind="run_rate", measure="fatalities", actor=None, tier="admin2_capital", observed=187.0,
+          expected=75.0, severity="warning", period="2025-07", score=1e-4) -> Alert:
+    scope = {"country": "Mali", "admin1": None, "admin2": None, "tier": tier, "actor": actor}
+    who = f" by {actor}" if actor else ""
+    return Alert(kind=kind, scope=scope, measure=measure, period=period, observed=observed, expected=expected,
+                 lower=expected / 2, upper=expected * 2, score=score, severity=severity,
+                 message=f"Reported {measure}{who} at provincial capitals of Mali: {observed:g}.",
+                 evidence={"p_value": score})
+
+
+def test_an_actor_familys_alert_is_told_within_the_same_alert_for_all_actors():
+    everyone = alert(observed=1187.0, expected=75.0, severity="warning")
+    jnim = alert(actor="JNIM", observed=1149.0, expected=28.9, severity="critical", score=1e-9)
+    issp = alert(actor="ISSP", observed=20.0, expected=2.0, severity="info")
+    (told,) = deduplicate([jnim, everyone, issp])
+
+    assert told.id == everyone.id and told.observed == 1187 and told.expected == 75
+    # The more severe of the two; the all-actors alert's own evidence kept.
+    assert told.severity == "critical" and told.evidence["p_value"] == 1e-4
+    assert told.evidence["actor_families"] == [
+        {"actor": "JNIM", "observed": 1149.0, "expected": 28.9, "severity": "critical", "id": jnim.id,
+         "message": jnim.message},
+        {"actor": "ISSP", "observed": 20.0, "expected": 2.0, "severity": "info", "id": issp.id,
+         "message": issp.message},
+    ]
+    assert told.message == ("Reported fatalities at provincial capitals of Mali: 1187."
+                            " Of the 1,187, 1,149 by JNIM and 20 by ISSP.")
+
+
+def test_a_less_severe_family_alert_does_not_lower_the_all_actors_alert():
+    (told,) = deduplicate([alert(severity="critical"), alert(actor="JNIM", observed=149.0, severity="info")])
+    assert told.severity == "critical" and told.message.endswith("Of the 187, 149 by JNIM.")
+
+
+def test_only_the_same_kind_measure_period_and_scope_are_folded():
+    everyone = alert()
+    others = [
+        alert(actor="JNIM", measure="events", observed=31.0),  # no all-actors alert of events
+        alert(actor="JNIM", kind="tier_shift", observed=31.0),  # another kind
+        alert(actor="JNIM", tier="admin1_capital", observed=12.0),  # another tier
+        alert(actor="JNIM", period="2025-06", observed=130.0),  # another month
+    ]
+    by_id = {a.id: a for a in deduplicate([everyone, *others])}
+    assert by_id == {a.id: a for a in [everyone, *others]}
+
+
+def test_a_family_alert_alone_is_kept_as_it_is():
+    jnim = alert(actor="JNIM", severity="critical")
+    assert deduplicate([jnim]) == [jnim]
+
+
+def test_a_change_point_is_folded_without_a_count_in_its_message():
+    # A change point's observed value is a mean level over months that may differ between the two.
+    everyone = alert(kind="change_point", observed=90.7)
+    (told,) = deduplicate([everyone, alert(kind="change_point", actor="JNIM", observed=95.0, severity="critical")])
+    assert told.message == everyone.message and told.severity == "critical"
+    assert [f["actor"] for f in told.evidence["actor_families"]] == ["JNIM"]

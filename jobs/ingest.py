@@ -73,11 +73,11 @@ def ingest_files(
     aggregates = [read_hdx_file(path) for path in paths if is_hdx_file(path)]
     # Recognise every event file before writing anything: a wrong path fails fast and whole.
     files = [open_event_file(path) for path in paths if not is_hdx_file(path)]
-    loaded = []
+    loaded, sample_removed = [], 0
     with stored_events.event_writer(store) as writer:
         if any(len(aggregate.cells) for aggregate in aggregates):
             # Series come from aggregates only when no events are stored: the sample would hide them.
-            writer.drop_synthetic_sample()
+            sample_removed += writer.drop_synthetic_sample()
         saved_aggregates = writer.save_aggregates([(aggregate.cells, str(aggregate.path)) for aggregate in aggregates])
         for event_file in files:
             began = time.perf_counter()
@@ -92,6 +92,7 @@ def ingest_files(
             rejected = pd.concat(rejects, ignore_index=True) if rejects else None
             if rejected is not None and not skip_invalid:
                 raise InvalidEventsError(str(event_file.path), rejected)
+            sample_removed += sum(r.synthetic_removed for r in saved)
             result = stored_events.SaveResult(
                 inserted=sum(r.inserted for r in saved),
                 updated=sum(r.updated for r in saved),
@@ -106,11 +107,11 @@ def ingest_files(
             )
             writer.log(record, result, time.perf_counter() - began)
             loaded.append((event_file, record, result, rejected))
-    if writer.synthetic_removed:
+    if sample_removed:
         log.warning(
             "removed the %d events of the shipped SYNTHETIC sample from the store: real data has"
             " arrived, and the two are never kept together",
-            writer.synthetic_removed,
+            sample_removed,
         )
 
     reports = []

@@ -148,8 +148,6 @@ class EventWriter:
         self._last_written_share: float | None = None  # of the last frame saved: new or newer rows
         self._index_dropped = False
         self._sample_dropped = False
-        #: Rows of the shipped synthetic sample this writer deleted (see `drop_synthetic_sample`).
-        self.synthetic_removed = 0
 
     def save(self, events: pd.DataFrame) -> SaveResult:
         """Upsert an event frame: new events are inserted; a stored event is replaced only by a
@@ -177,9 +175,7 @@ class EventWriter:
         if self._sample_dropped:
             return 0
         self._sample_dropped = True
-        removed = max(self._connection.execute(sa.delete(_TABLE).where(_synthetic_sample_rows())).rowcount, 0)
-        self.synthetic_removed += removed
-        return removed
+        return max(self._connection.execute(sa.delete(_TABLE).where(_synthetic_sample_rows())).rowcount, 0)
 
     def _is_bulk_load(self, rows: int) -> bool:
         """Whether this load, going by what its last frame wrote, will write enough rows to rebuild

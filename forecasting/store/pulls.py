@@ -111,13 +111,7 @@ class Checkpoint:
         advanced it (kept in `completed_query` under `watermark_countries`, so that a later
         `--since` pull does not lose them). None when no completed pull loaded them: then the
         watermark says nothing and the next pull is a first load."""
-        done = self.completed_query or {}
-        if "watermark_countries" in done:
-            countries = done["watermark_countries"]
-        elif done.get("kind") == "incremental":  # recorded before the key existed
-            countries = done.get("countries")
-        else:
-            countries = None
+        countries = (self.completed_query or {}).get("watermark_countries")
         return tuple(countries) if countries is not None and self.timestamp_watermark is not None else None
 
 

@@ -34,13 +34,19 @@ def build_series(events: pd.DataFrame, as_of: AsOf, levels: tuple[str, ...] = DE
     `series_id` is prefixed with the measure (`fatalities|admin1|Mali|Kayes`) so that it is
     unique in the concatenated frame and in the forecast frame made from it.
     """
-    events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
+    events = _known_events(events, as_of)
     if events.empty:
         from forecasting.series import empty_series
 
         return empty_series()
-    events = events.assign(actor1=actor_families(events["actor1"]))
     return series_from_monthly_counts(_monthly_counts(events, levels), as_of, levels)
+
+
+def _known_events(events: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
+    """The events dated up to the as-of day, with `actor1` as actor families: what every detector
+    and reading of the month sees."""
+    events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
+    return events.assign(actor1=actor_families(events["actor1"]))
 
 
 def series_from_monthly_counts(counts: pd.DataFrame, as_of: AsOf, levels: tuple[str, ...]) -> pd.DataFrame:
@@ -98,8 +104,7 @@ def detect(
     predictive = month_against_forecast(series, forecasts, as_of)
     parts = [detect_surges_and_drops(predictive, as_of, settings)]
     if events is not None:
-        events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
-        events = events.assign(actor1=actor_families(events["actor1"]))
+        events = _known_events(events, as_of)
     if as_of.is_day and events is not None:
         parts.append(detect_window_records(events, as_of, settings))
     else:
@@ -130,9 +135,7 @@ def month_readings(
     }
     if events is None:
         return MonthReadings(series=bands, tier_shares=None)
-    events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
-    events = events.assign(actor1=actor_families(events["actor1"]))
-    return MonthReadings(series=bands, tier_shares=tier_shares(events, as_of))
+    return MonthReadings(series=bands, tier_shares=tier_shares(_known_events(events, as_of), as_of))
 
 
 def deduplicate(alerts: list[Alert]) -> list[Alert]:

@@ -232,6 +232,7 @@ def year_to_date_curves(series: pd.DataFrame, alerts: list, moment: AsOf) -> pd.
     """
     import pandas as pd
 
+    from forecasting.detectors.run_rate import earlier_pace
     from forecasting.series import SCOPE_COLUMNS
     from reports.selection import month_of, series_rows
 
@@ -267,7 +268,7 @@ def year_to_date_curves(series: pd.DataFrame, alerts: list, moment: AsOf) -> pd.
         steps = sorted({*range(1, 13), elapsed})
         dates = sorted({*month_ends, as_of_date})
         year_to_date = float(this_year.iloc[-1]) if not this_year.empty else 0.0
-        rate = max(float(earlier.sum()), 1.0) / len(earlier)  # as run_rate does: per month, floored at 1 a period
+        rate = earlier_pace(earlier)
         curve("on_pace", month.year, dates, [year_to_date * step / elapsed for step in steps])
         curve("earlier_pace", month.year, dates, [rate * step for step in steps])
     if not frames:

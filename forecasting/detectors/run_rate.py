@@ -81,6 +81,12 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
     return Findings(candidates, tested)
 
 
+def earlier_pace(earlier: pd.Series) -> float:
+    """The earlier years' mean monthly total (events or deaths), what this year's pace is judged
+    against; at least one a period, so that a quiet past still gives a pace to exceed."""
+    return max(float(earlier.sum()), 1.0) / len(earlier)
+
+
 def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings) -> Finding | None:
     earlier = monthly[monthly.index.year < year]
     year_to_date = float(monthly[monthly.index.year == year].sum())
@@ -88,7 +94,7 @@ def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings)
     projected = year_to_date * 12 / elapsed
     if projected <= combined or year_to_date < 3 * settings.floor(measure):
         return None
-    rate = max(combined, 1.0) / len(earlier)
+    rate = earlier_pace(earlier)
     expected = rate * elapsed
     variance = float(earlier.var(ddof=1)) if len(earlier) > 1 else rate
     # Months are independent draws: the size of a sum of m negative binomial months is m times

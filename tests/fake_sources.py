@@ -175,18 +175,19 @@ class FakeSources:
             self.faults[path].extend(faults)
 
     def fail_page(self, page: int, fault: tuple | None) -> None:
-        with self.lock:
-            if fault is None:
-                self.page_faults.pop(page, None)
-            else:
-                self.page_faults[page] = fault
+        """Break or hold ACLED's page `page` (None: serve it normally again)."""
+        self._set_page_fault(self.page_faults, page, fault)
 
     def fail_ucdp_page(self, page: int, fault: tuple | None) -> None:
+        """Break or hold UCDP's page `page` (None: serve it normally again)."""
+        self._set_page_fault(self.ucdp_page_faults, page, fault)
+
+    def _set_page_fault(self, faults: dict, page: int, fault: tuple | None) -> None:
         with self.lock:
             if fault is None:
-                self.ucdp_page_faults.pop(page, None)
+                faults.pop(page, None)
             else:
-                self.ucdp_page_faults[page] = fault
+                faults[page] = fault
 
     def revoke_access_tokens(self) -> None:
         with self.lock:

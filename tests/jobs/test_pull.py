@@ -245,21 +245,26 @@ def test_a_pull_killed_between_pages_resumes_without_duplicates_or_gaps(store, s
     assert pulls.read_checkpoint(store, "acled").query is None
 
 
-def test_two_pulls_at_once_one_runs_the_other_says_so_and_nothing_doubles(store, store_url, api, tmp_path):
+def pull_twice_at_once(tmp_path, store_url, api, source: str, fail_page) -> list[tuple[int, str, str]]:
+    """Start two `pull SOURCE` processes while page 1 is held (`fail_page`: the fake server's
+    control for that source's pages), let them run out and return (exit code, stdout, stderr)
+    of each, sorted: the winner first."""
     release = threading.Event()
-    api.fail_page(1, ("hold", release))
-    processes = [start_cli(tmp_path, store_url, api, ["pull", "acled"], name=f"p{n}") for n in (1, 2)]
+    fail_page(1, ("hold", release))
+    processes = [start_cli(tmp_path, store_url, api, ["pull", source], name=f"p{n}") for n in (1, 2)]
     try:
         # Whichever claimed the source first waits on page 1; the other must give up at once.
         deadline = time.monotonic() + 60
         while all(p.poll() is None for p in processes) and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
-        api.fail_page(1, None)
+        fail_page(1, None)
         release.set()
-    outcomes = sorted((p.wait(60), p.stderr.read()) for p in processes)
+    return sorted((p.wait(60), p.stdout.read(), p.stderr.read()) for p in processes)
 
-    (winner_code, _), (loser_code, loser_err) = outcomes
+
+def test_two_pulls_at_once_one_runs_the_other_says_so_and_nothing_doubles(store, store_url, api, tmp_path):
+    (winner_code, _, _), (loser_code, _, loser_err) = pull_twice_at_once(tmp_path, store_url, api, "acled", api.fail_page)
     assert (winner_code, loser_code) == (0, 1)
     assert "a pull of ACLED is already running" in loser_err
     assert "stopped without changing anything" in loser_err
@@ -411,18 +416,7 @@ def test_a_ucdp_pull_killed_between_pages_resumes_from_its_next_page_url(store, 
 
 def test_two_ucdp_pulls_at_once_one_runs_the_other_says_so_and_nothing_doubles(store, store_url, api, tmp_path):
     api.ucdp_events = ucdp_events(8)
-    release = threading.Event()
-    api.fail_ucdp_page(1, ("hold", release))
-    processes = [start_cli(tmp_path, store_url, api, ["pull", "ucdp"], name=f"p{n}") for n in (1, 2)]
-    try:
-        # Whichever claimed the source first waits on page 1; the other must give up at once.
-        deadline = time.monotonic() + 60
-        while all(p.poll() is None for p in processes) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        api.fail_ucdp_page(1, None)
-        release.set()
-    outcomes = sorted((p.wait(60), p.stdout.read(), p.stderr.read()) for p in processes)
+    outcomes = pull_twice_at_once(tmp_path, store_url, api, "ucdp", api.fail_ucdp_page)
 
     (winner_code, winner_out, _), (loser_code, _, loser_err) = outcomes
     assert (winner_code, loser_code) == (0, 1)

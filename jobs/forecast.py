@@ -55,12 +55,18 @@ def last_complete_month(store: Store, as_of: str | None) -> dt.date:
     cutoff = stored_events.data_cutoff(store)
     if cutoff is None:
         raise NothingToForecastError("the store holds no events: load some with `conflictwatch ingest FILE`")
-    month_end = pd.Period(cutoff, freq="M").end_time.date()
-    if cutoff == month_end:
+    complete = last_complete_day(cutoff)
+    if complete != cutoff:
+        log.info("data ends on %s, a partial month: forecasting from %s", cutoff, complete.strftime("%Y-%m"))
+    return complete
+
+
+def last_complete_day(cutoff: dt.date) -> dt.date:
+    """The last day of the newest month that data ending on `cutoff` cover in full: `cutoff`
+    itself when it is a month's last day, else the last day of the month before."""
+    if (cutoff + dt.timedelta(days=1)).day == 1:
         return cutoff
-    previous = (pd.Period(cutoff, freq="M") - 1).end_time.date()
-    log.info("data ends on %s, a partial month: forecasting from %s", cutoff, previous.strftime("%Y-%m"))
-    return previous
+    return cutoff.replace(day=1) - dt.timedelta(days=1)
 
 
 def select_scope(series: pd.DataFrame, scope: str | None) -> pd.DataFrame:

@@ -299,6 +299,7 @@ def choose_as_of(store: Store, job: str, slot_time: dt.datetime | None = None) -
     data stop earlier); without a slot, the newest month the data cover to its last day.
     """
     from forecasting.store import events as stored_events
+    from jobs.forecast import last_complete_day
 
     cutoff = stored_events.data_cutoff(store)
     if cutoff is None:
@@ -312,15 +313,10 @@ def choose_as_of(store: Store, job: str, slot_time: dt.datetime | None = None) -
         if slot_time is not None:
             closed = (slot_time.date().replace(day=1) - dt.timedelta(days=1))
             return min(closed, cutoff).strftime("%Y-%m")
-        complete = cutoff if _is_month_end(cutoff) else cutoff.replace(day=1) - dt.timedelta(days=1)
-        return complete.strftime("%Y-%m")
-    if _is_month_end(cutoff):
+        return last_complete_day(cutoff).strftime("%Y-%m")
+    if last_complete_day(cutoff) == cutoff:
         return cutoff.strftime("%Y-%m")
     return cutoff.isoformat()
-
-
-def _is_month_end(day: dt.date) -> bool:
-    return (day + dt.timedelta(days=1)).day == 1
 
 
 def severity_counts(alerts) -> dict[str, int]:

@@ -62,9 +62,10 @@ def country_sentence(inputs: ReportInputs, country: str) -> str | None:
     """`In Mali, 180 fatalities were reported in July 2025, within the 90% expected range of 120
     to 260.` None without the country's series for the month."""
     found = _month_against_expected(inputs, {**_AREA, "country": country})
-    if found is None:
-        return None
-    observed, comparison = found
+    return None if found is None else _country_sentence(inputs, country, *found)
+
+
+def _country_sentence(inputs: ReportInputs, country: str, observed: float, comparison: str) -> str:
     return f"In {country}, {number(observed)} fatalities were reported {_during(inputs)}{comparison}."
 
 
@@ -116,8 +117,10 @@ def _context_sentences(inputs: ReportInputs, told: list[Alert]) -> list[str]:
             continue
         observed, comparison = found
         outside = comparison.startswith((", above", ", below"))
-        ranked.append((not outside, -observed, country))
-    sentences = [country_sentence(inputs, country) for _inside, _deaths, country in sorted(ranked)]
+        ranked.append((not outside, -observed, country, comparison))
+    sentences = [
+        _country_sentence(inputs, country, -deaths, comparison) for _inside, deaths, country, comparison in sorted(ranked)
+    ]
     return [sentence for sentence in (*sentences, year_before_sentence(inputs)) if sentence]
 
 

@@ -159,20 +159,24 @@ def _read_ahead(blocks: Iterator[T], depth: int = 1) -> Iterator[T]:
     stop = threading.Event()
     done = object()
 
+    def hand_over(item) -> bool:
+        """Queue `item` for the consumer; False once it has left (nobody will take it)."""
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for block in blocks:
-                while not stop.is_set():
-                    try:
-                        ready.put((block, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over((block, None)):
                     return
-            ready.put((done, None))
+            hand_over((done, None))
         except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
-            ready.put((done, error))
+            hand_over((done, error))
 
     producer = threading.Thread(target=produce, name="ingest-read-ahead", daemon=True)
     producer.start()

@@ -360,3 +360,32 @@ def test_a_bulk_load_rebuilds_the_monthly_index_and_a_failed_one_keeps_it(tmp_pa
             "EXPLAIN QUERY PLAN SELECT year, month, admin2, sum(fatalities) FROM events GROUP BY year, month, admin2"
         ).fetchall()
     assert "ix_events_monthly_counts" in " ".join(str(row) for row in plan)
+
+
+def test_leaving_the_read_ahead_early_never_waits_on_its_producer():
+    """A load that fails while the next block is already queued (the store refused a block)
+    must return at once, whether the producer then has more blocks, none, or an error."""
+    import threading
+    import time
+
+    from jobs.ingest import _read_ahead
+
+    def blocks(ending):
+        yield 1
+        yield 2  # queued while the consumer gives up on 1
+        time.sleep(0.3)  # the consumer has left by now
+        if ending == "error":
+            raise ValueError("unreadable")
+
+    for ending in ("done", "error"):
+        finished = threading.Event()
+
+        def consume():
+            for _block in _read_ahead(blocks(ending)):
+                time.sleep(0.1)  # writing it, while block 2 is read and queued
+                break  # the store failed on the first block
+            finished.set()
+
+        worker = threading.Thread(target=consume, daemon=True)
+        worker.start()
+        assert finished.wait(10), f"leaving early hung (producer ended with {ending})"

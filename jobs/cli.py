@@ -65,6 +65,15 @@ class Session:
             self._gazetteer = load_gazetteer(extra)
         return self._gazetteer
 
+    def load_sample_if_empty(self) -> None:
+        """Load the shipped synthetic sample into an empty store when config.yaml's
+        data.sample_when_empty says so (it warns on stderr that the data are synthetic). The
+        gazetteer is only loaded when the sample is."""
+        from jobs.ingest import ingest_sample_if_empty, store_is_empty
+
+        if self.config.data.sample_when_empty and store_is_empty(self.store):
+            ingest_sample_if_empty(self.store, self.gazetteer, seat_radius_km=self.config.gazetteer.seat_radius_km)
+
 
 class Level(str, Enum):
     area = "area"

@@ -44,13 +44,9 @@ def detect(
     """Alerts for a month (or the part of a month up to a day): surges, drops, records, tier
     shifts, spread, synchronized waves, run rates and change points. Stores them."""
     from jobs.detect import run_detection
-    from jobs.ingest import ingest_sample_if_empty
 
     current = session(context)
-    if current.config.data.sample_when_empty:
-        ingest_sample_if_empty(
-            current.store, current.gazetteer, seat_radius_km=current.config.gazetteer.seat_radius_km
-        )
+    current.load_sample_if_empty()
     result = run_detection(current.store, current.config, as_of)
     if as_json:
         typer.echo(alerts_json([alert.to_json() for alert in result.alerts]))

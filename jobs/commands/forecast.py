@@ -18,13 +18,6 @@ from jobs.cli import Level, Measure, app, print_table, session
 BACKTEST_MODELS = ("seasonal_naive", "trailing_mean", "conflictology", "negbin", "default")
 
 
-def _load_sample_if_empty(current) -> None:
-    if current.config.data.sample_when_empty:
-        from jobs.ingest import ingest_sample_if_empty
-
-        ingest_sample_if_empty(current.store, current.gazetteer, seat_radius_km=current.config.gazetteer.seat_radius_km)
-
-
 @app.command()
 def forecast(
     context: typer.Context,
@@ -53,7 +46,7 @@ def forecast(
     from jobs.forecast import SYNTHETIC_LABEL, plot_forecasts, run_forecast
 
     current = session(context)
-    _load_sample_if_empty(current)
+    current.load_sample_if_empty()
     run = run_forecast(
         current.store,
         current.config,
@@ -108,7 +101,7 @@ def backtest(
     from jobs.forecast import SYNTHETIC_LABEL, run_backtest
 
     current = session(context)
-    _load_sample_if_empty(current)
+    current.load_sample_if_empty()
     scores, synthetic = run_backtest(
         current.store,
         current.config,

@@ -24,19 +24,17 @@ def report(
     An empty store gets the shipped synthetic sample first (config data.sample_when_empty), as
     `detect` and `forecast` do; with that off, an empty store is an error, not an empty report."""
     from forecasting.errors import ConflictwatchError
-    from jobs.ingest import ingest_sample_if_empty, store_is_empty
+    from jobs.ingest import store_is_empty
     from jobs.report import build_report
 
     current = session(context)
-    if store_is_empty(current.store):
-        if not current.config.data.sample_when_empty:
-            raise ConflictwatchError(
-                "the store holds no events, so there is nothing to report: ingest a file (conflictwatch ingest FILE), "
-                "pull a source (conflictwatch pull), or set data.sample_when_empty: true in config.yaml to use the "
-                "synthetic sample"
-            )
-        # Warns on stderr that the report is made from the SYNTHETIC sample.
-        ingest_sample_if_empty(current.store, current.gazetteer, seat_radius_km=current.config.gazetteer.seat_radius_km)
+    if store_is_empty(current.store) and not current.config.data.sample_when_empty:
+        raise ConflictwatchError(
+            "the store holds no events, so there is nothing to report: ingest a file (conflictwatch ingest FILE), "
+            "pull a source (conflictwatch pull), or set data.sample_when_empty: true in config.yaml to use the "
+            "synthetic sample"
+        )
+    current.load_sample_if_empty()
     files = build_report(current.store, current.config, as_of, out_dir=out)
     typer.echo(f"PDF\t{files.pdf}")
     typer.echo(f"HTML\t{files.html}")

@@ -102,6 +102,29 @@ def test_since_rereads_from_a_date_without_moving_the_incremental_mark(store, ap
     assert api.seen("/api/acled/read")[-1].query["timestamp"] == "1700000025"  # still incremental
 
 
+def test_a_revision_of_an_event_dated_before_since_still_arrives_with_the_next_plain_pull(store, api, config):
+    """A --since pull receives newer timestamps than the mark, but only for events dated from
+    `since`: if it moved the mark, a revision made meanwhile to an older event would be skipped
+    by every later incremental pull, and lost for good."""
+    import datetime as dt
+
+    api.acled_events[0] = acled_event(1, timestamp=1_700_000_001, event_date="2024-06-03", fatalities=2)
+    pull_source(store, config, SECRETS, "acled")
+    api.acled_events[0] = acled_event(1, timestamp=1_800_000_000, event_date="2024-06-03", fatalities=11)  # revised
+    api.acled_events[9] = acled_event(10, timestamp=1_800_000_500, fatalities=4)  # revised, dated 2025-05-14
+
+    since = pull_source(store, config, SECRETS, "acled", since=dt.date(2025, 1, 1))
+    assert (since.events_received, since.updated) == (24, 1)  # every event but BFA1, dated before since
+    assert pulls.read_checkpoint(store, "acled").timestamp_watermark == 1_700_000_025
+
+    plain = pull_source(store, config, SECRETS, "acled")
+    assert api.seen("/api/acled/read")[-1].query["timestamp"] == "1700000025"
+    # BFA1's revision; BFA10's and BFA25 (at the mark itself) again, unchanged.
+    assert (plain.events_received, plain.updated) == (3, 1)
+    assert stored_events.load_events(store).set_index("source_id").loc["BFA1", "fatalities"] == 11
+    assert pulls.read_checkpoint(store, "acled").timestamp_watermark == 1_800_000_500
+
+
 def test_a_first_pull_into_a_store_holding_the_synthetic_sample_loads_everything_and_replaces_it(
     store, api, config, caplog
 ):

@@ -21,6 +21,9 @@ from forecasting.store import pulls
 from jobs.config import Config
 
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable
+
     import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -89,8 +92,10 @@ def resolve_as_of(store: Store, as_of: str) -> AsOf:
     stored event: otherwise a week of data would be judged as a whole month, and every series
     would look like a drop. A month that starts after the newest event is an error.
     """
-    moment = parse_as_of(as_of)
-    cutoff = stored_events.data_cutoff(store)
+    return _assessable(parse_as_of(as_of), stored_events.data_cutoff(store))
+
+
+def _assessable(moment: AsOf, cutoff: "dt.date | None") -> AsOf:
     if cutoff is None or cutoff >= moment.day:
         return moment
     if cutoff < moment.month.date():
@@ -112,29 +117,115 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     Rerunning the same as-of gives the same alerts and replaces that month's stored rows.
     """
     moment = resolve_as_of(store, as_of)
-    events = stored_events.load_events(
+    events = _load_events(store, config, moment)
+    if events.empty and pulls.count_aggregates(store) > 0:
+        moment, series = _aggregate_series(store, config, moment)
+        found, series, forecasts = find_alerts(None, moment, config, series=series)
+        return _assess(store, config, moment, None, series, forecasts, found, save=save)
+    log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
+    found, series, forecasts = find_alerts(events, moment, config)
+    return _assess(store, config, moment, events, series, forecasts, found, save=save)
+
+
+def run_detections(
+    store: Store,
+    config: Config,
+    first: str,
+    last: str,
+    *,
+    on_month: "Callable[[int, int, DetectionResult], None] | None" = None,
+) -> list[DetectionResult]:
+    """Detect every month from `first` to `last` (`YYYY-MM`, inclusive) in order, storing each
+    month's outcome before the next is assessed: the same alerts and lifecycle as `run_detection`
+    month by month, with no look-ahead (each month sees only events up to its last day).
+
+    Faster than the months one by one: the events are loaded once and the series built once, each
+    month's series cut from them (`forecasting.detectors.backfill`). `on_month(done, total,
+    result)` is called after each month (progress). A last month the data end inside of is
+    assessed up to the newest event, as `run_detection` would; a month after it is an error,
+    raised before any month is assessed.
+    """
+    import pandas as pd
+
+    from forecasting.detectors.backfill import series_history
+
+    months = month_range(first, last)
+    cutoff = stored_events.data_cutoff(store)
+    moments = [_assessable(month, cutoff) for month in months]
+    events = _load_events(store, config, moments[-1])
+    if events.empty and pulls.count_aggregates(store) > 0:
+        # Aggregates only: small by nature (admin2 x month), so month by month is fast enough.
+        results = []
+        for index, moment in enumerate(moments):
+            results.append(run_detection(store, config, moment.text))
+            if on_month is not None:
+                on_month(index + 1, len(moments), results[-1])
+        return results
+    log.info("detect %s to %s: %d events", moments[0].text, moments[-1].text, len(events))
+    history = series_history(pipeline.build_series(events, moments[-1]))
+    dates = events["event_date"].to_numpy()
+    results = []
+    for index, moment in enumerate(moments):
+        # Events are ordered by date (then id), as a load up to this day would return them.
+        known = events.iloc[: int(dates.searchsorted(pd.Timestamp(moment.day).to_datetime64(), side="right"))]
+        found, series, forecasts = find_alerts(known, moment, config, series=history.as_of(moment))
+        results.append(_assess(store, config, moment, known, series, forecasts, found, save=True))
+        if on_month is not None:
+            on_month(index + 1, len(moments), results[-1])
+    return results
+
+
+def month_range(first: str, last: str) -> list[AsOf]:
+    """The months from `first` to `last` (`YYYY-MM`, inclusive), as month as-ofs."""
+    start, end = parse_as_of(first), parse_as_of(last)
+    if start.is_day or end.is_day:
+        raise InvalidMonthRangeError(
+            f"--from {first} --to {last}: give months (YYYY-MM); for a part of a month use --as-of YYYY-MM-DD"
+        )
+    if end.month < start.month:
+        raise InvalidMonthRangeError(f"--from {first} is after --to {last}: give the earlier month first")
+    count = (end.day.year - start.day.year) * 12 + end.day.month - start.day.month + 1
+    months = []
+    year, month = start.day.year, start.day.month
+    for _ in range(count):
+        months.append(parse_as_of(f"{year:04d}-{month:02d}"))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+class InvalidMonthRangeError(ConflictwatchError):
+    """--from / --to do not name a run of months."""
+
+
+def _load_events(store: Store, config: Config, moment: AsOf) -> "pd.DataFrame":
+    return stored_events.load_events(
         store,
         countries=list(config.watch_area.countries),
         until=moment.day,
         columns=list(pipeline.EVENT_COLUMNS),
     )
-    if events.empty and pulls.count_aggregates(store) > 0:
-        moment = parse_as_of(moment.month_text)  # monthly counts have no days
-        log.warning(
-            "the store holds only ACLED's admin2-month aggregates (HDX), no events: surges, drops, records, "
-            "spread and level changes are detected from them; settlement-tier shifts, run rates at "
-            "settlement tiers and synchronized waves need event-level data and are not"
-        )
-        counts = pulls.aggregate_monthly_counts(
-            store, ["country", "admin1", "admin2"], countries=list(config.watch_area.countries), until=moment.day
-        )
-        series = pipeline.series_from_monthly_counts(counts, moment, AGGREGATE_LEVELS)
-        events = None
-        found, series, forecasts = find_alerts(None, moment, config, series=series)
-    else:
-        log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
-        found, series, forecasts = find_alerts(events, moment, config)
 
+
+def _aggregate_series(store: Store, config: Config, moment: AsOf) -> "tuple[AsOf, pd.DataFrame]":
+    """The month's series from HDX admin2-month aggregates (a store without events)."""
+    moment = parse_as_of(moment.month_text)  # monthly counts have no days
+    log.warning(
+        "the store holds only ACLED's admin2-month aggregates (HDX), no events: surges, drops, records, "
+        "spread and level changes are detected from them; settlement-tier shifts, run rates at "
+        "settlement tiers and synchronized waves need event-level data and are not"
+    )
+    counts = pulls.aggregate_monthly_counts(
+        store, ["country", "admin1", "admin2"], countries=list(config.watch_area.countries), until=moment.day
+    )
+    return moment, pipeline.series_from_monthly_counts(counts, moment, AGGREGATE_LEVELS)
+
+
+def _assess(
+    store: Store, config: Config, moment: AsOf, events: "pd.DataFrame | None", series: "pd.DataFrame",
+    forecasts: "pd.DataFrame", found: list[Alert], *, save: bool,
+) -> DetectionResult:
+    """The month's findings through the stored lifecycle (new, ongoing, resolved, suppressed),
+    stored unless `save` is off."""
     rules = LifecycleRules(
         suppression_days=config.detect.suppression_days,
         resolve_after_months=config.detect.resolve_after_months,

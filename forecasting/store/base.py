@@ -6,7 +6,10 @@ the functions of its modules and gets DataFrames or domain records back.
 
 from __future__ import annotations
 
+import ast
+import functools
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,7 +129,13 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every pending Alembic migration (all heads: each feature owns its own branch)."""
+    """Apply every pending Alembic migration (all heads: each feature owns its own branch).
+
+    A database already at the code's heads is left alone without loading Alembic: one query
+    instead of about 0.2 s of imports and revision parsing on every command.
+    """
+    if _applied_heads(engine) == code_heads():
+        return
     from alembic import command
     from alembic.config import Config
 
@@ -138,3 +147,42 @@ def migrate(engine: Engine) -> None:
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
+
+
+def code_heads() -> frozenset[str] | None:
+    """The heads of the migration scripts shipped with the code (revisions no other revision
+    builds on), read from their `revision` and `down_revision` lines; None when a script does
+    not declare them plainly (then Alembic decides)."""
+    return _code_heads(tuple(sorted((MIGRATIONS / "versions").glob("*.py"))))
+
+
+@functools.lru_cache(maxsize=4)
+def _code_heads(scripts: tuple[Path, ...]) -> frozenset[str] | None:
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in scripts:
+        declared = dict(_DECLARATION.findall(script.read_text(encoding="utf-8")))
+        if "revision" not in declared or "down_revision" not in declared:
+            return None
+        if declared.get("depends_on", "None") != "None":
+            return None  # cross-branch dependencies: let Alembic work the heads out
+        try:
+            revision = ast.literal_eval(declared["revision"])
+            down = ast.literal_eval(declared["down_revision"])
+        except (ValueError, SyntaxError):
+            return None
+        revisions.add(revision)
+        parents.update(down if isinstance(down, (tuple, list)) else [down] if down else [])
+    return frozenset(revisions - parents)
+
+
+_DECLARATION = re.compile(r"^(revision|down_revision|depends_on)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _applied_heads(engine: Engine) -> frozenset[str] | None:
+    """The revisions recorded in the database's `alembic_version` table; None without one."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return frozenset(row[0] for row in rows)

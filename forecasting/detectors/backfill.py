@@ -1,0 +1,54 @@
+"""Detection over a run of months from one load: the series a month-by-month run would build.
+
+A backfill (`detect --from 2018-06 --to 2020-07`) assesses each month in order exactly as
+`detect --as-of` month by month would. Building the series from the events costs more than the
+rest of a month's detection on large exports, and the series of an earlier month are the later
+series cut short: `series_as_of` cuts them, so the events are counted once for the whole run.
+Pure: no store, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from forecasting.detectors.settings import AsOf
+
+
+@dataclass(frozen=True)
+class SeriesHistory:
+    """Series built once up to the last month of a run, with the month each series' scope had
+    its first event: a series appears in a month's detection from that month on."""
+
+    series: pd.DataFrame
+    first_month: pd.Series  # period of first event, indexed by series_id
+
+    def as_of(self, as_of: AsOf) -> pd.DataFrame:
+        """What `build_series(events up to as_of.day, as_of)` gives: the rows up to the as-of
+        month of the series whose scope had an event by then (a scope with events but no deaths
+        has a fatality series of zeros, as the counts it is built from say)."""
+        month = as_of.month
+        rows = self.series["period"].to_numpy() <= month.to_datetime64()
+        known = self.first_month.to_numpy() <= month.to_datetime64()
+        rows &= known[self._positions]
+        return self.series[rows].reset_index(drop=True)
+
+    @property
+    def _positions(self):
+        return self.first_month.index.get_indexer(self.series["series_id"])
+
+
+def series_history(series: pd.DataFrame) -> SeriesHistory:
+    """`SeriesHistory` of a `build_series` frame (ids prefixed with the measure). A scope's first
+    event is the first month its `events` series is above zero; its fatality series starts
+    counting from the same month."""
+    if series.empty:
+        return SeriesHistory(series=series, first_month=pd.Series(dtype="datetime64[ns]"))
+    scope = series["series_id"].str.split("|", n=1).str[1]
+    counted = series["measure"].eq("events") & series["value"].gt(0)
+    first_by_scope = series.loc[counted, "period"].groupby(scope[counted]).min()
+    ids = pd.DataFrame({"series_id": series["series_id"], "scope": scope}).drop_duplicates("series_id")
+    first_month = pd.Series(ids["scope"].map(first_by_scope).to_numpy(), index=ids["series_id"].to_numpy())
+    first_month = first_month.fillna(pd.Timestamp.max.normalize())
+    return SeriesHistory(series=series, first_month=first_month)

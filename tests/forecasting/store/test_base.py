@@ -1,0 +1,56 @@
+"""The store's schema check: migrations run once per schema version, not on every command."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from forecasting.store import open_store
+from forecasting.store.base import MIGRATIONS, code_heads
+
+
+def test_code_heads_are_alembics_heads():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert code_heads() == frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_a_store_behind_the_code_is_brought_up_to_date(store_url):
+    from alembic import command
+    from alembic.config import Config
+
+    store = open_store(store_url)
+    heads = code_heads()
+    newest = max(heads)
+    # Take one branch back by its last revision, as a database made by an older release would
+    # be: opening the store again must apply that revision.
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, f"{newest}-1")
+    store.engine.dispose()
+    with sa.create_engine(store_url).connect() as connection:
+        assert newest not in set(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    reopened = open_store(store_url)
+    with reopened.engine.connect() as connection:
+        applied = set(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    reopened.engine.dispose()
+    assert applied == set(heads)
+
+
+def test_a_store_at_the_code_heads_is_not_migrated_again(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cw.db'}"
+    open_store(url).engine.dispose()
+    import alembic.command
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("migrations ran on a store already at the code's heads")
+
+    monkeypatch.setattr(alembic.command, "upgrade", refuse)
+    reopened = open_store(url)
+    with reopened.engine.connect() as connection:
+        assert set(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()) == set(code_heads())
+    reopened.engine.dispose()

@@ -248,6 +248,11 @@ def load_config(path: Path | None) -> Config:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
+    except UnicodeDecodeError as error:
+        line = text_line_of(Path(path).read_bytes(), error.start)
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {error.start}, line {line}); save the file as UTF-8"
+        ) from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration file ({error.strerror})") from None
     try:
@@ -262,6 +267,11 @@ def load_config(path: Path | None) -> Config:
         email = dataclasses.replace(config.email, ca_file=str(config.resolve(config.email.ca_file)))
         config = dataclasses.replace(config, email=email)
     return with_environment_overrides(config)
+
+
+def text_line_of(data: bytes, offset: int) -> int:
+    """The 1-based line of byte `offset` in `data` (for messages about a bad byte)."""
+    return data.count(b"\n", 0, offset) + 1
 
 
 def with_environment_overrides(config: Config, environ: typing.Mapping[str, str] = os.environ) -> Config:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from forecasting.events import InvalidEventsError
 from forecasting.gazetteer import Gazetteer, assign_tiers
+from forecasting.safe_csv import write_csv
 from forecasting.sources.files import open_event_file
 from forecasting.sources.hdx import is_hdx_file
 from forecasting.store import Store
@@ -60,7 +61,7 @@ def ingest_files(
     Files are read block by block (memory stays flat however large the export). If any row of
     any file is invalid, nothing at all is written and `InvalidEventsError` names the file and
     its bad lines, unless `skip_invalid`: then the valid rows are loaded and the rejected ones are
-    written with their reasons to `<file>.rejected.csv` beside it.
+    written with their reasons to `FILE.rejected.csv` beside it (see `rejects_path`).
 
     Real data (events not from the shipped synthetic sample, or HDX aggregates) replaces the
     sample: its rows are deleted in the same transaction, with a warning once committed.
@@ -193,10 +194,15 @@ def _read_ahead(blocks: Iterator[T], depth: int = 1) -> Iterator[T]:
         producer.join()
 
 
+def rejects_path(path: Path) -> Path:
+    """Where the rejected rows of FILE go: FILE.rejected.csv beside it (`mixed.csv` ->
+    `mixed.csv.rejected.csv`), the name the docs give, whatever FILE's own extension."""
+    return path.with_name(f"{path.name}.rejected.csv")
+
+
 def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:
-    name = path.name.removesuffix(".gz").removesuffix(".csv")
-    target = path.with_name(f"{name}.rejected.csv")
-    rejects.to_csv(target, index=False, encoding="utf-8")
+    target = rejects_path(path)
+    write_csv(rejects, target, encoding="utf-8")
     log.warning("%s: %d rejected rows written to %s", path, len(rejects), target)
     return target
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from forecasting.alerts import SEVERITY_ORDER, Alert
 from forecasting.errors import ConflictwatchError
+from forecasting.redaction import redact
 from forecasting.store import Store
 from forecasting.store import outbox
 from jobs.config import Config, EmailConfig, Recipient, Secrets
@@ -323,9 +324,7 @@ def _describe_smtp_error(error: Exception, email: EmailConfig, secrets: Secrets)
         text = str(error)
     else:
         text = f"{type(error).__name__}: {error}"
-    for secret in secrets.values():
-        text = text.replace(secret, "***")
-    return text
+    return redact(text, secrets.values())
 
 
 # --- composing --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from forecasting.errors import ConflictwatchError
+from forecasting.redaction import redact
 from forecasting.store import Store
 from forecasting.store import runs as run_log
 from jobs.config import Config, Secrets
@@ -247,7 +248,7 @@ def run_pipeline(
             reason = _describe(error, secrets)
             if not isinstance(error, ConflictwatchError):
                 log.error("%s %s: step %s failed:\n%s", request.job, request.slot, step,
-                          _redact(traceback.format_exc(), secrets))
+                          redact(traceback.format_exc(), secrets.values()))
             run_log.finish_step(store, run, step, "error", error=reason)
             for remaining in steps[index + 1:]:
                 run_log.finish_step(store, run, remaining, "skipped", error=f"not run: step {step} failed")
@@ -368,7 +369,7 @@ def notify_administrator(
         from jobs.notify import notify_failure
 
         notify_failure(store, config, secrets, job=run.job, slot=run.slot, attempt=run.attempt,
-                       reason=_redact(reason, secrets), run_id=run.id, deliver=deliver)
+                       reason=redact(reason, secrets.values()), run_id=run.id, deliver=deliver)
     except Exception as error:  # noqa: BLE001 - the run already failed; do not hide why
         log.error("could not notify the administrator: %s", _describe(error, secrets))
 
@@ -387,10 +388,4 @@ def _plain_counts(result: Any) -> Any:
 
 def _describe(error: Exception, secrets: Secrets) -> str:
     text = str(error) if isinstance(error, ConflictwatchError) else f"{type(error).__name__}: {error}"
-    return _redact(text, secrets)
-
-
-def _redact(text: str, secrets: Secrets) -> str:
-    for secret in secrets.values():
-        text = text.replace(secret, "***")
-    return text
+    return redact(text, secrets.values())

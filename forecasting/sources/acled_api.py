@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forecasting.redaction import redact
 from forecasting.sources.http import (
     CredentialsRejectedError,
     RetryPolicy,
@@ -335,10 +336,7 @@ class AcledClient:
     # --- messages -----------------------------------------------------------------------------
 
     def _redact(self, text: str) -> str:
-        for secret in (self._password, self._username, *self._token_values()):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        return redact(text, (self._password, self._username, *self._token_values()))
 
     def _token_values(self) -> tuple[str, ...]:
         if self._token is None:

@@ -69,13 +69,21 @@ def open_store(url: str) -> Store:
     `postgresql://` URL is read as psycopg 3) are supported.
     """
     engine = create_engine(url)
+    shown = engine.url.render_as_string(hide_password=True)
     try:
         migrate(engine)
     except sa.exc.OperationalError as error:
         engine.dispose()
         raise StoreUnavailableError(
-            f"cannot open the database {engine.url.render_as_string(hide_password=True)}: "
-            f"{error.orig}. Check --db / CONFLICTWATCH_DB and that the server is running."
+            f"cannot open the database {shown}: {error.orig}. Check --db / CONFLICTWATCH_DB and that the"
+            " server is running."
+        ) from None
+    except sa.exc.DatabaseError as error:
+        # SQLite says "file is not a database" for any file that is not one (a CSV given as --db).
+        engine.dispose()
+        raise StoreUnavailableError(
+            f"cannot use {shown}: {error.orig}. --db / CONFLICTWATCH_DB must name a conflictwatch"
+            " database (a SQLite file it created, or a new path), not another kind of file."
         ) from None
     return Store(engine=engine)
 
@@ -93,15 +101,39 @@ def create_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": 60})
+            _require_sqlite_folder(Path(parsed.database))
+        engine = _engine(parsed, connect_args={"timeout": 60})
         _serialize_sqlite_writers(engine)
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise StoreUnavailableError(
             f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
         )
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    return _engine(parsed, pool_pre_ping=True)
+
+
+def _engine(url: sa.URL, **options) -> Engine:
+    try:
+        return sa.create_engine(url, **options)
+    except (sa.exc.NoSuchModuleError, ModuleNotFoundError):
+        raise StoreUnavailableError(
+            f"no database driver {url.drivername!r}: use sqlite:///FILE.db or"
+            " postgresql+psycopg://user@host:5432/dbname"
+        ) from None
+
+
+def _require_sqlite_folder(database: Path) -> None:
+    """A SQLite file goes into a folder that exists: a mistyped folder is an error, not a new
+    empty database somewhere unexpected."""
+    folder = database.expanduser().absolute().parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise StoreUnavailableError(
+            f"cannot create the database {database}: the folder {folder} {what}. Create the folder"
+            " first, or correct --db / CONFLICTWATCH_DB."
+        )
+    if database.expanduser().is_dir():
+        raise StoreUnavailableError(f"cannot use {database} as the database: it is a folder; name a file in it")
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

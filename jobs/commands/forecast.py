@@ -1,17 +1,20 @@
 """`conflictwatch forecast` and `conflictwatch backtest`.
 
-Imported at start-up (see jobs/commands/__init__.py): nothing slow at the top level.
+Nothing slow at the top level: `jobs.cli` imports this module at start-up.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from jobs.cli import Level, Measure, app, print_table, session
+from jobs.commands.options import COUNTRY_HELP, LEVEL_HELP, Level, Measure, stored_country_names
+from jobs.commands.output import print_csv, print_table
+from jobs.session import session
+
+app = typer.Typer()
 
 #: What `backtest` compares when no --model is given: the reference baselines and the models
 #: that are fast enough to backtest at admin2 (ETS and Prophet: ask for them by name).
@@ -21,9 +24,9 @@ BACKTEST_MODELS = ("seasonal_naive", "trailing_mean", "conflictology", "negbin",
 @app.command()
 def forecast(
     context: typer.Context,
-    by: Annotated[Level, typer.Option("--by", help="Level of the series.")] = Level.country,
-    measure: Annotated[Measure, typer.Option("--measure")] = Measure.fatalities,
-    country: Annotated[Optional[list[str]], typer.Option("--country", help="Only this country (repeatable).")] = None,
+    level: Annotated[Level, typer.Option("--level", "--by", help=LEVEL_HELP)] = Level.country,
+    measure: Annotated[Measure, typer.Option("--measure", help="What is counted.")] = Measure.fatalities,
+    country: Annotated[Optional[list[str]], typer.Option("--country", help=COUNTRY_HELP)] = None,
     scope: Annotated[
         Optional[str], typer.Option("--scope", help="Only series whose admin1, admin2, tier or actor is NAME.")
     ] = None,
@@ -50,9 +53,9 @@ def forecast(
     run = run_forecast(
         current.store,
         current.config,
-        level=by.value,
+        level=level.value,
         measure=measure.value,
-        countries=list(country) if country else None,
+        countries=stored_country_names(current.store, country),
         scope=scope,
         model=model,
         horizon=horizon,
@@ -66,13 +69,13 @@ def forecast(
         typer.echo(frame.round(3).to_json(orient="records"))
         return
     if csv:
-        frame.round(3).to_csv(sys.stdout, index=False, lineterminator="\n")
+        print_csv(frame.round(3))
         return
     rows = [
         [r.series_id, r.period, f"{r.mean:.1f}", f"{r.q25:g}–{r.q75:g}", f"{r.q05:g}–{r.q95:g}", r.fallback]
         for r in frame.round(1).itertuples()
     ]
-    title = f"{measure.value.capitalize()} forecast by {by.value} from {run.through:%Y-%m} ({frame['model'].iloc[0]})"
+    title = f"{measure.value.capitalize()} forecast by {level.value} from {run.through:%Y-%m} ({frame['model'].iloc[0]})"
     if run.synthetic:
         title += f" — {SYNTHETIC_LABEL}"
         typer.echo(f"Note: {SYNTHETIC_LABEL}.", err=True)
@@ -82,12 +85,12 @@ def forecast(
 @app.command()
 def backtest(
     context: typer.Context,
-    level: Annotated[Level, typer.Option("--level", help="Level of the series scored.")] = Level.admin1,
+    level: Annotated[Level, typer.Option("--level", "--by", help=LEVEL_HELP)] = Level.admin1,
     model: Annotated[
         Optional[list[str]], typer.Option("--model", help="Model to score (repeatable; default: the baselines and default).")
     ] = None,
-    measure: Annotated[Measure, typer.Option("--measure")] = Measure.fatalities,
-    country: Annotated[Optional[list[str]], typer.Option("--country", help="Only this country (repeatable).")] = None,
+    measure: Annotated[Measure, typer.Option("--measure", help="What is counted.")] = Measure.fatalities,
+    country: Annotated[Optional[list[str]], typer.Option("--country", help=COUNTRY_HELP)] = None,
     origins: Annotated[
         Optional[int], typer.Option("--origins", min=1, help="Forecast origins, one month apart (default: config.yaml).")
     ] = None,
@@ -108,7 +111,7 @@ def backtest(
         level=level.value,
         models=list(model) if model else list(BACKTEST_MODELS),
         measure=measure.value,
-        countries=list(country) if country else None,
+        countries=stored_country_names(current.store, country),
         origins=origins or current.config.forecast.backtest_origins,
         horizons=horizons,
         as_of=as_of,

@@ -1,6 +1,6 @@
 """`conflictwatch pull [acled|ucdp] [--since DATE]`: download from the live sources.
 
-Nothing slow is imported at the top: this module is imported whenever the CLI starts.
+Nothing slow is imported at the top: `jobs.cli` imports this module whenever it starts.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from typing import Annotated, Optional
 import typer
 
 from forecasting.errors import ConflictwatchError
-from jobs.cli import app, print_table, session
+from jobs.commands.output import print_table
+from jobs.session import session
 
 log = logging.getLogger("conflictwatch.pull")
+
+app = typer.Typer()
 
 
 class LiveSource(str, Enum):

@@ -7,7 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from jobs.cli import app, session
+from jobs.commands.output import require_writable_folder
+from jobs.session import session
+
+app = typer.Typer()
 
 
 @app.command()
@@ -23,17 +26,10 @@ def report(
 
     An empty store gets the shipped synthetic sample first (config data.sample_when_empty), as
     `detect` and `forecast` do; with that off, an empty store is an error, not an empty report."""
-    from forecasting.errors import ConflictwatchError
-    from jobs.ingest import store_is_empty
     from jobs.report import build_report
 
     current = session(context)
-    if store_is_empty(current.store) and not current.config.data.sample_when_empty:
-        raise ConflictwatchError(
-            "the store holds no events, so there is nothing to report: ingest a file (conflictwatch ingest FILE), "
-            "pull a source (conflictwatch pull), or set data.sample_when_empty: true in config.yaml to use the "
-            "synthetic sample"
-        )
+    require_writable_folder(out if out is not None else current.config.resolve(current.config.report.out_dir), "--out")
     current.load_sample_if_empty()
     files = build_report(current.store, current.config, as_of, out_dir=out)
     typer.echo(f"PDF\t{files.pdf}")

@@ -1,6 +1,6 @@
-"""`run`, `runs`, `schedule`, `outbox` and `alerts approve`: the service commands.
+"""`run`, `runs` and `schedule`: the service commands.
 
-Nothing slow is imported at module level (this module is imported at every start-up).
+Nothing slow is imported at module level (`jobs.cli` imports this module at every start-up).
 """
 
 from __future__ import annotations
@@ -11,13 +11,25 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from forecasting.errors import ConflictwatchError
-from jobs.cli import app, print_table, session
-from jobs.commands.detect import alerts_app
+from jobs.commands.output import print_table
+from jobs.session import session
 
 if TYPE_CHECKING:
     from jobs.pipeline import PipelineResult
 
 TOP_ALERTS = 5
+
+app = typer.Typer()
+
+
+class RunState(str, Enum):
+    """The states of a run in the run log (forecasting/store/runs.py STATES)."""
+
+    working = "working"
+    success = "success"
+    error = "error"
+    noop = "noop"
+    skipped = "skipped"
 
 
 class Job(str, Enum):
@@ -133,9 +145,9 @@ def print_summary(result: "PipelineResult", config) -> None:
 def runs(
     context: typer.Context,
     job: Annotated[Optional[Job], typer.Option("--job", help="Only this job.")] = None,
-    state: Annotated[Optional[str], typer.Option("--state", help="Only runs in this state (working, success, error, noop, skipped).")] = None,
+    state: Annotated[Optional[RunState], typer.Option("--state", help="Only runs in this state.")] = None,
     slot: Annotated[Optional[str], typer.Option("--slot", help="Show the steps of this slot's latest attempt (with --job).")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="How many runs to list, newest first.")] = 30,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to list, newest first.")] = 30,
 ) -> None:
     """The run log: one line per job and slot, newest first; with --slot, that run's steps."""
     from forecasting.store import runs as run_log
@@ -152,7 +164,7 @@ def runs(
             [[s.step, s.state, _time(s.started_at), _time(s.finished_at), _counts(s.counts), s.error] for s in record.steps],
         )
         return
-    records = run_log.list_runs(current.store, job=job.value if job else None, state=state, limit=limit)
+    records = run_log.list_runs(current.store, job=job.value if job else None, state=state.value if state else None, limit=limit)
     print_table(
         ["job", "slot", "state", "attempt", "trigger", "as_of", "started", "finished", "counts", "error"],
         [
@@ -175,69 +187,6 @@ def schedule(context: typer.Context) -> None:
 
     current = session(context)
     serve(current.store, current.config, current.secrets, gazetteer=lambda: current.gazetteer)
-
-
-outbox_app = typer.Typer(help="The email outbox: what was queued, sent, held or failed.", invoke_without_command=True)
-app.add_typer(outbox_app, name="outbox")
-
-
-@outbox_app.callback()
-def outbox_list(
-    context: typer.Context,
-    state: Annotated[Optional[str], typer.Option("--state", help="Only messages in this state (held, pending, sent, failed).")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 30,
-) -> None:
-    """List the outbox, newest first."""
-    if context.invoked_subcommand is not None:
-        return
-    from forecasting.store import outbox
-
-    current = session(context)
-    messages = outbox.list_messages(current.store, state=state, limit=limit)
-    print_table(
-        ["id", "kind", "recipient", "state", "attempts", "created", "sent", "subject", "waits_for", "last_error"],
-        [[m.id, m.kind, m.recipient, m.state, m.attempts, _time(m.created_at), _time(m.sent_at), m.subject,
-          " ".join(m.waiting_for) or None, m.last_error]
-         for m in messages],
-        title="Outbox",
-    )
-
-
-@outbox_app.command("send")
-def outbox_send(context: typer.Context) -> None:
-    """Send every message that is due now (the scheduler does this every minute)."""
-    from jobs.notify import deliver_outbox
-
-    current = session(context)
-    if not current.config.email.enabled:
-        raise ConflictwatchError("email is disabled in config.yaml (email.enabled: false)")
-    result = deliver_outbox(current.store, current.config.email, current.secrets)
-    typer.echo(f"{result.sent} sent, {result.failed_attempts} failed (will be retried), {result.remaining} waiting")
-
-
-@alerts_app.command("approve")
-def approve(
-    context: typer.Context,
-    alert_ids: Annotated[list[str], typer.Argument(help="Alert ids, as `conflictwatch alerts` lists them.", metavar="ID...")],
-) -> None:
-    """Approve alerts held for review (email.require_review): their emails are sent now, and so is a
-    held report email once every alert it waits for is approved."""
-    from forecasting.store import alerts as stored_alerts
-    from forecasting.store import outbox
-    from jobs.notify import deliver_outbox, reviewer_name
-
-    current = session(context)
-    unknown = [alert_id for alert_id in alert_ids if stored_alerts.get_alert(current.store, alert_id) is None]
-    if unknown:
-        raise ConflictwatchError(f"no stored alert with id {', '.join(unknown)}; `conflictwatch alerts` lists them")
-    released = 0
-    for alert_id in alert_ids:
-        count = outbox.approve_alert(current.store, alert_id, reviewer_name())
-        released += count
-        typer.echo(f"{alert_id}: approved; {count} held message(s) released")
-    if released and current.config.email.enabled:
-        result = deliver_outbox(current.store, current.config.email, current.secrets)
-        typer.echo(f"{result.sent} sent, {result.remaining} waiting")
 
 
 def _time(value) -> str | None:

@@ -55,7 +55,7 @@ def test_ingest_then_series_as_csv(tmp_path, write_acled):
     assert frame["value"].tolist() == [1]
 
 
-def test_series_for_a_country_the_store_does_not_hold_names_the_ones_it_does(tmp_path, write_acled):
+def test_country_matches_stored_names_in_any_case_and_an_unknown_one_lists_the_choices(tmp_path, write_acled):
     export = write_acled(
         "export.csv",
         [
@@ -65,18 +65,19 @@ def test_series_for_a_country_the_store_does_not_hold_names_the_ones_it_does(tmp
     )
     assert conflictwatch("ingest", str(export), cwd=tmp_path).returncode == 0
 
-    for asked in (["Malli"], ["Mali", "Malli"], ["mali"]):
+    for asked in (["Malli"], ["Mali", "Malli"]):
         options = [argument for name in asked for argument in ("--country", name)]
         result = conflictwatch("series", *options, cwd=tmp_path)
         assert result.returncode == 1, result.stdout
         assert f"'{asked[-1]}'" in result.stderr
-        assert "Burkina Faso, Mali" in result.stderr
+        assert "choose from Burkina Faso, Mali" in result.stderr
         assert "Traceback" not in result.stderr
         assert result.stdout == ""
 
-    held = conflictwatch("series", "--country", "Mali", "--csv", cwd=tmp_path)
-    assert held.returncode == 0, held.stderr
-    assert pd.read_csv(io.StringIO(held.stdout))["series_id"].unique().tolist() == ["country|Mali"]
+    for spelling in ("Mali", "mali", "MALI"):
+        held = conflictwatch("series", "--country", spelling, "--csv", cwd=tmp_path)
+        assert held.returncode == 0, held.stderr
+        assert pd.read_csv(io.StringIO(held.stdout))["series_id"].unique().tolist() == ["country|Mali"]
 
 
 def test_a_bad_file_prints_one_message_and_exits_non_zero(tmp_path, write_acled):

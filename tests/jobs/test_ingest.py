@@ -117,7 +117,7 @@ def test_skip_invalid_loads_the_rest_and_writes_reasons_beside_the_file(store, w
     assert (report.inserted, report.rejected) == (2, 1)
     assert sorted(stored(store).index) == ["BFA1", "BFA3"]
     rejects = pd.read_csv(report.rejects_file, dtype=str)
-    assert report.rejects_file == path.with_name("mixed.rejected.csv")
+    assert report.rejects_file == path.with_name("mixed.csv.rejected.csv")
     assert rejects.loc[0, ["line", "reason", "event_id_cnty"]].tolist() == ["3", "fatalities is not a number", "BFA2"]
 
 

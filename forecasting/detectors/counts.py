@@ -9,10 +9,12 @@ negative binomial with the forecast's mean and the variance implied by its 90% i
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-#: z of a central 90% interval.
-_Z90 = float(stats.norm.ppf(0.95))
+# scipy.stats is imported where it is called: it is a second of start-up that commands which
+# never compute a tail probability should not pay.
+
+#: z of a central 90% interval: scipy.stats.norm.ppf(0.95), written out for the reason above.
+_Z90 = 1.6448536269514722
 #: Past this size the negative binomial is a Poisson for every purpose here.
 _POISSON_SIZE = 1e7
 #: A forecast of exactly zero would make any count infinitely surprising; a month is never that certain.
@@ -43,6 +45,8 @@ def lower_tail(observed: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.n
 
 
 def _tail(observed, mean, size, *, upper: bool) -> np.ndarray:
+    from scipy import stats
+
     observed = np.asarray(observed, dtype=float)
     mean = np.maximum(np.asarray(mean, dtype=float), _MIN_MEAN)
     size = np.broadcast_to(np.asarray(size, dtype=float), mean.shape)
@@ -69,6 +73,8 @@ def beta_binomial_tails(successes: float, trials: float, share: float, rho: floa
     `rho` is the intra-class correlation (0: binomial). Used for shares of events at a tier,
     whose months vary more than a binomial allows because attacks are planned in campaigns.
     """
+    from scipy import stats
+
     successes, trials = int(round(successes)), int(round(trials))
     share = min(max(share, 1e-6), 1 - 1e-6)
     # The distributions' own methods, not frozen ones: freezing builds docstrings, which is most

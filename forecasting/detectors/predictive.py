@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from forecasting.detectors.counts import lower_tail, negative_binomial_size, upper_tail
 from forecasting.detectors.settings import AsOf
@@ -68,6 +67,8 @@ def forecast_evidence(row) -> dict[str, str]:
 
 
 def _interval(mean: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from scipy import stats  # a second of import: only a day as-of needs it here
+
     mean = np.maximum(mean, 1e-9)
     finite = np.isfinite(size)
     lower, upper = stats.poisson.ppf(0.05, mean), stats.poisson.ppf(0.95, mean)

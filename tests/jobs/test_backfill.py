@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
+from factories import acled_row
 
 from forecasting.detectors import build_series, parse_as_of
 from forecasting.detectors.backfill import series_history
@@ -92,3 +97,37 @@ def test_month_ranges_are_checked_before_any_month_is_assessed(sample_file, tmp_
         run_detections(opened, Config(), "2025-08", "2026-01")
     assert stored_alerts.list_alerts(opened, include_suppressed=True) == []
     opened.engine.dispose()
+
+
+def test_the_command_prints_every_months_alerts_and_its_progress_on_stderr(tmp_path, write_acled):
+    # Two years of a few events a month in one district, then a surge in its last month.
+    rows = []
+    for month in pd.period_range("2023-01", "2024-12", freq="M"):
+        rows += [acled_row(f"BFA{month}{i}", f"{month}-1{i}", fatalities="2") for i in range(3)]
+    rows += [acled_row(f"BFA2025{i}", f"2025-01-{10 + i}", fatalities="30") for i in range(12)]
+    path = write_acled("events.csv", rows)
+    assert conflictwatch("ingest", str(path), cwd=tmp_path).returncode == 0
+
+    run = conflictwatch("detect", "--from", "2024-11", "--to", "2025-01", "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    alerts = json.loads(run.stdout)  # one JSON array on stdout, nothing else
+    assert {alert["period"][:7] for alert in alerts} <= {"2024-11", "2024-12", "2025-01"}
+    assert any(alert["kind"] in ("surge", "record") and alert["period"] == "2025-01" for alert in alerts)
+    # Off a terminal, progress is one plain line per month.
+    lines = [line for line in run.stderr.splitlines() if line.startswith("detect ")]
+    assert [line.split(":")[0] for line in lines] == ["detect 1/3", "detect 2/3", "detect 3/3"]
+    assert "2025-01" in lines[-1]
+
+    both = conflictwatch("detect", "--as-of", "2025-01", "--from", "2024-11", "--to", "2025-01", cwd=tmp_path)
+    assert both.returncode == 2 and "either --as-of, or both --from and --to" in both.stderr
+    half = conflictwatch("detect", "--from", "2024-11", cwd=tmp_path)
+    assert half.returncode == 2
+    backwards = conflictwatch("detect", "--from", "2025-01", "--to", "2024-11", cwd=tmp_path)
+    assert backwards.returncode == 1 and "--from 2025-01 is after --to 2024-11" in backwards.stderr
+
+
+def conflictwatch(*args: str, cwd) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
+    environment["COLUMNS"] = "300"  # usage errors in one line, not wrapped in a box
+    return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=180)

@@ -156,9 +156,9 @@ def _series_from_aggregates(
     The frame is an ordinary series frame marked `frame.attrs["origin"] == "aggregates"`. Tier
     and actor series need events; for aggregates they raise `AggregatesOnlyError`, saying so.
     """
-    from forecasting.store import pulls
+    from forecasting.store import aggregates
 
-    if pulls.count_aggregates(store) == 0:
+    if aggregates.count_aggregates(store) == 0:
         return empty_series()
     if level not in AGGREGATE_LEVELS:
         raise AggregatesOnlyError(
@@ -167,7 +167,7 @@ def _series_from_aggregates(
             " for tier and actor analyses load event-level data (`conflictwatch pull acled` or an"
             " ACLED export with `conflictwatch ingest`)."
         )
-    counts = pulls.aggregate_monthly_counts(store, list(_level_columns(level)), countries=countries, until=until)
+    counts = aggregates.aggregate_monthly_counts(store, list(_level_columns(level)), countries=countries, until=until)
     if counts.empty:
         return empty_series()
     end = _month_start(until) if until is not None else None

@@ -17,7 +17,7 @@ from forecasting.series import AGGREGATE_LEVELS
 from forecasting.store import Store
 from forecasting.store import alerts as stored_alerts
 from forecasting.store import events as stored_events
-from forecasting.store import pulls
+from forecasting.store import aggregates
 from jobs.config import Config
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     """
     moment = resolve_as_of(store, as_of)
     events = _load_events(store, config, moment)
-    if events.empty and pulls.count_aggregates(store) > 0:
+    if events.empty and aggregates.count_aggregates(store) > 0:
         moment, series = _aggregate_series(store, config, moment)
         found, series, forecasts = find_alerts(None, moment, config, series=series)
         return _assess(store, config, moment, None, series, forecasts, found, save=save)
@@ -153,7 +153,7 @@ def run_detections(
     cutoff = stored_events.data_cutoff(store)
     moments = [_assessable(month, cutoff) for month in months]
     events = _load_events(store, config, moments[-1])
-    if events.empty and pulls.count_aggregates(store) > 0:
+    if events.empty and aggregates.count_aggregates(store) > 0:
         # Aggregates only: small by nature (admin2 x month), so month by month is fast enough.
         results = []
         for index, moment in enumerate(moments):
@@ -214,7 +214,7 @@ def _aggregate_series(store: Store, config: Config, moment: AsOf) -> "tuple[AsOf
         "spread and level changes are detected from them; settlement-tier shifts, run rates at "
         "settlement tiers and synchronized waves need event-level data and are not"
     )
-    counts = pulls.aggregate_monthly_counts(
+    counts = aggregates.aggregate_monthly_counts(
         store, ["country", "admin1", "admin2"], countries=list(config.watch_area.countries), until=moment.day
     )
     return moment, pipeline.series_from_monthly_counts(counts, moment, AGGREGATE_LEVELS)

@@ -160,6 +160,15 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def dialect_insert(dialect: str):
+    """The INSERT construct with `on_conflict_do_*` of the store's backend (`sqlite` or `postgresql`)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def migrate(engine: Engine) -> None:
     """Apply every pending Alembic migration (all heads: each feature owns its own branch).
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forecasting.events import EVENT_COLUMNS, FLOAT_COLUMNS, INTEGER_COLUMNS
+from forecasting.store.aggregates import HdxAggregate, newest_aggregate_month, write_aggregates
 from forecasting.store.base import Base, Store
 
 
@@ -194,9 +195,7 @@ class EventWriter:
 
     def save_aggregates(self, files: list[tuple[pd.DataFrame, str]]) -> list:
         """Upsert HDX admin2-month aggregate cells in this same transaction (see
-        `forecasting.store.pulls.write_aggregates`)."""
-        from forecasting.store.pulls import write_aggregates
-
+        `forecasting.store.aggregates.write_aggregates`)."""
         return write_aggregates(self._connection, self._dialect, files)
 
     def log(self, record: LoadRecord, result: SaveResult, seconds: float) -> None:
@@ -396,8 +395,6 @@ def count_events(store: Store) -> int:
 def data_cutoff(store: Store) -> dt.date | None:
     """The date of the newest stored event; for a store with HDX aggregates and no events, the
     last day of their newest month; None for an empty store."""
-    from forecasting.store.pulls import newest_aggregate_month
-
     with store.engine.connect() as connection:
         newest = connection.execute(sa.select(sa.func.max(_TABLE.c.event_date))).scalar_one()
     if newest is not None:
@@ -408,8 +405,6 @@ def data_cutoff(store: Store) -> dt.date | None:
 
 def stored_countries(store: Store) -> list[str]:
     """The countries the store holds events or HDX aggregates for, sorted by name."""
-    from forecasting.store.pulls import HdxAggregate
-
     aggregates = HdxAggregate.__table__
     query = sa.union(sa.select(_TABLE.c.country).distinct(), sa.select(aggregates.c.country).distinct())
     with store.engine.connect() as connection:

@@ -8,7 +8,7 @@ import pytest
 from forecasting.gazetteer import load_gazetteer
 from forecasting.series import AggregatesOnlyError, load_series
 from forecasting.sources.hdx import InvalidAggregatesError, is_hdx_file, read_hdx_file
-from forecasting.store import pulls
+from forecasting.store import aggregates as stored_aggregates
 from jobs.ingest import ingest_files
 
 HEADER = ["Country", "Admin1", "Admin2", "ISO3", "Admin2 Pcode", "Month", "Year", "Events", "Fatalities"]
@@ -82,7 +82,7 @@ def test_ingest_stores_aggregates_that_become_series_and_tier_series_say_they_ar
     (report,) = ingest_files(store, [path], load_gazetteer(), seat_radius_km=5.0)
 
     assert (report.format, report.rows_read, report.inserted, report.updated) == ("hdx-admin2-month", 4, 4, 0)
-    assert pulls.count_aggregates(store) == 4
+    assert stored_aggregates.count_aggregates(store) == 4
     country = load_series(store, "country", "fatalities")
     assert country.attrs["origin"] == "aggregates"
     burkina = country[country["country"] == "Burkina Faso"].set_index("period")["value"]
@@ -111,13 +111,13 @@ def test_aggregates_and_events_in_one_ingest_are_written_together_or_not_at_all(
 
     with pytest.raises(InvalidEventsError):
         ingest_files(store, [aggregates, bad_events], load_gazetteer(), seat_radius_km=5.0)
-    assert pulls.count_aggregates(store) == 0
+    assert stored_aggregates.count_aggregates(store) == 0
     assert stored_events.count_events(store) == 0
 
     good_events = write_acled("good.csv", [acled_row("BFA1")])
     reports = ingest_files(store, [aggregates, good_events], load_gazetteer(), seat_radius_km=5.0)
     assert sorted(report.format for report in reports) == ["acled", "hdx-admin2-month"]
-    assert pulls.count_aggregates(store) == len(ROWS)
+    assert stored_aggregates.count_aggregates(store) == len(ROWS)
     assert stored_events.count_events(store) == 1
 
 

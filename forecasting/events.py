@@ -184,11 +184,6 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series) -> ValidatedEven
     return ValidatedEvents(events=events, rejects=rejects.reset_index(drop=True))
 
 
-def empty_events() -> pd.DataFrame:
-    """An event frame with no rows and the right columns."""
-    return pd.DataFrame({name: pd.Series(dtype=object) for name in EVENT_COLUMNS})
-
-
 def _keep_newest_version(events: pd.DataFrame) -> pd.DataFrame:
     """One row per (source, source_id): a file may list an event twice; the newest version wins."""
     if not events.duplicated(["source", "source_id"]).any():

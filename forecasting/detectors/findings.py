@@ -47,13 +47,6 @@ class Findings:
     candidates: list[Finding]
     tested: int
 
-    @staticmethod
-    def combine(parts: list[Findings]) -> Findings:
-        return Findings(
-            candidates=[finding for part in parts for finding in part.candidates],
-            tested=sum(part.tested for part in parts),
-        )
-
 
 def benjamini_hochberg(p_values: np.ndarray, family_size: int) -> np.ndarray:
     """BH-adjusted p-values (q-values) for `p_values` out of a family of `family_size` tests.

@@ -48,11 +48,6 @@ def validate_forecast(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def next_periods(last: pd.Timestamp, horizon: int) -> pd.DatetimeIndex:
-    """The `horizon` month starts after `last`."""
-    return pd.date_range(pd.Timestamp(last) + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
-
-
 class Panel:
     """Many series as one matrix, so that vectorized models fit them all at once.
 
@@ -124,21 +119,6 @@ class Panel:
         last_month = self.last_periods.astype(int) % 12
         back = np.arange(self.values.shape[1])[::-1]
         return (last_month[:, None] - back[None, :]) % 12
-
-    def to_series(self) -> pd.DataFrame:
-        """The panel back as a minimal long frame: series_id, level, period, value."""
-        present = ~np.isnan(self.values)
-        rows, columns = np.nonzero(present)
-        back = self.values.shape[1] - 1 - columns
-        periods = (self.last_periods[rows] - back.astype("timedelta64[M]")).astype("datetime64[ns]")
-        return pd.DataFrame(
-            {
-                "series_id": self.series_ids[rows],
-                "level": self.levels[rows],
-                "period": periods,
-                "value": self.values[present].astype("int64"),
-            }
-        )
 
 
 def forecast_frame(

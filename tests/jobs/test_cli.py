@@ -99,14 +99,24 @@ def test_a_bad_config_names_the_key(tmp_path):
 
 
 def test_db_option_and_environment_choose_the_database(tmp_path, write_acled):
+    from forecasting.store import open_store
+    from forecasting.store.events import count_events
+
     export = write_acled("export.csv", [acled_row("BFA1")])
     by_option = tmp_path / "option.db"
     by_env = tmp_path / "env.db"
 
-    conflictwatch("--db", f"sqlite:///{by_option}", "ingest", str(export), cwd=tmp_path)
-    conflictwatch("ingest", str(export), cwd=tmp_path, env={"CONFLICTWATCH_DB": f"sqlite:///{by_env}"})
+    for result in (
+        conflictwatch("--db", f"sqlite:///{by_option}", "ingest", str(export), cwd=tmp_path),
+        conflictwatch("ingest", str(export), cwd=tmp_path, env={"CONFLICTWATCH_DB": f"sqlite:///{by_env}"}),
+    ):
+        assert result.returncode == 0, result.stderr
+        assert "export.csv\tacled\t1\t1\t0\t0\t0" in result.stdout  # one row read, one inserted, in each
 
-    assert by_option.exists() and by_env.exists()
+    for database in (by_option, by_env):
+        store = open_store(f"sqlite:///{database}")
+        assert count_events(store) == 1
+        store.engine.dispose()
     assert not (tmp_path / "conflictwatch.db").exists()
 
 
@@ -132,7 +142,8 @@ def test_gazetteer_check_lists_seat_like_places_that_did_not_match(tmp_path, wri
                   location="Duwenza", latitude="", longitude="")
         for i in range(3)
     ]
-    conflictwatch("ingest", str(write_acled("e.csv", rows)), cwd=tmp_path)
+    ingested = conflictwatch("ingest", str(write_acled("e.csv", rows)), cwd=tmp_path)
+    assert ingested.returncode == 0, ingested.stderr
     result = conflictwatch("gazetteer", "check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Duwenza" in result.stdout

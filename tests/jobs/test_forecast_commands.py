@@ -167,7 +167,9 @@ def test_the_plot_title_carries_the_synthetic_label_only_for_the_sample(negbin_r
 
 
 def test_backtest_json_scores_each_model_and_horizon(workspace):
-    folder, _ = workspace
+    from forecasting.models import make_model
+
+    folder, truth = workspace
     result = conflictwatch(
         "backtest", "--level", "admin1", "--model", "trailing_mean", "--model", "negbin",
         "--origins", "6", "--horizons", "2", "--json", cwd=folder,
@@ -182,8 +184,32 @@ def test_backtest_json_scores_each_model_and_horizon(workspace):
     assert scores.set_index(["model", "horizon"])["n"].to_dict() == {
         ("negbin", 1): 18, ("negbin", 2): 15, ("trailing_mean", 1): 18, ("trailing_mean", 2): 15,
     }
-    assert ((scores["coverage_90"] >= 0) & (scores["coverage_90"] <= 1)).all()
-    assert (scores["crps"] > 0).all() and (scores["crps"] < scores["mae"] * 2).all()
+    # The trailing mean's scores worked out here from the months that went in: at each of the 6
+    # origins, the model sees the months to the origin only and is judged on the next two. The
+    # data end before 31 December, so November 2024 is the last complete month backtested.
+    series = truth.assign(series_id=truth["admin1"], value=truth["fatalities"])
+    series = series[series["period"] <= "2024-11-01"]
+    levels = np.array([0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95])
+    errors, inside, crps = {1: [], 2: []}, {1: [], 2: []}, {1: [], 2: []}
+    for origin in pd.date_range("2024-05-01", "2024-10-01", freq="MS"):
+        seen = series[series["period"] <= origin]
+        predicted = make_model("trailing_mean").fit(seen).predict(2)
+        for row in predicted[predicted["period"] <= series["period"].max()].itertuples():
+            horizon = (row.period.year - origin.year) * 12 + row.period.month - origin.month
+            observed = truth.set_index(["admin1", "period"]).loc[(row.series_id, row.period), "fatalities"]
+            errors[horizon].append(abs(observed - row.q50))
+            inside[horizon].append(row.q05 <= observed <= row.q95)
+            quantiles = np.array([row.q05, row.q10, row.q25, row.q50, row.q75, row.q90, row.q95])
+            miss = observed - quantiles
+            crps[horizon].append(2 * np.maximum(levels * miss, (levels - 1) * miss).sum() / len(levels))
+    trailing = scores[scores["model"] == "trailing_mean"].set_index("horizon")
+    for horizon in (1, 2):  # the JSON carries 4 decimals
+        assert trailing.loc[horizon, "mae"] == pytest.approx(np.mean(errors[horizon]), abs=5e-5)
+        assert trailing.loc[horizon, "coverage_90"] == pytest.approx(np.mean(inside[horizon]), abs=5e-5)
+        assert trailing.loc[horizon, "crps"] == pytest.approx(np.mean(crps[horizon]), abs=5e-5)
+    # A 90% range that held every outcome or none would say the intervals are broken.
+    assert ((scores["coverage_90"] > 0.5) & (scores["coverage_90"] <= 1)).all()
+    print(scores)
 
 
 def test_an_unknown_model_is_one_message_and_exit_1(workspace):

@@ -207,11 +207,20 @@ def _tier_events(share_2025: float, seed: int = 0) -> pd.DataFrame:
 
 
 def test_tier_shift_toward_provincial_capitals_with_its_shares():
-    found = detect_tier_shifts(_tier_events(0.3), parse_as_of("2025-02"), SETTINGS)
+    frame = _tier_events(0.3)
+    found = detect_tier_shifts(frame, parse_as_of("2025-02"), SETTINGS)
     shifted = [f for f in found.candidates if f.scope["tier"] == "admin2_capital" and f.measure == "events"
                and f.scope["actor"] is None]
     assert shifted and shifted[0].p_value < 1e-3
-    assert shifted[0].evidence["baseline_share"] == pytest.approx(0.08, abs=0.03)
+    # The shares counted here: the baseline is the 24 months before the longest window (December
+    # 2024 to February 2025); February alone departs most, so it is the window reported.
+    def share_at_capitals(start, end):
+        dated = frame[(frame["event_date"] >= start) & (frame["event_date"] < end)]
+        return round(float((dated["tier"] == "admin2_capital").mean()), 4)
+
+    evidence = shifted[0].evidence
+    assert evidence["baseline_share"] == share_at_capitals("2022-12-01", "2024-12-01")
+    assert (evidence["window_months"], evidence["share"]) == (1, share_at_capitals("2025-02-01", "2025-03-01"))
     assert "shifted toward provincial capitals" in shifted[0].message
     assert detect_tier_shifts(_tier_events(0.08), parse_as_of("2025-02"), SETTINGS).candidates == []
 
@@ -232,7 +241,10 @@ def test_tier_shift_and_run_rate_count_unplaced_events_only_area_wide():
     late = events([("2025-08-02", "Burkina Faso", "Est", "Gourma", "JNIM", 500, "admin2_capital")])
     both = pd.concat([placed, unplaced, late], ignore_index=True)
     as_of = parse_as_of("2025-06")
-    assert detect_tier_shifts(both, as_of, SETTINGS) == detect_tier_shifts(placed, as_of, SETTINGS)
+    # In March (its window January to March holds the unplaced events) the 2025 shift is found.
+    shifts = detect_tier_shifts(placed, parse_as_of("2025-03"), SETTINGS)
+    assert {f.scope["tier"] for f in shifts.candidates} == {"admin2_capital"}
+    assert detect_tier_shifts(both, parse_as_of("2025-03"), SETTINGS) == shifts
 
     def by_scope(found):
         return {(tuple(f.scope.values()), f.measure): f for f in found.candidates}

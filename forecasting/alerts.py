@@ -300,17 +300,13 @@ def _months_in_band(check: BandCheck, last: AlertRecord, verdicts: dict[str, boo
 
 
 def _series_id(alert: Alert) -> str | None:
-    """The detection series an alert of surge, drop or record is about: its evidence names it,
-    except a 30-day window record (day as-of), whose level and scope give it."""
+    """The detection series an alert of surge, drop or record is about: its evidence names it
+    (`forecasting.series.series_id`); alerts stored before that, by their scope."""
     if "series_id" in alert.evidence:
         return alert.evidence["series_id"]
-    level = alert.evidence.get("level")
-    if level is None:
-        return None
-    names = {"area": (), "country": ("country",), "admin1": ("country", "admin1")}.get(level)
-    if names is None:
-        return None
-    return "|".join([alert.measure, level, *(str(alert.scope.get(name)) for name in names)])
+    from forecasting.series import series_id
+
+    return series_id(alert.measure, alert.scope, alert.evidence.get("level"))
 
 
 def _baseline_share_range(alert: Alert) -> tuple[float | None, float | None]:

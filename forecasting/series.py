@@ -5,6 +5,8 @@ Nixtla's `unique_id, ds, y`):
 
     series_id  level  measure  country  admin1  admin2  tier  actor  period  value
 
+`series_id` is `measure|level|scope names` (`fatalities|admin1|Mali|Kayes`), made here only
+(`series_id`, `series_ids`) and used unchanged by forecasts, alerts and reports.
 `period` is the first day of the month (datetime64), `value` a non-negative integer count, and
 the scope columns that do not apply to a level are missing. Zero-filled: every series has a row
 for every month of the frame's span, 0 where nothing happened. Built and validated here only.
@@ -13,6 +15,7 @@ for every month of the frame's span, 0 where nothing happened. Built and validat
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,16 +69,35 @@ def series_from_events(
     `measure` is `fatalities` (sum of reported deaths) or `events` (count). The span runs from
     `start` (default: the month of the first event) to `end` (default: the month of the last).
     """
-    columns = _level_columns(level)
     _check_measure(measure)
+    counts = monthly_counts(events, _level_columns(level))
+    return series_from_counts(counts, level, measure, start=start, end=end)
+
+
+def monthly_counts(events: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """Events and fatalities per month and per combination of the event `columns` (empty units
+    named `UNKNOWN`): columns, `year`, `month`, `events`, `fatalities`. The one group-by every
+    caller uses; `series_from_counts` then sums it up to any level whose columns it holds."""
     months = events["event_date"].dt.to_period("M")
     keys = [events[name].fillna(UNKNOWN).rename(name) for name in columns]
-    grouped = events.assign(_year=months.dt.year, _month=months.dt.month).groupby(
-        [*keys, "_year", "_month"], sort=False
-    )
-    counts = grouped.agg(events=("source_id", "size"), fatalities=("fatalities", "sum")).reset_index()
-    counts = counts.rename(columns={"_year": "year", "_month": "month"})
-    return series_from_counts(counts, level, measure, start=start, end=end)
+    grouped = events.groupby([*keys, months.dt.year.rename("year"), months.dt.month.rename("month")], sort=False)
+    return grouped.agg(events=("source_id", "size"), fatalities=("fatalities", "sum")).reset_index()
+
+
+def level_columns(levels: tuple[str, ...] | list[str]) -> list[str]:
+    """Every event column the `levels` group by, once each (what `monthly_counts` needs)."""
+    return list(dict.fromkeys(name for level in levels for name in _level_columns(level)))
+
+
+def series_for_levels(
+    counts: pd.DataFrame, levels: tuple[str, ...] | list[str], *, end: dt.date | pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Every level of `levels` and both measures as one series frame, from monthly counts holding
+    `level_columns(levels)` (as `monthly_counts` or the store's HDX aggregates give them)."""
+    if counts.empty:
+        return empty_series()
+    frames = [series_from_counts(counts, level, measure, end=end) for level in levels for measure in MEASURES]
+    return validate_series(pd.concat(frames, ignore_index=True))
 
 
 def series_from_counts(
@@ -123,7 +145,7 @@ def series_from_counts(
     for name in SCOPE_COLUMNS:
         if name not in frame:
             frame[name] = None
-    frame["series_id"] = series_ids(frame, level)
+    frame["series_id"] = series_ids(frame, level, measure)
     frame["value"] = frame["value"].astype("int64")
     return validate_series(frame[list(SERIES_COLUMNS)])
 
@@ -176,16 +198,38 @@ def _series_from_aggregates(
     return frame
 
 
-def series_ids(frame: pd.DataFrame, level: str) -> pd.Series:
-    """Stable ids such as `admin1|Burkina Faso|Est`: the level, then its scope names."""
-    scope = [name if name != "actor1" else "actor" for name in _level_columns(level)]
-    if not scope:
-        return pd.Series(level, index=frame.index)
+def series_ids(frame: pd.DataFrame, level: str, measure: str) -> pd.Series:
+    """`series_id` for every row of a frame of one level and measure (its scope columns named
+    as in `SCOPE_COLUMNS`): the vectorised `series_id`."""
+    ids = pd.Series(f"{measure}|{level}", index=frame.index, dtype=object)
     # Column-wise concatenation: a row-wise join takes seconds at 10,000 series.
-    ids = pd.Series(f"{level}", index=frame.index, dtype=object)
-    for name in scope:
+    for name in _scope_names(level):
         ids = ids + "|" + frame[name].astype(str)
     return ids
+
+
+def series_id(measure: str, scope: Mapping[str, str | None], level: str | None = None) -> str:
+    """The id of the series of `measure` over `scope`: `fatalities|admin1|Mali|Kayes`,
+    `events|area`. `level` defaults to `scope_level(scope)`; scope keys beyond the level's own
+    (an actor at a settlement tier) follow as `key=value`, so every scope has exactly one id."""
+    level = level or scope_level(scope)
+    names = _scope_names(level)
+    parts = [measure, level, *(str(scope.get(name)) for name in names)]
+    parts += [f"{name}={scope[name]}" for name in SCOPE_COLUMNS if name not in names and scope.get(name)]
+    return "|".join(parts)
+
+
+def scope_level(scope: Mapping[str, str | None]) -> str:
+    """The series level a scope (alert or chart) belongs to: `actor`, `tier`, `admin2`, `admin1`,
+    `country` or `area`, the first of these its scope names."""
+    for key in ("actor", "tier", "admin2", "admin1", "country"):
+        if scope.get(key):
+            return key
+    return "area"
+
+
+def _scope_names(level: str) -> list[str]:
+    return [name if name != "actor1" else "actor" for name in _level_columns(level)]
 
 
 def validate_series(frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from forecasting.alerts import Alert, LifecycleRules, apply_lifecycle
 from forecasting.detectors import AsOf, DetectionSettings, parse_as_of
 from forecasting.detectors import pipeline
 from forecasting.errors import ConflictwatchError
-from forecasting.series import AGGREGATE_LEVELS
+from forecasting.series import AGGREGATE_LEVELS, series_for_levels
 from forecasting.store import Store
 from forecasting.store import alerts as stored_alerts
 from forecasting.store import events as stored_events
@@ -35,7 +35,7 @@ class DetectionResult:
 
     `alerts`: what to tell the analyst (new, ongoing, and resolved notices; suppressed ones are
     not here), most severe first. `series`: every series tested, one concatenated series frame
-    (`series_id` prefixed with the measure), up to the as-of month. `forecasts`: the forecast
+    (ids `measure|level|scope`, as `forecasting.series` makes them), up to the as-of month. `forecasts`: the forecast
     frame of the as-of month, fitted on the months before it. `suppressed`: alerts held back by
     a stronger recent one (stored, not reported).
     """
@@ -217,7 +217,7 @@ def _aggregate_series(store: Store, config: Config, moment: AsOf) -> "tuple[AsOf
     counts = aggregates.aggregate_monthly_counts(
         store, ["country", "admin1", "admin2"], countries=list(config.watch_area.countries), until=moment.day
     )
-    return moment, pipeline.series_from_monthly_counts(counts, moment, AGGREGATE_LEVELS)
+    return moment, series_for_levels(counts, AGGREGATE_LEVELS, end=moment.month)
 
 
 def _assess(

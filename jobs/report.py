@@ -109,7 +109,7 @@ def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) ->
 
 
 def report_series(store: Store, detected: pd.DataFrame, countries: list[str], moment: AsOf) -> pd.DataFrame:
-    """The detection's series (ids prefixed with the measure), with the area, country and admin1
+    """The detection's series, with the area, country and admin1
     fatality and event series loaded from the store where the detection did not test them."""
     import pandas as pd
 
@@ -127,7 +127,7 @@ def report_series(store: Store, detected: pd.DataFrame, countries: list[str], mo
                     log.warning("the settlement-tier page is left empty: HDX aggregates have no settlements")
                 continue
             if not loaded.empty:
-                frames.append(loaded.assign(series_id=measure + "|" + loaded["series_id"]))
+                frames.append(loaded)
     if not frames:
         from forecasting.series import empty_series
 
@@ -143,8 +143,8 @@ def with_alert_series(store: Store, series: pd.DataFrame, alerts: list, countrie
     import pandas as pd
 
     from forecasting.detectors.actors import actor_families
-    from forecasting.series import SCOPE_COLUMNS, series_from_events, validate_series
-    from reports.selection import scope_level, series_rows
+    from forecasting.series import SCOPE_COLUMNS, scope_level, series_from_events, series_id, validate_series
+    from reports.selection import series_rows
 
     missing = {}
     for alert in alerts:
@@ -168,8 +168,7 @@ def with_alert_series(store: Store, series: pd.DataFrame, alerts: list, countrie
         if not chosen.any():
             continue
         frame = series_from_events(events[chosen], "area", measure, start=start, end=moment.month)
-        named = [f"{key}={value}" for key, value in scope.items() if value is not None]
-        frame = frame.assign(level=scope_level(scope), series_id="|".join([measure, "scope", *named]), **scope)
+        frame = frame.assign(level=scope_level(scope), series_id=series_id(measure, scope), **scope)
         frames.append(frame)
     return validate_series(pd.concat(frames, ignore_index=True)) if len(frames) > 1 else series
 

@@ -16,10 +16,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from forecasting.alerts import SEVERITY_ORDER, Alert
+from forecasting.wording import KIND_LABELS, TIER_LABELS, evidence_facts, month_label, number, p_value, period_label, place_name
 from reports import style
 from reports.inputs import ReportInputs
 from reports.selection import alert_rows, alerts_about, by_severity, forecast_rows, month_of, scope_level, series_rows
-from reports.wording import KIND_LABELS, TIER_LABELS, month_label, number, period_label, place_name
 
 MEASURE_UNITS = {"fatalities": "Reported fatalities per month", "events": "Events per month"}
 #: How many admin1 panels share one page of small multiples.
@@ -196,10 +196,10 @@ def alert_figure(inputs: ReportInputs, alert: Alert) -> Figure:
         (observed_name, number(alert.observed)),
         (expected_name, number(alert.expected)),
         (range_name, f"{number(alert.lower)} to {number(alert.upper)}" if alert.lower is not None else "-"),
-        ("p-value (adjusted for the series tested)", "< 0.001" if alert.score < 0.001 else f"{alert.score:.2g}"),
+        ("Significance (adjusted for the series tested)", p_value(alert.score)),
         ("Alert id", alert.id),
     ]
-    facts += [(str(key).replace("_", " ").capitalize(), _short(value)) for key, value in alert.evidence.items()]
+    facts += evidence_facts(alert.evidence)
     y = 0.78
     for label, value in facts:
         lines = textwrap.wrap(value, 34)[:2]
@@ -400,17 +400,3 @@ def _page_heading(figure: Figure, title: str, subtitle: str) -> None:
 def _trend_subtitle(inputs: ReportInputs, measure: str) -> str:
     return (f"{MEASURE_UNITS[measure]}, {inputs.history_months} months to {month_label(inputs.month)}; "
             f"dashed: forecast by the {inputs.model} model; shading: {style.BAND_LABEL}")
-
-
-def _short(value) -> str:
-    """An evidence value on one or two lines: numbers to 3 significant digits, mappings as
-    `2023: 153, 2024: 149`."""
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, dict):
-        text = ", ".join(f"{key}: {_short(item)}" for key, item in value.items())
-    elif isinstance(value, (list, tuple)):
-        text = ", ".join(_short(item) for item in value)
-    else:
-        text = str(value)
-    return text if len(text) <= 68 else text[:65] + "..."

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 from forecasting.alerts import Alert
+from forecasting.wording import month_label, number
 from reports.inputs import ReportInputs
 from reports.selection import by_severity, forecast_rows, scope_level, series_rows
-from reports.wording import month_label, number
 
 MAX_FINDINGS = 5
 _AREA = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor": None}

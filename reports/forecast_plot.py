@@ -17,9 +17,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from forecasting.series import SCOPE_COLUMNS
+from forecasting.wording import month_label, place_name
 from reports import style
 from reports.charts import MEASURE_UNITS
-from reports.wording import month_label
 
 FIT_LABEL = "one-month-ahead fit"
 FIT_COLOUR = style.BLUISH_GREEN
@@ -102,7 +103,7 @@ def forecast_figure(
         history = series[(series["series_id"] == series_id) & (series["period"] >= start)].sort_values("period")
         draw_forecast(axes, history, forecasts[forecasts["series_id"] == series_id], fit[fit["series_id"] == series_id],
                       through=through, compact=count > 1)
-        axes.set_title(_panel_name(series_id), fontsize=10 if count > 1 else 12)
+        axes.set_title(_panel_name(series[series["series_id"] == series_id]), fontsize=10 if count > 1 else 12)
         if count > 4:
             axes.tick_params(labelsize=7.5)
     if first is not None and first.get_legend_handles_labels()[0]:
@@ -139,9 +140,14 @@ def draw_forecast(axes: Axes, history: pd.DataFrame, forecast: pd.DataFrame, fit
     style.format_month_axis(axes)
 
 
-def _panel_name(series_id: str) -> str:
-    """`Burkina Faso / Est` for `admin1|Burkina Faso|Est`."""
-    return series_id.split("|", 1)[-1].replace("|", " / ")
+def _panel_name(rows: pd.DataFrame) -> str:
+    """`Est (Burkina Faso)`: the place of a series, from its scope columns (never parsed out of
+    its id)."""
+    if rows.empty:
+        return ""
+    first = rows.iloc[0]
+    scope = {key: first[key] if isinstance(first.get(key), str) else None for key in SCOPE_COLUMNS}
+    return place_name(scope, "Whole area")
 
 
 def _widened(periods: pd.Series) -> np.ndarray:

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from forecasting.alerts import Alert
+from forecasting.wording import KIND_LABELS, month_label, number, period_label, place_name
 from reports import style
 from reports.inputs import SYNTHETIC_NOTICE, ReportInputs
 from reports.selection import by_severity
-from reports.wording import KIND_LABELS, month_label, number, period_label, place_name
 
 #: Text lines per alert-table page (rows wrap, so a page holds fewer rows than this).
 TABLE_LINES_PER_PAGE = 36

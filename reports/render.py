@@ -15,12 +15,13 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from forecasting.wording import KIND_LABELS, month_label, place_name
 from reports import charts, pages, style
 from reports.email_body import report_html
 from reports.findings import headline_findings
 from reports.inputs import SYNTHETIC_NOTICE, Chart, ReportFiles, ReportInputs
 from reports.selection import by_severity
-from reports.wording import KIND_LABELS, month_label, place_name, safe_filename, unique_filename
+from reports.filenames import safe_filename, unique_filename
 
 log = logging.getLogger(__name__)
 

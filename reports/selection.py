@@ -8,17 +8,9 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from forecasting.alerts import SEVERITY_ORDER, Alert
+from forecasting.series import scope_level
 
 _SCOPE_KEYS = ("country", "admin1", "admin2", "tier", "actor")
-
-
-def scope_level(scope: Mapping[str, str | None]) -> str:
-    """The series level an alert scope belongs to: `area`, `country`, `admin1`, `admin2`,
-    `tier` or `actor` (forecasting.series.LEVELS)."""
-    for key, level in (("actor", "actor"), ("tier", "tier"), ("admin2", "admin2"), ("admin1", "admin1"), ("country", "country")):
-        if scope.get(key):
-            return level
-    return "area"
 
 
 def series_rows(series: pd.DataFrame, measure: str, scope: Mapping[str, str | None]) -> pd.DataFrame:

@@ -40,7 +40,7 @@ class SeriesHistory:
 
 
 def series_history(series: pd.DataFrame) -> SeriesHistory:
-    """`SeriesHistory` of a `build_series` frame (ids prefixed with the measure). A scope's first
+    """`SeriesHistory` of a `build_series` frame (ids as `forecasting.series` makes them). A scope's first
     event is the first month its `events` series is above zero; its fatality series starts
     counting from the same month."""
     if series.empty:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecasting.detectors import wording
+from forecasting import wording
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.predictive import scope_of
 from forecasting.detectors.settings import AsOf, DetectionSettings

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from forecasting import wording
 from forecasting.alerts import SEVERITY_ORDER, Alert, Band, MonthReadings
 from forecasting.detectors.actors import actor_families
 from forecasting.detectors.findings import control_false_discoveries
 from forecasting.detectors.predictive import month_against_forecast
-from forecasting.detectors.record import detect_monthly_records, detect_window_records
+from forecasting.detectors.registry import DETECTORS, DetectionInputs
 from forecasting.detectors.settings import AsOf, DetectionSettings
-from forecasting.detectors.change_point import detect_change_points
-from forecasting.detectors.run_rate import detect_run_rates
-from forecasting.detectors.spread import detect_spread
-from forecasting.detectors.surge import detect_surges_and_drops
-from forecasting.detectors.synchronized import detect_synchronized
-from forecasting.detectors.tier_shift import detect_tier_shifts, tier_shares
-from forecasting.series import LEVEL_COLUMNS, MEASURES, UNKNOWN, series_from_counts, validate_series
+from forecasting.detectors.tier_shift import tier_shares
+from forecasting.series import empty_series, level_columns, monthly_counts, series_for_levels, series_id
 
 #: Levels built for detection. Actor series are by actor family (see `forecasting.detectors.actors`).
 DETECTION_LEVELS = ("area", "country", "admin1", "admin2", "tier", "actor")
@@ -29,17 +25,12 @@ EVENT_COLUMNS = (
 
 
 def build_series(events: pd.DataFrame, as_of: AsOf, levels: tuple[str, ...] = DETECTION_LEVELS) -> pd.DataFrame:
-    """All series detection tests, as one frame: every level, both measures, up to the as-of month.
-
-    `series_id` is prefixed with the measure (`fatalities|admin1|Mali|Kayes`) so that it is
-    unique in the concatenated frame and in the forecast frame made from it.
-    """
+    """All series detection tests, as one frame: every level, both measures, up to the as-of month
+    (ids as `forecasting.series.series_id` makes them: `fatalities|admin1|Mali|Kayes`)."""
     events = _known_events(events, as_of)
     if events.empty:
-        from forecasting.series import empty_series
-
         return empty_series()
-    return series_from_monthly_counts(_monthly_counts(events, levels), as_of, levels)
+    return series_for_levels(monthly_counts(events, level_columns(levels)), levels, end=as_of.month)
 
 
 def _known_events(events: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
@@ -49,41 +40,10 @@ def _known_events(events: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
     return events.assign(actor1=actor_families(events["actor1"]))
 
 
-def series_from_monthly_counts(counts: pd.DataFrame, as_of: AsOf, levels: tuple[str, ...]) -> pd.DataFrame:
-    """`build_series` from monthly counts (as `_monthly_counts` or the store's HDX aggregates
-    give them: the levels' columns, year, month, events, fatalities)."""
-    if counts.empty:
-        from forecasting.series import empty_series
-
-        return empty_series()
-    frames = []
-    for level in levels:
-        for measure in MEASURES:
-            frame = series_from_counts(counts, level, measure, end=as_of.month)
-            frame["series_id"] = measure + "|" + frame["series_id"]
-            frames.append(frame)
-    return validate_series(pd.concat(frames, ignore_index=True))
-
-
-def _monthly_counts(events: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
-    """Events and fatalities per month and per combination of every column the `levels` group
-    by (as `forecasting.series.series_from_events` counts them, empty units named `UNKNOWN`):
-    one group-by over the events that every level and measure then sums up, instead of one each."""
-    columns = list(dict.fromkeys(name for level in levels for name in LEVEL_COLUMNS[level]))
-    months = events["event_date"].dt.to_period("M")
-    keys = [events[name].fillna(UNKNOWN).rename(name) for name in columns]
-    grouped = events.groupby([*keys, months.dt.year.rename("year"), months.dt.month.rename("month")], sort=False)
-    return grouped.agg(events=("source_id", "size"), fatalities=("fatalities", "sum")).reset_index()
-
-
 def history_for_forecast(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
     """The series up to the month before the as-of month: what the forecast of the as-of month
     may learn from. Series with no month before it (new this month) are left out."""
     return series[series["period"] < as_of.month].reset_index(drop=True)
-
-
-#: Detectors that need events (days, settlement tiers, actors), not only monthly counts.
-EVENT_DETECTORS = ("tier_shift", "run_rate", "synchronized")
 
 
 def detect(
@@ -96,29 +56,36 @@ def detect(
     """Alerts about the as-of month (status `new`; the lifecycle decides the rest).
 
     `events`: event frame up to the as-of day (at least `EVENT_COLUMNS`), or None for monthly
-    counts only (ACLED's HDX aggregates): then only the detectors of series run, and not
-    `EVENT_DETECTORS`. `series`: `build_series` output (or series of aggregates); `forecasts`:
-    a forecast frame for the as-of month fitted on `history_for_forecast`.
-    Returns alerts sorted most severe first.
+    counts only (ACLED's HDX aggregates): then the registered detectors that need events do not
+    run. `series`: `build_series` output (or series of aggregates); `forecasts`: a forecast frame
+    for the as-of month fitted on `history_for_forecast`. Every registered detector
+    (`forecasting.detectors.registry.DETECTORS`) runs once on the same inputs.
+    Returns alerts sorted most severe first; each alert's evidence names its `series_id`.
     """
-    predictive = month_against_forecast(series, forecasts, as_of)
-    parts = [detect_surges_and_drops(predictive, as_of, settings)]
-    if events is not None:
-        events = _known_events(events, as_of)
-    if as_of.is_day and events is not None:
-        parts.append(detect_window_records(events, as_of, settings))
-    else:
-        parts.append(detect_monthly_records(series, predictive, as_of, settings))
-    if events is not None:
-        parts.append(detect_tier_shifts(events, as_of, settings))
-        parts.append(detect_run_rates(events, as_of, settings))
-        parts.append(detect_synchronized(events, as_of, settings))
-    parts.append(detect_spread(series, as_of, settings))
-    parts.append(detect_change_points(series, as_of, settings))
+    inputs = DetectionInputs(
+        events=_known_events(events, as_of) if events is not None else None,
+        series=series,
+        predictive=month_against_forecast(series, forecasts, as_of),
+        as_of=as_of,
+        settings=settings,
+    )
     # Each detector is its own family: its hypotheses differ in kind and number from the others',
     # and one kind with thousands of series (surges) must not drown one with dozens (waves).
-    alerts = [alert for part in parts for alert in control_false_discoveries(part, settings.false_discovery_rate)]
-    return sort_alerts(deduplicate(alerts))
+    alerts = [
+        alert
+        for detector in DETECTORS
+        if detector.runs_on(inputs)
+        for alert in control_false_discoveries(detector.find(inputs), settings.false_discovery_rate)
+    ]
+    return sort_alerts(deduplicate([_with_series_id(alert) for alert in alerts]))
+
+
+def _with_series_id(alert: Alert) -> Alert:
+    """The alert with the id of the series it is about in its evidence (detectors of series put
+    it there; event detectors' scopes get it here, from the one place ids are made)."""
+    if "series_id" in alert.evidence:
+        return alert
+    return _with_evidence(alert, series_id=series_id(alert.measure, alert.scope, alert.evidence.get("level")))
 
 
 def month_readings(
@@ -218,8 +185,8 @@ def _with_actor_families(alert: Alert, families: list[Alert]) -> Alert:
     severity = max([alert.severity, *(family.severity for family in families)], key=SEVERITY_ORDER.__getitem__)
     message = alert.message
     if alert.kind in _COUNT_KINDS:
-        parts = " and ".join(f"{family.observed:,.0f} by {family.scope['actor']}" for family in families)
-        message = f"{message.rstrip().rstrip('.')}. Of the {alert.observed:,.0f}, {parts}."
+        parts = " and ".join(f"{wording.count(family.observed)} by {family.scope['actor']}" for family in families)
+        message = f"{message.rstrip().rstrip('.')}. Of the {wording.count(alert.observed)}, {parts}."
     summaries = [
         {"actor": family.scope["actor"], "observed": family.observed, "expected": family.expected,
          "severity": family.severity, "id": family.id, "message": family.message}

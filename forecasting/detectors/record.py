@@ -21,7 +21,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from forecasting.detectors import wording
+from forecasting import wording
 from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.predictive import forecast_evidence, scope_of

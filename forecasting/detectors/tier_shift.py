@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecasting.detectors import wording
+from forecasting import wording
 from forecasting.detectors.counts import beta_binomial_tails
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings

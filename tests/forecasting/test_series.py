@@ -42,19 +42,19 @@ def value(series: pd.DataFrame, series_id: str, month: str) -> int:
 def test_country_series_are_zero_filled_over_the_whole_span():
     series = series_from_events(events_frame(), "country", "fatalities")
     assert list(series.columns) == list(SERIES_COLUMNS)
-    assert sorted(series["series_id"].unique()) == ["country|Burkina Faso", "country|Mali"]
-    assert value(series, "country|Burkina Faso", "2024-01-01") == 7
-    assert value(series, "country|Burkina Faso", "2024-02-01") == 0
-    assert value(series, "country|Mali", "2024-01-01") == 0
-    assert value(series, "country|Mali", "2024-03-01") == 7
+    assert sorted(series["series_id"].unique()) == ["fatalities|country|Burkina Faso", "fatalities|country|Mali"]
+    assert value(series, "fatalities|country|Burkina Faso", "2024-01-01") == 7
+    assert value(series, "fatalities|country|Burkina Faso", "2024-02-01") == 0
+    assert value(series, "fatalities|country|Mali", "2024-01-01") == 0
+    assert value(series, "fatalities|country|Mali", "2024-03-01") == 7
     assert len(series) == 2 * 3
 
 
 def test_events_measure_counts_events_not_deaths():
     series = series_from_events(events_frame(), "admin1", "events")
-    assert value(series, "admin1|Burkina Faso|Sahel", "2024-03-01") == 1
-    assert value(series, "admin1|Burkina Faso|Sahel", "2024-01-01") == 1
-    row = series[series["series_id"] == "admin1|Burkina Faso|Sahel"].iloc[0]
+    assert value(series, "events|admin1|Burkina Faso|Sahel", "2024-03-01") == 1
+    assert value(series, "events|admin1|Burkina Faso|Sahel", "2024-01-01") == 1
+    row = series[series["series_id"] == "events|admin1|Burkina Faso|Sahel"].iloc[0]
     assert (row["country"], row["admin1"], row["admin2"], row["level"], row["measure"]) == (
         "Burkina Faso", "Sahel", None, "admin1", "events",
     )
@@ -66,25 +66,25 @@ def test_every_level_keeps_the_total():
         series = series_from_events(events, level, "fatalities")
         assert series["value"].sum() == events["fatalities"].sum(), level
     area = series_from_events(events, "area")
-    assert area["series_id"].unique().tolist() == ["area"]
+    assert area["series_id"].unique().tolist() == ["fatalities|area"]
 
 
 def test_missing_admin_units_become_unknown_not_lost():
     series = series_from_events(events_frame(), "admin2", "fatalities")
-    assert value(series, "admin2|Mali|Mopti|Unknown", "2024-03-01") == 7
+    assert value(series, "fatalities|admin2|Mali|Mopti|Unknown", "2024-03-01") == 7
 
 
 def test_tier_and_actor_series_carry_their_scope():
     tiers = series_from_events(events_frame(), "tier")
-    assert value(tiers, "tier|Burkina Faso|admin2_capital", "2024-01-01") == 5
+    assert value(tiers, "fatalities|tier|Burkina Faso|admin2_capital", "2024-01-01") == 5
     actors = series_from_events(events_frame(), "actor")
-    assert value(actors, "actor|Mali|JNIM", "2024-03-01") == 7
+    assert value(actors, "fatalities|actor|Mali|JNIM", "2024-03-01") == 7
     assert set(actors["actor"]) == {"JNIM", "ISSP"}
 
 
 def test_an_explicit_span_adds_quiet_months_at_both_ends():
     series = series_from_events(events_frame(), "country", start=dt.date(2023, 11, 1), end=dt.date(2024, 5, 31))
-    months = series[series["series_id"] == "country|Mali"]["period"]
+    months = series[series["series_id"] == "fatalities|country|Mali"]["period"]
     assert months.min() == pd.Timestamp("2023-11-01") and months.max() == pd.Timestamp("2024-05-01")
     assert len(months) == 7
 

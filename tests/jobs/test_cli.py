@@ -46,12 +46,12 @@ def test_ingest_then_series_as_csv(tmp_path, write_acled):
     assert printed.returncode == 0, printed.stderr
     series = pd.read_csv(io.StringIO(printed.stdout))
     assert {"series_id", "period", "value", "country", "admin1"} <= set(series.columns)
-    burkina = series[series["series_id"] == "country|Burkina Faso"].set_index("period")["value"]
+    burkina = series[series["series_id"] == "fatalities|country|Burkina Faso"].set_index("period")["value"]
     assert burkina.to_dict() == {"2025-03": 12, "2025-04": 0, "2025-05": 4}
 
     events = conflictwatch("series", "--by", "admin1", "--measure", "events", "--country", "Mali", "--csv", cwd=tmp_path)
     frame = pd.read_csv(io.StringIO(events.stdout))
-    assert frame["series_id"].unique().tolist() == ["admin1|Mali|Kayes"]
+    assert frame["series_id"].unique().tolist() == ["events|admin1|Mali|Kayes"]
     assert frame["value"].tolist() == [1]
 
 
@@ -77,7 +77,7 @@ def test_country_matches_stored_names_in_any_case_and_an_unknown_one_lists_the_c
     for spelling in ("Mali", "mali", "MALI"):
         held = conflictwatch("series", "--country", spelling, "--csv", cwd=tmp_path)
         assert held.returncode == 0, held.stderr
-        assert pd.read_csv(io.StringIO(held.stdout))["series_id"].unique().tolist() == ["country|Mali"]
+        assert pd.read_csv(io.StringIO(held.stdout))["series_id"].unique().tolist() == ["fatalities|country|Mali"]
 
 
 def test_a_bad_file_prints_one_message_and_exits_non_zero(tmp_path, write_acled):

@@ -63,7 +63,7 @@ def test_forecast_json_gives_each_series_the_months_after_as_of(workspace):
     rows = json.loads(result.stdout)
     frame = pd.DataFrame(rows)
     assert sorted(frame["series_id"].unique()) == [
-        "admin1|Burkina Faso|Est", "admin1|Burkina Faso|Sahel", "admin1|Mali|Mopti",
+        "fatalities|admin1|Burkina Faso|Est", "fatalities|admin1|Burkina Faso|Sahel", "fatalities|admin1|Mali|Mopti",
     ]
     assert sorted(frame["period"].unique()) == ["2024-07", "2024-08", "2024-09"]
     assert (frame["model"] == "ensemble").all()
@@ -80,7 +80,7 @@ def test_forecast_csv_for_one_scope_with_the_trailing_mean(workspace):
     )
     assert result.returncode == 0, result.stderr
     frame = pd.read_csv(io.StringIO(result.stdout))
-    assert frame["series_id"].unique().tolist() == ["admin1|Burkina Faso|Sahel"]
+    assert frame["series_id"].unique().tolist() == ["fatalities|admin1|Burkina Faso|Sahel"]
     expected = truth[(truth["admin1"] == "Sahel") & (truth["period"] >= "2024-01-01")]["fatalities"].mean()
     assert frame["mean"].tolist() == pytest.approx([round(expected, 3)] * 2, abs=1e-3)
     assert frame["period"].tolist() == ["2025-01", "2025-02"]
@@ -97,7 +97,7 @@ def test_forecast_plot_writes_a_png_of_the_report_size_with_a_limit_that_says_ho
         "forecast", "--by", "admin1", "--horizon", "4", "--plot", str(target), "--plot-most", "2", cwd=folder
     )
     assert result.returncode == 0, result.stderr
-    assert "admin1|Mali|Mopti" in result.stdout  # the table still has every series
+    assert "fatalities|admin1|Mali|Mopti" in result.stdout  # the table still has every series
     assert "the plot shows the 2 most active of 3 series" in result.stderr
     assert "--scope NAME" in result.stderr
     with Image.open(target) as image:
@@ -137,7 +137,7 @@ def test_the_plotted_fit_is_the_one_month_ahead_backtest_of_the_plotted_series(w
     totals = truth[truth["period"] >= "2024-01-01"].groupby("admin1")["fatalities"].sum().sort_values(ascending=False)
     chosen = plotted_series(run, 2)
     country_of = {admin1: country for country, admin1, _, _ in PLACES}
-    assert chosen == [f"admin1|{country_of[name]}|{name}" for name in totals.index[:2]]
+    assert chosen == [f"fatalities|admin1|{country_of[name]}|{name}" for name in totals.index[:2]]
 
     fit = one_month_ahead_fit(run, chosen)
     months = pd.date_range("2024-01-01", "2024-12-01", freq="MS")

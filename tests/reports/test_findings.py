@@ -9,7 +9,7 @@ import pandas as pd
 
 from reports.findings import headline_findings
 from reports.selection import forecast_rows, series_rows
-from reports.wording import number
+from forecasting.wording import number
 
 AREA = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor": None}
 

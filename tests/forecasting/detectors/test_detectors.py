@@ -119,7 +119,7 @@ def test_a_surge_from_almost_nothing_says_so_instead_of_a_multiple_of_nothing():
     (finding,) = detect_surges_and_drops(predictive, as_of, SETTINGS).candidates
     assert finding.message == (
         "Reported fatalities in Kayes (Mali) rose to 24 in January 2025 (to 5 January), against almost none "
-        "expected (90% range 0\u20130)."
+        "expected (90% range 0)."
     )
 
 

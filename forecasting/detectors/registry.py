@@ -1,0 +1,79 @@
+"""The detector registry: every detector `detect` runs, what it needs, and the function.
+
+Adding a detector is one module (a pure function returning `Findings`) and one line in
+`DETECTORS`. `detect` builds the inputs once (`DetectionInputs`) and runs every registered
+detector whose inputs are there: without events (ACLED's HDX admin2-month aggregates) the
+detectors that need events (days, settlement tiers, actors) are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from forecasting.detectors.change_point import detect_change_points
+from forecasting.detectors.findings import Findings
+from forecasting.detectors.record import detect_monthly_records, detect_window_records
+from forecasting.detectors.run_rate import detect_run_rates
+from forecasting.detectors.settings import AsOf, DetectionSettings
+from forecasting.detectors.spread import detect_spread
+from forecasting.detectors.surge import detect_surges_and_drops
+from forecasting.detectors.synchronized import detect_synchronized
+from forecasting.detectors.tier_shift import detect_tier_shifts
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Input = Literal["events", "series", "predictive"]
+
+
+@dataclass(frozen=True)
+class DetectionInputs:
+    """What detectors read, built once per run.
+
+    `events`: events up to the as-of day with `actor1` as actor families, or None (monthly
+    counts only). `series`: the series frame up to the as-of month. `predictive`: each series'
+    as-of month against its forecast (`month_against_forecast`).
+    """
+
+    events: pd.DataFrame | None
+    series: pd.DataFrame
+    predictive: pd.DataFrame
+    as_of: AsOf
+    settings: DetectionSettings
+
+    def has(self, needed: Input) -> bool:
+        return getattr(self, needed) is not None
+
+
+@dataclass(frozen=True)
+class Detector:
+    """One registered detector: the alert kinds it raises, the inputs it cannot run without, and
+    the pure function from inputs to findings."""
+
+    kinds: tuple[str, ...]
+    needs: tuple[Input, ...]
+    find: Callable[[DetectionInputs], Findings]
+
+    def runs_on(self, inputs: DetectionInputs) -> bool:
+        return all(inputs.has(needed) for needed in self.needs)
+
+
+def _records(inputs: DetectionInputs) -> Findings:
+    """Monthly records; for a day as-of with events, the deadliest rolling 30-day window."""
+    if inputs.as_of.is_day and inputs.events is not None:
+        return detect_window_records(inputs.events, inputs.as_of, inputs.settings)
+    return detect_monthly_records(inputs.series, inputs.predictive, inputs.as_of, inputs.settings)
+
+
+#: Every detector, in the order their alerts are listed before sorting.
+DETECTORS: tuple[Detector, ...] = (
+    Detector(("surge", "drop"), ("predictive",), lambda i: detect_surges_and_drops(i.predictive, i.as_of, i.settings)),
+    Detector(("record",), ("series", "predictive"), _records),
+    Detector(("tier_shift",), ("events",), lambda i: detect_tier_shifts(i.events, i.as_of, i.settings)),
+    Detector(("run_rate",), ("events",), lambda i: detect_run_rates(i.events, i.as_of, i.settings)),
+    Detector(("synchronized",), ("events",), lambda i: detect_synchronized(i.events, i.as_of, i.settings)),
+    Detector(("spread",), ("series",), lambda i: detect_spread(i.series, i.as_of, i.settings)),
+    Detector(("change_point",), ("series",), lambda i: detect_change_points(i.series, i.as_of, i.settings)),
+)

@@ -1,0 +1,304 @@
+"""Words and numbers for people: every number, place, label and period an analyst reads.
+
+Alert messages, incident summaries, report pages and emails all format through this module, so
+the same number reads the same everywhere ("1,240", "p < 0.001", "Kayes (Mali)") and a ratio
+in a sentence is the ratio of the numbers printed beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+#: Settlement tiers (forecasting.events.TIERS) in a sentence. In Burkina Faso the admin2
+#: capitals are the provincial capitals and the admin3 seats the commune centres.
+TIER_NAMES = {
+    "national_capital": "the national capital",
+    "admin1_capital": "regional capitals",
+    "admin2_capital": "provincial capitals",
+    "admin3_seat": "commune centres",
+    "other": "places outside capitals and seats",
+}
+#: Settlement tiers as a heading, legend or table label.
+TIER_LABELS = {
+    "national_capital": "National capital",
+    "admin1_capital": "Regional (admin1) capitals",
+    "admin2_capital": "Provincial (admin2) capitals",
+    "admin3_seat": "Commune (admin3) seats",
+    "other": "Elsewhere",
+}
+MEASURE_NAMES = {"fatalities": "reported fatalities", "events": "political-violence events"}
+KIND_LABELS = {
+    "surge": "Surge",
+    "drop": "Drop",
+    "record": "Record",
+    "tier_shift": "Shift between settlement tiers",
+    "spread": "Spread",
+    "synchronized": "Synchronized attacks",
+    "run_rate": "Year-to-date pace",
+    "change_point": "Lasting change",
+}
+SEVERITY_LABELS = {"info": "Information", "warning": "Warning", "critical": "Critical"}
+STATUS_LABELS = {"new": "New", "ongoing": "Ongoing", "resolved": "Resolved"}
+
+
+# --- Places -----------------------------------------------------------------------------------
+
+
+def place(scope: Mapping[str, str | None], area_name: str) -> str:
+    """A place in a sentence: 'Gourma, Est (Burkina Faso)', 'Kayes (Mali)', 'Mali',
+    'provincial capitals of Burkina Faso', or the watch area's name."""
+    country, admin1, admin2 = scope.get("country"), scope.get("admin1"), scope.get("admin2")
+    tier = scope.get("tier")
+    if tier:
+        return f"{tier_name(tier)} of {country}" if country else tier_name(tier)
+    if admin2:
+        return f"{admin2}, {admin1} ({country})"
+    if admin1:
+        return f"{admin1} ({country})"
+    return country or area_name
+
+
+def place_name(scope: Mapping[str, str | None], area_name: str) -> str:
+    """A place as a heading or table cell: `place` without the tier, then the tier label and the
+    actor after dashes ('Mali - Provincial (admin2) capitals - JNIM')."""
+    name = place({**scope, "tier": None}, area_name)
+    if scope.get("tier"):
+        name += " - " + tier_label(scope["tier"])
+    if scope.get("actor"):
+        name += " - " + str(scope["actor"])
+    return name
+
+
+def places(names: Iterable[str], *, limit: int = 6) -> str:
+    """A list of places in a sentence: 'Kayes, Nioro and Diema'; past `limit`, 'and 4 more'."""
+    names = list(dict.fromkeys(names))
+    if len(names) > limit:
+        shown, rest = names[:limit], len(names) - limit
+        return f"{', '.join(shown)} and {rest} more"
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def tier_name(tier: str) -> str:
+    """'provincial capitals' (in a sentence)."""
+    return TIER_NAMES.get(tier, tier.replace("_", " "))
+
+
+def tier_label(tier: str) -> str:
+    """'Provincial (admin2) capitals' (a heading or legend)."""
+    return TIER_LABELS.get(tier, tier.replace("_", " ").capitalize())
+
+
+def subject(measure: str, scope: Mapping[str, str | None], area_name: str) -> str:
+    """'reported fatalities in Est (Burkina Faso)', or '... involving JNIM in Mali'."""
+    actor = scope.get("actor")
+    where = place(scope, area_name)
+    if actor:
+        return f"{MEASURE_NAMES[measure]} involving {actor} in {where}"
+    return f"{MEASURE_NAMES[measure]} in {where}"
+
+
+def kind_label(kind: str) -> str:
+    """'Synchronized attacks'."""
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+# --- Periods ----------------------------------------------------------------------------------
+
+
+def month_name(period: Any) -> str:
+    """'May 2025' for a month start, a date, a timestamp or 'YYYY-MM[-DD]'."""
+    return _date(period).strftime("%B %Y")
+
+
+#: The report's name for a month (the same words).
+month_label = month_name
+
+
+def day_name(day: Any) -> str:
+    """'1 July 2025'."""
+    stamp = _date(day)
+    return f"{stamp.day} {stamp.strftime('%B %Y')}"
+
+
+def period_label(period: str) -> str:
+    """An alert period in words: 'May 2025' for '2025-05', '1 July 2025' for '2025-07-01'."""
+    return month_name(period) if len(period) == 7 else day_name(period)
+
+
+def month_span(first: Any, last: Any) -> str:
+    """'March–May 2025', 'November 2024–January 2025', or one month's name."""
+    first, last = _date(first), _date(last)
+    if (first.year, first.month) == (last.year, last.month):
+        return month_name(first)
+    if first.year == last.year:
+        return f"{first.strftime('%B')}\u2013{month_name(last)}"
+    return f"{month_name(first)}\u2013{month_name(last)}"
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value if len(value) == 10 else f"{value[:7]}-01")
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime().date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    # numpy datetime64 and anything else pandas understands.
+    import pandas as pd
+
+    return pd.Timestamp(value).date()
+
+
+# --- Numbers ----------------------------------------------------------------------------------
+
+
+def count(value: float) -> str:
+    """A count as people write it: 850, 1,187, 12,400 (exact, so it matches the evidence); a
+    fractional expectation to 2 significant figures under 10 (4.3), whole above."""
+    value = float(value)
+    if value >= 10 or value == round(value):
+        return f"{round(value):,d}"
+    return f"{value:.2g}"
+
+
+def printed(value: float) -> float:
+    """The value as `count` prints it, so arithmetic in a sentence uses what the reader sees."""
+    return float(count(value).replace(",", ""))
+
+
+def number(value: float | None) -> str:
+    """A count in a table cell: whole, thousands separated ('1,234'); '-' when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{round(float(value)):,}"
+
+
+def expected(value: float) -> str:
+    """An expected count as people say it: 'almost none' below one half (not 0.033 or 1.2e-20),
+    'fewer than one' below one."""
+    value = float(value)
+    if value < 0.5:
+        return "almost none"
+    return "fewer than one" if value < 1 else count(value)
+
+
+def rate(value: float, unit: str = "a month") -> str:
+    """'27 a month'; 'almost none a month' below one half."""
+    return f"{expected(value) if float(value) < 1 else count(value)} {unit}"
+
+
+def multiple(ratio: float) -> str:
+    """'2.6 times', '12 times'."""
+    if ratio >= 10:
+        return f"{ratio:.0f} times"
+    return f"{ratio:.1f} times"
+
+
+def times(observed: float, baseline: float) -> str:
+    """How many times `baseline` `observed` is, from the numbers as printed ('4.8 times'), or ''
+    when the baseline prints below one (a multiple of almost nothing says nothing)."""
+    base = printed(baseline)
+    if base < 1:
+        return ""
+    return multiple(printed(observed) / base)
+
+
+def above_expected(observed: float, expected_value: float, level: str = "the expected level") -> str:
+    """', 4.8 times the expected level', or nothing where fewer than one was expected."""
+    ratio = times(observed, expected_value)
+    return f", {ratio} {level}" if ratio else ""
+
+
+def percent(share: float) -> str:
+    """A share as a whole percentage (below 1%, one decimal)."""
+    return f"{share * 100:.0f}%" if share >= 0.01 or share == 0 else f"{share * 100:.1f}%"
+
+
+def value_range(lower: float, upper: float) -> str:
+    """'58–215' (counts as `count` prints them); one number when both print the same."""
+    low, high = count(lower), count(upper)
+    return low if low == high else f"{low}\u2013{high}"
+
+
+def interval(lower: float, upper: float) -> str:
+    """'90% range 58–215'."""
+    return f"90% range {value_range(lower, upper)}"
+
+
+def p_value(p: float) -> str:
+    """'p < 0.001' or 'p = 0.03' (two significant digits)."""
+    p = float(p)
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {float(f'{p:.2g}'):g}"
+
+
+def level_held(values: Iterable[float], unit: str = "a month") -> str:
+    """A level over several months: '32 a month', and the range when the months differ a lot
+    ('32 a month (from 9 to 72)'), so an average never hides that it was one bad month."""
+    values = [float(value) for value in values]
+    mean = sum(values) / len(values)
+    low, high = min(values), max(values)
+    text = rate(mean, unit)
+    if high > 0 and (high - low) > 0.5 * max(mean, 1.0):
+        text += f" (from {count(low)} to {count(high)})"
+    return text
+
+
+def sentence(text: str) -> str:
+    """Upper-case the first letter only (place and actor names inside keep their case)."""
+    return text[:1].upper() + text[1:]
+
+
+# --- Evidence for people ----------------------------------------------------------------------
+
+#: Evidence keys shown to a person: label and how the value reads, in the order shown. Other
+#: keys are for tools (the JSON) and are not printed on a page.
+EVIDENCE_FACTS: dict[str, tuple[str, str]] = {
+    "highest_since": ("Highest since", "period"),
+    "months_without_higher": ("Months without a higher one", "count"),
+    "new_level_since": ("New level since", "period"),
+    "months_at_new_level": ("Months at the new level", "count"),
+    "last_active_month": ("Last active", "period"),
+    "admin2_units": ("Admin2 units", "places"),
+    "same_or_more_last_seen": ("As many places last hit", "period"),
+    "share": ("Share", "percent"),
+    "baseline_share": ("Usual share", "percent"),
+    "projected_year_total": ("Projected for the year", "count"),
+    "earlier_years": ("Earlier years", "years"),
+    "forecast_model": ("Forecast model", "text"),
+    "forecast_fallback": ("Forecast fallback", "text"),
+    "tests_this_month": ("Tests this month", "count"),
+}
+
+
+def evidence_facts(evidence: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) for the evidence a page shows: known keys only, missing values left out (no
+    'Highest since: None')."""
+    facts = []
+    for key, (label, style) in EVIDENCE_FACTS.items():
+        value = evidence.get(key)
+        if value is None or value == [] or value == "" or value == {}:
+            continue
+        facts.append((label, _fact(style, value)))
+    return facts
+
+
+def _fact(style: str, value: Any) -> str:
+    if style == "period":
+        return period_label(str(value)[:10] if len(str(value)) >= 10 else str(value)[:7])
+    if style == "count":
+        return count(value)
+    if style == "percent":
+        return percent(float(value))
+    if style == "places":
+        return places([str(item) for item in value])
+    if style == "years":
+        return ", ".join(f"{year}: {count(total)}" for year, total in value.items())
+    return str(value)

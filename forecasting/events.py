@@ -66,6 +66,33 @@ TEXT_COLUMNS = tuple(
 #: Settlement tiers, most important first. Every event has exactly one.
 TIERS = ("national_capital", "admin1_capital", "admin2_capital", "admin3_seat", "other")
 
+#: ACLED's event types and the disorder type each belongs to (ACLED codebook), including the
+#: pre-2019 names: what an older export without a `disorder_type` column is counted as.
+DISORDER_TYPES = {
+    "battles": "Political violence",
+    "explosions/remote violence": "Political violence",
+    "violence against civilians": "Political violence",
+    "protests": "Demonstrations",
+    "riots": "Demonstrations",
+    "strategic developments": "Strategic developments",
+    # Before 2019
+    "battle-no change of territory": "Political violence",
+    "battle-government regains territory": "Political violence",
+    "battle-non-state actor overtakes territory": "Political violence",
+    "remote violence": "Political violence",
+    "riots/protests": "Demonstrations",
+    "non-violent transfer of territory": "Strategic developments",
+    "headquarters or base established": "Strategic developments",
+}
+
+
+def derive_disorder_type(event_type: pd.Series) -> pd.Series:
+    """ACLED's disorder type (`Political violence`, `Demonstrations`, `Strategic developments`)
+    of each event type, matched without regard to case or surrounding blanks; missing where the
+    event type is missing or unknown."""
+    return event_type.astype(object).where(event_type.notna()).str.strip().str.lower().map(DISORDER_TYPES)
+
+
 #: How many bad rows an error message lists before it stops counting them out.
 MAX_LISTED_PROBLEMS = 20
 

@@ -18,7 +18,7 @@ import pandas as pd
 from forecasting.events import InvalidEventsError
 from forecasting.gazetteer import Gazetteer, assign_tiers
 from forecasting.safe_csv import write_csv
-from forecasting.sources.files import open_event_file
+from forecasting.sources.files import EventFile, open_event_file
 from forecasting.sources.hdx import is_hdx_file
 from forecasting.store import Store
 from forecasting.store import events as stored_events
@@ -74,6 +74,8 @@ def ingest_files(
     aggregates = [read_hdx_file(path) for path in paths if is_hdx_file(path)]
     # Recognise every event file before writing anything: a wrong path fails fast and whole.
     files = [open_event_file(path) for path in paths if not is_hdx_file(path)]
+    for event_file in files:
+        _log_layout(event_file)
     loaded, sample_removed = [], 0
     with stored_events.event_writer(store) as writer:
         if any(len(aggregate.cells) for aggregate in aggregates):
@@ -143,6 +145,16 @@ def ingest_files(
         for aggregate, result in zip(aggregates, saved_aggregates)
     ]
     return reports
+
+
+def _log_layout(event_file: EventFile) -> None:
+    """Say how a file was read and which optional columns it lacks (left empty, or derived)."""
+    log.info("%s: %s export, %s", event_file.path, event_file.format.upper(), event_file.layout.describe())
+    if event_file.absent_columns:
+        absent = ", ".join(event_file.absent_columns)
+        how = ("disorder_type derived from event_type, the others left empty"
+               if "disorder_type" in event_file.absent_columns else "left empty")
+        log.info("%s: no column %s; %s", event_file.path, absent, how)
 
 
 def _tiered_blocks(event_file, gazetteer: Gazetteer, seat_radius_km: float) -> Iterator:

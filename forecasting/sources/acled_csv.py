@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from forecasting.events import derive_disorder_type
+
 #: ACLED's export columns, in ACLED's order. Extra columns are ignored.
 ACLED_COLUMNS = (
     "event_id_cnty",
@@ -41,8 +43,19 @@ ACLED_COLUMNS = (
 
 #: Without these a row cannot become an event; every other ACLED column may be missing.
 REQUIRED_COLUMNS = ("event_id_cnty", "event_date", "country", "fatalities")
+#: The columns a file may lack (the ingest log names those it does): exports of 2019-2020 have
+#: no disorder_type, civilian_targeting or tags, and some write iso3 instead of iso.
+OPTIONAL_COLUMNS = tuple(name for name in ACLED_COLUMNS if name not in REQUIRED_COLUMNS)
 
 _RENAMES = {"event_id_cnty": "source_id", "source": "sources"}
+
+#: ISO 3166 numeric codes by alpha-3, for exports that write only `iso3`: the countries of the
+#: shipped gazetteer and their neighbours. Elsewhere `iso` is left empty (it is informative only).
+ISO_NUMERIC_BY_ALPHA3 = {
+    "BFA": "854", "MLI": "466", "NER": "562", "MRT": "478", "SEN": "686", "GIN": "324", "CIV": "384",
+    "GHA": "288", "TGO": "768", "BEN": "204", "NGA": "566", "TCD": "148", "DZA": "012", "LBY": "434",
+    "CMR": "120", "SDN": "729",
+}
 
 
 def looks_like_acled(header: list[str]) -> bool:
@@ -51,7 +64,8 @@ def looks_like_acled(header: list[str]) -> bool:
 
 
 def acled_rows_to_events(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rename ACLED's columns to the event record's; keep only those the record has.
+    """Rename ACLED's columns to the event record's; keep only those the record has. A file
+    without `iso` gets it from `iso3`; a row without a disorder type gets it from its event type.
 
     `rows` holds the file's columns as strings. The result still has to pass
     `forecasting.events.validate_events`.
@@ -59,4 +73,10 @@ def acled_rows_to_events(rows: pd.DataFrame) -> pd.DataFrame:
     known = [name for name in ACLED_COLUMNS if name in rows.columns]
     events = rows[known].rename(columns=_RENAMES)
     events.insert(0, "source", "acled")
+    if "iso" not in events and "iso3" in rows:
+        events["iso"] = rows["iso3"].str.strip().str.upper().map(ISO_NUMERIC_BY_ALPHA3)
+    if "event_type" in events:
+        given = events["disorder_type"] if "disorder_type" in events else pd.Series(None, index=events.index, dtype=object)
+        blank = given.isna() | (given.astype(str).str.strip() == "")
+        events["disorder_type"] = given.where(~blank, derive_disorder_type(events["event_type"]))
     return events

@@ -12,7 +12,6 @@ HDX files may carry an HXL hashtag row (`#country+name`, ...) under the header; 
 from __future__ import annotations
 
 import calendar
-import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,21 +46,19 @@ class AggregateFile:
 
 
 def looks_like_hdx(header: list[str]) -> bool:
-    """True when a header is ACLED's HDX admin2-month aggregate."""
-    return set(REQUIRED_COLUMNS) <= {name.strip() for name in header}
+    """True when a header is ACLED's HDX admin2-month aggregate (names in any case)."""
+    return {name.lower() for name in REQUIRED_COLUMNS} <= {name.strip().lower() for name in header}
 
 
 def is_hdx_file(path: Path) -> bool:
-    """True for an XLSX workbook or a CSV whose header is an HDX aggregate's."""
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        return True
+    """True for a file (CSV or XLSX) whose header is an HDX aggregate's, not an event export's."""
+    from forecasting.sources.files import UnreadableFileError, read_header
+
     try:
-        with open(path, encoding="utf-8-sig", newline="") as text:
-            header = next(csv.reader(text), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
+        _layout, header = read_header(Path(path))
+    except UnreadableFileError:
         return False  # the event-file reader explains what is wrong with it
-    return looks_like_hdx(header)
+    return looks_like_hdx(header) and "event_id_cnty" not in header
 
 
 def read_hdx_file(path: Path) -> AggregateFile:

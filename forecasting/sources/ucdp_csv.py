@@ -10,6 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 REQUIRED_COLUMNS = ("id", "date_start", "country", "best")
+#: The other GED columns conflictwatch reads, in every release from 20.1 to 25.1 and in the
+#: monthly candidate files; a file without one leaves that field empty (the ingest log says so).
+OPTIONAL_COLUMNS = ("date_prec", "type_of_violence", "side_a", "side_b", "region", "adm_1", "adm_2",
+                    "where_coordinates", "latitude", "longitude", "where_prec", "source_original", "source_headline")
 
 #: UCDP's type_of_violence codes, written the way ACLED names the nearest event type.
 _VIOLENCE_TYPES = {

@@ -244,11 +244,23 @@ def test_unreadable_files_are_named_with_what_to_do(store, tmp_path, content, ex
     assert stored_events.count_events(store) == 0
 
 
-def test_a_file_that_is_not_utf8_is_rejected_with_advice(store, tmp_path):
+def test_a_file_that_is_not_utf8_is_read_as_latin1_with_a_warning(store, tmp_path, caplog):
     path = tmp_path / "latin1.csv"
     path.write_bytes(("event_id_cnty,event_date,country,fatalities\nA,2025-01-01,Ségou,1\n").encode("latin-1"))
+    ingest(store, [path])
+    assert stored(store).loc["A", "country"] == "Ségou"
+    warnings = [record.getMessage() for record in caplog.records if "Latin-1" in record.getMessage()]
+    assert len(warnings) == 1 and str(path) in warnings[0]
+
+
+def test_a_file_that_turns_out_not_utf8_after_the_sample_is_rejected_with_advice(store, tmp_path, monkeypatch):
+    monkeypatch.setattr("forecasting.sources.files.SAMPLE_BYTES", 64)
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(("event_id_cnty,event_date,country,fatalities\n" + "A,2025-01-01,Mali,1\n" * 5).encode()
+                     + "B,2025-01-01,Ségou,1\n".encode("latin-1"))
     with pytest.raises(UnreadableFileError, match="not UTF-8"):
         ingest(store, [path])
+    assert stored_events.count_events(store) == 0
 
 
 def test_a_missing_file_is_named(store, tmp_path):
@@ -308,7 +320,8 @@ def test_a_file_read_in_many_blocks_loads_whole_or_not_at_all(store, write_acled
 
     broken = good.with_name("broken.csv")
     broken.write_bytes(write_acled("more.csv", _many_rows(400, first_id=1000)).read_bytes() + "Ségou\n".encode("latin-1"))
-    with pytest.raises(UnreadableFileError, match="not UTF-8"):
+    # The whole file fits the encoding sample, so it is read as Latin-1; its last line is cut short.
+    with pytest.raises(UnreadableFileError, match="line 402 has 1 fields where the header has 31"):
         ingest(store, [broken])
     assert stored_events.count_events(store) == 400
 

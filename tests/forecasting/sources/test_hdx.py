@@ -62,7 +62,8 @@ def test_detection_tells_aggregates_from_event_files(tmp_path, write_acled):
     from factories import acled_row
 
     assert is_hdx_file(write_csv(tmp_path / "agg.csv", ROWS))
-    assert is_hdx_file(tmp_path / "any.xlsx")
+    assert is_hdx_file(write_xlsx(tmp_path / "agg.xlsx", ROWS))
+    assert not is_hdx_file(tmp_path / "any.xlsx")  # by content, not by name: a missing file is not one
     assert not is_hdx_file(write_acled("events.csv", [acled_row("BFA1")]))
     assert not is_hdx_file(tmp_path / "missing.csv")
 

@@ -145,10 +145,11 @@ def store_holds_sample(store: Store) -> bool:
 
 def pull_step(store: Store, config: Config, secrets: Secrets, gazetteer: Callable[[], "Gazetteer"]) -> StepOutcome:
     """Download from every enabled live source; `skipped` when none is enabled."""
-    enabled = [name for name in ("acled", "ucdp") if getattr(config.sources, name).enabled]
+    from jobs.pull import enabled_sources, pull_source
+
+    enabled = enabled_sources(config)
     if not enabled:
         return StepOutcome("skipped", {"sources": 0, "reason": "no source enabled in config.yaml"})
-    from jobs.pull import pull_source
 
     counts: dict[str, Any] = {"sources": len(enabled)}
     results = {}

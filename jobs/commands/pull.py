@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from forecasting.errors import ConflictwatchError
+from forecasting.sources.live import LIVE_SOURCES
 from jobs.commands.output import print_table
 from jobs.session import session
 
@@ -21,9 +22,8 @@ log = logging.getLogger("conflictwatch.pull")
 app = typer.Typer()
 
 
-class LiveSource(str, Enum):
-    acled = "acled"
-    ucdp = "ucdp"
+# The names of forecasting.sources.live's registry, so a new source is a choice here too.
+LiveSource = Enum("LiveSource", {name: name for name in LIVE_SOURCES}, type=str)
 
 
 @app.command()
@@ -46,7 +46,7 @@ def pull(
     """
     import datetime as dt
 
-    from jobs.pull import pull_source
+    from jobs.pull import enabled_sources, pull_source
 
     current = session(context)
     try:
@@ -56,8 +56,7 @@ def pull(
     if source is not None:
         chosen = [source.value]
     else:
-        sources = current.config.sources
-        chosen = [name for name in ("acled", "ucdp") if getattr(sources, name).enabled]
+        chosen = enabled_sources(current.config)
         if not chosen:
             raise ConflictwatchError(
                 "no source is enabled: name one (`conflictwatch pull acled`) or set enabled: true"

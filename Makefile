@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench mutate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,5 +25,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 
+# Mutation testing of the core modules, one at a time (docs/developers.md): make mutate [MODULES="outbox pulls"]
+MUTATE_STAMP := $(VENV)/.mutate-stamp
+$(MUTATE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	touch $(MUTATE_STAMP)
+
+mutate: $(MUTATE_STAMP)
+	nice -n 10 $(BIN)/python tests/mutation.py $(MODULES)
+
 clean:
-	rm -rf $(VENV) conflictwatch.db out .pytest_cache
+	rm -rf $(VENV) conflictwatch.db out .pytest_cache .mutate

@@ -6,13 +6,17 @@ with the rank), so it cannot tell a step-up procedure from a plain rescaling; th
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecasting.detectors import DetectionSettings, parse_as_of
 from forecasting.detectors.change_point import detect_change_points
-from forecasting.detectors.findings import Finding, Findings, benjamini_hochberg, control_false_discoveries
+from forecasting.detectors.findings import (
+    Finding, Findings, benjamini_hochberg, control_false_discoveries, is_headline, severity,
+)
 from forecasting.detectors.predictive import month_against_forecast
 from forecasting.detectors.spread import detect_spread
 from forecasting.detectors.surge import detect_surges_and_drops
@@ -104,3 +108,34 @@ def test_spread_counts_only_the_quiet_units_it_tests():
     found = detect_spread(pd.concat(rows, ignore_index=True), parse_as_of("2025-06"), SETTINGS)
     assert [finding.scope["admin1"] for finding in found.candidates] == ["Kayes"]
     assert found.tested == 2  # Kayes and Segou; busy Mopti is no hypothesis of spread
+
+
+def test_a_q_value_equal_to_the_rate_passes_and_the_alert_carries_the_finding_over():
+    # 0.0625 * 4 / 1 = 0.25 exactly (binary fractions): "at most the rate" keeps it.
+    finding = _finding(0.0625, "Kayes")
+    (alert,) = control_false_discoveries(Findings([finding, _finding(0.9, "Mopti")], tested=4), 0.25)
+    assert (alert.kind, alert.scope, alert.measure, alert.period) == ("surge", finding.scope, "fatalities", "2025-05")
+    assert (alert.observed, alert.expected, alert.lower, alert.upper) == (90, 20, 10, 32)
+    assert (alert.score, alert.message, alert.severity) == (0.25, "Kayes rose.", "info")
+    assert control_false_discoveries(Findings([finding], tested=5), 0.25) == []  # 0.3125
+
+
+def test_severity_thresholds_are_inclusive():
+    assert severity(0.001, 2.0) == "critical"
+    assert severity(0.0011, 2.0) == "warning"
+    assert severity(0.001, 1.99) == "warning"
+    assert severity(0.01, 1.5) == "warning"
+    assert severity(0.011, 1.5) == "info"
+    assert severity(0.01, 1.49) == "info"
+
+
+@pytest.mark.parametrize("narrower", ["admin1", "admin2", "tier", "actor"])
+def test_only_an_area_or_country_record_is_a_headline(narrower):
+    def record(**scope):
+        where = {"country": "Mali", "admin1": None, "admin2": None, "tier": None, "actor": None, **scope}
+        return Finding(kind="record", scope=where, measure="fatalities", period="2025-05", observed=870, expected=654,
+                       lower=496, upper=830, p_value=0.004, size=1.3, message="m")
+
+    assert is_headline(record()) and is_headline(record(country=None))
+    assert not is_headline(record(**{narrower: "Kayes"}))
+    assert not is_headline(dataclasses.replace(record(), kind="surge"))

@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import sqlalchemy as sa
 import yaml
 
+import forecasting
 from forecasting.store import outbox
 from jobs.notify import enqueue, plan_messages
 
@@ -50,6 +52,10 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(
     document = {"email": {key: value for key, value in dataclasses.asdict(email).items() if key != "recipients"}}
     config.write_text(yaml.safe_dump(document), encoding="utf-8")
     environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
+    # The senders import the very code this test imported (under mutation testing, the mutant).
+    environment["PYTHONPATH"] = os.pathsep.join([str(Path(forecasting.__file__).parents[1]), environment.get("PYTHONPATH", "")])
+    if environment.get("MUTANT_UNDER_TEST") == "stats":
+        del environment["MUTANT_UNDER_TEST"]  # mutmut's coverage pass cannot record a child's calls
     command = [sys.executable, "-m", "jobs", "--db", store_url, "--config", str(config), "outbox", "send"]
 
     def attempts_on_first() -> int:

@@ -1,0 +1,160 @@
+"""Mutation testing of the core modules with mutmut 3: `make mutate` (all) or `make mutate MODULES="outbox pulls"`.
+
+Each module is mutated on its own, against only its own fast tests (mutmut then runs, for each
+mutant, just those of them that call the mutated function), in a scratch copy of the work tree
+under `.mutate/<module>/`, so the work tree is never touched and mutmut's per-module cache makes
+a rerun test only the functions that changed. Prints one line per module: mutants, killed,
+survived, no test, timeouts, and the score (killed or timed out, over all mutants); the survivors
+of each module are listed in `.mutate/<module>/survivors.txt` (`mutmut show NAME` in that folder
+shows one). docs/developers.md records the latest scores and why each survivor is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SCRATCH = REPOSITORY / ".mutate"
+
+#: module name -> (files to mutate, the tests that judge them[, more pytest arguments]). Keep the
+#: tests fast: every mutant reruns those of them that reach the mutated function.
+MODULES: dict[str, tuple[list[str], ...]] = {
+    "findings": (
+        ["forecasting/detectors/findings.py"],
+        ["tests/forecasting/detectors/test_false_discovery.py", "tests/forecasting/detectors/test_detectors.py"],
+    ),
+    "outbox": (
+        ["forecasting/store/outbox.py"],
+        ["tests/jobs/service/test_notify.py", "tests/jobs/service/test_outbox_concurrency.py"],
+        # Its sender runs the installed code, not the mutant, so it could kill nothing.
+        ["-k", "not sender_killed_between_sending"],
+    ),
+    "pulls": (
+        ["forecasting/store/pulls.py"],
+        ["tests/jobs/test_pull.py"],
+    ),
+    "store_writers": (
+        ["forecasting/store/events.py", "forecasting/store/alerts.py"],
+        ["tests/jobs/test_ingest.py", "tests/jobs/test_detect.py"],
+    ),
+    "alerts": (
+        ["forecasting/alerts.py"],
+        ["tests/forecasting/test_alerts.py"],
+    ),
+    "detectors": (
+        ["forecasting/detectors/surge.py", "forecasting/detectors/record.py", "forecasting/detectors/spread.py",
+         "forecasting/detectors/change_point.py", "forecasting/detectors/synchronized.py",
+         "forecasting/detectors/tier_shift.py", "forecasting/detectors/run_rate.py",
+         "forecasting/detectors/predictive.py", "forecasting/detectors/counts.py"],
+        ["tests/forecasting/detectors/test_detectors.py", "tests/forecasting/detectors/test_false_discovery.py",
+         "tests/forecasting/detectors/test_tier_shares.py"],
+    ),
+    "models": (
+        ["forecasting/models/*.py", "forecasting/backtest.py"],
+        ["tests/forecasting/models/test_contract.py", "tests/forecasting/test_backtest.py"],
+    ),
+}
+
+#: mutmut exit-code statuses counted as killed.
+KILLED = ("killed", "timeout")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", metavar="MODULE",
+                        help=f"some of: {', '.join(MODULES)} (default: all, one after the other)")
+    parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once (default 2)")
+    arguments = parser.parse_args(argv)
+    names = arguments.modules or list(MODULES)
+    unknown = [name for name in names if name not in MODULES]
+    if unknown:
+        parser.error(f"unknown module {', '.join(unknown)}: choose among {', '.join(MODULES)}")
+    mutmut = Path(sys.executable).with_name("mutmut")
+    if not mutmut.exists():
+        print(f"mutmut is not installed in {mutmut.parent}: run `make mutate` (it installs the mutate extra)",
+              file=sys.stderr)
+        return 2
+    rows = []
+    for name in names:
+        rows.append(_mutate(name, mutmut, arguments.max_children))
+    print(f"\n{'module':<14} {'mutants':>7} {'killed':>6} {'survived':>8} {'no test':>7} {'score':>6} {'minutes':>7}")
+    for row in rows:
+        print(f"{row['module']:<14} {row['total']:>7} {row['killed']:>6} {row['survived']:>8} {row['no tests']:>7}"
+              f" {row['score']:>6.1%} {row['minutes']:>7.1f}")
+    return 0
+
+
+def _mutate(name: str, mutmut: Path, max_children: int) -> dict:
+    files, tests, *more = MODULES[name]
+    pytest_arguments = more[0] if more else []
+    folder = SCRATCH / name
+    _mirror(folder)
+    _configure(folder / "pyproject.toml", files, tests, pytest_arguments)
+    environment = {**os.environ, "CI": os.environ.get("CI", "true")}
+    began = time.monotonic()
+    print(f"== {name}: mutating {', '.join(files)} against {', '.join(tests)}", flush=True)
+    run = subprocess.run([str(mutmut), "run", "--max-children", str(max_children)], cwd=folder, env=environment,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"mutmut failed on {name} (exit {run.returncode}):\n{run.stderr[-3000:]}")
+    listed = subprocess.run([str(mutmut), "results", "--all", "true"], cwd=folder, env=environment,
+                            capture_output=True, text=True, check=True).stdout
+    statuses = dict(line.strip().rsplit(": ", 1) for line in listed.splitlines() if ": " in line)
+    survivors = sorted(mutant for mutant, status in statuses.items() if status not in KILLED)
+    (folder / "survivors.txt").write_text(
+        "".join(f"{mutant}: {statuses[mutant]}\n" for mutant in survivors), encoding="utf-8"
+    )
+    counts = {status: sum(1 for value in statuses.values() if value == status) for status in set(statuses.values())}
+    total = len(statuses)
+    killed = sum(counts.get(status, 0) for status in KILLED)
+    row = {
+        "module": name, "total": total, "killed": killed, "survived": counts.get("survived", 0),
+        "no tests": counts.get("no tests", 0), "score": killed / total if total else 0.0,
+        "minutes": (time.monotonic() - began) / 60, "other": {k: v for k, v in counts.items() if k not in (*KILLED, "survived", "no tests")},
+    }
+    (folder / "score.json").write_text(json.dumps(row, indent=2), encoding="utf-8")
+    return row
+
+
+def _mirror(folder: Path) -> None:
+    """Copy the work tree's files (tracked, and new ones git does not ignore) into `folder`,
+    keeping mutmut's own `mutants/` and leaving unchanged files untouched."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPOSITORY,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    wanted = {path for path in listed if path and (REPOSITORY / path).is_file()}
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in wanted:
+        source, target = REPOSITORY / path, folder / path
+        if not target.exists() or not filecmp.cmp(source, target, shallow=False):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    for target in folder.rglob("*"):
+        relative = target.relative_to(folder).as_posix()
+        if target.is_file() and relative not in wanted and not relative.startswith(("mutants/", "survivors.txt", "score.json")):
+            target.unlink()
+
+
+def _configure(pyproject: Path, files: list[str], tests: list[str], pytest_arguments: list[str]) -> None:
+    text = pyproject.read_text(encoding="utf-8")
+    text += (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["forecasting", "jobs", "reports"]\n'
+        f"only_mutate = {json.dumps(files)}\n"
+        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+        f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q', '-x', *pytest_arguments])}\n"
+        # Log statements are what the operator reads, not behaviour: their wording is not mutated.
+        'do_not_mutate_patterns = ["^\\\\s*log\\\\.(debug|info|warning|error|exception)\\\\("]\n'
+    )
+    pyproject.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from forecasting.alerts import Alert, LifecycleRules, apply_lifecycle
-from forecasting.detectors import AsOf, DetectionSettings, parse_as_of
+from forecasting.as_of import AsOf, month_range, parse_as_of
+from forecasting.detectors import DetectionSettings
 from forecasting.detectors import pipeline
 from forecasting.errors import ConflictwatchError
 from forecasting.series import AGGREGATE_LEVELS, series_for_levels
@@ -173,28 +174,6 @@ def run_detections(
         if on_month is not None:
             on_month(index + 1, len(moments), results[-1])
     return results
-
-
-def month_range(first: str, last: str) -> list[AsOf]:
-    """The months from `first` to `last` (`YYYY-MM`, inclusive), as month as-ofs."""
-    start, end = parse_as_of(first), parse_as_of(last)
-    if start.is_day or end.is_day:
-        raise InvalidMonthRangeError(
-            f"--from {first} --to {last}: give months (YYYY-MM); for a part of a month use --as-of YYYY-MM-DD"
-        )
-    if end.month < start.month:
-        raise InvalidMonthRangeError(f"--from {first} is after --to {last}: give the earlier month first")
-    count = (end.day.year - start.day.year) * 12 + end.day.month - start.day.month + 1
-    months = []
-    year, month = start.day.year, start.day.month
-    for _ in range(count):
-        months.append(parse_as_of(f"{year:04d}-{month:02d}"))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-class InvalidMonthRangeError(ConflictwatchError):
-    """--from / --to do not name a run of months."""
 
 
 def _load_events(store: Store, config: Config, moment: AsOf) -> "pd.DataFrame":

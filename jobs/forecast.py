@@ -48,10 +48,9 @@ def last_complete_month(store: Store, as_of: str | None) -> dt.date:
     """The last day of the last month to use: `as_of` (YYYY-MM) if given, else the last month the
     store covers in full (a month whose newest event is before its last day counts as partial)."""
     if as_of is not None:
-        try:
-            return pd.Period(as_of, freq="M").end_time.date()
-        except ValueError:
-            raise ConflictwatchError(f"--as-of must be a month, YYYY-MM, not {as_of!r}") from None
+        from forecasting.as_of import parse_month
+
+        return parse_month(as_of).day
     cutoff = stored_events.data_cutoff(store)
     if cutoff is None:
         raise NothingToForecastError("the store holds no events: load some with `conflictwatch ingest FILE`")

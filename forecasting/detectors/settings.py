@@ -1,64 +1,16 @@
 """What every detector is given besides data: the as-of date and the thresholds.
 
-Detectors are pure: "now" is `AsOf`, never the clock, and the thresholds are `DetectionSettings`
+Detectors are pure: "now" is `AsOf` (`forecasting.as_of`), never the clock, and the thresholds are `DetectionSettings`
 (filled from the `detect:` section of config.yaml by the detect step).
 """
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
+from forecasting.as_of import AsOf, InvalidAsOfError, parse_as_of
 
-from forecasting.errors import ConflictwatchError
-
-
-class InvalidAsOfError(ConflictwatchError):
-    """The as-of date is not YYYY-MM or YYYY-MM-DD."""
-
-
-@dataclass(frozen=True)
-class AsOf:
-    """The date detection looks at, and nothing after it.
-
-    `month` is the month assessed (a month start). `day` is the last day whose events count: the
-    month's last day for a month as-of, the given day for a day as-of. `is_day` is true when a day
-    was given: alerts then cover the partial month up to it, and records use rolling 30-day windows.
-    """
-
-    text: str
-    day: dt.date
-    is_day: bool
-
-    @property
-    def month(self) -> pd.Timestamp:
-        return pd.Timestamp(self.day.year, self.day.month, 1)
-
-    @property
-    def month_text(self) -> str:
-        return f"{self.day.year:04d}-{self.day.month:02d}"
-
-    @property
-    def share_of_month(self) -> float:
-        """The share of the assessed month that has elapsed (1.0 for a month as-of)."""
-        return self.day.day / calendar.monthrange(self.day.year, self.day.month)[1]
-
-
-def parse_as_of(text: str) -> AsOf:
-    """`YYYY-MM` (the whole month) or `YYYY-MM-DD` (up to and including that day)."""
-    cleaned = text.strip()
-    try:
-        if len(cleaned) == 7:
-            year, month = (int(part) for part in cleaned.split("-"))
-            last = calendar.monthrange(year, month)[1]
-            return AsOf(text=cleaned, day=dt.date(year, month, last), is_day=False)
-        return AsOf(text=cleaned, day=dt.date.fromisoformat(cleaned), is_day=True)
-    except ValueError:
-        raise InvalidAsOfError(
-            f"--as-of {text!r} is not a month or a day: use YYYY-MM (e.g. 2025-05) or YYYY-MM-DD (e.g. 2025-07-01)"
-        ) from None
+__all__ = ["AsOf", "DetectionSettings", "InvalidAsOfError", "parse_as_of"]
 
 
 @dataclass(frozen=True)

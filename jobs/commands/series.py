@@ -6,7 +6,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from forecasting.errors import ConflictwatchError
 from jobs.commands.options import COUNTRY_HELP, LEVEL_HELP, Level, Measure, stored_country_names
 from jobs.commands.output import print_csv, print_table
 from jobs.session import session
@@ -43,15 +42,6 @@ def series(
 
 def last_day(text: str | None):
     """--as-of as the last day counted: YYYY-MM-DD is that day; YYYY-MM the last day of that month."""
-    import datetime as dt
+    from forecasting.as_of import parse_as_of
 
-    import pandas as pd
-
-    if text is None:
-        return None
-    try:
-        if len(text) == 7:
-            return (pd.Period(text, freq="M").end_time).date()
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ConflictwatchError(f"--as-of: not a date: {text!r}; use YYYY-MM or YYYY-MM-DD") from None
+    return None if text is None else parse_as_of(text).day

@@ -19,7 +19,8 @@ from forecasting.store import alerts as stored_alerts
 from forecasting.store import events as stored_events
 from forecasting.store import open_store
 from jobs.config import Config
-from jobs.detect import InvalidMonthRangeError, NoDataForPeriodError, month_range, run_detection, run_detections
+from forecasting.as_of import InvalidAsOfError, month_range
+from jobs.detect import NoDataForPeriodError, run_detection, run_detections
 from jobs.ingest import ingest_sample_if_empty
 
 # May 2025 (the deadliest month), the spread into Kayes in June and the 1 July wave: months
@@ -88,10 +89,13 @@ def _stored(record):
 
 def test_month_ranges_are_checked_before_any_month_is_assessed(sample_file, tmp_path):
     assert [month.text for month in month_range("2024-11", "2025-02")] == ["2024-11", "2024-12", "2025-01", "2025-02"]
-    with pytest.raises(InvalidMonthRangeError, match="after --to"):
+    assert [month.text for month in month_range("2025-03", "2025-03")] == ["2025-03"]
+    with pytest.raises(InvalidAsOfError, match="after --to"):
         month_range("2025-03", "2025-01")
-    with pytest.raises(InvalidMonthRangeError, match="give months"):
+    with pytest.raises(InvalidAsOfError, match="--from '2025-03-02': give a month, YYYY-MM"):
         month_range("2025-03-02", "2025-04")
+    with pytest.raises(InvalidAsOfError, match="--to 'May' is not a month or a day"):
+        month_range("2025-03", "May")
     opened = _copy(sample_file, tmp_path)
     with pytest.raises(NoDataForPeriodError):
         run_detections(opened, Config(), "2025-08", "2026-01")

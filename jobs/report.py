@@ -1,6 +1,8 @@
-"""The report step: gather what the trend report shows, then hand it to `reports` to render.
+"""The report step: load what the trend report shows, call forecasting/report_data to work out
+what each page compares, and hand it to `reports` to render.
 
-Computing is done here (detection, series, forecasts, tier shares, source counts); rendering is
+This module only loads, calls and wires: tier shares, year-to-date curves, the fit ahead, the
+stories and their driving events are computed by `forecasting.report_data`; rendering is
 `reports.render.render_report`'s. Nothing dated after `as_of` is used.
 """
 
@@ -81,6 +83,7 @@ def build_report(
 
 def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) -> ReportInputs:
     """Everything the report shows, from the store and the detection, up to `moment.day`."""
+    from forecasting import report_data
     from forecasting.models import resolve_model_name
     from reports.inputs import ReportInputs
 
@@ -89,6 +92,9 @@ def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) ->
     series = with_alert_series(store, series, detection.alerts, countries, moment)
     alerts = list(detection.alerts)
     counts = stored_events.source_counts(store, countries=countries, until=moment.day)
+    events = _brief_events(store, countries, moment)
+    ahead = report_data.forecast_ahead(series, config.forecast.model, horizon=config.forecast.horizon,
+                                       seed=config.forecast.seed, as_of=moment)
     return ReportInputs(
         as_of=moment.text,
         watch_area=config.watch_area.name,
@@ -98,14 +104,60 @@ def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) ->
         synthetic=bool(counts["synthetic"].any()),
         alerts=alerts,
         series=series,
-        forecasts=report_forecasts(series, detection.forecasts, config, moment),
-        tier_shares=tier_shares(series, countries),
-        year_to_date=year_to_date_curves(series, alerts, moment),
-        alert_tier_shares=alert_tier_shares(series, alerts),
+        forecasts=_with_forecasts(detection.forecasts, ahead),
+        tier_shares=report_data.monthly_tier_shares(series, countries),
+        year_to_date=report_data.year_to_date_curves(series, alerts, moment),
+        alert_tier_shares=report_data.alert_tier_shares(series, alerts),
         model=resolve_model_name(config.forecast.model),
         max_alert_pages=config.report.max_alert_pages,
         history_months=config.report.history_months,
+        units_hit=report_data.units_hit_per_day(events, alerts, moment),
+        stories=tuple(report_data.stories(alerts, events)),
+        month_events=report_data.month_events(events, moment)[MAP_COLUMNS].reset_index(drop=True),
+        earlier_events=report_data.previous_year_events(events, moment)[MAP_COLUMNS].reset_index(drop=True),
+        capitals=_capitals(config, countries),
+        data_start=counts["oldest"].min() if not counts.empty else None,
     )
+
+
+#: What the map draws of each event.
+MAP_COLUMNS = ["event_date", "country", "admin1", "admin2", "location", "latitude", "longitude", "fatalities"]
+
+
+def _brief_events(store: Store, countries: list[str], moment: AsOf) -> pd.DataFrame:
+    """The events of the twelve months before the as-of month and of the month itself, with the
+    columns the driving-events tables and the maps show; actors also by family, as the
+    detectors group them."""
+    import pandas as pd
+
+    from forecasting.detectors.actors import actor_families
+
+    columns = ["source", "source_id", "event_date", "disorder_type", "country", "admin1", "admin2", "location", "tier",
+               "actor1", "latitude", "longitude", "fatalities", "notes"]
+    start = (moment.month - pd.DateOffset(months=12)).date()
+    events = stored_events.load_events(store, countries=countries, start=start, until=moment.day, columns=columns)
+    return events.assign(actor=actor_families(events["actor1"]))
+
+
+def _capitals(config: Config, countries: list[str]) -> pd.DataFrame:
+    """National, regional and provincial capitals of the gazetteer (the map's labels): columns
+    country, level, seat, latitude, longitude."""
+    from forecasting.gazetteer import load_gazetteer
+
+    seats = load_gazetteer([config.resolve(name) for name in config.gazetteer.extra_files]).seats
+    chosen = seats["country"].isin(countries) & seats["level"].isin(("national_capital", "admin1_capital", "admin2_capital"))
+    return seats.loc[chosen, ["country", "level", "seat", "latitude", "longitude"]].dropna().reset_index(drop=True)
+
+
+def _with_forecasts(detected: pd.DataFrame, ahead: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    frames = [frame for frame in (detected, ahead) if frame is not None and not frame.empty]
+    if not frames:
+        from forecasting.models.base import empty_forecast
+
+        return empty_forecast()
+    return pd.concat(frames, ignore_index=True)
 
 
 def report_series(store: Store, detected: pd.DataFrame, countries: list[str], moment: AsOf) -> pd.DataFrame:
@@ -171,149 +223,6 @@ def with_alert_series(store: Store, series: pd.DataFrame, alerts: list, countrie
         frame = frame.assign(level=scope_level(scope), series_id=series_id(measure, scope), **scope)
         frames.append(frame)
     return validate_series(pd.concat(frames, ignore_index=True)) if len(frames) > 1 else series
-
-
-def report_forecasts(series: pd.DataFrame, detected: pd.DataFrame, config: Config, moment: AsOf) -> pd.DataFrame:
-    """The detection's forecasts of the as-of month, plus forecasts of the months after it for the
-    watch area and each country's fatalities (what the trend charts extend to the right).
-
-    The months ahead are fitted on every complete month up to `as_of` (for a month so far, on the
-    months before it), with the configured model, horizon and seed."""
-    import pandas as pd
-
-    from forecasting.models import forecast
-
-    wanted = series[(series["measure"] == "fatalities") & series["level"].isin(("area", "country"))]
-    history = wanted[wanted["period"] < moment.month] if moment.is_day else wanted[wanted["period"] <= moment.month]
-    horizon = config.forecast.horizon + (1 if moment.is_day else 0)
-    ahead = pd.DataFrame()
-    if not history.empty and horizon > 0:
-        ahead = forecast(
-            history, config.forecast.model, horizon=horizon, seed=config.forecast.seed,
-            executor="serial", workers=1,
-        )
-        ahead = ahead[ahead["period"] > moment.month]
-    frames = [frame for frame in (detected, ahead) if frame is not None and not frame.empty]
-    if not frames:
-        from forecasting.models.base import empty_forecast
-
-        return empty_forecast()
-    return pd.concat(frames, ignore_index=True)
-
-
-def tier_shares(series: pd.DataFrame, countries: list[str]) -> pd.DataFrame:
-    """Share of each country's events per settlement tier and month: columns country, period,
-    tier, events, share (0..1; 0 in a month without events)."""
-    tiers = series[(series["level"] == "tier") & (series["measure"] == "events")]
-    tiers = tiers[tiers["country"].isin(countries)]
-    frame = tiers[["country", "period", "tier", "value"]].rename(columns={"value": "events"})
-    totals = frame.groupby(["country", "period"])["events"].transform("sum")
-    return frame.assign(share=(frame["events"] / totals.where(totals > 0)).fillna(0.0)).reset_index(drop=True)
-
-
-def year_to_date_curves(series: pd.DataFrame, alerts: list, moment: AsOf) -> pd.DataFrame:
-    """What each run-rate alert's page draws: the running total since 1 January of the alert's
-    year and of each earlier year it compares with, and the two straight paces.
-
-    Columns alert_id, curve, year, date, value (events or reported fatalities since 1 January).
-    Every curve starts at 0 on 1 January and has a point at each month's last day, earlier
-    years drawn on the alert year's calendar (`year` says whose total it is):
-
-    - `this_year`: up to the as-of month (its last point on the as-of day for a month so far);
-      the last value is the alert's observed year-to-date total.
-    - `earlier_year`: one per year in the alert's evidence `earlier_years`, all 12 months.
-    - `on_pace`: the detector's linear projection, year_to_date * months / months elapsed,
-      reaching `projected_year_total` in December.
-    - `earlier_pace`: the earlier years' mean monthly total times the months elapsed; at the
-      as-of date it is the alert's expected value.
-
-    Alerts whose monthly series is not in `series` (or lacks an earlier year) get no rows.
-    """
-    import pandas as pd
-
-    from forecasting.detectors.run_rate import earlier_pace
-    from forecasting.series import SCOPE_COLUMNS
-    from reports.selection import month_of, series_rows
-
-    frames = []
-    for alert in alerts:
-        if alert.kind != "run_rate":
-            continue
-        rows = series_rows(series, alert.measure, {key: alert.scope.get(key) for key in SCOPE_COLUMNS})
-        monthly = pd.Series(rows["value"].to_numpy(float), index=pd.DatetimeIndex(rows["period"]))
-        month = month_of(alert.period)
-        years = sorted(int(year) for year in alert.evidence.get("earlier_years", {}))
-        if monthly.empty or not years or monthly.index.min() > pd.Timestamp(years[0], 1, 1):
-            continue
-        # The as-of point: the as-of day for a month so far, else the month's last day; months
-        # elapsed as run_rate counts them (the evidence's figure is rounded).
-        partial = moment.is_day and month == moment.month
-        as_of_date = pd.Timestamp(moment.day) if partial else month + pd.offsets.MonthEnd(0)
-        elapsed = month.month - 1 + (moment.share_of_month if partial else 1.0)
-        month_ends = [pd.Timestamp(month.year, number, 1) + pd.offsets.MonthEnd(0) for number in range(1, 13)]
-        start = pd.Timestamp(month.year, 1, 1)
-
-        def curve(name, year, dates, values):
-            frames.append(pd.DataFrame({"alert_id": alert.id, "curve": name, "year": year,
-                                        "date": [start, *dates], "value": [0.0, *values]}))
-
-        this_year = monthly[(monthly.index.year == month.year) & (monthly.index <= month)].cumsum()
-        curve("this_year", month.year, [*month_ends[: len(this_year) - 1], as_of_date], this_year.to_list())
-        earlier = monthly[monthly.index.year.isin(years)]
-        for year in years:
-            in_year = earlier[earlier.index.year == year].cumsum()
-            curve("earlier_year", year, month_ends[: len(in_year)], in_year.to_list())
-        # The paces are straight in months: a point at each month end, and one on the as-of day.
-        steps = sorted({*range(1, 13), elapsed})
-        dates = sorted({*month_ends, as_of_date})
-        year_to_date = float(this_year.iloc[-1]) if not this_year.empty else 0.0
-        rate = earlier_pace(earlier)
-        curve("on_pace", month.year, dates, [year_to_date * step / elapsed for step in steps])
-        curve("earlier_pace", month.year, dates, [rate * step for step in steps])
-    if not frames:
-        return pd.DataFrame(columns=["alert_id", "curve", "year", "date", "value"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def alert_tier_shares(series: pd.DataFrame, alerts: list) -> pd.DataFrame:
-    """What each tier-shift alert's page draws: the monthly share of the scope's events (or
-    reported fatalities) at the alert's tier.
-
-    Columns alert_id, period (month start), at_tier, total (same measure, every tier), share
-    (at_tier / total, 0..1; NaN in a month with none), part: `window` for the alert's
-    `window_months` to its month, `baseline` for the `baseline_months` before them, `before`
-    for earlier months. Alerts whose series are not in `series` get no rows.
-    """
-    import pandas as pd
-
-    from forecasting.series import SCOPE_COLUMNS
-    from reports.selection import month_of, series_rows
-
-    frames = []
-    for alert in alerts:
-        if alert.kind != "tier_shift":
-            continue
-        scope = {key: alert.scope.get(key) for key in SCOPE_COLUMNS}
-        at_tier = series_rows(series, alert.measure, scope)[["period", "value"]]
-        total = series_rows(series, alert.measure, {**scope, "tier": None})[["period", "value"]]
-        if at_tier.empty or total.empty:
-            continue
-        month = month_of(alert.period)
-        frame = total.rename(columns={"value": "total"}).merge(at_tier.rename(columns={"value": "at_tier"}), on="period", how="left")
-        frame = frame[frame["period"] <= month].fillna({"at_tier": 0.0})
-        window_start = month - pd.DateOffset(months=int(alert.evidence.get("window_months", 1)) - 1)
-        baseline_start = window_start - pd.DateOffset(months=int(alert.evidence.get("baseline_months", 0)))
-        part = pd.Series("before", index=frame.index)
-        part[frame["period"] >= baseline_start] = "baseline"
-        part[frame["period"] >= window_start] = "window"
-        frames.append(frame.assign(
-            alert_id=alert.id,
-            share=frame["at_tier"] / frame["total"].where(frame["total"] > 0),
-            part=part,
-        )[["alert_id", "period", "at_tier", "total", "share", "part"]])
-    if not frames:
-        return pd.DataFrame(columns=["alert_id", "period", "at_tier", "total", "share", "part"])
-    return pd.concat(frames, ignore_index=True)
 
 
 def source_notes(counts: pd.DataFrame) -> list[DataSource]:

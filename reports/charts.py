@@ -7,7 +7,6 @@ alerts are marked where they happened, coloured and shaped by severity, and labe
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from forecasting.alerts import SEVERITY_ORDER, Alert
-from forecasting.wording import KIND_LABELS, TIER_LABELS, evidence_facts, month_label, number, p_value, period_label, place_name
+from forecasting.wording import KIND_LABELS, MEASURE_NAMES, TIER_LABELS, month_label, number, period_label, place_name
 from reports import style
 from reports.inputs import ReportInputs
 from reports.selection import alert_rows, alerts_about, by_severity, forecast_rows, month_of, scope_level, series_rows
@@ -148,7 +147,7 @@ def admin1_figures(inputs: ReportInputs, country: str, measure: str = "fatalitie
             figure,
             f"{country}: {measure} by admin1 unit{part}",
             f"{MEASURE_UNITS[measure]}, each panel on its own scale; shading: {style.BAND_LABEL}; "
-            "markers: alerts (\u25bc critical, \u25c6 warning, \u25cf info)",
+            "markers: alerts (\u25a0 critical, \u25c6 warning, \u25cf info)",
         )
         columns = 2 if len(chunk) <= 4 else 3 if len(chunk) <= 9 else 4
         rows = -(-len(chunk) // columns)
@@ -180,50 +179,31 @@ _FACT_NAMES = {
 }
 
 
-def alert_figure(inputs: ReportInputs, alert: Alert) -> Figure:
-    """A page for one alert: what was found in one sentence, the facts, and the series' chart."""
-    figure = style.new_page()
+def alert_chart(figure: Figure, rect: tuple[float, float, float, float], inputs: ReportInputs, alert: Alert) -> Axes:
+    """Chart exactly what `alert` compares in `rect` of `figure` (left, bottom, width, height):
+    a year-to-date total for a run rate, a share at a tier for a tier shift, else the monthly
+    series with its forecast range. Returns the axes."""
     place = place_name(alert.scope, inputs.watch_area)
-    figure.text(0.05, 0.94, f"{KIND_LABELS.get(alert.kind, alert.kind)}: {place}, {period_label(alert.period)}",
-                fontsize=15, fontweight="bold", va="top")
-    figure.text(0.05, 0.885, "\n".join(textwrap.wrap(alert.message, 110, break_on_hyphens=False)), fontsize=11.5, va="top",
-                linespacing=1.4)
-    observed_name, expected_name, range_name = _FACT_NAMES.get(alert.kind, _FACT_NAMES["surge"])
-    facts = [
-        ("Severity", alert.severity),
-        ("Status", alert.status),
-        ("Measure", alert.measure),
-        (observed_name, number(alert.observed)),
-        (expected_name, number(alert.expected)),
-        (range_name, f"{number(alert.lower)} to {number(alert.upper)}" if alert.lower is not None else "-"),
-        ("Significance (adjusted for the series tested)", p_value(alert.score)),
-        ("Alert id", alert.id),
-    ]
-    facts += evidence_facts(alert.evidence)
-    y = 0.78
-    for label, value in facts:
-        lines = textwrap.wrap(value, 34)[:2]
-        if y - 0.022 * (len(lines) + 1) < 0.07:
-            break  # the rest of the evidence is in the JSON summary
-        figure.text(0.76, y, label, fontsize=8.5, color=style.TEXT_GREY, va="top")
-        figure.text(0.76, y - 0.022, "\n".join(lines), fontsize=9.5, va="top")
-        y -= 0.036 + 0.021 * len(lines)
-
     scope = {key: alert.scope.get(key) for key in ("country", "admin1", "admin2", "tier", "actor")}
     # A run rate and a tier shift compare a year-to-date total and a share, not a month's count:
     # their pages draw that quantity (when the job prepared it), other kinds the monthly series.
     year_to_date = alert_rows(inputs.year_to_date, alert.id) if alert.kind == "run_rate" else pd.DataFrame()
     shares = alert_rows(inputs.alert_tier_shares, alert.id) if alert.kind == "tier_shift" else pd.DataFrame()
+    units = alert_rows(inputs.units_hit, alert.id) if alert.kind == "synchronized" else pd.DataFrame()
+    left, bottom, width, height = rect
     if not year_to_date.empty:
-        axes = figure.add_axes((0.07, 0.1, 0.59, 0.66))  # room on the right for the December labels
+        axes = figure.add_axes((left, bottom, width - 0.05, height))  # room on the right for the December labels
         draw_year_to_date(axes, year_to_date, alert)
-        axes.set_title(f"{place}: {alert.measure} since 1 January, each year", fontsize=10.5)
-        return figure
+        axes.set_title(f"{place}: {MEASURE_NAMES[alert.measure]} since 1 January, each year", fontsize=10.5)
+        return axes
+    axes = figure.add_axes(rect)
     if not shares.empty:
-        axes = figure.add_axes((0.07, 0.1, 0.64, 0.66))
         draw_alert_tier_share(axes, inputs, shares, alert)
-        return figure
-    axes = figure.add_axes((0.07, 0.1, 0.64, 0.66))
+        return axes
+    if not units.empty:
+        draw_units_hit(axes, units, alert)
+        axes.set_title(f"{place}: admin2 units struck each day", fontsize=10.5)
+        return axes
     if series_rows(inputs.series, alert.measure, scope).empty:
         axes.text(0.5, 0.5, "The series behind this alert is not in the report's data", transform=axes.transAxes,
                   ha="center", va="center", color=style.TEXT_GREY)
@@ -231,9 +211,9 @@ def alert_figure(inputs: ReportInputs, alert: Alert) -> Figure:
     else:
         draw_trend(axes, inputs, scope, alert.measure, label_alerts=True)
         _alert_range(axes, inputs, alert, scope)
-        axes.legend(loc="upper left", ncols=2)
-        axes.set_title(f"{place}: {alert.measure} per month ({scope_level(scope)} series)", fontsize=10.5)
-    return figure
+        axes.legend(loc="upper left", ncols=2, fontsize=8.5)
+        axes.set_title(f"{place}: {MEASURE_NAMES[alert.measure]} per month", fontsize=10.5)
+    return axes
 
 
 #: Running totals of earlier years: told apart by line style and a label at their December end.
@@ -284,6 +264,26 @@ def draw_year_to_date(axes: Axes, curves: pd.DataFrame, alert: Alert) -> None:
     axes.set_ylabel(_SINCE_JANUARY[alert.measure])
     axes.set_xlabel(f"Running total at each month's end (earlier years on {year}'s calendar)", fontsize=9, color=style.TEXT_GREY)
     axes.legend(loc="upper left")
+
+
+def draw_units_hit(axes: Axes, units: pd.DataFrame, alert: Alert) -> None:
+    """A synchronized wave's claim on `axes`: admin2 units struck each day as bars, the usual
+    number a day with its 90% range as a band, the wave's day marked. `units`: the alert's rows
+    of ReportInputs.units_hit."""
+    axes.bar(units["day"], units["units"], width=0.8, color=style.GREY, label="Admin2 units struck that day")
+    if alert.lower is not None and alert.upper is not None:
+        axes.axhspan(alert.lower, alert.upper, color=style.BAND_COLOUR, alpha=0.3, linewidth=0, label=style.BAND_LABEL + " for a day")
+    if alert.expected is not None:
+        axes.axhline(alert.expected, color=style.EXPECTED_COLOUR, linestyle="--", linewidth=1.4,
+                     label=f"Usual number a day: {number(alert.expected)}")
+    day = pd.Timestamp(alert.period) if len(alert.period) == 10 else units.loc[units["units"].idxmax(), "day"]
+    colour = style.SEVERITY_COLOURS[alert.severity]
+    axes.bar([day], [alert.observed], width=0.8, color=colour, label=f"{period_label(alert.period)}: {number(alert.observed)} units")
+    axes.set_ylim(0, max(float(units["units"].max()), float(alert.observed), alert.upper or 0) * 1.25 + 0.5)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    style.format_month_axis(axes)
+    axes.set_ylabel("Admin2 units struck in a day")
+    axes.legend(loc="upper left", fontsize=8.5)
 
 
 def _label_line_ends(axes: Axes, ends: list[tuple[float, str, str]]) -> None:

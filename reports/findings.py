@@ -1,9 +1,7 @@
-"""Headline findings: three to five plain sentences an analyst can forward as they are.
-
-They restate what the inputs already hold: the watch area's count for the month against its
-forecast range, the messages of the most severe alerts, and how many alerts there are. When
-alerts are few, each country's count against its own range (countries outside their range
-first) and the watch area's count a year before fill the list to five.
+"""The month in five lines: the stories ranked by human impact (forecasting.report_data.rank),
+each a sentence an analyst can forward as it is; when there are fewer than five, the watch
+area's count for the month against its forecast range, each country's (outside its range first)
+and the area's a year before fill the list.
 """
 
 from __future__ import annotations
@@ -11,39 +9,30 @@ from __future__ import annotations
 import pandas as pd
 
 from forecasting.alerts import Alert
+from forecasting.report_data import Story
 from forecasting.wording import month_label, number
 from reports.inputs import ReportInputs
-from reports.selection import by_severity, forecast_rows, scope_level, series_rows
+from reports.selection import forecast_rows, scope_level, series_rows
 
-MAX_FINDINGS = 5
+LINES = 5
 _AREA = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor": None}
 
 
-def headline_findings(inputs: ReportInputs) -> list[str]:
-    """Up to five sentences, most important first (at least three when there is anything to
-    say): the area's fatalities this month, the top alerts' messages, then, while there is room,
-    each country's fatalities against its range and the area's a year before; the alert count
-    last."""
-    findings = []
-    area = area_sentence(inputs)
-    if area:
-        findings.append(area)
-    seen = set()
-    told: list[Alert] = []
-    for alert in by_severity(alert for alert in inputs.alerts if alert.severity != "info"):
-        if len(findings) >= MAX_FINDINGS - 1:
-            break
-        message = _sentence(alert.message)
-        if message not in seen:
-            seen.add(message)
-            findings.append(message)
-            told.append(alert)
-    for sentence in _context_sentences(inputs, told):
-        if len(findings) >= MAX_FINDINGS - 1:
-            break
-        findings.append(sentence)
-    findings.append(alert_count_sentence(inputs))
-    return findings[:MAX_FINDINGS]
+def month_lines(inputs: ReportInputs) -> list[tuple[str, Story | None]]:
+    """Up to five (sentence, story) pairs, most human impact first; context sentences (story
+    None) only fill the room the stories leave."""
+    stories = [story for story in inputs.stories if story.status != "resolved"][:LINES]
+    lines: list[tuple[str, Story | None]] = [(story_sentence(story), story) for story in stories]
+    if len(lines) < LINES:
+        area = area_sentence(inputs)
+        context = ([area] if area else []) + _context_sentences(inputs, [story.lead for story in stories])
+        lines += [(sentence, None) for sentence in context[: LINES - len(lines)]]
+    return lines
+
+
+def story_sentence(story: Story) -> str:
+    """The story's lead sentence on one line, ending with a full stop."""
+    return _sentence(story.lead.message)
 
 
 def area_sentence(inputs: ReportInputs) -> str | None:
@@ -80,27 +69,6 @@ def year_before_sentence(inputs: ReportInputs) -> str | None:
         return None
     return (f"A year earlier, in {month_label(year_before['period'].iloc[0])}, {number(year_before['value'].iloc[0])} "
             f"fatalities were reported across {inputs.watch_area}.")
-
-
-def alert_count_sentence(inputs: ReportInputs) -> str:
-    """`The detectors raised 12 alerts for May 2025: 3 critical, 5 warnings and 4 for information.`
-    or `The detectors raised no alert for May 2025.`"""
-    counts = {severity: sum(alert.severity == severity for alert in inputs.alerts) for severity in ("critical", "warning", "info")}
-    total = sum(counts.values())
-    month = month_label(inputs.month)
-    if total == 0:
-        # Not "every series stayed in range": about one month in ten is outside its 90% range by
-        # chance, and the findings above may say so for a country.
-        return f"The detectors raised no alert for {month}."
-    parts = []
-    if counts["critical"]:
-        parts.append(f"{counts['critical']} critical")
-    if counts["warning"]:
-        parts.append(f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
-    if counts["info"]:
-        parts.append(f"{counts['info']} for information")
-    noun = "alert" if total == 1 else "alerts"
-    return f"The detectors raised {total} {noun} for {month}: {_listed(parts)}."
 
 
 def _context_sentences(inputs: ReportInputs, told: list[Alert]) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.alerts import Alert
+from forecasting.report_data import Story
 
 #: Printed on the cover, on the methods page, on every chart, in the HTML and in the JSON when
 #: the report was made from the shipped sample.
@@ -53,13 +54,23 @@ class ReportInputs:
       events, share (0..1 of the country's events that month).
     - `year_to_date`: what run-rate alert pages draw, one row per point: alert_id, curve
       (`this_year`, `earlier_year`, `on_pace`, `earlier_pace`), year, date, value (running total
-      since 1 January); see jobs.report.year_to_date_curves.
+      since 1 January); see forecasting.report_data.year_to_date_curves.
     - `alert_tier_shares`: what tier-shift alert pages draw: alert_id, period, at_tier, total,
       share (0..1, NaN without events), part (`before`, `baseline`, `window`); see
-      jobs.report.alert_tier_shares.
+      forecasting.report_data.alert_tier_shares.
     - `synthetic`: True when any event came from the shipped synthetic sample.
     - `max_alert_pages`: critical alerts beyond this many get a table row, not a page.
     - `history_months`: how many months of history the trend charts show before `as_of`.
+    - `units_hit`: what synchronized-wave pages draw: alert_id, day, units (admin2 units the
+      family struck that day); see forecasting.report_data.units_hit_per_day.
+    - `stories`: the alerts told as stories (forecasting.report_data.Story), most human impact
+      first: what the brief's first page lists and gives pages to.
+    - `month_events`, `earlier_events`: political-violence events of the month (up to as_of) and
+      of the twelve months before, for the maps: event_date, country, admin1, admin2, location,
+      latitude, longitude, fatalities.
+    - `capitals`: the gazetteer's national, regional and provincial capitals (country, level,
+      seat, latitude, longitude), labelled on the maps.
+    - `data_start`: the date of the oldest event held (None: no events).
     """
 
     as_of: str
@@ -77,11 +88,25 @@ class ReportInputs:
     history_months: int = 36
     year_to_date: pd.DataFrame = field(default_factory=pd.DataFrame)
     alert_tier_shares: pd.DataFrame = field(default_factory=pd.DataFrame)
+    units_hit: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stories: Sequence[Story] = ()
+    month_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    earlier_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    capitals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    data_start: dt.date | None = None
 
     @property
     def month(self) -> pd.Timestamp:
         """The first day of the report's month."""
         return pd.Timestamp(self.as_of[:7] + "-01")
+
+    @property
+    def months_held(self) -> int:
+        """Calendar months from the oldest event held to the report's month, both counted."""
+        if self.data_start is None:
+            return 0
+        start = pd.Timestamp(self.data_start)
+        return (self.month.year - start.year) * 12 + self.month.month - start.month + 1
 
     @property
     def partial_month(self) -> bool:
@@ -127,6 +152,7 @@ class ReportFiles:
     alert_ids: tuple[str, ...]
     pages: int
     alert_pages: int = 0
+    brief_pages: int = 0
 
     @property
     def pngs(self) -> list[Path]:

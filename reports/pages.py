@@ -1,15 +1,13 @@
-"""The report's text pages, laid out on A4-landscape figures: cover, alert table, methods."""
+"""The appendix's text pages, laid out on A4-landscape figures: every alert, methods."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
 from forecasting.alerts import Alert
-from forecasting.wording import KIND_LABELS, month_label, number, period_label, place_name
+from forecasting.wording import KIND_LABELS, SEVERITY_LABELS, month_label, number, period_label, place_name, value_range
 from reports import style
 from reports.inputs import SYNTHETIC_NOTICE, ReportInputs
 from reports.selection import by_severity
@@ -19,7 +17,7 @@ TABLE_LINES_PER_PAGE = 36
 _LINE = 0.0205
 ALERT_COLUMNS = ("Severity", "Where", "What", "Period", "Observed", "Expected (90% range)", "Finding")
 _TABLE_COLUMNS = tuple(  # (heading, x position, wrap width in characters)
-    zip(ALERT_COLUMNS, (0.05, 0.125, 0.31, 0.43, 0.51, 0.575, 0.675), (10, 28, 18, 14, 10, 16, 48))
+    zip(ALERT_COLUMNS, (0.05, 0.125, 0.31, 0.43, 0.525, 0.59, 0.69), (11, 28, 18, 13, 9, 16, 46))
 )
 
 
@@ -32,104 +30,6 @@ def period_text(inputs: ReportInputs) -> str:
     if inputs.partial_month:
         return f"1\u2013{int(inputs.as_of[8:])} {month_label(inputs.month)} (month so far)"
     return month_label(inputs.month)
-
-
-@dataclass(frozen=True)
-class ContentsEntry:
-    """One line of the cover's contents: a section running from page `first` to `last`.
-
-    `group` names the kind of page (e.g. "Critical-alert pages") under which the cover may fold
-    a run of such entries into one line when they do not all fit; None: never folded.
-    """
-
-    title: str
-    first: int
-    last: int
-    group: str | None = None
-
-    @property
-    def pages(self) -> str:
-        return str(self.first) if self.first == self.last else f"{self.first}\u2013{self.last}"
-
-
-#: Which groups fold first when the contents do not fit: critical-alert pages, then every group.
-CRITICAL_GROUP = "Critical-alert pages"
-#: The lowest a contents line may start, above the footer.
-_CONTENTS_BOTTOM = 0.065
-
-
-def cover_page(inputs: ReportInputs, findings: Sequence[str], contents: Sequence[ContentsEntry]) -> Figure:
-    """Title, period, data cut-off, the synthetic-data notice if any, headline findings, contents.
-
-    Every section is in the contents: lines get closer together, and then runs of pages of one
-    kind (critical alerts first) fold into one line with their page range, rather than any being
-    left out."""
-    figure = style.new_page()
-    figure.text(0.05, 0.94, "conflictwatch trend report", fontsize=11, color=style.TEXT_GREY, va="top")
-    figure.text(0.05, 0.905, report_title(inputs), fontsize=20, fontweight="bold", va="top")
-    cutoff = inputs.data_cutoff.isoformat() if inputs.data_cutoff else "no events"
-    facts = (f"Period: {period_text(inputs)}     Data cut-off: {cutoff}     "
-             f"Countries: {', '.join(inputs.countries) or '-'}     Model: {inputs.model}")
-    figure.text(0.05, 0.845, facts, fontsize=10.5, va="top")
-    y = 0.80
-    if inputs.synthetic:
-        y = _notice(figure, y)
-    figure.text(0.05, y, "Headline findings", fontsize=14, fontweight="bold", va="top")
-    y -= 0.05
-    wrapped = [textwrap.wrap(finding, 118, break_on_hyphens=False) for finding in findings]
-    # Long findings get a smaller type so the folded contents (at most 4 rows) still fit below.
-    size, line, gap = 11.5, 0.028, 0.022
-    if y - sum(line * len(lines) + gap for lines in wrapped) < 0.22:
-        size, line, gap = 10, 0.024, 0.014
-        wrapped = [textwrap.wrap(finding, 135, break_on_hyphens=False) for finding in findings]
-    for number_, lines in enumerate(wrapped, start=1):
-        figure.text(0.05, y, f"{number_}.", fontsize=size, va="top", fontweight="bold")
-        figure.text(0.075, y, "\n".join(lines), fontsize=size, va="top", linespacing=1.35)
-        y -= line * len(lines) + gap
-    if contents:
-        figure.text(0.05, y - 0.01, "Contents", fontsize=12, fontweight="bold", va="top")
-        _draw_contents(figure, contents, top=y - 0.045)
-    return figure
-
-
-def contents_layout(contents: Sequence[ContentsEntry], height: float) -> tuple[list[ContentsEntry], float]:
-    """The contents lines to print in two columns within `height` (figure fraction), and their
-    line height: as listed if they fit, else closer together, else with critical-alert pages
-    folded into one line, else with every group folded. The last resort is used even if it does
-    not fit (it is a handful of lines)."""
-    entries = list(contents)
-    for folded in (entries, _fold(entries, {CRITICAL_GROUP}), _fold(entries, None)):
-        rows = -(-len(folded) // 2)
-        for line_height in (0.024, 0.021, 0.0185):
-            if (rows - 1) * line_height <= height:
-                return folded, line_height
-    return folded, 0.0185
-
-
-def _fold(entries: list[ContentsEntry], groups: set[str] | None) -> list[ContentsEntry]:
-    """Each run of two or more consecutive entries of a group in `groups` (None: any group) as
-    one entry: `Critical-alert pages (11)`, pages 12-22."""
-    runs: list[list[ContentsEntry]] = []
-    for entry in entries:
-        foldable = entry.group is not None and (groups is None or entry.group in groups)
-        if foldable and runs and runs[-1][-1].group == entry.group:
-            runs[-1].append(entry)
-        else:
-            runs.append([entry])
-    return [run[0] if len(run) == 1 else ContentsEntry(f"{run[0].group} ({len(run)})", run[0].first, run[-1].last, run[0].group)
-            for run in runs]
-
-
-def _draw_contents(figure: Figure, contents: Sequence[ContentsEntry], top: float) -> None:
-    entries, line_height = contents_layout(contents, top - _CONTENTS_BOTTOM)
-    size = 9.5 if line_height >= 0.021 else 8.5
-    column_height = max(-(-len(entries) // 2), 1)
-    for index, entry in enumerate(entries):
-        column, row = divmod(index, column_height)
-        x = 0.05 + column * 0.46
-        line_y = top - row * line_height
-        figure.text(x, line_y, _clip(entry.title, 62), fontsize=size, va="top")
-        figure.text(x + 0.42, line_y, entry.pages, fontsize=size, va="top", ha="right")
 
 
 def alert_table_pages(inputs: ReportInputs) -> list[Figure]:
@@ -236,9 +136,9 @@ def alert_row(inputs: ReportInputs, alert: Alert) -> list[str]:
     """One alert as the table shows it, column by column (ALERT_COLUMNS); HTML reuses it."""
     expected = number(alert.expected)
     if alert.expected is not None and alert.lower is not None and alert.upper is not None:
-        expected += f" ({number(alert.lower)}\u2013{number(alert.upper)})"
+        expected += f" ({value_range(alert.lower, alert.upper)})"
     return [
-        f"{style.SEVERITY_SYMBOLS[alert.severity]} {alert.severity}",
+        SEVERITY_LABELS[alert.severity],
         place_name(alert.scope, inputs.watch_area),
         f"{KIND_LABELS.get(alert.kind, alert.kind)}, {alert.measure}",
         period_label(alert.period),
@@ -253,18 +153,7 @@ def _table_row(inputs: ReportInputs, alert: Alert) -> list[list[str]]:
     return [textwrap.wrap(value, width, break_on_hyphens=False) or [""] for value, (_h, _x, width) in zip(values, _TABLE_COLUMNS)]
 
 
-def _notice(figure: Figure, y: float) -> float:
-    lines = textwrap.wrap(SYNTHETIC_NOTICE, 125)
-    figure.text(0.05, y, "\n".join(lines), fontsize=10.5, va="top", color=style.VERMILLION, fontweight="bold", linespacing=1.3,
-                bbox={"boxstyle": "round,pad=0.6", "facecolor": "#FBEBDD", "edgecolor": style.VERMILLION})
-    return y - 0.04 * len(lines) - 0.05
-
-
 def _rule(figure: Figure, y: float):
     from matplotlib.lines import Line2D
 
     return Line2D([0.05, 0.97], [y, y], transform=figure.transFigure, color=style.GREY, linewidth=0.8)
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."

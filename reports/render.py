@@ -1,8 +1,11 @@
 """render_report: ReportInputs -> a PDF, a PNG per chart, HTML (browser and email) and a JSON summary.
 
-Page order: cover; alert table; watch-area fatality trend; one trend per country; settlement
-tiers; admin1 small multiples per country; one page per critical alert (only flagged series);
-methods and data. Every chart page is also written as a PNG of the same layout.
+A brief, then an appendix. The brief: page 1 (the month in five lines ranked by human impact,
+each with its page, and what the data cover); a page per new or escalating incident, most human
+impact first; a map of each country they are in; the other incidents in one table and the
+resolved ones a line each; at most BRIEF_PAGES pages. The appendix, every page headed
+"Appendix": the watch-area and country trends, settlement tiers, admin1 small multiples, the
+other countries' maps, every alert, methods. Every chart page is also written as a PNG.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from forecasting.wording import KIND_LABELS, month_label, place_name
-from reports import charts, pages, style
+from forecasting.report_data import Story
+from forecasting.wording import month_label, place_name
+from reports import charts, maps, pages, style
+from reports.brief import BriefLine, first_page, others_page, story_page, story_title
 from reports.email_body import report_html
-from reports.findings import headline_findings
+from reports.findings import month_lines
 from reports.inputs import SYNTHETIC_NOTICE, Chart, ReportFiles, ReportInputs
-from reports.selection import by_severity
 from reports.filenames import safe_filename, unique_filename
+from reports.selection import by_severity
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +36,50 @@ _AREA = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor":
 @dataclass
 class _Page:
     """A page in the making: its figure, its contents title, its chart key if it is a chart, and
-    the group the cover's contents may fold it into (pages.ContentsEntry)."""
+    the group it belongs to, and the story it tells (None: not a story page)."""
 
     figure: Figure
     title: str
     chart_key: str | None = None
     inline: bool = False
     group: str | None = None
+    story_id: str | None = None
+
+
+#: The brief (page 1, incident pages, maps, the other incidents) is at most this many pages.
+BRIEF_PAGES = 8
+APPENDIX = "Appendix"
+
+
+@dataclass(frozen=True)
+class BriefPlan:
+    """Which stories get a page, which countries a map in the brief, what goes in the table."""
+
+    paged: tuple[Story, ...]
+    mapped: tuple[str, ...]
+    others: tuple[Story, ...]
+    resolved: tuple[Story, ...]
+
+
+def plan_brief(inputs: ReportInputs, limit: int = BRIEF_PAGES) -> BriefPlan:
+    """New (and critical ongoing, i.e. escalating) stories get a page, most human impact first,
+    with a map of their country, while the brief stays within `limit` pages (page 1 and the
+    table of the others included) and `max_alert_pages`; the rest go in the table."""
+    paged: list[Story] = []
+    mapped: list[str] = []
+    for story in inputs.stories:
+        escalating = story.status == "new" or (story.status == "ongoing" and story.severity == "critical")
+        if not escalating or story.severity == "info" or len(paged) >= inputs.max_alert_pages:
+            continue
+        country = story.lead.scope.get("country")
+        new_map = [country] if country and country not in mapped else []
+        if 1 + len(paged) + 1 + len(mapped) + len(new_map) + 1 > limit:
+            continue
+        paged.append(story)
+        mapped.extend(new_map)
+    others = [story for story in inputs.stories if story not in paged and story.status != "resolved"]
+    resolved = [story for story in inputs.stories if story.status == "resolved"]
+    return BriefPlan(tuple(paged), tuple(mapped), tuple(others), tuple(resolved))
 
 
 def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
@@ -49,16 +91,20 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{safe_filename(inputs.watch_area)}-{safe_filename(inputs.as_of)}"
+    plan = plan_brief(inputs)
     with style.report_style():
-        findings = headline_findings(inputs)
-        body = _body_pages(inputs)
-        tables = [_Page(figure, "Alerts" if index == 0 else "Alerts (continued)") for index, figure in enumerate(pages.alert_table_pages(inputs))]
-        methods = _Page(pages.methods_page(inputs), "Methods and data")
-        # The cover lists the contents, so it is drawn last, once page numbers are known.
-        ordered = [*tables, *body, methods]
-        contents = _contents(ordered)
-        cover = _Page(pages.cover_page(inputs, findings, contents), "Cover")
-        ordered.insert(0, cover)
+        brief, appendix = _brief_pages(inputs, plan), _appendix_pages(inputs, plan)
+        for page in appendix:
+            page.figure.text(0.97, 0.975, APPENDIX, fontsize=10, fontweight="bold", color=style.TEXT_GREY, ha="right", va="top")
+        # Page 1 points to the pages after it, so it is drawn last, once page numbers are known.
+        numbers = {page.story_id: number for number, page in enumerate([*brief, *appendix], start=2) if page.story_id}
+        lines = [BriefLine(story, text, numbers.get(story.id) if story else None) for text, story in month_lines(inputs)]
+        ordered = [*brief, *appendix]
+        contents = _contents(ordered, len(brief))
+        first = _Page(first_page(inputs, lines, pages.report_title(inputs), pages.period_text(inputs), contents, len(brief) + 1),
+                      "The month in five lines")
+        ordered.insert(0, first)
+        findings = [line.text for line in lines]
 
         chart_files = _write_pngs(inputs, ordered, out_dir)
         pdf_path = out_dir / f"{stem}.pdf"
@@ -70,17 +116,16 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
     html_path.write_text(page_html, encoding="utf-8")
     email_path.write_text(html_body, encoding="utf-8")
 
-    alert_pages = sum(page.chart_key is not None and page.chart_key.startswith("alert-") for page in ordered)
     json_path = out_dir / f"{stem}.json"
     files = ReportFiles(
         out_dir=out_dir, pdf=pdf_path, html=html_path, email_html=email_path, json=json_path, charts=tuple(chart_files),
         html_body=html_body, headline_findings=tuple(findings), alert_ids=tuple(alert.id for alert in inputs.alerts),
-        pages=len(ordered), alert_pages=alert_pages,
+        pages=len(ordered), alert_pages=len(plan.paged), brief_pages=1 + len(brief),
     )
     json_path.write_text(json.dumps(summary(inputs, files, [page.title for page in ordered]), indent=2, ensure_ascii=False) + "\n",
                          encoding="utf-8")
-    log.info("report for %s: %d pages, %d charts, %d alerts in %s", inputs.as_of, files.pages, len(chart_files),
-             len(inputs.alerts), out_dir)
+    log.info("report for %s: %d pages (brief %d), %d charts, %d alerts in %s", inputs.as_of, files.pages, files.brief_pages,
+             len(chart_files), len(inputs.alerts), out_dir)
     return files
 
 
@@ -115,39 +160,72 @@ def summary(inputs: ReportInputs, files: ReportFiles, page_titles: list[str]) ->
     }
 
 
-def _body_pages(inputs: ReportInputs) -> list[_Page]:
+def _brief_pages(inputs: ReportInputs, plan: BriefPlan) -> list[_Page]:
+    """A page per paged story, a map per country they are in, then the table of the others."""
+    taken: set[str] = set()
+    body = []
+    for number, story in enumerate(plan.paged, start=1):
+        title = story_title(inputs, story)
+        key = unique_filename(f"incident-{number:02d}-{safe_filename(place_name(story.lead.scope, inputs.watch_area), limit=40)}", taken)
+        body.append(_Page(story_page(inputs, story), title[:1].upper() + title[1:], key, inline=number <= 3, story_id=story.id))
+    for country in plan.mapped:
+        body.append(_map_page(inputs, country, taken))
+    body.append(_Page(others_page(inputs, plan.others, plan.resolved, pages.period_text(inputs)), "Other incidents"))
+    return body
+
+
+def _map_page(inputs: ReportInputs, country: str, taken: set[str]) -> _Page:
+    places = []
+    for story in inputs.stories:
+        if story.lead.scope.get("country") != country or story.status == "resolved":
+            continue
+        located = [event for event in story.events if event.latitude is not None]
+        if located:
+            deadliest = located[0]
+            name = story.lead.scope.get("admin2") or story.lead.scope.get("admin1") or deadliest.place.split(",")[0]
+            places.append((name, deadliest.latitude, deadliest.longitude))
+    title = f"{country}: where political violence happened, {month_label(inputs.month)}"
+    figure = maps.map_figure(inputs, country, title, list(dict.fromkeys(places))[:8])
+    return _Page(figure, f"Map: {country}", unique_filename(f"map-{safe_filename(country)}", taken), inline=False)
+
+
+def _appendix_pages(inputs: ReportInputs, plan: BriefPlan) -> list[_Page]:
     taken: set[str] = set()
     title = f"{inputs.watch_area}: fatalities per month"
     body = [_Page(charts.trend_figure(inputs, _AREA, "fatalities", title), title, unique_filename("trend-watch-area", taken), True)]
     for country in inputs.countries:
         title = f"{country}: fatalities per month"
         figure = charts.trend_figure(inputs, {**_AREA, "country": country}, "fatalities", title)
-        body.append(_Page(figure, title, unique_filename(f"trend-{safe_filename(country)}", taken), True, group="Trends by country"))
-    body.append(_Page(charts.tier_figure(inputs), "Share of events by settlement tier", unique_filename("settlement-tiers", taken), True))
+        body.append(_Page(figure, title, unique_filename(f"trend-{safe_filename(country)}", taken), group="Trends by country"))
+    body.append(_Page(charts.tier_figure(inputs), "Share of events by settlement tier", unique_filename("settlement-tiers", taken)))
     for country in inputs.countries:
         for index, figure in enumerate(charts.admin1_figures(inputs, country)):
             title = f"{country}: fatalities by admin1 unit" + (" (continued)" if index else "")
             body.append(_Page(figure, title, unique_filename(f"admin1-{safe_filename(country)}", taken), group="Admin1 units by country"))
-    critical = [alert for alert in by_severity(inputs.alerts) if alert.severity == "critical"]
-    if len(critical) > inputs.max_alert_pages:
-        log.info("%d critical alerts: pages for the first %d, the rest are in the table", len(critical), inputs.max_alert_pages)
-    for number, alert in enumerate(critical[: inputs.max_alert_pages], start=1):
-        place = place_name(alert.scope, inputs.watch_area)
-        title = f"Critical: {KIND_LABELS.get(alert.kind, alert.kind)}, {place}"
-        key = unique_filename(f"alert-{number:02d}-{safe_filename(place, limit=40)}", taken)
-        body.append(_Page(charts.alert_figure(inputs, alert), title, key, group=pages.CRITICAL_GROUP))
+    for country in inputs.countries:
+        if country not in plan.mapped:
+            body.append(_map_page(inputs, country, taken))
+    body.extend(_Page(figure, "Every alert" if index == 0 else "Every alert (continued)")
+                for index, figure in enumerate(pages.alert_table_pages(inputs)))
+    body.append(_Page(pages.methods_page(inputs), "Methods and data"))
     return body
 
 
-def _contents(ordered: list[_Page]) -> list[pages.ContentsEntry]:
-    """One contents entry per section, numbered as if after the cover; a "(continued)" page
-    extends the entry before it."""
-    contents: list[pages.ContentsEntry] = []
-    for number, page in enumerate(ordered, start=2):
-        if page.title.endswith("(continued)") and contents:
-            contents[-1] = dataclasses.replace(contents[-1], last=number)
-        else:
-            contents.append(pages.ContentsEntry(page.title, number, number, page.group))
+def _contents(ordered: list[_Page], brief: int) -> list[tuple[str, str]]:
+    """Page 1's list of where things are: (section, pages), numbered as if after page 1."""
+    def span(first: int, last: int) -> str:
+        return f"page {first}" if first == last else f"pages {first}\u2013{last}"
+
+    stories = [number for number, page in enumerate(ordered, start=2) if page.story_id]
+    maps_ = [number for number, page in enumerate(ordered[:brief], start=2) if page.title.startswith("Map:")]
+    contents = []
+    if stories:
+        contents.append((f"A page per new or escalating incident ({len(stories)})", span(stories[0], stories[-1])))
+    if maps_:
+        contents.append(("Maps of the countries they are in", span(maps_[0], maps_[-1])))
+    contents.append(("Other incidents: ongoing, new without a page, resolved", span(brief + 1, brief + 1)))
+    contents.append(("Appendix: trends, settlement tiers, admin1 units, maps, every alert, methods",
+                     span(brief + 2, len(ordered) + 1)))
     return contents
 
 

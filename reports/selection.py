@@ -8,21 +8,11 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from forecasting.alerts import SEVERITY_ORDER, Alert
-from forecasting.series import scope_level
+# One definition each, in the domain: the report-data functions select series the same way.
+from forecasting.report_data import month_of, series_rows  # noqa: F401
+from forecasting.series import scope_level  # noqa: F401
 
 _SCOPE_KEYS = ("country", "admin1", "admin2", "tier", "actor")
-
-
-def series_rows(series: pd.DataFrame, measure: str, scope: Mapping[str, str | None]) -> pd.DataFrame:
-    """The one series of `measure` whose scope is exactly `scope` (rows sorted by month);
-    empty when the inputs do not hold it."""
-    if series.empty:
-        return series
-    chosen = (series["level"] == scope_level(scope)) & (series["measure"] == measure)
-    for key in _SCOPE_KEYS:
-        wanted = scope.get(key)
-        chosen &= series[key].isna() if wanted is None else series[key] == wanted
-    return series[chosen].sort_values("period")
 
 
 def forecast_rows(forecasts: pd.DataFrame, series_id: str, measure: str) -> pd.DataFrame:
@@ -60,11 +50,6 @@ def by_severity(alerts: Iterable[Alert]) -> list[Alert]:
         alerts,
         key=lambda alert: (-SEVERITY_ORDER[alert.severity], alert.score, _reverse(alert.period), alert.id),
     )
-
-
-def month_of(period: str) -> pd.Timestamp:
-    """The first day of the month an alert period (`YYYY-MM` or `YYYY-MM-DD`) falls in."""
-    return pd.Timestamp(period[:7] + "-01")
 
 
 def _reverse(text: str) -> tuple[int, ...]:

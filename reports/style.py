@@ -31,9 +31,8 @@ EXPECTED_COLOUR = BLUE
 BAND_COLOUR = SKY_BLUE
 BAND_LABEL = "90% expected range"
 SEVERITY_COLOURS = {"critical": VERMILLION, "warning": ORANGE, "info": REDDISH_PURPLE}
-SEVERITY_MARKERS = {"critical": "v", "warning": "D", "info": "o"}
-#: The same shapes as text, for tables and legends.
-SEVERITY_SYMBOLS = {"critical": "\u25bc", "warning": "\u25c6", "info": "\u25cf"}
+# A square for critical: a downward triangle read as a fall.
+SEVERITY_MARKERS = {"critical": "s", "warning": "D", "info": "o"}
 TIER_COLOURS = {
     "national_capital": REDDISH_PURPLE,
     "admin1_capital": BLUE,

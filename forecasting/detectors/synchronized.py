@@ -36,18 +36,9 @@ def detect_synchronized(events: pd.DataFrame, as_of: AsOf, settings: DetectionSe
     """
     widths = sorted({1, settings.synchronized_window_days})
     history_start = as_of.month - pd.DateOffset(years=_HISTORY_YEARS)
-    frame = events[(events["event_date"] >= history_start) & events["actor1"].notna()]
-    frame = frame[frame["admin2"].notna() & (frame["admin2"] != UNKNOWN)]
-    if frame.empty:
+    hits = _hits(events[events["event_date"] >= history_start])
+    if hits.empty:
         return Findings([], 0)
-    hits = pd.DataFrame(
-        {
-            "country": frame["country"].to_numpy(),
-            "actor": frame["actor1"].to_numpy(),
-            "unit": (frame["country"] + "|" + frame["admin1"].fillna("") + "|" + frame["admin2"]).to_numpy(),
-            "day": frame["event_date"].dt.normalize().to_numpy(),
-        }
-    ).drop_duplicates()
     history_events = hits[hits["day"] < as_of.month].groupby(["country", "actor"]).size()
     counts = {width: _units_per_window(hits, width) for width in widths}
 
@@ -73,6 +64,26 @@ def detect_synchronized(events: pd.DataFrame, as_of: AsOf, settings: DetectionSe
                          hits[(hits["country"] == country)], p_value, width, settings)
             )
     return Findings(candidates, tested)
+
+
+def _hits(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per (country, actor family, admin2 unit, day) with an event: what a wave counts."""
+    frame = events[events["actor1"].notna() & events["admin2"].notna() & (events["admin2"] != UNKNOWN)]
+    return pd.DataFrame(
+        {
+            "country": frame["country"].to_numpy(),
+            "actor": frame["actor1"].to_numpy(),
+            "unit": (frame["country"] + "|" + frame["admin1"].fillna("") + "|" + frame["admin2"]).to_numpy(),
+            "day": frame["event_date"].dt.normalize().to_numpy(),
+        }
+    ).drop_duplicates()
+
+
+def units_hit_per_day(events: pd.DataFrame, country: str, actor: str) -> pd.Series:
+    """Distinct admin2 units `actor` (a family) struck in `country` per day, counted as the
+    detector counts them (days without a hit are absent). `events` as for `detect_synchronized`."""
+    per_start = _units_per_window(_hits(events), 1).get((country, actor))
+    return per_start if per_start is not None else pd.Series(dtype="int64")
 
 
 def _units_per_window(hits: pd.DataFrame, width: int) -> dict[tuple, pd.Series]:

@@ -413,16 +413,19 @@ def stored_countries(store: Store) -> list[str]:
 
 def source_counts(store: Store, *, countries: list[str] | None = None, until: dt.date | None = None) -> pd.DataFrame:
     """Events per source (`acled`, `ucdp`, ...), split by whether they are the shipped synthetic
-    sample's: columns source, synthetic (bool), events, newest (date). What a report credits."""
+    sample's: columns source, synthetic (bool), events, oldest and newest (dates). What a report
+    credits, and how far back its data go."""
     synthetic = _TABLE.c.sources.like(SYNTHETIC_SOURCES_PREFIX + "%")
     flag = sa.case((synthetic, 1), else_=0).label("synthetic")
     query = sa.select(
-        _TABLE.c.source, flag, sa.func.count().label("events"), sa.func.max(_TABLE.c.event_date).label("newest")
+        _TABLE.c.source, flag, sa.func.count().label("events"),
+        sa.func.min(_TABLE.c.event_date).label("oldest"), sa.func.max(_TABLE.c.event_date).label("newest")
     ).group_by(_TABLE.c.source, flag)
     query = _filtered(query, countries, None, until)
     with store.engine.connect() as connection:
         frame = pd.read_sql_query(query, connection)
     frame["synthetic"] = frame["synthetic"].astype(bool)
+    frame["oldest"] = pd.to_datetime(frame["oldest"]).dt.date
     frame["newest"] = pd.to_datetime(frame["newest"]).dt.date
     return frame.sort_values(["source", "synthetic"]).reset_index(drop=True)
 

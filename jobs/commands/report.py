@@ -37,4 +37,4 @@ def report(
     typer.echo(f"Email HTML\t{files.email_html}")
     typer.echo(f"JSON\t{files.json}")
     typer.echo(f"PNG charts\t{len(files.charts)} in {files.out_dir}")
-    typer.echo(f"Pages\t{files.pages} ({files.alert_pages} critical-alert pages)")
+    typer.echo(f"Pages\t{files.pages} (brief {files.brief_pages}, {files.alert_pages} incident pages)")

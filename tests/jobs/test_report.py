@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -71,17 +72,19 @@ def test_build_report_uses_nothing_after_as_of_and_credits_acled(store, write_ac
     assert summary["sources"][0]["events"] == 2 * 4 * 25
     assert "attribution" in summary["sources"][0]["licence"]
     assert len(PdfReader(files.pdf).pages) == files.pages
-    assert files.alert_pages == summary["alert_counts"]["critical"] >= 1
+    assert 1 <= files.alert_pages and files.brief_pages <= 8
     # The deadly May in Est is found and shown on the admin1 page and in the alert table.
     assert any(alert["scope"]["admin1"] == "Est" and alert["measure"] == "fatalities" for alert in summary["alerts"])
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(files.pdf).pages)
     assert "Burkina Faso: fatalities by admin1 unit" in text and "Ségou" in text
     assert "synthetic" not in text.lower()
-    # Every alert page charts its own series, whatever its scope (tier, actor, admin2...).
+    # Every incident page charts its own series, whatever its scope (tier, actor, admin2...).
     assert "not in the report's data" not in text
     assert not stale.exists()
+    # Page 1 tells the deadly May in Est first; the June event (500 deaths) is never shown.
     first = summary["headline_findings"][0]
-    assert first.startswith("In May 2025, ") and " fatalities were reported across Central Sahel " in first
+    assert "Est (Burkina Faso)" in first or "Burkina Faso" in first
+    assert "T99999" not in text and "500" not in text
 
 
 def test_report_command_says_where_the_files_went_and_marks_synthetic_data(write_acled, gazetteer, tmp_path):
@@ -204,12 +207,13 @@ def _critical(inputs, kind, measure, **scope):
 
 
 def _page_png(inputs, alert, path):
-    """The alert's page as the report writes it; returns (figure, PNG path)."""
+    """The alert's chart as an incident page draws it; returns (figure, PNG path)."""
     from reports import style
-    from reports.charts import alert_figure
+    from reports.charts import alert_chart
 
     with style.report_style():
-        figure = alert_figure(inputs, alert)
+        figure = style.new_page()
+        alert_chart(figure, (0.07, 0.1, 0.64, 0.66), inputs, alert)
         figure.savefig(path, dpi=style.PNG_DPI, format="png")
     return figure, path
 
@@ -258,7 +262,9 @@ def test_a_run_rate_page_draws_this_years_running_total_against_the_earlier_year
     assert axes.get_ylabel() == "Reported fatalities since 1 January"
     drawn = {line.get_label(): line for line in axes.get_lines()}
     assert list(drawn["2025 so far"].get_ydata()) == list(this_year["value"])
-    assert {"2023 (full year: 215)", "2024 (full year: 247)", "2025 on pace: 1,111 by December"} <= drawn.keys()
+    # One number, one format: the sentence's "on pace for 1,110" is the chart's.
+    assert "on pace for 1,110 in 2025 (648 to July 2025" in alert.message
+    assert {"2023 (full year: 215)", "2024 (full year: 247)", "2025 on pace: 1,110 by December"} <= drawn.keys()
     _assert_png_is_a_chart(png)
 
 
@@ -284,6 +290,43 @@ def test_a_tier_shift_page_draws_the_monthly_share_at_the_tier_against_the_basel
     drawn = {line.get_label(): line for line in axes.get_lines()}
     monthly = drawn["Monthly share at provincial (admin2) capitals"]
     assert list(monthly.get_ydata()[-3:]) == pytest.approx(list(window["share"] * 100))
-    assert "Share in the window: 17% (31 of 178)" in drawn
+    assert "17% (31 of 178)" in alert.message and "Share in the window: 17% (31 of 178)" in drawn
     assert "Usual share, 24 months before the window: 6%" in drawn
     _assert_png_is_a_chart(png)
+
+
+def test_a_synchronized_wave_page_draws_the_units_struck_each_day(sample_july, tmp_path):
+    inputs = sample_july
+    alert = next(alert for alert in inputs.alerts if alert.kind == "synchronized" and alert.period == "2025-07-01")
+    units = inputs.units_hit[inputs.units_hit["alert_id"] == alert.id].set_index("day")["units"]
+    # The detector's own count: 9 admin2 units on 1 July, against 1.5 a day usually.
+    assert units[pd.Timestamp("2025-07-01")] == alert.observed == 9
+    assert units.index.max() == pd.Timestamp("2025-07-31") and len(units) == 90
+    figure, png = _page_png(inputs, alert, tmp_path / "wave.png")
+    axes = figure.axes[0]
+    labels = axes.get_legend_handles_labels()[1]
+    assert "1 July 2025: 9 units" in labels and "Usual number a day: 1.5" in labels
+    assert "struck 9 admin2 units of Mali on 1 July 2025" in alert.message and "against 1.5 expected" in alert.message
+    _assert_png_is_a_chart(png)
+
+
+@pytest.fixture(scope="module")
+def sample_july_report(sample_july, tmp_path_factory):
+    from reports.render import render_report
+
+    return render_report(sample_july, tmp_path_factory.mktemp("july"))
+
+
+def test_the_july_brief_tells_the_deadliest_incident_first_in_at_most_eight_pages(sample_july, sample_july_report):
+    files = sample_july_report
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(files.pdf).pages]
+    assert files.brief_pages <= 8
+    deadliest = max((story for story in sample_july.stories if story.status != "resolved"), key=lambda story: story.impact)
+    first_line = pages[0].split("The month in five lines ", 1)[1]
+    assert first_line.startswith("1. " + deadliest.lead.message.split(" (")[0])
+    # It points to its own page, which tells the same sentence.
+    page = int(re.search(r"page (\d+)", first_line).group(1))
+    assert deadliest.lead.message.split(" (")[0] in pages[page - 1]
+    assert all("Appendix" in text for text in pages[files.brief_pages:])
+    for text in pages[: files.brief_pages]:
+        assert "series_id" not in text and "|" not in text and "None" not in text

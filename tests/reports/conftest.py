@@ -90,11 +90,58 @@ def make_alerts() -> list[Alert]:
     ]
 
 
+#: Where the hand-made events happen: country, admin1, admin2, location, latitude, longitude.
+PLACES = [
+    ("Burkina Faso", "Est", "Gourma", "Fada N'gourma", 12.06, 0.36),
+    ("Burkina Faso", UNSAFE_PLACE, "Sanmatenga", "Kaya", 13.09, -1.08),
+    ("Burkina Faso", "Centre-Nord", "Bam", "Kongoussi", 13.33, -1.53),
+    ("Mali", "Ségou", "Ségou", "Ségou", 13.43, -6.22),
+    ("Mali", "Kayes", "Kayes", "Kayes", 14.45, -11.44),
+    ("Niger", "Tillabéri", "Tillabéri", "Tillabéri", 14.21, 1.45),
+    ("Niger", "Diffa", "Diffa", "Diffa", 13.32, 12.61),
+]
+
+
+def brief_events() -> pd.DataFrame:
+    """Political-violence events from May 2024 to May 2025, a few a month at each place; in May
+    2025 Est has one massacre of 60 (the month's deadliest event)."""
+    rows = []
+    for month in pd.date_range("2024-05-01", "2025-05-01", freq="MS"):
+        for index, (country, admin1, admin2, location, latitude, longitude) in enumerate(PLACES):
+            for day in (4, 18):
+                deaths = 60 if (month == pd.Timestamp("2025-05-01") and admin1 == "Est" and day == 4) else (index + day) % 5
+                rows.append({
+                    "source": "acled", "source_id": f"EV{len(rows):05d}", "event_date": month + pd.Timedelta(days=day - 1),
+                    "disorder_type": "Political violence", "country": country, "admin1": admin1, "admin2": admin2,
+                    "location": location, "tier": "other", "actor1": "JNIM: Group for Support of Islam and Muslims",
+                    "actor": "JNIM", "latitude": latitude, "longitude": longitude, "fatalities": deaths,
+                    "notes": f"On {day} {month:%B %Y}, militants attacked {location}. " + "Details. " * 40,
+                })
+    return pd.DataFrame(rows)
+
+
+CAPITALS = pd.DataFrame([
+    ("Burkina Faso", "national_capital", "Ouagadougou", 12.37, -1.52),
+    ("Burkina Faso", "admin1_capital", "Fada N'gourma", 12.06, 0.36),
+    ("Mali", "national_capital", "Bamako", 12.64, -8.0),
+    ("Mali", "admin1_capital", "Kayes", 14.45, -11.44),
+    ("Niger", "national_capital", "Niamey", 13.51, 2.11),
+], columns=["country", "level", "seat", "latitude", "longitude"])
+
+
 def make_inputs(*, alerts=None, synthetic=True, as_of="2025-05", countries=tuple(ADMIN1)) -> ReportInputs:
+    from forecasting import report_data
+    from forecasting.detectors import parse_as_of
+
     months = pd.date_range("2022-01-01", "2025-05-01", freq="MS")
     counts = admin1_counts(months)
     frames = [series_from_counts(counts, level, "fatalities") for level in ("area", "country", "admin1")]
     series = pd.concat(frames, ignore_index=True)
+    alerts = make_alerts() if alerts is None else alerts
+    events = brief_events()
+    events = events[events["country"].isin(countries)]
+    moment = parse_as_of(as_of)
+    map_columns = ["event_date", "country", "admin1", "admin2", "location", "latitude", "longitude", "fatalities"]
     return ReportInputs(
         as_of=as_of,
         watch_area="Central Sahel",
@@ -105,11 +152,16 @@ def make_inputs(*, alerts=None, synthetic=True, as_of="2025-05", countries=tuple
             if synthetic else DataSource("ACLED", int(counts["events"].sum()), "Data from ACLED, acleddata.com.", "ACLED Terms of Use."),
         ),
         synthetic=synthetic,
-        alerts=make_alerts() if alerts is None else alerts,
+        alerts=alerts,
         series=series,
         forecasts=forecasts_for(series, pd.Timestamp("2025-05-01"), 4),
         tier_shares=tier_shares_for(months),
         model="seasonal-naive",
+        stories=tuple(report_data.stories(alerts, events)),
+        month_events=report_data.month_events(events, moment)[map_columns],
+        earlier_events=report_data.previous_year_events(events, moment)[map_columns],
+        capitals=CAPITALS[CAPITALS["country"].isin(countries)],
+        data_start=dt.date(2022, 1, 3),
     )
 
 

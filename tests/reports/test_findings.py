@@ -1,5 +1,5 @@
-"""headline_findings: three to five sentences, alerts first, filled from the report's own
-series and forecasts when alerts are few."""
+"""month_lines: the month in five lines, stories first by human impact, filled from the
+report's own series and forecasts when stories are few."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 
 import pandas as pd
 
-from reports.findings import headline_findings
+from reports.findings import month_lines
 from reports.selection import forecast_rows, series_rows
 from forecasting.wording import number
 
@@ -30,66 +30,56 @@ def country_sentence(inputs, country: str) -> str:
             f"range of {number(may['q05'])} to {number(may['q95'])}.")
 
 
-def test_without_alerts_each_country_against_its_range_fills_the_findings(make_inputs):
+def texts(inputs) -> list[str]:
+    return [text for text, _story in month_lines(inputs)]
+
+
+def test_without_alerts_each_country_against_its_range_fills_the_five_lines(make_inputs):
     inputs = make_inputs(alerts=[])
 
-    findings = headline_findings(inputs)
+    lines = month_lines(inputs)
 
-    assert len(findings) == 5
-    assert findings[0].startswith("In May 2025, ") and "across Central Sahel (Burkina Faso, Mali and Niger)" in findings[0]
+    assert len(lines) == 5 and all(story is None for _text, story in lines)
+    assert lines[0][0].startswith("In May 2025, ") and "across Central Sahel (Burkina Faso, Mali and Niger)" in lines[0][0]
     # Countries outside their range first, the deadliest first among them.
     deadliest = sorted(inputs.countries, key=lambda country: -fatalities(inputs, "2025-05-01", country=country))
-    assert findings[1:4] == [country_sentence(inputs, country) for country in deadliest]
-    assert findings[1] == "In Mali, 253 fatalities were reported in May 2025, above the 90% expected range of 38 to 154."
-    assert findings[4] == "The detectors raised no alert for May 2025."
+    assert texts(inputs)[1:4] == [country_sentence(inputs, country) for country in deadliest]
+    assert texts(inputs)[1] == "In Mali, 253 fatalities were reported in May 2025, above the 90% expected range of 38 to 154."
+    assert texts(inputs)[4] == f"A year earlier, in May 2024, {number(fatalities(inputs, '2024-05-01'))} fatalities were reported across Central Sahel."
 
 
-def test_one_country_and_only_info_alerts_still_give_three_findings(make_inputs):
-    info = [alert for alert in make_inputs().alerts if alert.severity == "info"]
-    inputs = make_inputs(alerts=info, countries=("Mali",))
-
-    findings = headline_findings(inputs)
-
-    assert findings == [
-        findings[0],
-        country_sentence(inputs, "Mali"),
-        f"A year earlier, in May 2024, {number(fatalities(inputs, '2024-05-01'))} fatalities were reported across Central Sahel.",
-        "The detectors raised 1 alert for May 2025: 1 for information.",
-    ]
-
-
-def test_alerts_come_before_the_country_findings_and_a_country_is_not_told_twice(make_inputs):
+def test_stories_come_first_by_human_impact_and_a_country_is_not_told_twice(make_inputs):
     alerts = make_inputs().alerts
-    record = next(alert for alert in alerts if alert.kind == "record")  # Burkina Faso's own fatalities, critical
-    warning = next(alert for alert in alerts if alert.severity == "warning" and alert.measure == "fatalities")
+    record = next(alert for alert in alerts if alert.kind == "record")  # Burkina Faso: 700 against 380
+    warning = next(alert for alert in alerts if alert.severity == "warning" and alert.measure == "fatalities")  # Ségou: 120 against 30
     inputs = make_inputs(alerts=[warning, record])
 
-    findings = headline_findings(inputs)
+    lines = month_lines(inputs)
 
-    assert findings[1:3] == [record.message, warning.message]
-    assert findings[3] == country_sentence(inputs, "Mali")  # Burkina Faso's is the record alert already
-    assert not any(finding.startswith("In Burkina Faso,") for finding in findings)
-    assert len(findings) == 5 and findings[-1].startswith("The detectors raised 2 alerts")
+    assert [text for text, _story in lines[:2]] == [record.message, warning.message]
+    assert [story.lead for _text, story in lines[:2]] == [record, warning]
+    assert lines[2][0].startswith("In May 2025, ")  # then context
+    assert country_sentence(inputs, "Mali") in texts(inputs)
+    assert not any(text.startswith("In Burkina Faso,") for text in texts(inputs))  # the record tells it already
+    assert len(lines) == 5
 
 
-def test_many_alerts_leave_no_room_for_context(report_inputs):
-    findings = headline_findings(report_inputs)
-    assert len(findings) == 5
-    assert not any(finding.startswith(("In Mali,", "In Niger,", "In Burkina Faso,", "A year earlier")) for finding in findings)
+def test_many_stories_leave_no_room_for_context(report_inputs):
+    lines = month_lines(report_inputs)
+    assert len(lines) == 5 and all(story is not None for _text, story in lines)
 
 
 def test_a_month_so_far_compares_with_the_whole_month_before_not_a_forecast(make_inputs):
     inputs = make_inputs(alerts=[], as_of="2025-05-14")
 
-    findings = headline_findings(inputs)
+    lines = texts(inputs)
 
     mali = number(fatalities(inputs, "2025-05-01", country="Mali"))
     april = number(fatalities(inputs, "2025-04-01", country="Mali"))
-    assert f"In Mali, {mali} fatalities were reported from 1 to 14 May 2025, against {april} in all of April 2025." in findings
-    assert not any("expected range" in finding or "A year earlier" in finding for finding in findings)
-    assert 3 <= len(findings) <= 5
+    assert f"In Mali, {mali} fatalities were reported from 1 to 14 May 2025, against {april} in all of April 2025." in lines
+    assert not any("expected range" in line or "A year earlier" in line for line in lines)
 
 
-def test_without_any_series_the_alert_count_is_still_said(make_inputs):
+def test_without_any_series_or_alert_there_is_nothing_to_say(make_inputs):
     inputs = dataclasses.replace(make_inputs(alerts=[]), series=make_inputs().series.iloc[0:0])
-    assert headline_findings(inputs) == ["The detectors raised no alert for May 2025."]
+    assert month_lines(inputs) == []

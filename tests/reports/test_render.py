@@ -22,37 +22,87 @@ def pdf_pages_text(path) -> list[str]:
     return [" ".join(page.extract_text().split()) for page in PdfReader(path).pages]
 
 
-def test_pdf_has_one_page_per_section_and_per_critical_alert(rendered, report_inputs):
-    critical = [alert for alert in report_inputs.alerts if alert.severity == "critical"]
-    # cover, alert table, area trend, 3 country trends, tiers, 3 admin1 pages, methods
-    expected = 1 + 1 + 1 + 3 + 1 + 3 + len(critical) + 1
-    assert len(critical) == 5
-    assert rendered.pages == expected
-    assert len(PdfReader(rendered.pdf).pages) == expected
-    assert rendered.alert_pages == len(critical)
+def brief_and_appendix(files) -> tuple[list[str], list[str]]:
+    pages = pdf_pages_text(files.pdf)
+    return pages[: files.brief_pages], pages[files.brief_pages:]
+
+
+def test_a_brief_then_an_appendix(rendered, report_inputs):
+    brief, appendix = brief_and_appendix(rendered)
+    # page 1, a page per new or escalating story (4 fit), a map per country they are in, the others' table
+    assert len(brief) == rendered.brief_pages <= 8
+    assert brief[0].startswith("conflictwatch brief Central Sahel: political violence trends, May 2025")
+    assert all(not page.startswith("Appendix") and "Appendix " not in page[:40] for page in brief)
+    # Every appendix page is headed so: overviews, tiers, admin1 units, maps, every alert, methods.
+    assert appendix and all(page.split(" ")[0] != "" and "Appendix" in page for page in appendix)
+    titles = json.loads(rendered.json.read_text(encoding="utf-8"))["pages"]
+    assert titles[rendered.brief_pages:][-1] == "Methods and data"
+    assert any(title.startswith("Every alert") for title in titles[rendered.brief_pages:])
+    assert len(PdfReader(rendered.pdf).pages) == rendered.pages == len(titles)
     # What the report shows is what its email waits for under email.require_review.
-    assert sorted(rendered.alert_ids) == sorted(alert.id for alert in report_inputs.alerts) and len(rendered.alert_ids) > len(critical)
+    assert sorted(rendered.alert_ids) == sorted(alert.id for alert in report_inputs.alerts)
 
 
-def test_cover_carries_period_cutoff_headlines_and_synthetic_notice(rendered):
-    pages = pdf_pages_text(rendered.pdf)
-    cover = pages[0]
-    assert "Central Sahel: political violence trends, May 2025" in cover
-    assert "Data cut-off: 2025-05-31" in cover
-    assert SYNTHETIC_NOTICE in cover
-    assert 3 <= len(rendered.headline_findings) <= 5
-    for finding in rendered.headline_findings:
-        assert finding in cover
-    # The top critical alert's message is a headline; the area count against its range leads.
-    assert rendered.headline_findings[1] == "Central Sahel fatalities reached 1,210 in May 2025, well above the expected 640."
-    assert re.match(r"In May 2025, [\d,]+ fatalities were reported across Central Sahel \(Burkina Faso, Mali and Niger\), "
-                    r"(above|within|below) the 90% expected range of [\d,]+ to [\d,]+\.$", rendered.headline_findings[0])
-    assert rendered.headline_findings[-1] == "The detectors raised 8 alerts for May 2025: 5 critical, 2 warnings and 1 for information."
+def test_page_one_lists_the_deadliest_story_first_with_its_page(rendered, report_inputs):
+    first = pdf_pages_text(rendered.pdf)[0]
+    titles = json.loads(rendered.json.read_text(encoding="utf-8"))["pages"]
+    # The area's surge (1,210 against 640: 570 more deaths than expected) is the deadliest story.
+    deadliest = max(report_inputs.stories, key=lambda story: story.impact)
+    assert deadliest.lead.message.startswith("Central Sahel fatalities reached 1,210")
+    lines = re.findall(r"(\d)\. (.+?) (page \d+)", first)
+    assert lines[0][1] == deadliest.lead.message and lines[0][2] == "page 2"
+    assert titles[1].startswith("Central Sahel: surge")
+    # Five lines, by human impact; each points to the page telling it.
+    assert [number for number, _text, _page in lines] == ["1", "2", "3", "4", "5"]
+    impacts = [next(story.impact for story in report_inputs.stories if story.lead.message == text) for _n, text, _p in lines]
+    assert impacts == sorted(impacts, reverse=True)
+
+
+def test_page_one_says_what_the_data_cover(rendered):
+    first = pdf_pages_text(rendered.pdf)[0]
+    assert "Months held 41 months, January 2022 to May 2025" in first
+    assert "Newest event 31 May 2025" in first
+    assert "conflictwatch synthetic sample (4,000 events)" in first or "conflictwatch synthetic sample (" in first
+    assert "What is counted Political-violence events" in first
+    assert SYNTHETIC_NOTICE in first
+
+
+def test_a_warning_with_more_deaths_comes_before_a_critical_with_fewer(tmp_path, make_inputs):
+    base = make_inputs()
+    critical = next(alert for alert in base.alerts if alert.scope.get("admin1") == "Est")  # 140 against 31
+    warning = dataclasses.replace(next(alert for alert in base.alerts if alert.scope.get("admin1") == "Ségou"),
+                                  observed=900.0, expected=100.0, lower=45.0, upper=180.0,
+                                  message="Fatalities in Ségou (Mali) rose to 900 in May 2025.")
+    inputs = make_inputs(alerts=[critical, warning])
+    files = render_report(inputs, tmp_path)
+    first = pdf_pages_text(files.pdf)[0]
+    assert first.index("1. Fatalities in Ségou (Mali) rose to 900") < first.index("2. Fatalities in Est (Burkina Faso)")
+    story_pages = pdf_pages_text(files.pdf)[1:3]
+    assert "Ségou (Mali) rose to 900" in story_pages[0] and "Est (Burkina Faso) rose to 140" in story_pages[1]
+
+
+def test_a_story_page_lists_its_driving_events_deadliest_first(rendered):
+    est = next(page for page in pdf_pages_text(rendered.pdf)[1:rendered.brief_pages] if "Fatalities in Est (Burkina Faso)" in page)
+    assert "Driving events, deadliest first Date Place Actor Deaths Source id Note" in est
+    assert "2025-05-04 Fada N'gourma, Est, Burkina Faso JNIM: Group for Support of Islam and Muslims 60 EV" in est
+    assert "On 4 May 2025, militants attacked Fada N'gourma." in est
+    assert "p < 0.001" in est or "p = " in est
+    # No internal ids or raw field names on a page.
+    assert "surge-2025-05" not in est and "series_id" not in est and "|" not in est
+
+
+def test_numbers_on_a_story_page_match_its_chart_labels(rendered, report_inputs):
+    from forecasting.wording import count as number
+
+    for story in report_inputs.stories[:3]:
+        page = next(page for page in pdf_pages_text(rendered.pdf)[1:rendered.brief_pages] if story.lead.message in page)
+        assert f"Observed {number(story.lead.observed)}" in page
+        assert f"Expected {number(story.lead.expected)}" in page or f"Expected (forecast) {number(story.lead.expected)}" in page
 
 
 def test_methods_page_credits_sources_explains_band_and_says_synthetic(rendered):
     methods = pdf_pages_text(rendered.pdf)[-1]
-    assert methods.startswith("Methods and data")
+    assert "Methods and data" in methods[:40]
     assert "Synthetic data" in methods and SYNTHETIC_NOTICE in methods
     assert "90% expected range" in methods and "5th to its 95th percentile" in methods
     assert "conflictwatch synthetic sample" in methods
@@ -66,8 +116,8 @@ def test_every_page_says_synthetic_and_numbers_itself(rendered):
 
 
 def test_alert_table_lists_alerts_most_severe_first(rendered):
-    table = pdf_pages_text(rendered.pdf)[1]
-    positions = [table.index(word) for word in ("critical", "warning", "info")]
+    table = next(page for page in pdf_pages_text(rendered.pdf) if "Alerts for May 2025" in page)
+    positions = [table.index(word) for word in ("Critical", "Warning", "Information")]
     assert positions == sorted(positions)
     # Within critical: the smallest (strongest) score first.
     assert table.index("Central Sahel fatalities reached") < table.index("Fatalities in Est (Burkina Faso)")
@@ -81,7 +131,10 @@ def test_accented_and_apostrophe_place_names_are_text_in_the_pdf(rendered):
 
 
 def test_every_png_opens_at_page_size_and_is_not_blank(rendered):
-    assert len(rendered.charts) == 13  # area, 3 countries, tiers, 3 admin1, 5 critical alerts
+    keys = [chart.key for chart in rendered.charts]
+    # 4 incident pages, 3 maps, area, 3 countries, tiers, 3 admin1
+    assert len(keys) == 15 and sum(key.startswith("incident-") for key in keys) == 4
+    assert sorted(key for key in keys if key.startswith("map-")) == ["map-burkina-faso", "map-mali", "map-niger"]
     for chart in rendered.charts:
         with Image.open(chart.path) as image:
             assert image.format == "PNG"
@@ -97,8 +150,8 @@ def test_file_names_are_safe_and_stay_in_the_folder(rendered):
     names = sorted(path.name for path in rendered.out_dir.iterdir())
     assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]*\.(png|pdf|html|json)", name) for name in names), names
     assert all(path.parent == rendered.out_dir for path in rendered.out_dir.iterdir())
-    assert "alert-03-script-alert-x-script-kaya-burkina-faso.png" in names
-    assert len(names) == len(set(names)) == 13 + 4
+    assert "incident-04-segou-mali.png" in names and "map-burkina-faso.png" in names
+    assert len(names) == len(set(names))
 
 
 class _Collect(HTMLParser):
@@ -139,10 +192,9 @@ def test_email_images_are_cid_references_to_the_inline_charts(rendered):
     sources = [attrs["src"] for tag, attrs in parser.tags if tag == "img"]
     inline = [chart for chart in rendered.charts if chart.inline]
     assert sources == [f"cid:{chart.content_id}" for chart in inline]
-    assert [chart.key for chart in inline] == ["trend-watch-area", "trend-burkina-faso", "trend-mali", "trend-niger", "settlement-tiers"]
-    page = _Collect()
-    page.feed(rendered.html.read_text(encoding="utf-8"))
-    assert [attrs["src"] for tag, attrs in page.tags if tag == "img"] == [chart.path.name for chart in inline]
+    # The first three incident pages and the watch area's trend.
+    assert [chart.key for chart in inline] == ["incident-01-central-sahel", "incident-02-burkina-faso", "incident-03-est-burkina-faso",
+                                               "trend-watch-area"]
 
 
 def test_json_summary_describes_the_report(rendered, report_inputs):
@@ -154,7 +206,7 @@ def test_json_summary_describes_the_report(rendered, report_inputs):
     assert summary["alert_counts"] == {"critical": 5, "warning": 2, "info": 1}
     assert [alert["severity"] for alert in summary["alerts"]] == ["critical"] * 5 + ["warning"] * 2 + ["info"]
     assert {alert["id"] for alert in summary["alerts"]} == {alert.id for alert in report_inputs.alerts}
-    assert len(summary["pages"]) == rendered.pages and summary["pages"][0] == "Cover"
+    assert len(summary["pages"]) == rendered.pages and summary["pages"][0] == "The month in five lines"
     assert [chart["file"] for chart in summary["files"]["charts"]] == [chart.path.name for chart in rendered.charts]
     assert summary["files"]["pdf"] == rendered.pdf.name
 
@@ -163,70 +215,20 @@ def test_real_data_month_so_far_without_alerts(tmp_path, make_inputs):
     inputs = make_inputs(alerts=[], synthetic=False, as_of="2025-05-14", countries=("Mali",))
     files = render_report(inputs, tmp_path)
     pages = pdf_pages_text(files.pdf)
-    # cover, empty alert table, area, Mali, tiers, Mali admin1, methods
-    assert len(pages) == files.pages == 7
+    # page 1 and the (empty) others' table; appendix: area, Mali, tiers, Mali admin1, Mali map, empty alert table, methods
+    assert files.brief_pages == 2 and len(pages) == files.pages == 9
     assert "Period: 1–14 May 2025 (month so far)" in pages[0]
-    assert files.headline_findings[-1] == "The detectors raised no alert for May 2025."
     assert files.headline_findings[0].startswith("From 1 to 14 May 2025, ")
-    assert "No alerts: every series stayed within its expected range." in pages[1]
+    assert "No alerts: every series stayed within its expected range." in " ".join(pages)
     assert "synthetic" not in (" ".join(pages) + files.html.read_text(encoding="utf-8")).lower()
     summary = json.loads(files.json.read_text(encoding="utf-8"))
     assert summary["synthetic_data"] is False and summary["data_notice"] is None
 
 
-def test_critical_alerts_beyond_the_page_limit_stay_in_the_table(tmp_path, make_inputs):
+def test_critical_stories_beyond_the_page_limit_stay_in_the_table(tmp_path, make_inputs):
     inputs = dataclasses.replace(make_inputs(countries=("Niger",)), max_alert_pages=2)
     files = render_report(inputs, tmp_path)
     assert files.alert_pages == 2
-    # cover, table, area, Niger, tiers, Niger admin1, 2 alert pages, methods
-    assert files.pages == len(PdfReader(files.pdf).pages) == 9
-    table = pdf_pages_text(files.pdf)[1]
-    assert "Burkina Faso had its deadliest month since August 2024" in table
-
-
-def cover_contents(cover: str) -> dict[str, str]:
-    """The cover's contents as {title: pages}, from its text after "Contents"."""
-    listed = cover.split(" Contents ", 1)[1].split(" conflictwatch · ", 1)[0]
-    return {title.strip(): pages for title, pages in re.findall(r"(.+?) (\d+(?:–\d+)?)(?= |$)", listed)}
-
-
-def assert_cover_lists_every_page(files):
-    """Every page after the cover is in the contents, by its own title or in a folded group."""
-    titles = json.loads(files.json.read_text(encoding="utf-8"))["pages"]
-    listed = cover_contents(pdf_pages_text(files.pdf)[0])
-    covered = set()
-    for title, pages in listed.items():
-        first, _, last = pages.partition("–")
-        covered.update(range(int(first), int(last or first) + 1))
-    assert covered == set(range(2, len(titles) + 1)), listed
-    assert listed["Methods and data"] == str(len(titles))
-    for number, title in enumerate(titles[1:], start=2):
-        shown = title if len(title) <= 62 else title[:59] + "..."
-        if title.endswith("(continued)") or title.startswith("Critical:") and shown not in listed:
-            continue
-        assert shown in listed and int(listed[shown].partition("–")[0]) == number, (title, listed)
-
-
-def test_cover_contents_list_every_section_with_its_page(rendered):
-    assert_cover_lists_every_page(rendered)
-    listed = cover_contents(pdf_pages_text(rendered.pdf)[0])
-    # The five critical-alert pages are listed one by one when they fit.
-    assert sum(title.startswith("Critical:") for title in listed) == 5
-
-
-def test_cover_folds_many_alert_pages_into_one_line_rather_than_drop_any(tmp_path, make_inputs):
-    base = make_inputs()
-    template = next(alert for alert in base.alerts if alert.severity == "critical" and alert.scope["admin1"] == "Est")
-    many = [dataclasses.replace(template, scope={**template.scope, "admin1": f"Unit {index}"}, score=0.0001 * (index + 1),
-                                message=f"Fatalities in Unit {index} (Burkina Faso) rose to {140 + index} in May 2025, "
-                                        f"far above the expected 31 and the highest since records began in 2018.")
-            for index in range(40)]
-    files = render_report(dataclasses.replace(base, alerts=many), tmp_path)
-    titles = json.loads(files.json.read_text(encoding="utf-8"))["pages"]
-    first_alert = next(number for number, title in enumerate(titles, start=1) if title.startswith("Critical:"))
-
-    listed = cover_contents(pdf_pages_text(files.pdf)[0])
-
-    assert listed["Critical-alert pages (30)"] == f"{first_alert}–{first_alert + 29}"  # max_alert_pages
-    assert listed["Methods and data"] == str(files.pages) == str(first_alert + 30)
-    assert_cover_lists_every_page(files)
+    table = pdf_pages_text(files.pdf)[files.brief_pages - 1]
+    assert table.startswith("Other incidents, May 2025")
+    assert "Burkina Faso" in table  # the record of Burkina Faso (a critical) has no page of its own

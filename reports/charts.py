@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from forecasting.alerts import SEVERITY_ORDER, Alert
-from forecasting.wording import KIND_LABELS, MEASURE_NAMES, TIER_LABELS, month_label, number, period_label, place_name
+from forecasting.wording import KIND_LABELS, MEASURE_NAMES, TIER_LABELS, count, month_label, number, period_label, place_name
 from reports import style
 from reports.inputs import ReportInputs
 from reports.selection import alert_rows, alerts_about, by_severity, forecast_rows, month_of, scope_level, series_rows
@@ -251,7 +251,7 @@ def draw_year_to_date(axes: Axes, curves: pd.DataFrame, alert: Alert) -> None:
                           label=f"{style.BAND_LABEL} at the earlier pace")
     if alert.expected is not None:
         axes.plot([as_of_date], [alert.expected], color=style.EXPECTED_COLOUR, marker="_", markersize=16, markeredgewidth=2.5,
-                  linestyle="none", label=f"Expected at the earlier pace: {number(alert.expected)}")
+                  linestyle="none", label=f"Expected at the earlier pace: {count(alert.expected)}")
     colour = style.SEVERITY_COLOURS[alert.severity]
     axes.plot([as_of_date], [so_far], marker=style.SEVERITY_MARKERS[alert.severity], markersize=10, color=colour,
               linestyle="none", zorder=5, label=f"Alert ({alert.severity})")
@@ -275,10 +275,10 @@ def draw_units_hit(axes: Axes, units: pd.DataFrame, alert: Alert) -> None:
         axes.axhspan(alert.lower, alert.upper, color=style.BAND_COLOUR, alpha=0.3, linewidth=0, label=style.BAND_LABEL + " for a day")
     if alert.expected is not None:
         axes.axhline(alert.expected, color=style.EXPECTED_COLOUR, linestyle="--", linewidth=1.4,
-                     label=f"Usual number a day: {number(alert.expected)}")
+                     label=f"Usual number a day: {count(alert.expected)}")
     day = pd.Timestamp(alert.period) if len(alert.period) == 10 else units.loc[units["units"].idxmax(), "day"]
     colour = style.SEVERITY_COLOURS[alert.severity]
-    axes.bar([day], [alert.observed], width=0.8, color=colour, label=f"{period_label(alert.period)}: {number(alert.observed)} units")
+    axes.bar([day], [alert.observed], width=0.8, color=colour, label=f"{period_label(alert.period)}: {count(alert.observed)} units")
     axes.set_ylim(0, max(float(units["units"].max()), float(alert.observed), alert.upper or 0) * 1.25 + 0.5)
     axes.yaxis.get_major_locator().set_params(integer=True)
     style.format_month_axis(axes)

@@ -262,9 +262,9 @@ def test_a_run_rate_page_draws_this_years_running_total_against_the_earlier_year
     assert axes.get_ylabel() == "Reported fatalities since 1 January"
     drawn = {line.get_label(): line for line in axes.get_lines()}
     assert list(drawn["2025 so far"].get_ydata()) == list(this_year["value"])
-    # One number, one format: the sentence's "on pace for 1,110" is the chart's.
-    assert "on pace for 1,110 in 2025 (648 to July 2025" in alert.message
-    assert {"2023 (full year: 215)", "2024 (full year: 247)", "2025 on pace: 1,110 by December"} <= drawn.keys()
+    # One number, one format: the sentence's "on pace for 1,111" is the chart's.
+    assert "on pace for 1,111 in 2025 (648 to July 2025" in alert.message
+    assert {"2023 (full year: 215)", "2024 (full year: 247)", "2025 on pace: 1,111 by December"} <= drawn.keys()
     _assert_png_is_a_chart(png)
 
 

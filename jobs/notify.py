@@ -21,9 +21,11 @@ outbox retries what the SMTP server did not take.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
@@ -39,6 +41,7 @@ from forecasting.errors import ConflictwatchError
 from forecasting.redaction import redact
 from forecasting.store import Store
 from forecasting.store import outbox
+from forecasting.store.events import holds_synthetic_sample
 from jobs.config import Config, EmailConfig, Recipient, Secrets
 
 if TYPE_CHECKING:
@@ -176,6 +179,8 @@ def notify(
         return Notifications(dry_run=dry_run, reason="no recipients in email.recipients")
     current = now or dt.datetime.now(dt.timezone.utc)
     planned = plan_messages(store, email, alerts, report=report, as_of=as_of, occasion=occasion, now=current)
+    if holds_synthetic_sample(store):
+        planned = [marked_synthetic(message) for message in planned]
     if dry_run:
         for message in planned:
             log.info("dry run: would send %s to %s: %s%s", message.kind, message.recipient, message.subject,
@@ -412,6 +417,35 @@ def _report_message(email: EmailConfig, recipient: str, report: "ReportFiles", *
                            filename=Path(report.pdf).name)
     return PlannedMessage(key=key, kind="report", recipient=recipient, subject=subject, message=message,
                           alert_ids=waits_for, held=bool(waits_for))
+
+
+#: Where an email made from the shipped sample says so: subject, and the top of every text part.
+SYNTHETIC_SUBJECT = "SYNTHETIC DATA"
+SYNTHETIC_NOTICE = ("SYNTHETIC: made from conflictwatch's shipped synthetic sample, not from real ACLED"
+                    " or UCDP data. Nothing in it happened.")
+
+
+def marked_synthetic(planned: PlannedMessage) -> PlannedMessage:
+    """The same message with "SYNTHETIC DATA" in its subject and a notice at the top of its plain
+    text and HTML bodies (attachments untouched): for every email made from the sample."""
+    subject = planned.subject.replace("[conflictwatch] ", f"[conflictwatch] {SYNTHETIC_SUBJECT}: ", 1)
+    if subject == planned.subject:
+        subject = f"{SYNTHETIC_SUBJECT}: {subject}"
+    message = planned.message
+    del message["Subject"]
+    message["Subject"] = subject
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_disposition() == "attachment":
+            continue
+        if part.get_content_type() == "text/plain":
+            part.set_content(f"{SYNTHETIC_NOTICE}\n\n{part.get_content()}")
+        elif part.get_content_type() == "text/html":
+            notice = f'<p style="font-weight:bold;color:#b00">{SYNTHETIC_NOTICE}</p>'
+            html = part.get_content()
+            body = re.search(r"<body[^>]*>", html, flags=re.IGNORECASE)
+            html = html[: body.end()] + notice + html[body.end():] if body else notice + html
+            part.set_content(html, subtype="html")
+    return dataclasses.replace(planned, subject=subject, message=message)
 
 
 def _one_line(text: str, limit: int = 140) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from forecasting.events import EVENT_COLUMNS, FLOAT_COLUMNS, INTEGER_COLUMNS
 from forecasting.store.aggregates import HdxAggregate, newest_aggregate_month, write_aggregates
 from forecasting.store.base import Base, Store
+from forecasting.store.sample_outputs import delete_sample_outputs
 
 
 class Event(Base):
@@ -122,6 +123,13 @@ def _synthetic_sample_rows() -> sa.ColumnElement[bool]:
     )
 
 
+def holds_synthetic_sample(store: Store) -> bool:
+    """Whether the store holds the shipped synthetic sample's events. Real data replace the
+    sample whole (with what was made from it), so then everything in the store is synthetic."""
+    with store.engine.connect() as connection:
+        return connection.execute(sa.select(_TABLE.c.source_id).where(_synthetic_sample_rows()).limit(1)).first() is not None
+
+
 def _has_real_events(events: pd.DataFrame) -> bool:
     """Whether the frame holds any event that is not the shipped synthetic sample's."""
     if events.empty:
@@ -171,12 +179,17 @@ class EventWriter:
         return replace(result, synthetic_removed=removed) if removed else result
 
     def drop_synthetic_sample(self) -> int:
-        """Delete every stored row of the shipped synthetic sample (once per writer; later calls
-        do nothing and return 0). Returns how many rows went."""
+        """Delete every stored row of the shipped synthetic sample, and with them the alerts,
+        run-log rows and queued emails made from it (`delete_sample_outputs`), once per writer
+        (later calls do nothing and return 0). Returns how many events went."""
         if self._sample_dropped:
             return 0
         self._sample_dropped = True
-        return max(self._connection.execute(sa.delete(_TABLE).where(_synthetic_sample_rows())).rowcount, 0)
+        removed = max(self._connection.execute(sa.delete(_TABLE).where(_synthetic_sample_rows())).rowcount, 0)
+        if removed:
+            # What was made from the sample goes with it, in this transaction.
+            delete_sample_outputs(self._connection)
+        return removed
 
     def _is_bulk_load(self, rows: int) -> bool:
         """Whether this load, going by what its last frame wrote, will write enough rows to rebuild

@@ -39,10 +39,10 @@ def alerts(
     current = session(context)
     records = stored_alerts.list_alerts(current.store, status=status.value if status else None)
     if as_json:
-        print_json([
+        print_json(marked_synthetic(current.store, [
             {**record.alert.to_json(), "status": record.status, "as_of": record.as_of, "episode": record.episode}
             for record in records
-        ])
+        ]))
         return
     rows = [
         [record.alert.id, record.as_of, record.status, record.alert.severity, record.alert.kind,
@@ -81,6 +81,15 @@ def approve(
     if released and current.config.email.enabled:
         result = deliver_outbox(current.store, current.config.email, current.secrets)
         typer.echo(f"{result.sent} sent, {result.remaining} waiting")
+
+
+def marked_synthetic(store, alerts: list[dict]) -> list[dict]:
+    """Alerts as JSON with the contract's `synthetic` field: true when they were made from the
+    shipped synthetic sample (the store holds it; real data replace it with all it made)."""
+    from forecasting.store.events import holds_synthetic_sample
+
+    synthetic = holds_synthetic_sample(store) if alerts else False
+    return [{**alert, "synthetic": synthetic} for alert in alerts]
 
 
 def alert_columns() -> list[str]:

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from jobs.commands.alerts import alert_columns, alert_row
+from jobs.commands.alerts import alert_columns, alert_row, marked_synthetic
 from jobs.commands.output import print_json, print_table
 from jobs.session import session
 
@@ -53,7 +53,7 @@ def detect(
 
     result = run_detection(current.store, current.config, as_of)
     if as_json:
-        print_json([alert.to_json() for alert in result.alerts])
+        print_json(marked_synthetic(current.store, [alert.to_json() for alert in result.alerts]))
         return
     rows = [alert_row(alert) for alert in result.alerts]
     print_table(alert_columns(), rows, title=f"Alerts as of {result.as_of.text} ({len(rows)})")
@@ -70,7 +70,7 @@ def _detect_months(current, first: str, last: str, as_json: bool) -> None:
     )
     alerts = [alert for result in results for alert in result.alerts]
     if as_json:
-        print_json([alert.to_json() for alert in alerts])
+        print_json(marked_synthetic(current.store, [alert.to_json() for alert in alerts]))
         return
     rows = [alert_row(alert) for alert in alerts]
     print_table(alert_columns(), rows, title=f"Alerts from {results[0].as_of.text} to {results[-1].as_of.text} ({len(rows)})")

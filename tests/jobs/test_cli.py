@@ -55,7 +55,7 @@ def test_ingest_then_series_as_csv(tmp_path, write_acled):
     assert frame["value"].tolist() == [1]
 
 
-def test_country_matches_stored_names_in_any_case_and_an_unknown_one_lists_the_choices(tmp_path, write_acled):
+def test_country_matches_stored_names_in_any_case_and_an_unknown_one_lists_the_choices(tmp_path, write_acled, store_url):
     export = write_acled(
         "export.csv",
         [
@@ -63,11 +63,11 @@ def test_country_matches_stored_names_in_any_case_and_an_unknown_one_lists_the_c
             acled_row("MLI1", "2025-05-20", country="Mali", admin1="Kayes", admin2="Kayes", location="Kayes"),
         ],
     )
-    assert conflictwatch("ingest", str(export), cwd=tmp_path).returncode == 0
+    assert conflictwatch("--db", store_url, "ingest", str(export), cwd=tmp_path).returncode == 0
 
     for asked in (["Malli"], ["Mali", "Malli"]):
         options = [argument for name in asked for argument in ("--country", name)]
-        result = conflictwatch("series", *options, cwd=tmp_path)
+        result = conflictwatch("--db", store_url, "series", *options, cwd=tmp_path)
         assert result.returncode == 1, result.stdout
         assert f"'{asked[-1]}'" in result.stderr
         assert "choose from Burkina Faso, Mali" in result.stderr
@@ -75,7 +75,7 @@ def test_country_matches_stored_names_in_any_case_and_an_unknown_one_lists_the_c
         assert result.stdout == ""
 
     for spelling in ("Mali", "mali", "MALI"):
-        held = conflictwatch("series", "--country", spelling, "--csv", cwd=tmp_path)
+        held = conflictwatch("--db", store_url, "series", "--country", spelling, "--csv", cwd=tmp_path)
         assert held.returncode == 0, held.stderr
         assert pd.read_csv(io.StringIO(held.stdout))["series_id"].unique().tolist() == ["fatalities|country|Mali"]
 

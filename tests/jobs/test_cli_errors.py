@@ -158,3 +158,40 @@ def test_series_csv_and_the_rejects_file_neutralise_formulas(tmp_path, write_acl
     for column in frame.columns:
         assert not frame[column].str.startswith(("=", "+", "@", "\t", "\r")).any(), column
     assert frame["series_id"].str.contains("HYPERLINK").any()
+
+
+def test_broken_input_files_are_one_line_each_and_store_nothing(tmp_path, write_acled, store_url):
+    import gzip
+
+    good = write_acled("good.csv", [acled_row(f"BFA{i}", notes="x" * 200) for i in range(400)]).read_text(encoding="utf-8")
+    header = good.splitlines()[0]
+    quote = tmp_path / "quote.csv"
+    quote.write_text(good + 'BFA999,"2025-05-01,broken\n' + good.splitlines()[1] + "\n", encoding="utf-8")
+    twice = tmp_path / "twice.csv"
+    twice.write_text(header.replace("admin1,admin2", "admin1,admin1") + "\n" + good.split("\n", 1)[1], encoding="utf-8")
+    cut = tmp_path / "cut.csv.gz"
+    whole = gzip.compress(good.encode("utf-8"))
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+
+    for path, expected in (
+        (quote, "quote.csv: line 402: not a well-formed CSV row"),
+        (twice, "twice.csv: the column 'admin1' appears twice in the header (columns 19 and 20)"),
+        (cut, "cut.csv.gz: the compressed file is damaged or ends early (an interrupted download?); download it again"),
+    ):
+        line = one_error_line(conflictwatch("--db", store_url, "ingest", str(path), cwd=tmp_path))
+        assert expected in line, line
+    counted = conflictwatch("--db", store_url, "runs", cwd=tmp_path)  # the store opens, and holds no event
+    assert counted.returncode == 0, counted.stderr
+    from forecasting.store import open_store
+    from forecasting.store.events import count_events
+
+    opened = open_store(store_url)
+    assert count_events(opened) == 0
+    opened.engine.dispose()
+
+
+def test_series_on_an_empty_store_without_the_sample_says_how_to_load_data(tmp_path):
+    (tmp_path / "config.yaml").write_text("data:\n  sample_when_empty: false\n", encoding="utf-8")
+    line = one_error_line(conflictwatch("series", cwd=tmp_path))
+    assert line.startswith("error: the store holds no events: ingest a file (conflictwatch ingest FILE)")
+    assert "data.sample_when_empty: true" in line

@@ -22,6 +22,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Debian's chromium for the HTML report's browser test (Playwright drives it; no browser download).
+browser:
+	command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 

@@ -22,7 +22,7 @@ from forecasting.report_data import Story
 from forecasting.wording import month_label, place_name
 from reports import charts, maps, pages, style
 from reports.brief import BriefLine, first_page, others_page, story_page, story_title
-from reports.email_body import report_html
+from reports.html import HtmlPlan, report_page, weekly_email
 from reports.findings import month_lines
 from reports.inputs import SYNTHETIC_NOTICE, Chart, ReportFiles, ReportInputs
 from reports.filenames import safe_filename, unique_filename
@@ -110,13 +110,19 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
         pdf_path = out_dir / f"{stem}.pdf"
         _write_pdf(inputs, ordered, pdf_path)
 
-    html_path, email_path = out_dir / f"{stem}.html", out_dir / f"{stem}-email.html"
-    page_html = report_html(inputs, findings, chart_files, lambda chart: chart.path.name, pdf_name=pdf_path.name)
-    html_body = report_html(inputs, findings, chart_files, lambda chart: f"cid:{chart.content_id}", pdf_name=pdf_path.name)
+    charts_by_key = {chart.key: chart for chart in chart_files}
+    html_path, email_path, json_path = out_dir / f"{stem}.html", out_dir / f"{stem}-email.html", out_dir / f"{stem}.json"
+    story_keys = {page.story_id: page.chart_key for page in brief if page.story_id}
+    html_plan = HtmlPlan(
+        lines=lines, paged=[(story, story_keys.get(story.id)) for story in plan.paged],
+        brief_maps=[page.chart_key for page in brief if page.chart_key and page.chart_key.startswith("map-")],
+        others=plan.others, resolved=plan.resolved, appendix_charts=[page.chart_key for page in appendix if page.chart_key],
+    )
+    page_html = report_page(inputs, html_plan, charts_by_key, pdf_name=pdf_path.name, json_name=json_path.name)
+    html_body = weekly_email(inputs, lines, [chart for chart in chart_files if chart.inline], pdf_name=pdf_path.name)
     html_path.write_text(page_html, encoding="utf-8")
     email_path.write_text(html_body, encoding="utf-8")
 
-    json_path = out_dir / f"{stem}.json"
     files = ReportFiles(
         out_dir=out_dir, pdf=pdf_path, html=html_path, email_html=email_path, json=json_path, charts=tuple(chart_files),
         html_body=html_body, headline_findings=tuple(findings), alert_ids=tuple(alert.id for alert in inputs.alerts),

@@ -167,23 +167,32 @@ class _Collect(HTMLParser):
 
 
 @pytest.mark.parametrize("which", ["html", "email_html"])
-def test_html_is_well_formed_and_escapes_every_text(rendered, which, unsafe_place):
+def test_html_escapes_every_text(rendered, which, unsafe_place):
     document = getattr(rendered, which).read_text(encoding="utf-8")
-    root = ElementTree.fromstring(document.split("\n", 1)[1])  # after <!DOCTYPE html>
-    namespace = "{http://www.w3.org/1999/xhtml}"
-    assert root.find(f"{namespace}body/{namespace}h1").text == "Central Sahel: political violence trends, May 2025"
-    assert root.findall(f".//{namespace}script") == []
-    assert "<script" not in document
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;/../Kaya" in document
+    assert document.startswith("<!DOCTYPE html>") and "<script" not in document
     parser = _Collect()
     parser.feed(document)
+    assert [attrs for tag, attrs in parser.tags if tag == "script"] == []
     text = " ".join("".join(parser.text).split())
-    assert unsafe_place in text  # the reader sees the name as it is, as text
+    assert "Central Sahel: political violence trends, May 2025" in text
     assert SYNTHETIC_NOTICE in text
     for finding in rendered.headline_findings:
         assert finding in text
-    rows = root.findall(f".//{namespace}tbody/{namespace}tr")
-    assert len(rows) == 8
+    if which == "html":
+        # The browser page holds what the PDF does: the unsafe name (as text), every alert, methods.
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;/../Kaya" in document
+        assert unsafe_place in text
+        assert "Appendix: every alert (8)" in text and "Appendix: methods and data" in text
+        assert "Driving events, deadliest first" in text and "On 4 May 2025, militants attacked Fada N'gourma." in text
+
+
+def test_the_browser_page_links_the_pdf_and_json_and_shows_every_chart(rendered):
+    parser = _Collect()
+    parser.feed(rendered.html.read_text(encoding="utf-8"))
+    links = [attrs["href"] for tag, attrs in parser.tags if tag == "a"]
+    assert rendered.pdf.name in links and rendered.json.name in links
+    images = [attrs["src"] for tag, attrs in parser.tags if tag == "img"]
+    assert sorted(images) == sorted(chart.path.name for chart in rendered.charts)
 
 
 def test_email_images_are_cid_references_to_the_inline_charts(rendered):

@@ -17,7 +17,8 @@ import yaml
 
 import forecasting
 from forecasting.store import outbox
-from jobs.notify import enqueue, plan_messages
+from jobs.config import Secrets
+from jobs.notify import deliver_outbox, enqueue, plan_messages
 
 NOW = dt.datetime(2025, 6, 2, 6, 0, tzinfo=dt.timezone.utc)
 MESSAGES = 8
@@ -88,3 +89,9 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(
     assert {message.state for message in delivered} == {"sent"}
     if gate is not None:
         assert {message.id: message.attempts for message in delivered}[first] == 2
+    # A message queued since goes out with the next pass (here, in this process), and nothing
+    # of the earlier ones again.
+    late = make_alert(country="Niger", period="2024-12", severity="critical")
+    enqueue(store, email, plan_messages(store, email, [late], report=None, as_of="2025-05", occasion="pull:2", now=NOW),
+            run_id=None, now=NOW)
+    assert deliver_outbox(store, email, Secrets()).sent == 1 and len(smtp_server.received) == MESSAGES + 1

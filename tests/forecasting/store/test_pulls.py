@@ -1,0 +1,117 @@
+"""Pull checkpoints on SQLite and PostgreSQL: the lease, page counts, the newest timestamp, the
+incremental mark and deletions, called as the pull step calls them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+
+import pandas as pd
+import pytest
+
+from forecasting.store import events as stored_events
+from forecasting.store import pulls
+
+LEASE = dt.timedelta(minutes=30)
+QUERY = {"kind": "incremental", "countries": ["Burkina Faso"], "start": "2018-01-01", "newer_than": None}
+
+
+def page(numbers: list[int], timestamps: list[int]) -> pd.DataFrame:
+    """A validated event page of these ACLED events (as the pull step stores one)."""
+    from fake_sources import acled_event
+
+    from forecasting.events import validate_events
+    from forecasting.sources.acled_csv import acled_rows_to_events
+
+    raw = pd.DataFrame([acled_event(n, timestamp=t) for n, t in zip(numbers, timestamps)], dtype=object)
+    events = validate_events(acled_rows_to_events(raw), pd.Series(range(1, len(raw) + 1))).events
+    return events.assign(tier="other")
+
+
+def pull(store, owner: str, pages: list[pd.DataFrame], *, advance: bool = True, deletions=(), query=QUERY):
+    pulls.claim_source(store, "acled", owner, LEASE)
+    pulls.start_pull(store, "acled", owner, query, next_page=1)
+    for number, events in enumerate(pages, start=1):
+        pulls.save_pulled_page(store, "acled", owner, events, rows_received=len(events), next_page=number + 1,
+                               next_url=None, last_page=number == len(pages), lease=LEASE)
+    return pulls.finish_pull(store, "acled", owner, deletions=list(deletions), deletions_since=None,
+                             advance_watermark=advance, log_file="ACLED API", log_format="acled-api")
+
+
+def test_a_pull_counts_its_pages_and_moves_the_mark_to_the_newest_timestamp_received(store):
+    owner = pulls.new_owner()
+    deleted, before = pull(store, owner, [page([1, 2], [1_700_000_050, 1_700_000_010]), page([3], [1_700_000_020])])
+
+    assert deleted == 0
+    assert (before.pages_done, before.events_received, before.inserted, before.updated) == (2, 3, 3, 0)
+    assert (before.phase, before.next_page, before.newest_received) == ("finishing", 3, 1_700_000_050)
+    done = pulls.read_checkpoint(store, "acled")
+    assert (done.query, done.phase, done.next_page, done.timestamp_watermark) == (None, None, None, 1_700_000_050)
+    assert done.watermark_countries == ("Burkina Faso",)
+    # A later pull that received only older timestamps never moves the mark back.
+    pull(store, pulls.new_owner(), [page([1], [1_700_000_001])])
+    assert pulls.read_checkpoint(store, "acled").timestamp_watermark == 1_700_000_050
+
+
+def test_a_pull_that_does_not_advance_keeps_the_mark_and_its_countries(store):
+    pull(store, pulls.new_owner(), [page([1], [1_700_000_050])])
+    since = {**QUERY, "kind": "since", "countries": ["Burkina Faso", "Niger"]}
+    pull(store, pulls.new_owner(), [page([2], [1_800_000_000])], advance=False, query=since)
+
+    done = pulls.read_checkpoint(store, "acled")
+    assert (done.timestamp_watermark, done.watermark_countries) == (1_700_000_050, ("Burkina Faso",))
+
+
+def test_deletions_remove_only_versions_not_newer_than_the_deletion(store):
+    pull(store, pulls.new_owner(), [page([1, 2, 3], [100, 200, 300])])
+
+    deleted, _ = pull(store, pulls.new_owner(), [], deletions=[("BFA1", 150), ("BFA2", 150), ("BFA3", 300), ("BFA9", 999)])
+
+    assert deleted == 2  # BFA2 was republished after its deletion
+    assert sorted(stored_events.load_events(store, columns=["source_id"])["source_id"]) == ["BFA2"]
+    assert pulls.delete_events(store, "acled", [("BFA2", 200)]) == 1
+
+
+def test_a_live_lease_on_this_host_blocks_a_dead_or_expired_one_is_taken_over(store):
+    import os
+    import subprocess
+    import sys
+
+    live = f"{socket.gethostname()}|{os.getpid()}|live"
+    pulls.claim_source(store, "acled", live, LEASE)
+    with pytest.raises(pulls.PullInProgressError, match=rf"process {os.getpid()} on {socket.gethostname()} \(its claim runs until"):
+        pulls.claim_source(store, "acled", pulls.new_owner(), LEASE)
+    # The holder itself may claim again (a resumed run of the same pull).
+    assert pulls.claim_source(store, "acled", live, LEASE).source == "acled"
+
+    elsewhere = "another-host|1|x"
+    pulls.release_source(store, "acled", live)
+    pulls.claim_source(store, "acled", elsewhere, LEASE)
+    with pytest.raises(pulls.PullInProgressError):  # another host's live-looking lease holds until it expires
+        pulls.claim_source(store, "acled", pulls.new_owner(), LEASE)
+    pulls.release_source(store, "acled", elsewhere)
+    pulls.claim_source(store, "acled", elsewhere, -LEASE)  # expired half an hour ago
+    taker = pulls.new_owner()
+    assert pulls.claim_source(store, "acled", taker, LEASE).source == "acled"
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    pulls.release_source(store, "acled", taker)
+    pulls.claim_source(store, "acled", f"{socket.gethostname()}|{gone.pid}|gone", LEASE)
+    pulls.claim_source(store, "acled", pulls.new_owner(), LEASE)  # its process has exited
+
+
+def test_a_pull_that_lost_its_lease_writes_nothing_more(store):
+    first, second = pulls.new_owner(), pulls.new_owner()
+    pulls.claim_source(store, "acled", first, -LEASE)
+    pulls.start_pull(store, "acled", first, QUERY, next_page=1)
+    pulls.claim_source(store, "acled", second, LEASE)  # the first one's lease had run out
+
+    with pytest.raises(pulls.PullLeaseLostError, match="lost its claim to another pull"):
+        pulls.save_pulled_page(store, "acled", first, page([1], [100]), rows_received=1, next_page=2, next_url=None,
+                               last_page=False, lease=LEASE)
+    assert stored_events.count_events(store) == 0
+    with pytest.raises(pulls.PullLeaseLostError):
+        pulls.finish_pull(store, "acled", first, deletions=[], deletions_since=None, advance_watermark=True,
+                          log_file="x", log_format="acled-api")
+    assert pulls.read_checkpoint(store, "acled").pages_done == 0

@@ -282,7 +282,7 @@ def _read_rows(path: Path, layout: Layout, columns: tuple[str, ...], block_bytes
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
-    with _open_bytes(path, layout.container, layout.member) as raw:
+    with _arrow_input(path, layout) as raw:
         try:
             # Every column as text: validation, not the parser, decides what a date or a number
             # is. Names are given, the header line skipped: it has been read and checked already.
@@ -303,6 +303,20 @@ def _read_rows(path: Path, layout: Layout, columns: tuple[str, ...], block_bytes
             # Arrow says little about where; Python's own decoder and CSV reader name the line.
             _diagnose(path, layout, len(columns))
             raise UnreadableFileError(f"{path}: not a well-formed CSV file ({_first_line(error)})") from None
+
+
+@contextmanager
+def _arrow_input(path: Path, layout: Layout):
+    """The bytes for Arrow's reader: plain and gzip files through Arrow's own (native, faster)
+    streams, a ZIP member through Python's."""
+    import pyarrow as pa
+
+    if layout.container == "zip":
+        with _open_bytes(path, "zip", layout.member) as raw:
+            yield raw
+        return
+    with pa.input_stream(str(path), compression="gzip" if layout.container == "gzip" else None) as raw:
+        yield raw
 
 
 def _diagnose(path: Path, layout: Layout, width: int) -> None:
@@ -360,13 +374,23 @@ def _decimal_points(rows: pd.DataFrame) -> pd.DataFrame:
 def _hxl_rows(rows: pd.DataFrame) -> pd.Series:
     """True for an HXL hashtag row: every non-empty cell starts with `#`, and one at least is not
     empty (HDX writes `#event+code`, `#date+occurred`, ... under the header)."""
-    tagged = pd.Series(True, index=rows.index)
-    filled = pd.Series(False, index=rows.index)
-    for name in rows.columns:
-        cells = rows[name].fillna("").astype(str).str.strip()
+    hashtags = pd.Series(False, index=rows.index)
+    if rows.empty:
+        return hashtags
+    # Only a row whose first cell is empty or a hashtag can be one: the other columns are looked
+    # at for those few rows, not for every row of a million-row export.
+    first = rows.iloc[:, 0].fillna("").astype(str).str.strip()
+    candidates = rows[(first == "") | first.str.startswith("#")]
+    if candidates.empty:
+        return hashtags
+    tagged = pd.Series(True, index=candidates.index)
+    filled = pd.Series(False, index=candidates.index)
+    for name in candidates.columns:
+        cells = candidates[name].fillna("").astype(str).str.strip()
         tagged &= (cells == "") | cells.str.startswith("#")
         filled |= cells != ""
-    return tagged & filled
+    hashtags[candidates.index] = tagged & filled
+    return hashtags
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:

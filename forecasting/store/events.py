@@ -125,7 +125,7 @@ def _synthetic_sample_rows() -> sa.ColumnElement[bool]:
 
 def holds_synthetic_sample(store: Store) -> bool:
     """Whether the store holds the shipped synthetic sample's events. Real data replace the
-    sample whole (with what was made from it), so then everything in the store is synthetic."""
+    sample whole (with what was made from it), so while it does, all the store holds came from it."""
     with store.engine.connect() as connection:
         return connection.execute(sa.select(_TABLE.c.source_id).where(_synthetic_sample_rows()).limit(1)).first() is not None
 

@@ -90,7 +90,7 @@ def test_ingest_stores_aggregates_that_become_series_and_tier_series_say_they_ar
     # Zero-filled between May and July, like any series frame.
     assert burkina.to_dict() == {pd.Timestamp("2025-05-01"): 149, pd.Timestamp("2025-06-01"): 0, pd.Timestamp("2025-07-01"): 30}
     admin2 = load_series(store, "admin2", "events", countries=["Mali"])
-    assert admin2[["series_id", "value"]].values.tolist() == [["admin2|Mali|Kayes|Kayes", 6]]
+    assert admin2[["series_id", "value"]].values.tolist() == [["events|admin2|Mali|Kayes|Kayes", 6]]
     with pytest.raises(AggregatesOnlyError, match=r"tier series are unavailable: the store holds only ACLED's admin2-month aggregates"):
         load_series(store, "tier", "fatalities")
 

@@ -41,6 +41,7 @@ from forecasting.errors import ConflictwatchError
 from forecasting.redaction import redact
 from forecasting.store import Store
 from forecasting.store import outbox
+from reports.filenames import safe_filename
 from forecasting.store.events import holds_synthetic_sample
 from jobs.config import Config, EmailConfig, Recipient, Secrets
 
@@ -170,8 +171,10 @@ def notify(
     run_id: int | None = None,
     dry_run: bool = False,
     now: dt.datetime | None = None,
+    eml_dir: Path | None = None,
 ) -> Notifications:
-    """Plan, enqueue and try to send this pass's emails. `dry_run`: plan and log only."""
+    """Plan, enqueue and try to send this pass's emails. `dry_run`: plan and log only, and write
+    each message as a .eml file to `eml_dir` when given."""
     email = config.email
     if not email.enabled:
         return Notifications(dry_run=dry_run, reason="email is disabled (email.enabled: false)")
@@ -182,9 +185,14 @@ def notify(
     if holds_synthetic_sample(store):
         planned = [marked_synthetic(message) for message in planned]
     if dry_run:
-        for message in planned:
+        for number, message in enumerate(planned, start=1):
             log.info("dry run: would send %s to %s: %s%s", message.kind, message.recipient, message.subject,
                      " (held for review)" if message.held else "")
+            if eml_dir is not None:
+                # Each message as it would go, to open in a mail client.
+                eml_dir.mkdir(parents=True, exist_ok=True)
+                name = f"{number:02d}-{safe_filename(message.kind)}-{safe_filename(message.recipient, limit=40)}.eml"
+                (eml_dir / name).write_bytes(message.message.as_bytes(policy=email_policy.SMTP))
         return Notifications(planned=planned, dry_run=True)
     enqueued = enqueue(store, email, planned, run_id=run_id, now=current)
     delivery = deliver_outbox(store, email, secrets, now=current)

@@ -153,6 +153,8 @@ class ReportFiles:
     pages: int
     alert_pages: int = 0
     brief_pages: int = 0
+    #: One reports.emails.IncidentEmail per incident with a page, most human impact first.
+    incident_emails: tuple = ()
 
     @property
     def pngs(self) -> list[Path]:

@@ -22,6 +22,7 @@ from forecasting.report_data import Story
 from forecasting.wording import month_label, place_name
 from reports import charts, maps, pages, style
 from reports.brief import BriefLine, first_page, others_page, story_page, story_title
+from reports.emails import incident_email, write_eml
 from reports.html import HtmlPlan, report_page, weekly_email
 from reports.findings import month_lines
 from reports.inputs import SYNTHETIC_NOTICE, Chart, ReportFiles, ReportInputs
@@ -122,11 +123,17 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
     html_body = weekly_email(inputs, lines, [chart for chart in chart_files if chart.inline], pdf_name=pdf_path.name)
     html_path.write_text(page_html, encoding="utf-8")
     email_path.write_text(html_body, encoding="utf-8")
+    # One email per incident with a page: its chart is that page's PNG; a .eml of each to look at.
+    incident_emails = []
+    for number, (story, key) in enumerate(html_plan.paged, start=1):
+        message = incident_email(inputs, story, charts_by_key.get(key), report_name=pdf_path.name)
+        write_eml(out_dir / f"{stem}-incident-{number:02d}.eml", message, pdf=None)
+        incident_emails.append(message)
 
     files = ReportFiles(
         out_dir=out_dir, pdf=pdf_path, html=html_path, email_html=email_path, json=json_path, charts=tuple(chart_files),
         html_body=html_body, headline_findings=tuple(findings), alert_ids=tuple(alert.id for alert in inputs.alerts),
-        pages=len(ordered), alert_pages=len(plan.paged), brief_pages=1 + len(brief),
+        pages=len(ordered), alert_pages=len(plan.paged), brief_pages=1 + len(brief), incident_emails=tuple(incident_emails),
     )
     json_path.write_text(json.dumps(summary(inputs, files, [page.title for page in ordered]), indent=2, ensure_ascii=False) + "\n",
                          encoding="utf-8")

@@ -148,7 +148,7 @@ def test_every_png_opens_at_page_size_and_is_not_blank(rendered):
 
 def test_file_names_are_safe_and_stay_in_the_folder(rendered):
     names = sorted(path.name for path in rendered.out_dir.iterdir())
-    assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]*\.(png|pdf|html|json)", name) for name in names), names
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]*\.(png|pdf|html|json|eml)", name) for name in names), names
     assert all(path.parent == rendered.out_dir for path in rendered.out_dir.iterdir())
     assert "incident-04-segou-mali.png" in names and "map-burkina-faso.png" in names
     assert len(names) == len(set(names))

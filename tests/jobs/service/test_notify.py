@@ -218,6 +218,27 @@ def test_a_dry_run_says_who_would_get_what_and_sends_nothing(store, smtp_server,
     assert smtp_server.received == [] and outbox.list_messages(store) == []
 
 
+def test_a_dry_run_writes_each_message_as_an_eml_file(store, smtp_server, email_config, service_config, make_alert, tmp_path):
+    import email as email_package
+    from email import policy
+
+    config = service_config(email=email_config(smtp_server.port))
+    alert = make_alert(country="Burkina Faso", severity="critical")
+
+    planned = notify(store, config, NO_SECRETS, alerts=[alert], report=None, as_of="2025-05", occasion="x", dry_run=True, now=NOW,
+                     eml_dir=tmp_path / "emails")
+
+    files = sorted((tmp_path / "emails").glob("*.eml"))
+    # Numbered in the order planned, named by kind and recipient.
+    assert [path.name for path in files] == [f"{number:02d}-alert-{message.recipient.split('@')[0]}-sahel-desk-test.eml"
+                                             for number, message in enumerate(planned.planned, start=1)]
+    assert len(files) == 2
+    for path, message in zip(files, planned.planned):
+        opened = email_package.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert opened["Subject"] == message.subject and opened["To"] == message.recipient
+    assert smtp_server.received == [] and outbox.list_messages(store) == []
+
+
 def test_email_disabled_is_a_noop(store, service_config, make_alert):
     result = notify(store, service_config(), NO_SECRETS, alerts=[make_alert()], report=None, as_of="2025-05", occasion="x")
     assert (result.state, result.reason) == ("noop", "email is disabled (email.enabled: false)")

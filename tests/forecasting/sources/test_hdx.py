@@ -98,7 +98,7 @@ def test_ingest_stores_aggregates_that_become_series_and_tier_series_say_they_ar
     (again,) = ingest_files(store, [write_csv(tmp_path / "revised.csv", revised)], load_gazetteer(), seat_radius_km=5.0)
     assert (again.inserted, again.updated) == (0, 1)
     series = load_series(store, "admin2", "fatalities", countries=["Burkina Faso"]).set_index(["series_id", "period"])
-    assert series.loc[("admin2|Burkina Faso|Sahel|Soum", pd.Timestamp("2025-05-01")), "value"] == 150
+    assert series.loc[("fatalities|admin2|Burkina Faso|Sahel|Soum", pd.Timestamp("2025-05-01")), "value"] == 150
 
 
 def test_aggregates_and_events_in_one_ingest_are_written_together_or_not_at_all(store, tmp_path, write_acled):

@@ -26,8 +26,15 @@ test: $(STAMP)
 browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
+# Every benchmark, each timed against a reference in the same run (docs/benchmarks.md); about
+# 6 minutes on two quiet cores, under 10.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/ingest.py --rows 300000
+	$(BIN)/python benchmarks/detect.py --seeds 2
+	$(BIN)/python benchmarks/backfill.py
+	$(BIN)/python benchmarks/report.py --repeat 3
+	$(BIN)/python benchmarks/fit.py --prophet-sample 5
+	$(BIN)/python benchmarks/pull.py
 
 # Mutation testing of the core modules, one at a time (docs/developers.md): make mutate [MODULES="outbox pulls"]
 MUTATE_STAMP := $(VENV)/.mutate-stamp

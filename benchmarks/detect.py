@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
 _spec = importlib.util.spec_from_file_location("labelled", ROOT / "tests/forecasting/detectors/labelled.py")
 labelled = importlib.util.module_from_spec(_spec)
 sys.modules["labelled"] = labelled
@@ -33,23 +33,16 @@ def _load() -> str:
 
 
 def end_to_end(as_of: str = "2025-05", runs: int = 5) -> None:
-    """`conflictwatch detect --json` on the sample, process start included (store already loaded)."""
+    """`conflictwatch detect --json` on the sample, process start included (store already loaded),
+    against `conflictwatch --help` (process start and the CLI) in the same run, alternating."""
+    from timing import alternate, ratio_line, run_command
+
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "jobs", "detect", "--as-of", as_of, "--json"]
         subprocess.run(command, cwd=folder, capture_output=True, check=True)  # loads the sample
-        walls, cpus = [], []
-        load = _load()
-        for _ in range(runs):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            began = time.perf_counter()
-            subprocess.run(command, cwd=folder, capture_output=True, check=True)
-            walls.append(time.perf_counter() - began)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    middle = runs // 2
-    print(f"sample end to end (detect --as-of {as_of} --json, process start included), {runs} runs: "
-          f"wall best {min(walls):.2f} s, median {sorted(walls)[middle]:.2f} s; "
-          f"CPU best {min(cpus):.2f} s, median {sorted(cpus)[middle]:.2f} s ({load})")
+        detect, help_ = alternate(lambda: run_command(command, cwd=folder),
+                                  lambda: run_command([sys.executable, "-m", "jobs", "--help"], cwd=folder), runs)
+    print(ratio_line(f"detect --as-of {as_of} on the sample", detect, "--help", help_, target=5))
 
 
 def large(admin1_per_country: int = 50, admin2_per_admin1: int = 67) -> None:
@@ -109,9 +102,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-large", action="store_true")
     options = parser.parse_args()
     end_to_end()
-    large()
+    if not options.skip_large:
+        large()
     if not options.skip_quality:
         quality(options.seeds)
 

@@ -2,6 +2,10 @@
 
     .venv/bin/python benchmarks/ingest.py [--rows 1000000] [--backend sqlite postgresql]
 
+References in the same run (issue 15: ingest within 2x of them): the databases' own loaders of the
+same CSV, `sqlite3 .import` into a fresh file and `psql \copy` into a fresh table of text
+columns, run before and after each backend's ingest.
+
 Targets (issue 3): 1,000,000 rows at >= 50,000 rows/s on each backend with peak memory under
 2 GiB; 1,000,000 stored events into admin2-month series in under 2 s. Each backend runs in a
 child process so that its peak memory (max RSS) is its own. Prints one line per figure.
@@ -144,6 +148,28 @@ def run_backend(backend: str, path: Path, workdir: Path) -> dict:
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
+def reference_load(backend: str, path: Path, workdir: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of the database's own CSV loader on `path` (a fresh table)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from timing import run_command
+
+    if backend == "sqlite":
+        target = workdir / "reference.db"
+        target.unlink(missing_ok=True)
+        timing = run_command(["sqlite3", str(target), f".import --csv {path} events"])
+        target.unlink(missing_ok=True)
+        return timing
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(POSTGRES_SERVER)
+    columns = ", ".join(f'"{name}" text' for name in ACLED_COLUMNS)
+    connection = ["psql", "-h", url.host, "-p", str(url.port), "-U", url.username, "-d", url.database, "-q", "-v", "ON_ERROR_STOP=1"]
+    run_command([*connection, "-c", f"DROP TABLE IF EXISTS cw_reference_load; CREATE TABLE cw_reference_load ({columns})"])
+    timing = run_command([*connection, "-c", f"\\copy cw_reference_load FROM '{path}' WITH (FORMAT csv, HEADER true)"])
+    run_command([*connection, "-c", "DROP TABLE cw_reference_load"])
+    return timing
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -163,7 +189,16 @@ def main() -> None:
         print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
         print(f"wrote {arguments.rows:,} rows ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - began:.1f} s")
         for backend in arguments.backend:
+            references = [reference_load(backend, path, workdir)]
             figures = run_backend(backend, path, workdir)
+            references.append(reference_load(backend, path, workdir))
+            loader = "sqlite3 .import" if backend == "sqlite" else "psql \\copy"
+            reference = sum(wall for wall, _ in references) / len(references)
+            print(
+                f"{backend}: ingest {figures['ingest_seconds']} s = {figures['ingest_seconds'] / reference:.1f}x {loader} "
+                f"of the same CSV (target <= 2x; {loader} {', '.join(f'{wall:.2f} s' for wall, _ in references)}, "
+                f"before and after; load average {os.getloadavg()[0]:.2f})"
+            )
             print(
                 f"{backend}: ingest {figures['rows']:,} rows in {figures['ingest_seconds']} s = "
                 f"{figures['rows_per_second']:,} rows/s (client CPU {figures['ingest_cpu_seconds']} s); re-ingest (all unchanged) {figures['reingest_seconds']} s; "

@@ -41,8 +41,8 @@ from forecasting.errors import ConflictwatchError
 from forecasting.redaction import redact
 from forecasting.store import Store
 from forecasting.store import outbox
-from reports.filenames import safe_filename
 from forecasting.store.events import holds_synthetic_sample
+from reports.filenames import safe_filename
 from jobs.config import Config, EmailConfig, Recipient, Secrets
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # Every benchmark, each timed against a reference in the same run (docs/benchmarks.md); about
-# 6 minutes on two quiet cores, under 10.
+# 6 minutes of CPU on two quiet cores by the figures there (the target is under 10).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py --rows 300000
 	$(BIN)/python benchmarks/detect.py --seeds 2

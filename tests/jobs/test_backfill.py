@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -135,3 +136,25 @@ def conflictwatch(*args: str, cwd) -> subprocess.CompletedProcess:
     environment["COLUMNS"] = "300"  # usage errors in one line, not wrapped in a box
     return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=180)
+
+
+def test_report_from_to_writes_a_report_for_every_month(tmp_path, write_acled):
+    rows = []
+    for month in pd.period_range("2024-01", "2024-12", freq="M"):
+        rows += [acled_row(f"BFA{month}{i}", f"{month}-1{i}", fatalities="2") for i in range(3)]
+    rows += [acled_row(f"BFA2025{i}", f"2025-01-{10 + i}", fatalities="30") for i in range(12)]
+    assert conflictwatch("ingest", str(write_acled("events.csv", rows)), cwd=tmp_path).returncode == 0
+
+    run = conflictwatch("report", "--from", "2024-12", "--to", "2025-01", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    listed = [line.split("\t") for line in run.stdout.splitlines()]
+    # The data end on 21 January: that month is reported as the month so far, as --as-of 2025-01 would.
+    assert [(month, kind) for month, kind, _ in listed] == [("2024-12", "PDF"), ("2025-01-21", "PDF")]
+    for month, _, pdf in listed:
+        assert Path(pdf).parent == tmp_path / "out" / f"report-{month}"
+        assert Path(pdf).read_bytes()[:5] == b"%PDF-"
+    assert [line.split(":")[0] for line in run.stderr.splitlines() if line.startswith("report ")] == ["report 1/2", "report 2/2"]
+    # The months were detected and stored in order, as detect --from --to stores them.
+    listed_alerts = json.loads(conflictwatch("alerts", "--json", cwd=tmp_path).stdout)
+    assert {alert["as_of"] for alert in listed_alerts} <= {"2024-12", "2025-01"}
+    assert any(alert["as_of"] == "2025-01" for alert in listed_alerts)

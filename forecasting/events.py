@@ -63,12 +63,29 @@ TEXT_COLUMNS = tuple(
     name for name in EVENT_COLUMNS if name not in (*INTEGER_COLUMNS, *FLOAT_COLUMNS, "event_date")
 )
 
-#: Settlement tiers, most important first. Every event has exactly one.
-TIERS = ("national_capital", "admin1_capital", "admin2_capital", "admin3_seat", "other")
+#: Settlement tiers, most important first. Every event has exactly one: the tier of the place
+#: it happened at, or `unlocated` when the source coded it to a nearby town or a provincial
+#: capital because the place itself is unknown (see `is_located`).
+PLACE_TIERS = ("national_capital", "admin1_capital", "admin2_capital", "admin3_seat", "other")
+UNLOCATED = "unlocated"
+TIERS = (*PLACE_TIERS, UNLOCATED)
+
+#: ACLED's disorder types. Series, forecasts, detectors and tier shares count political violence
+#: unless the analyst asks for demonstrations (their own measure); strategic developments (bases
+#: handed over, arrests, looting without violence) are never counted.
+POLITICAL_VIOLENCE = "Political violence"
+DEMONSTRATIONS = "Demonstrations"
+STRATEGIC_DEVELOPMENTS = "Strategic developments"
+DISORDER_TYPES = (POLITICAL_VIOLENCE, DEMONSTRATIONS, STRATEGIC_DEVELOPMENTS)
+#: `geo_precision` codes that mean "happened at the named place", per source. ACLED: 1 (2 and 3
+#: are a nearby town or the provincial capital standing in for an unknown village). UCDP GED's
+#: `where_prec`: 1 (the exact place) and 2 (within about 25 km of it); 3 and above are only an
+#: admin2 or admin1 unit, or less.
+LOCATED_PRECISION = {"acled": (1,), "ucdp": (1, 2)}
 
 #: ACLED's event types and the disorder type each belongs to (ACLED codebook), including the
 #: pre-2019 names: what an older export without a `disorder_type` column is counted as.
-DISORDER_TYPES = {
+DISORDER_OF_EVENT_TYPE = {
     "battles": "Political violence",
     "explosions/remote violence": "Political violence",
     "violence against civilians": "Political violence",
@@ -90,7 +107,7 @@ def derive_disorder_type(event_type: pd.Series) -> pd.Series:
     """ACLED's disorder type (`Political violence`, `Demonstrations`, `Strategic developments`)
     of each event type, matched without regard to case or surrounding blanks; missing where the
     event type is missing or unknown."""
-    return event_type.astype(object).where(event_type.notna()).str.strip().str.lower().map(DISORDER_TYPES)
+    return event_type.astype(object).where(event_type.notna()).str.strip().str.lower().map(DISORDER_OF_EVENT_TYPE)
 
 
 #: How many bad rows an error message lists before it stops counting them out.
@@ -147,6 +164,7 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series) -> ValidatedEven
         problems[mask] = problems[mask].where(problems[mask] == "", problems[mask] + "; ") + reason
 
     text = {name: _clean_text(raw[name]) if name in raw else _missing(raw) for name in TEXT_COLUMNS}
+    text["disorder_type"] = disorder_types(text["event_type"], text["disorder_type"])
 
     reject(text["source_id"].isna(), "missing event id (event_id_cnty / id)")
 
@@ -209,6 +227,43 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series) -> ValidatedEven
     events["timestamp"] = events["timestamp"].fillna(0)
     events = _keep_newest_version(events.reset_index(drop=True))
     return ValidatedEvents(events=events, rejects=rejects.reset_index(drop=True))
+
+
+def disorder_types(event_type: pd.Series, disorder_type: pd.Series) -> pd.Series:
+    """Each event's disorder type, one of `DISORDER_TYPES`.
+
+    The event type decides where it is one of ACLED's six: a riot is a demonstration even where
+    ACLED writes "Political violence; Demonstrations" (mob violence, excessive force against
+    protesters), so that no riot enters political-violence counts. Otherwise the given disorder
+    type is kept when it is one of the three (its first part for a combined one); an event with
+    neither (UCDP GED, files without the columns) is political violence.
+    """
+    derived = derive_disorder_type(event_type)
+    given = disorder_type.astype(object).where(disorder_type.notna(), None)
+    first = given.map(lambda text: text.split(";")[0].strip() if isinstance(text, str) else None)
+    known = first.where(first.isin(DISORDER_TYPES), None)
+    return derived.where(derived.notna(), known).fillna(POLITICAL_VIOLENCE).astype(object)
+
+
+def counted_as_political_violence(events: pd.DataFrame) -> pd.Series:
+    """Whether each event counts as political violence (True for all where the frame has no
+    `disorder_type` column: a bare frame of violent events, as tests and aggregates give)."""
+    if "disorder_type" not in events:
+        return pd.Series(True, index=events.index)
+    return (events["disorder_type"] == POLITICAL_VIOLENCE) | events["disorder_type"].isna()
+
+
+def is_located(events: pd.DataFrame) -> pd.Series:
+    """Whether each event is located at its named place (`LOCATED_PRECISION`); events without a
+    precision code count as located, as do sources not listed there."""
+    if "geo_precision" not in events:
+        return pd.Series(True, index=events.index)
+    precision = pd.to_numeric(events["geo_precision"], errors="coerce")
+    source = events["source"] if "source" in events else pd.Series("acled", index=events.index)
+    located = precision.isna() | ~source.isin(list(LOCATED_PRECISION))
+    for name, codes in LOCATED_PRECISION.items():
+        located |= (source == name) & precision.isin(codes)
+    return located.astype(bool)
 
 
 def _keep_newest_version(events: pd.DataFrame) -> pd.DataFrame:

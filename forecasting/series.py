@@ -1,5 +1,10 @@
 """Events -> zero-filled monthly series frames.
 
+What is counted: political violence (ACLED's Battles, Explosions/Remote violence and Violence
+against civilians; all of UCDP GED) for the measures `fatalities` and `events`; demonstrations
+(Protests and Riots) only for their own measure, `demonstrations` (events); strategic
+developments never (see `forecasting.events.DISORDER_TYPES`).
+
 A series frame is the one shape every model, detector and chart consumes (long format, like
 Nixtla's `unique_id, ds, y`):
 
@@ -22,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ConflictwatchError
+from forecasting.events import DEMONSTRATIONS, POLITICAL_VIOLENCE
 
 if TYPE_CHECKING:
     from forecasting.store import Store
@@ -36,7 +42,15 @@ LEVEL_COLUMNS: dict[str, tuple[str, ...]] = {
     "actor": ("country", "actor1"),
 }
 LEVELS = tuple(LEVEL_COLUMNS)
-MEASURES = ("fatalities", "events")
+MEASURES = ("fatalities", "events", "demonstrations")
+#: What each measure counts: (disorder type of the events counted, what is summed of them).
+MEASURE_COUNTS = {
+    "fatalities": (POLITICAL_VIOLENCE, "fatalities"),
+    "events": (POLITICAL_VIOLENCE, "events"),
+    "demonstrations": (DEMONSTRATIONS, "events"),
+}
+#: The measures detection watches unless configured otherwise (`detect.measures`).
+VIOLENCE_MEASURES = ("fatalities", "events")
 SCOPE_COLUMNS = ("country", "admin1", "admin2", "tier", "actor")
 SERIES_COLUMNS = ("series_id", "level", "measure", *SCOPE_COLUMNS, "period", "value")
 
@@ -66,12 +80,14 @@ def series_from_events(
 ) -> pd.DataFrame:
     """Monthly series at `level` from an event frame (see `forecasting.events`).
 
-    `measure` is `fatalities` (sum of reported deaths) or `events` (count). The span runs from
-    `start` (default: the month of the first event) to `end` (default: the month of the last).
+    `measure` is `fatalities` (sum of reported deaths in political violence), `events` (count of
+    political-violence events) or `demonstrations` (count of protests and riots). A frame
+    without a `disorder_type` column is taken to hold political violence only. The span runs
+    from `start` (default: the month of the first event counted) to `end` (default: the last).
     """
     _check_measure(measure)
-    counts = monthly_counts(events, _level_columns(level))
-    return series_from_counts(counts, level, measure, start=start, end=end)
+    counts = monthly_counts(counted_events(events, measure), _level_columns(level))
+    return series_from_counts(counts_for_measure(counts, measure), level, measure, start=start, end=end)
 
 
 def monthly_counts(events: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.DataFrame:
@@ -90,14 +106,41 @@ def level_columns(levels: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def series_for_levels(
-    counts: pd.DataFrame, levels: tuple[str, ...] | list[str], *, end: dt.date | pd.Timestamp | None = None
+    counts: pd.DataFrame,
+    levels: tuple[str, ...] | list[str],
+    *,
+    end: dt.date | pd.Timestamp | None = None,
+    measures: tuple[str, ...] = VIOLENCE_MEASURES,
 ) -> pd.DataFrame:
-    """Every level of `levels` and both measures as one series frame, from monthly counts holding
-    `level_columns(levels)` (as `monthly_counts` or the store's HDX aggregates give them)."""
+    """Every level of `levels` and each of `measures` (political-violence deaths and events by
+    default) as one series frame, from monthly counts holding `level_columns(levels)` and a
+    column per measure (as `monthly_counts` or the store's HDX aggregates give them; see
+    `counts_for_measure`)."""
     if counts.empty:
         return empty_series()
-    frames = [series_from_counts(counts, level, measure, end=end) for level in levels for measure in MEASURES]
+    frames = [series_from_counts(counts, level, measure, end=end) for level in levels for measure in measures]
     return validate_series(pd.concat(frames, ignore_index=True))
+
+
+def counted_events(events: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The events a measure counts (`MEASURE_COUNTS`): political violence for `fatalities` and
+    `events`, demonstrations for `demonstrations`. A frame without `disorder_type` is taken to
+    hold political violence only."""
+    from forecasting.events import counted_as_political_violence
+
+    disorder_type, _ = MEASURE_COUNTS[measure]
+    if disorder_type == POLITICAL_VIOLENCE:
+        return events[counted_as_political_violence(events)]
+    if "disorder_type" not in events:
+        return events.iloc[0:0]
+    return events[events["disorder_type"] == disorder_type]
+
+
+def counts_for_measure(counts: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Monthly counts of the events a measure counts (columns `events`, `fatalities`) with the
+    measure's own column added where it is not one of those (`demonstrations`: their events)."""
+    _, column = MEASURE_COUNTS[measure]
+    return counts if measure in counts else counts.assign(**{measure: counts[column]})
 
 
 def series_from_counts(
@@ -108,8 +151,9 @@ def series_from_counts(
     start: dt.date | pd.Timestamp | None = None,
     end: dt.date | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Zero-filled series from monthly counts: the level's columns, `year`, `month`, `events`,
-    `fatalities` (the shape `forecasting.store.events.monthly_counts` returns)."""
+    """Zero-filled series from monthly counts: the level's columns, `year`, `month` and a column
+    named by the measure (`events`, `fatalities`: the shape `forecasting.store.events.monthly_counts`
+    returns; `demonstrations`: see `counts_for_measure`), already counted for the measure."""
     columns = _level_columns(level)
     _check_measure(measure)
     counts = counts.copy()
@@ -163,9 +207,14 @@ def load_series(
     from forecasting.store import events as stored_events
 
     columns = list(_level_columns(level))
-    counts = stored_events.monthly_counts(store, columns, countries=countries, until=until)
+    _check_measure(measure)
+    disorder_type, _ = MEASURE_COUNTS[measure]
+    counts = stored_events.monthly_counts(store, columns, countries=countries, until=until, disorder_type=disorder_type)
     if counts.empty:
+        if disorder_type != POLITICAL_VIOLENCE and stored_events.count_events(store) > 0:
+            return empty_series()  # events are stored, none of this type
         return _series_from_aggregates(store, level, measure, countries=countries, until=until)
+    counts = counts_for_measure(counts, measure)
     end = _month_start(until) if until is not None else None
     return series_from_counts(counts, level, measure, end=end)
 
@@ -182,6 +231,12 @@ def _series_from_aggregates(
 
     if aggregates.count_aggregates(store) == 0:
         return empty_series()
+    if measure not in VIOLENCE_MEASURES:
+        raise AggregatesOnlyError(
+            f"{measure} series are unavailable: the store holds only ACLED's admin2-month aggregates of"
+            " political violence (HDX). Load event-level data (`conflictwatch pull acled` or an ACLED"
+            " export with `conflictwatch ingest`) to count demonstrations."
+        )
     if level not in AGGREGATE_LEVELS:
         raise AggregatesOnlyError(
             f"{level} series are unavailable: the store holds only ACLED's admin2-month aggregates"

@@ -20,6 +20,7 @@ TIER_NAMES = {
     "admin2_capital": "provincial capitals",
     "admin3_seat": "commune centres",
     "other": "places outside capitals and seats",
+    "unlocated": "events not located at a named place",
 }
 #: Settlement tiers as a heading, legend or table label.
 TIER_LABELS = {
@@ -28,8 +29,13 @@ TIER_LABELS = {
     "admin2_capital": "Provincial (admin2) capitals",
     "admin3_seat": "Commune (admin3) seats",
     "other": "Elsewhere",
+    "unlocated": "Not located at a named place (geo-precision 2, 3)",
 }
-MEASURE_NAMES = {"fatalities": "reported fatalities", "events": "political-violence events"}
+MEASURE_NAMES = {
+    "fatalities": "reported fatalities",
+    "events": "political-violence events",
+    "demonstrations": "demonstrations (protests and riots)",
+}
 KIND_LABELS = {
     "surge": "Surge",
     "drop": "Drop",

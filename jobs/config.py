@@ -112,6 +112,9 @@ class DetectConfig:
 
     # Share of false discoveries tolerated across all series tested in one month.
     false_discovery_rate: float = 0.05
+    measures: tuple[Literal["fatalities", "events", "demonstrations"], ...] = ("fatalities", "events")
+    min_history_months: int = 24
+    max_data_lag_days: int = 14
     min_fatalities: int = 10
     min_events: int = 5
     record_lookback_months: int = 6

@@ -13,6 +13,7 @@ from forecasting.alerts import Alert, LifecycleRules, apply_lifecycle
 from forecasting.as_of import AsOf, month_range, parse_as_of
 from forecasting.detectors import DetectionSettings
 from forecasting.detectors import pipeline
+from forecasting.detectors.history import DataCoverage, coverage_warnings
 from forecasting.errors import ConflictwatchError
 from forecasting.series import AGGREGATE_LEVELS, series_for_levels
 from forecasting.store import Store
@@ -46,6 +47,10 @@ class DetectionResult:
     series: "pd.DataFrame" = field(repr=False)
     forecasts: "pd.DataFrame" = field(repr=False)
     suppressed: list[Alert] = field(default_factory=list)
+    #: What the store holds (None: no events, only aggregates or nothing), and the warnings an
+    #: analyst needs before trusting the run (short history, stale data); also logged.
+    coverage: DataCoverage | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def detection_settings(config: Config) -> DetectionSettings:
@@ -66,8 +71,9 @@ def find_alerts(
     Monthly counts without events (HDX aggregates): `events` None and their `series` given."""
     from forecasting.models import forecast
 
+    settings = detection_settings(config)
     if series is None:
-        series = pipeline.build_series(events, as_of)
+        series = pipeline.build_series(events, as_of, measures=settings.measures)
     history = pipeline.history_for_forecast(series, as_of)
     forecasts = forecast(
         history,
@@ -78,7 +84,7 @@ def find_alerts(
         workers=config.forecast.workers,
         dask_address=config.forecast.dask_address,
     )
-    alerts = pipeline.detect(events, series, forecasts, as_of, detection_settings(config))
+    alerts = pipeline.detect(events, series, forecasts, as_of, settings)
     return alerts, series, forecasts
 
 
@@ -118,14 +124,31 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     Rerunning the same as-of gives the same alerts and replaces that month's stored rows.
     """
     moment = resolve_as_of(store, as_of)
+    coverage = _coverage(store, config, parse_as_of(as_of))
     events = _load_events(store, config, moment)
     if events.empty and aggregates.count_aggregates(store) > 0:
         moment, series = _aggregate_series(store, config, moment)
         found, series, forecasts = find_alerts(None, moment, config, series=series)
-        return _assess(store, config, moment, None, series, forecasts, found, save=save)
+        return _assess(store, config, moment, None, series, forecasts, found, save=save, coverage=coverage)
     log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
     found, series, forecasts = find_alerts(events, moment, config)
-    return _assess(store, config, moment, events, series, forecasts, found, save=save)
+    return _assess(store, config, moment, events, series, forecasts, found, save=save, coverage=coverage)
+
+
+def _coverage(store: Store, config: Config, asked: AsOf) -> "tuple[DataCoverage | None, list[str]]":
+    """What the store holds for the watch area, and the warnings it calls for about the period
+    asked for (too short a history, data ending well before it); both logged."""
+    span = stored_events.event_span(store, countries=list(config.watch_area.countries))
+    coverage = DataCoverage(*span) if span is not None else None
+    warnings = coverage_warnings(
+        coverage, asked,
+        min_history_months=config.detect.min_history_months, max_data_lag_days=config.detect.max_data_lag_days,
+    )
+    if coverage is not None:
+        log.info("the store holds %s", coverage.describe())
+    for warning in warnings:
+        log.warning("%s", warning)
+    return coverage, warnings
 
 
 def run_detections(
@@ -163,14 +186,15 @@ def run_detections(
                 on_month(index + 1, len(moments), results[-1])
         return results
     log.info("detect %s to %s: %d events", moments[0].text, moments[-1].text, len(events))
-    history = series_history(pipeline.build_series(events, moments[-1]))
+    history = series_history(pipeline.build_series(events, moments[-1], measures=detection_settings(config).measures))
     dates = events["event_date"].to_numpy()
     results = []
     for index, moment in enumerate(moments):
         # Events are ordered by date (then id), as a load up to this day would return them.
         known = events.iloc[: int(dates.searchsorted(pd.Timestamp(moment.day).to_datetime64(), side="right"))]
         found, series, forecasts = find_alerts(known, moment, config, series=history.as_of(moment))
-        results.append(_assess(store, config, moment, known, series, forecasts, found, save=True))
+        coverage = _coverage(store, config, months[index])
+        results.append(_assess(store, config, moment, known, series, forecasts, found, save=True, coverage=coverage))
         if on_month is not None:
             on_month(index + 1, len(moments), results[-1])
     return results
@@ -202,6 +226,7 @@ def _aggregate_series(store: Store, config: Config, moment: AsOf) -> "tuple[AsOf
 def _assess(
     store: Store, config: Config, moment: AsOf, events: "pd.DataFrame | None", series: "pd.DataFrame",
     forecasts: "pd.DataFrame", found: list[Alert], *, save: bool,
+    coverage: "tuple[DataCoverage | None, list[str]]" = (None, []),
 ) -> DetectionResult:
     """The month's findings through the stored lifecycle (new, ongoing, resolved, suppressed),
     stored unless `save` is off."""
@@ -230,4 +255,6 @@ def _assess(
         series=series,
         forecasts=forecasts,
         suppressed=suppressed,
+        coverage=coverage[0],
+        warnings=coverage[1],
     )

@@ -25,13 +25,18 @@ def acled_row(
     fatalities: str = "4",
     timestamp: str = "1747000000",
     notes: str = "Test event; Jama'at Nusrat al-Islam wal-Muslimin attacked.",
+    disorder_type: str = "Political violence",
+    event_type: str = "Battles",
+    sub_event_type: str = "Armed clash",
+    inter1: str = "Rebel group",
+    geo_precision: str = "1",
 ) -> str:
     """One CSV line of an ACLED export, quoted where ACLED quotes."""
     fields = [
-        event_id, event_date, event_date[:4], "1", "Political violence", "Battles", "Armed clash",
-        actor1, "", "Rebel group", "Military Forces of Burkina Faso (2022-)", "", "State forces",
+        event_id, event_date, event_date[:4], "1", disorder_type, event_type, sub_event_type,
+        actor1, "", inter1, "Military Forces of Burkina Faso (2022-)", "", "State forces",
         "State forces-Rebel group", "", "854", "Western Africa", country, admin1, admin2, admin3,
-        location, latitude, longitude, "1", "Test source", "National", notes, fatalities, "",
+        location, latitude, longitude, geo_precision, "Test source", "National", notes, fatalities, "",
         timestamp,
     ]
     return ",".join(_quote(value) for value in fields)

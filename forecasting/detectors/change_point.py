@@ -6,7 +6,8 @@ them (the old level) by a likelihood-ratio test of equal Poisson means, scaled b
 level's overdispersion (quasi-Poisson: the statistic is divided by the variance-to-mean ratio of
 the old months, at least 1) and referred to chi-squared with one degree of freedom. "Lasting"
 is required, not just tested: every month of the new level must lie beyond the old mean, so one
-spike does not make a change point.
+spike does not make a change point. Places whose country the data cover for fewer than
+`min_history_months` are not tested (`forecasting.detectors.history`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scipy import stats
 
 from forecasting import wording
 from forecasting.detectors.findings import Finding, Findings
+from forecasting.detectors.history import months_of_data, with_enough_history
 from forecasting.detectors.predictive import scope_of
 from forecasting.detectors.settings import AsOf, DetectionSettings
 
@@ -35,6 +37,7 @@ def detect_change_points(series: pd.DataFrame, as_of: AsOf, settings: DetectionS
     after_months = settings.change_point_months
     start = as_of.month - pd.DateOffset(months=after_months + _BEFORE_MONTHS - 1)
     wanted = series[series["level"].isin(CHANGE_LEVELS) & (series["period"] >= start) & (series["period"] <= as_of.month)]
+    wanted = with_enough_history(wanted, months_of_data(series, as_of), settings.min_history_months)
     candidates, tested = [], 0
     for series_id, group in wanted.groupby("series_id", sort=False):
         if len(group) < after_months + 12:

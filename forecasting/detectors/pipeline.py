@@ -8,36 +8,82 @@ import pandas as pd
 
 from forecasting import wording
 from forecasting.alerts import SEVERITY_ORDER, Alert, Band, MonthReadings
-from forecasting.detectors.actors import actor_families
+from forecasting.detectors.actors import armed_actor_families
 from forecasting.detectors.findings import control_false_discoveries
 from forecasting.detectors.predictive import month_against_forecast
 from forecasting.detectors.registry import DETECTORS, DetectionInputs
 from forecasting.detectors.settings import AsOf, DetectionSettings
 from forecasting.detectors.tier_shift import tier_shares
-from forecasting.series import empty_series, level_columns, monthly_counts, series_for_levels, series_id
+from forecasting.events import DEMONSTRATIONS, UNLOCATED, counted_as_political_violence, is_located
+from forecasting.series import (
+    UNKNOWN,
+    VIOLENCE_MEASURES,
+    counts_for_measure,
+    empty_series,
+    level_columns,
+    monthly_counts,
+    series_for_levels,
+    series_id,
+    validate_series,
+)
 
 #: Levels built for detection. Actor series are by actor family (see `forecasting.detectors.actors`).
 DETECTION_LEVELS = ("area", "country", "admin1", "admin2", "tier", "actor")
 #: Event columns the detectors read.
 EVENT_COLUMNS = (
-    "source_id", "event_date", "country", "admin1", "admin2", "actor1", "fatalities", "tier",
+    "source", "source_id", "event_date", "disorder_type", "country", "admin1", "admin2", "actor1", "inter1",
+    "fatalities", "geo_precision", "tier",
 )
 
 
-def build_series(events: pd.DataFrame, as_of: AsOf, levels: tuple[str, ...] = DETECTION_LEVELS) -> pd.DataFrame:
-    """All series detection tests, as one frame: every level, both measures, up to the as-of month
-    (ids as `forecasting.series.series_id` makes them: `fatalities|admin1|Mali|Kayes`)."""
-    events = _known_events(events, as_of)
-    if events.empty:
+def build_series(
+    events: pd.DataFrame,
+    as_of: AsOf,
+    levels: tuple[str, ...] = DETECTION_LEVELS,
+    measures: tuple[str, ...] = VIOLENCE_MEASURES,
+) -> pd.DataFrame:
+    """All series detection tests, as one frame: every level and measure, up to the as-of month
+    (ids as `forecasting.series.series_id` makes them: `fatalities|admin1|Mali|Kayes`).
+
+    `measures`: political-violence `fatalities` and `events` by default; `demonstrations`
+    (protests and riots) only when asked for, as their own series (no actor series), never mixed
+    into the others.
+    """
+    known = _known_events(events, as_of)
+    violence = tuple(measure for measure in measures if measure in VIOLENCE_MEASURES)
+    frames = []
+    if violence and not known.empty:
+        frames.append(series_for_levels(monthly_counts(known, level_columns(levels)), levels, end=as_of.month,
+                                        measures=violence))
+    if "demonstrations" in measures and "disorder_type" in events:
+        places = tuple(level for level in levels if level != "actor")
+        demonstrations = events[(events["event_date"] <= pd.Timestamp(as_of.day))
+                                & (events["disorder_type"] == DEMONSTRATIONS)]
+        if not demonstrations.empty:
+            counts = counts_for_measure(monthly_counts(demonstrations, level_columns(places)), "demonstrations")
+            frames.append(series_for_levels(counts, places, end=as_of.month, measures=("demonstrations",)))
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
         return empty_series()
-    return series_for_levels(monthly_counts(events, level_columns(levels)), levels, end=as_of.month)
+    series = pd.concat(frames, ignore_index=True)
+    # Events whose actor is unknown or unarmed (protesters, rioters) have no actor series, and
+    # events not located at their place no settlement-tier series (they count in their units).
+    unattributed = ((series["level"] == "actor") & (series["actor"] == UNKNOWN)) | (
+        (series["level"] == "tier") & (series["tier"] == UNLOCATED)
+    )
+    return validate_series(series[~unattributed])
 
 
 def _known_events(events: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
-    """The events dated up to the as-of day, with `actor1` as actor families: what every detector
-    and reading of the month sees."""
-    events = events[events["event_date"] <= pd.Timestamp(as_of.day)]
-    return events.assign(actor1=actor_families(events["actor1"]))
+    """What every detector and reading of the month sees: the political-violence events dated up
+    to the as-of day, with `actor1` as armed actor families (None for protesters and rioters)
+    and, where the frame has precision codes, `tier` `unlocated` for events the source did not
+    locate at their place (as the store has them)."""
+    events = events[(events["event_date"] <= pd.Timestamp(as_of.day)) & counted_as_political_violence(events)]
+    known = events.assign(actor1=armed_actor_families(events))
+    if "geo_precision" in events and "tier" in events:
+        known["tier"] = known["tier"].where(is_located(events), UNLOCATED)
+    return known
 
 
 def history_for_forecast(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:

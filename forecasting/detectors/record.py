@@ -12,6 +12,10 @@ false-discovery family like any other test.
 For a day as-of the unit is the rolling 30-day window ending that day, against every earlier
 30-day window; its expectation is a negative binomial fitted to the non-overlapping 30-day
 windows of the previous two years.
+
+No record is claimed for a place whose country the data cover for fewer than
+`min_history_months` ("the deadliest month on record" of a store holding a week is no news;
+`forecasting.detectors.history`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pandas as pd
 from forecasting import wording
 from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
+from forecasting.detectors.history import AREA, first_days_of_data, months_of_data, with_enough_history
 from forecasting.detectors.predictive import forecast_evidence, scope_of
 from forecasting.detectors.settings import AsOf, DetectionSettings
 
@@ -31,6 +36,8 @@ RECORD_LEVELS = ("area", "country", "admin1")
 #: Record levels judged by their tail probability alone (few series, always quoted).
 _HEADLINE_LEVELS = ("area", "country")
 _WINDOW_DAYS = 30
+#: What a record's count is of, after the number ("870 reported fatalities").
+_AMOUNT_NOUNS = {"fatalities": "reported fatalities", "events": "events", "demonstrations": "demonstrations"}
 
 
 def detect_monthly_records(
@@ -42,6 +49,7 @@ def detect_monthly_records(
     `month_against_forecast` (for its expected value, range and tail probability).
     """
     wanted = predictive[predictive["level"].isin(RECORD_LEVELS)]
+    wanted = with_enough_history(wanted, months_of_data(series, as_of), settings.min_history_months)
     if wanted.empty:
         return Findings([], 0)
     history = series[series["series_id"].isin(wanted["series_id"]) & (series["period"] <= as_of.month)]
@@ -94,6 +102,8 @@ def detect_window_records(events: pd.DataFrame, as_of: AsOf, settings: Detection
     `events` is an event frame (event_date, country, admin1, fatalities) up to the as-of day.
     """
     end = pd.Timestamp(as_of.day)
+    first_days = first_days_of_data(events)
+    covered = {place: (end.year - day.year) * 12 + end.month - day.month + 1 for place, day in first_days.items()}
     days = pd.date_range(events["event_date"].min() if not events.empty else end, end, freq="D")
     if len(days) < 2 * _WINDOW_DAYS:
         return Findings([], 0)
@@ -110,6 +120,9 @@ def detect_window_records(events: pd.DataFrame, as_of: AsOf, settings: Detection
             table = table.reindex(days, fill_value=0).astype(float)
             windows = table.rolling(_WINDOW_DAYS).sum().iloc[_WINDOW_DAYS - 1 :]
             for name in windows.columns:
+                country = None if not columns else (name[0] if isinstance(name, tuple) else name)
+                if covered.get(country if columns else AREA, 0) < settings.min_history_months:
+                    continue
                 headline = level in _HEADLINE_LEVELS and measure == "fatalities"
                 tested += 0 if headline else 1
                 finding = _window_record(windows[name], level, columns, name, measure, headline, as_of, settings)
@@ -180,14 +193,14 @@ def _message(row, scope, when: str, unit: str, since, first, settings, *, days: 
     if row.measure == "fatalities":
         superlative = f"the deadliest {unit}"
     else:
-        superlative = f"the {unit} with the most political-violence events"
+        superlative = f"the {unit} with the most {wording.MEASURE_NAMES[row.measure]}"
     if since is None:
         context = f"on record (since {wording.month_name(first)})"
     elif days:
         context = f"since the 30 days to {wording.day_name(since)}"
     else:
         context = f"since {wording.month_name(since)}"
-    amount = f"{wording.count(row.observed)} {'reported fatalities' if row.measure == 'fatalities' else 'events'}"
+    amount = f"{wording.count(row.observed)} {_AMOUNT_NOUNS[row.measure]}"
     return wording.sentence(
         f"{when} was {superlative} in {where} {context}: {amount} against {wording.expected(row.expected)} "
         f"expected ({wording.interval(row.lower, row.upper)}){wording.above_expected(row.observed, row.expected)}."

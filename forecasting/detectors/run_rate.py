@@ -20,6 +20,7 @@ from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
 from forecasting.detectors.tier_shift import SHIFT_TIERS
+from forecasting.events import UNLOCATED
 
 _CANDIDATE_P = 0.05
 #: An actor family is projected on its own once it has this many events in the earlier years.
@@ -54,6 +55,9 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
     earlier = position < 12 * settings.run_rate_years
 
     scopes: list[tuple[dict, np.ndarray]] = [({}, np.ones(len(position), dtype=bool))]
+    # Per tier scope, the events of its country (and family) that no tier counts: not located at
+    # a named place (`forecasting.events.UNLOCATED`); the alert says how many were left out.
+    unlocated: dict[int, np.ndarray] = {}
     for country in sorted(pd.Series(countries).dropna().unique()):
         in_country = countries == country
         scopes.append(({"country": country}, in_country))
@@ -64,9 +68,11 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
             if actor is not None:
                 scopes.append(({"country": country, "actor": actor}, by_actor))
             for tier in SHIFT_TIERS:
+                unlocated[len(scopes)] = by_actor & (tiers == UNLOCATED)
                 scopes.append(({"country": country, "tier": tier, "actor": actor}, by_actor & (tiers == tier)))
     candidates, tested = [], 0
-    for partial_scope, rows in scopes:
+    this_year = position >= 12 * settings.run_rate_years
+    for index, (partial_scope, rows) in enumerate(scopes):
         scope = {name: partial_scope.get(name) for name in ("country", "admin1", "admin2", "tier", "actor")}
         for measure in ("fatalities", "events"):
             weight = weights[measure]
@@ -76,6 +82,11 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
             monthly = pd.Series(totals.astype("int64"), index=months)
             tested += 1
             finding = _project(monthly, scope, measure, year, elapsed, as_of, settings)
+            if finding is not None and index in unlocated:
+                left_out = unlocated[index] & this_year
+                finding.evidence["unlocated_left_out"] = float(
+                    left_out.sum() if weight is None else weight[left_out].sum()
+                )
             if finding is not None:
                 candidates.append(finding)
     return Findings(candidates, tested)

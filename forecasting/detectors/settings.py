@@ -19,6 +19,13 @@ class DetectionSettings:
 
     # Name of the whole watch area in messages ("Central Sahel").
     area_name: str = "the watch area"
+    # What is watched: political-violence `fatalities` and `events`; add `demonstrations`
+    # (protests and riots, their own series) to watch them too.
+    measures: tuple[str, ...] = ("fatalities", "events")
+    # No spread ("none recorded before"), record or level-change alert for a place whose
+    # country the store covers for fewer months than this (counting the as-of month): a short
+    # history cannot say what is usual, what is new or what is a record.
+    min_history_months: int = 24
     # Benjamini-Hochberg level across every hypothesis tested for one as-of month.
     false_discovery_rate: float = 0.05
     # Below these a month is never a surge, and a forecast below them never makes a drop.

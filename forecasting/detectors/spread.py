@@ -5,6 +5,10 @@ as-of month (admin1 units, which are larger: four times as many). Only quiet uni
 a choice made from the past alone, so the family counts quiet units only. A quiet unit with at
 least `spread_min_events` events in the as-of month is a candidate; its p-value is the Poisson
 upper tail under its past-year rate (plus half an event, so "none" is not "impossible").
+
+Units of a country the data cover for fewer than `min_history_months` are not tested: "none
+before" means nothing when the store holds a few weeks (`forecasting.detectors.history`).
+Demonstrations are never spread of violence: only political-violence event counts are read.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from scipy import stats
 
 from forecasting import wording
 from forecasting.detectors.findings import Finding, Findings
+from forecasting.detectors.history import months_of_data, with_enough_history
 from forecasting.detectors.predictive import scope_of
 from forecasting.detectors.settings import AsOf, DetectionSettings
 from forecasting.series import UNKNOWN
@@ -25,7 +30,8 @@ _ADMIN1_FACTOR = 4
 def detect_spread(series: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
     """Spread into quiet admin1 and admin2 units in the as-of month, from the event-count series
     (`build_series` output; fatalities are read for the message)."""
-    wanted = series[series["level"].isin(("admin1", "admin2"))]
+    wanted = series[series["level"].isin(("admin1", "admin2")) & series["measure"].isin(("events", "fatalities"))]
+    wanted = with_enough_history(wanted, months_of_data(series, as_of), settings.min_history_months)
     wanted = wanted[(wanted["admin1"] != UNKNOWN) & (wanted["admin2"].fillna("") != UNKNOWN)]
     year_ago = as_of.month - pd.DateOffset(months=12)
     window = wanted[(wanted["period"] >= year_ago) & (wanted["period"] <= as_of.month)]

@@ -8,6 +8,12 @@ recent window's pooled count K of N is tested two-sided against that beta-binomi
 are tested, the as-of month alone (a sudden shift) and the three months to it (a gradual one),
 with a Bonferroni factor of 2; the baseline is the `tier_shift_baseline_months` before the
 longer window, so it never overlaps either.
+
+Shares are of the events located at their place: an event the source coded to a nearby town or
+the provincial capital because the village is unknown (tier `unlocated`, see
+`forecasting.gazetteer.assign_tiers`) is in neither the tier's count nor the country's, and
+the alert says how many were left out. Otherwise one village massacre coded to a capital would
+read as "a shift toward capitals".
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from forecasting import wording
 from forecasting.detectors.counts import beta_binomial_tails
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
+from forecasting.events import UNLOCATED
 
 SHIFT_TIERS = ("admin1_capital", "admin2_capital", "admin3_seat")
 _WINDOWS = (1, 3)
@@ -66,9 +73,11 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
         groups = [(None, in_country)] + [(family, in_country & (actors == family)) for family in families]
         for actor, rows in groups:
             at = position[rows]
+            located = tiers[rows] != UNLOCATED
             for measure in ("events", "fatalities"):
                 weight = weights[measure][rows]
-                totals = np.bincount(at, weights=weight, minlength=len(months))
+                totals = np.bincount(at[located], weights=weight[located], minlength=len(months))
+                unlocated = np.bincount(at[~located], weights=weight[~located], minlength=len(months))
                 for tier in SHIFT_TIERS:
                     on_tier = tiers[rows] == tier
                     at_tier = np.bincount(at[on_tier], weights=weight[on_tier], minlength=len(months))
@@ -77,19 +86,20 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
                         continue
                     tested += 1
                     if test.p_value <= _CANDIDATE_P:
-                        candidates.append(_finding(test, country, actor, tier, measure, as_of))
+                        left_out = float(unlocated[len(months) - test.window :].sum())
+                        candidates.append(_finding(test, country, actor, tier, measure, as_of, left_out))
     return Findings(candidates, tested)
 
 
 def tier_shares(events: pd.DataFrame, as_of: AsOf) -> dict[tuple, tuple[float, float]]:
     """The as-of month's counts behind each tier share, for judging open tier shifts back in band.
 
-    `events` as for `detect_tier_shifts`. Returns (country, actor family or None for all actors,
+    `events` as for `detect_tier_shifts`; unlocated events are in no share. Returns (country, actor family or None for all actors,
     tier, measure) -> (events or deaths at the tier, in the country), for every country and
     actor family with events in the month (partial up to the as-of day for a day as-of).
     """
     month = events[(events["event_date"] >= as_of.month) & (events["event_date"] <= pd.Timestamp(as_of.day))]
-    month = month[month["country"].notna()]
+    month = month[month["country"].notna() & (month["tier"] != UNLOCATED)]
     # Every event counts for all actors (`_ALL_ACTORS`) and for its own family.
     both = pd.concat([month.assign(actor1=_ALL_ACTORS), month])
     frame = pd.DataFrame({
@@ -149,7 +159,7 @@ def _test(n: np.ndarray, k: np.ndarray, measure: str, longest: int, settings: De
     return _Test(p_value, window, trials, successes, share, rho, len(n_base))
 
 
-def _finding(test: _Test, country, actor, tier, measure, as_of: AsOf) -> Finding:
+def _finding(test: _Test, country, actor, tier, measure, as_of: AsOf, left_out: float) -> Finding:
     """The finding of a test that is a candidate (its range and message are only worked out here)."""
     p_value, window, trials, successes, share, rho = (
         test.p_value, test.window, test.trials, test.successes, test.share, test.rho
@@ -174,7 +184,7 @@ def _finding(test: _Test, country, actor, tier, measure, as_of: AsOf) -> Finding
         upper=float(upper),
         p_value=float(p_value),
         size=float(min(size, 1e6)),
-        message=_message(scope, measure, successes, trials, share, lower, upper, window, test.baseline_months, as_of),
+        message=_message(scope, measure, successes, trials, share, lower, upper, window, test.baseline_months, as_of, left_out),
         evidence={
             "share": round(float(recent_share), 4),
             "baseline_share": round(float(share), 4),
@@ -185,6 +195,9 @@ def _finding(test: _Test, country, actor, tier, measure, as_of: AsOf) -> Finding
             # The baseline's 90% range as shares: what the lifecycle judges "back in band" by.
             "baseline_lower_share": round(float(lower / trials), 4),
             "baseline_upper_share": round(float(upper / trials), 4),
+            # Events (or deaths) of the window the source did not locate at a named place: in
+            # no share, counted in their admin units only.
+            "unlocated_left_out": float(left_out),
         },
     )
 
@@ -212,7 +225,7 @@ def _range(trials: float, share: float, rho: float) -> tuple[float, float]:
     return float(distribution.ppf(0.05, *shape)), float(distribution.ppf(0.95, *shape))
 
 
-def _message(scope, measure, successes, trials, share, lower, upper, window, baseline_months, as_of) -> str:
+def _message(scope, measure, successes, trials, share, lower, upper, window, baseline_months, as_of, left_out) -> str:
     tier_words = wording.TIER_NAMES[scope["tier"]]
     whose = f"{scope['actor']} " if scope["actor"] else ""
     noun = "events" if measure == "events" else "reported fatalities"
@@ -223,5 +236,6 @@ def _message(scope, measure, successes, trials, share, lower, upper, window, bas
         f"{wording.percent(successes / trials)} ({wording.count(successes)} of {wording.count(trials)}) {when}, "
         f"against {wording.percent(share)} in the {baseline_months} months before "
         f"(90% range {wording.percent(lower / trials)}\u2013{wording.percent(upper / trials)}), "
-        f"{wording.multiple(max(successes / trials, 1e-9) / max(share, 1e-9))} the usual share."
+        f"{wording.multiple(max(successes / trials, 1e-9) / max(share, 1e-9))} the usual share"
+        + (f"; {wording.count(left_out)} {noun} not located at a named place are left out." if left_out else ".")
     )

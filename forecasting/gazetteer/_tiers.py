@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.events import TIERS as SETTLEMENT_TIERS
+from forecasting.events import PLACE_TIERS, TIERS as SETTLEMENT_TIERS, UNLOCATED, is_located
 from forecasting.gazetteer._names import NameCodes, normalize_name
 from forecasting.gazetteer._seats import Gazetteer
 
 # Internally a tier is a rank, higher is more important, so "the highest level" is a max().
-_TIER_OF_RANK = np.array(SETTLEMENT_TIERS[::-1], dtype=object)
+_TIER_OF_RANK = np.array(PLACE_TIERS[::-1], dtype=object)
 _RANK_OF_LEVEL = {"national_capital": 4, "admin1_capital": 3, "admin2_capital": 2}
 _ADMIN3_SEAT = 1
 _OTHER = 0
@@ -41,12 +41,18 @@ def assign_tiers(events: pd.DataFrame, gazetteer: Gazetteer, seat_radius_km: flo
     3. `location` is the event's `admin3` (its commune) -> "admin3_seat".
     4. Otherwise "other".
 
+    Whatever the place, an event the source did not locate at it (`geo_precision` 2 or 3 in
+    ACLED, `where_prec` 3 or more in UCDP GED: see `forecasting.events.is_located`) is
+    "unlocated": a village massacre coded to the provincial capital must not count as an attack
+    on the capital. Its admin units still count it.
+
     Names are compared by `normalize_name`. Returns a Series of tier names with the index of
     `events`, named "tier".
     """
     matcher = _Matcher(events, gazetteer)
     rank = matcher.seat_ranks(seat_radius_km)
-    return pd.Series(_TIER_OF_RANK[rank], index=events.index, name="tier", dtype=object)
+    tiers = pd.Series(_TIER_OF_RANK[rank], index=events.index, name="tier", dtype=object)
+    return tiers.where(is_located(events), UNLOCATED)
 
 
 def unmatched_seat_candidates(events: pd.DataFrame, gazetteer: Gazetteer, limit: int = 20) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forecasting.events import EVENT_COLUMNS, FLOAT_COLUMNS, INTEGER_COLUMNS
+from forecasting.events import EVENT_COLUMNS, FLOAT_COLUMNS, INTEGER_COLUMNS, POLITICAL_VIOLENCE
 from forecasting.store.aggregates import HdxAggregate, newest_aggregate_month, write_aggregates
 from forecasting.store.base import Base, Store
 from forecasting.store.sample_outputs import delete_sample_outputs
@@ -26,6 +26,7 @@ class Event(Base):
         sa.Index(
             "ix_events_monthly_counts",
             "year", "month", "country", "admin1", "admin2", "tier", "actor1", "event_date", "fatalities",
+            "disorder_type",
         ).ddl_if(dialect="sqlite"),
     )
 
@@ -381,8 +382,11 @@ def monthly_counts(
     *,
     countries: list[str] | None = None,
     until: dt.date | None = None,
+    disorder_type: str = POLITICAL_VIOLENCE,
 ) -> pd.DataFrame:
-    """Events and fatalities per month and per combination of the `by` columns, counted in SQL.
+    """Events and fatalities per month and per combination of the `by` columns, counted in SQL,
+    of one disorder type (`forecasting.events.DISORDER_TYPES`; political violence by default:
+    protests, riots and strategic developments are never mixed into it).
 
     Returns columns `by` + `year`, `month`, `events`, `fatalities`; months without events are
     absent (the series module zero-fills them).
@@ -392,7 +396,7 @@ def monthly_counts(
         *keys,
         sa.func.count().label("events"),
         sa.func.sum(_TABLE.c.fatalities).label("fatalities"),
-    ).group_by(*keys)
+    ).where(_TABLE.c.disorder_type == disorder_type).group_by(*keys)
     query = _filtered(query, countries, None, until)
     with store.engine.connect() as connection:
         frame = pd.read_sql_query(query, connection)
@@ -414,6 +418,16 @@ def data_cutoff(store: Store) -> dt.date | None:
         return pd.Timestamp(newest).date()
     month = newest_aggregate_month(store)
     return month.to_timestamp(how="end").date() if month is not None else None
+
+
+def event_span(store: Store, *, countries: list[str] | None = None) -> tuple[dt.date, dt.date] | None:
+    """The first and newest stored event days (of these countries), or None without events."""
+    query = _filtered(sa.select(sa.func.min(_TABLE.c.event_date), sa.func.max(_TABLE.c.event_date)), countries, None, None)
+    with store.engine.connect() as connection:
+        first, newest = connection.execute(query).one()
+    if first is None:
+        return None
+    return pd.Timestamp(first).date(), pd.Timestamp(newest).date()
 
 
 def stored_countries(store: Store) -> list[str]:
@@ -483,6 +497,7 @@ __all__ = [
     "EventWriter",
     "count_events",
     "data_cutoff",
+    "event_span",
     "event_writer",
     "ingest_log",
     "load_events",

@@ -275,11 +275,16 @@ def test_the_shipped_sample_loads_into_an_empty_store_once(store):
 
     assert report.file == sample_path() and report.rejected == 0
     assert report.inserted == report.rows_read > 15_000
-    events = stored_events.load_events(store, columns=["source_id", "sources", "tags", "tier", "country"])
+    events = stored_events.load_events(
+        store, columns=["source_id", "sources", "tags", "tier", "country", "geo_precision", "disorder_type"]
+    )
     assert events["source_id"].str.startswith("SYN").all()
     assert events["sources"].str.contains("synthetic").all()
     assert set(events["country"]) == {"Burkina Faso", "Mali", "Niger"}
-    assert set(events["tier"]) == {"national_capital", "admin1_capital", "admin2_capital", "admin3_seat", "other"}
+    assert set(events["tier"]) == {"national_capital", "admin1_capital", "admin2_capital", "admin3_seat", "other", "unlocated"}
+    # Events coded to a nearby town or the provincial capital (geo_precision 2, 3) are in no tier.
+    assert ((events["tier"] == "unlocated") == (events["geo_precision"] != 1)).all()
+    assert set(events["disorder_type"]) == {"Political violence", "Demonstrations", "Strategic developments"}
     assert ingest_sample_if_empty(store, GAZETTEER, seat_radius_km=5.0) == []
 
 

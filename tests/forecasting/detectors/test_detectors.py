@@ -157,7 +157,9 @@ def test_record_says_since_when():
 
 
 def test_spread_into_a_quiet_region_and_not_into_a_busy_one():
-    rows = [("2024-09-05", "Mali", "Mopti", "Djenne", "JNIM", 1, "other")] * 30
+    # Mali's data start in June 2023: two years of history, enough to say "none before".
+    rows = [("2023-06-05", "Mali", "Mopti", "Djenne", "JNIM", 1, "other")]
+    rows += [("2024-09-05", "Mali", "Mopti", "Djenne", "JNIM", 1, "other")] * 30
     rows += [("2025-06-0%d" % d, "Mali", "Kayes", "Nioro", "JNIM", 2, "other") for d in range(1, 6)]
     rows += [("2025-06-0%d" % d, "Mali", "Mopti", "Djenne", "JNIM", 1, "other") for d in range(1, 6)]
     frame = events(rows)
@@ -170,6 +172,8 @@ def test_spread_into_a_quiet_region_and_not_into_a_busy_one():
     kayes = next(f for f in found.candidates if f.scope["admin2"] is None)
     assert kayes.observed == 5 and kayes.evidence["fatalities"] == 10
     assert "where none had been recorded before" in kayes.message
+    # A year of data cannot say what is new: no spread at all.
+    assert detect_spread(series[series["period"] >= "2024-07-01"], parse_as_of("2025-06"), SETTINGS).candidates == []
 
 
 def test_synchronized_wave_against_a_quiet_history():

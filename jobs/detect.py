@@ -135,11 +135,16 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     return _assess(store, config, moment, events, series, forecasts, found, save=save, coverage=coverage)
 
 
-def _coverage(store: Store, config: Config, asked: AsOf) -> "tuple[DataCoverage | None, list[str]]":
-    """What the store holds for the watch area, and the warnings it calls for about the period
-    asked for (too short a history, data ending well before it); both logged."""
-    span = stored_events.event_span(store, countries=list(config.watch_area.countries))
-    coverage = DataCoverage(*span) if span is not None else None
+def _coverage(
+    store: Store, config: Config, asked: AsOf, known: "DataCoverage | None" = None
+) -> "tuple[DataCoverage | None, list[str]]":
+    """What the store holds for the watch area (`known`, or read from the store), and the
+    warnings it calls for about the period asked for (too short a history, data ending well
+    before it); both logged."""
+    coverage = known
+    if coverage is None:
+        span = stored_events.event_span(store, countries=list(config.watch_area.countries))
+        coverage = DataCoverage(*span) if span is not None else None
     warnings = coverage_warnings(
         coverage, asked,
         min_history_months=config.detect.min_history_months, max_data_lag_days=config.detect.max_data_lag_days,
@@ -193,7 +198,7 @@ def run_detections(
         # Events are ordered by date (then id), as a load up to this day would return them.
         known = events.iloc[: int(dates.searchsorted(pd.Timestamp(moment.day).to_datetime64(), side="right"))]
         found, series, forecasts = find_alerts(known, moment, config, series=history.as_of(moment))
-        coverage = _coverage(store, config, months[index])
+        coverage = _coverage(store, config, months[index], known=coverage[0] if index else None)
         results.append(_assess(store, config, moment, known, series, forecasts, found, save=True, coverage=coverage))
         if on_month is not None:
             on_month(index + 1, len(moments), results[-1])

@@ -28,8 +28,12 @@ class Level(str, Enum):
 
 
 class Measure(str, Enum):
+    """What is counted (forecasting.series.MEASURE_COUNTS): deaths in political violence, its
+    events, or demonstrations (protests and riots), which are never mixed into the other two."""
+
     fatalities = "fatalities"
     events = "events"
+    demonstrations = "demonstrations"
 
 
 LEVEL_HELP = "Level of the series: area, country, admin1, admin2, tier or actor."

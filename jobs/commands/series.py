@@ -17,7 +17,10 @@ app = typer.Typer()
 def series(
     context: typer.Context,
     level: Annotated[Level, typer.Option("--level", "--by", help=LEVEL_HELP)] = Level.country,
-    measure: Annotated[Measure, typer.Option("--measure", help="What is counted.")] = Measure.fatalities,
+    measure: Annotated[
+        Measure,
+        typer.Option("--measure", help="What is counted: political-violence fatalities or events, or demonstrations."),
+    ] = Measure.fatalities,
     country: Annotated[Optional[list[str]], typer.Option("--country", help=COUNTRY_HELP)] = None,
     as_of: Annotated[
         Optional[str],
@@ -25,7 +28,8 @@ def series(
     ] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV (series_id, period, value, scope columns).")] = False,
 ) -> None:
-    """Print the zero-filled monthly series of fatalities or events."""
+    """Print the zero-filled monthly series of political-violence fatalities or events, or of
+    demonstrations (protests and riots)."""
     from forecasting.series import load_series
 
     current = session(context)

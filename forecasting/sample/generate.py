@@ -144,12 +144,12 @@ def normalize(name: str) -> str:
     return "".join(ch for ch in stripped.lower() if ch.isalnum())
 
 
-def stage_rng(stage: int) -> np.random.Generator:
+def stage_rng(stage: int, seed: int = SEED) -> np.random.Generator:
     """One independent stream per generation stage.
 
     Separate streams keep e.g. the monthly totals unchanged when the gazetteer gains a place.
     """
-    return np.random.default_rng([SEED, stage])
+    return np.random.default_rng([seed, stage])
 
 
 # --------------------------------------------------------------------------- gazetteer and places
@@ -520,6 +520,14 @@ class Geography:
             f"planted place {location!r} in {iso3}/{admin2} is not in the gazetteer-derived "
             "places; check forecasting/gazetteer/data")
 
+    def coded_place(self, village: Place, geo_precision: int) -> Place:
+        """Where an event in ``village`` is coded when the village is unknown: its commune seat
+        (geo_precision 2) or its provincial capital (3)."""
+        unit = next(u for u in self.admin1s[(village.iso3, village.admin1)].units if u.admin2 == village.admin2)
+        if geo_precision == 3:
+            return unit.seat
+        return next((c for c in unit.communes if c.admin3 == village.admin3), unit.seat)
+
     def pick(self, iso3: str, admin1: str, tier: str, rng: np.random.Generator) -> Place:
         """A place of roughly the requested tier in ``admin1``, falling back to what exists."""
         unit_group = self.admin1s[(iso3, admin1)]
@@ -647,6 +655,7 @@ PROTEST_GROUPS = {
 }
 
 BATTLES = ("Political violence", "Battles")
+POLITICAL_VIOLENCE_TYPES = ("Battles", "Violence against civilians", "Explosions/Remote violence")
 VIOLENCE_AGAINST_CIVILIANS = ("Political violence", "Violence against civilians")
 EXPLOSIONS = ("Political violence", "Explosions/Remote violence")
 STRATEGIC = ("Strategic developments", "Strategic developments")
@@ -1036,6 +1045,10 @@ class Event:
     fatalities: int = 0
     planted: str = ""  # pattern id for planted events
     note: str = ""  # note body for planted events; background notes are templated
+    # Where the source coded an imprecise event (geo_precision 2, 3): a town standing in for the
+    # unknown village in ``place``. None: coded where it happened. Fatalities are allocated by
+    # where it happened; the row shows where it was coded.
+    coded_at: Place | None = None
 
     @property
     def is_jnim_attack(self) -> bool:
@@ -1052,6 +1065,11 @@ SOURCE_SCALES = (("National", 0.34), ("Subnational-National", 0.16), ("Subnation
                  ("New media-National", 0.04))
 
 
+# geo_precision 1, 2, 3 of events in villages: with the few near towns, about a fifth of all
+# events come out imprecise, as in ACLED's exports for the region.
+VILLAGE_PRECISION = (0.68, 0.24, 0.08)
+
+
 def make_event(day: date, iso3: str, scenario: Scenario, place: Place,
                rng: np.random.Generator) -> Event:
     """Fill actors, precision codes and randomness for one event of ``scenario``."""
@@ -1061,10 +1079,12 @@ def make_event(day: date, iso3: str, scenario: Scenario, place: Place,
     assoc2 = associated_actor(scenario.actor2, iso3, day, rng) if scenario.actor2 else ""
     time_precision = int(rng.choice([1, 2, 3], p=[0.86, 0.11, 0.03]))
     if place.tier == "other":
-        geo_precision = int(rng.choice([1, 2], p=[0.6, 0.4]))
+        # As in ACLED's exports, the village of many rural events is unknown: the event is coded
+        # to the nearest town (2: its commune seat) or the provincial capital (3); see coded_place.
+        geo_precision = int(rng.choice([1, 2, 3], p=VILLAGE_PRECISION))
     else:
-        # A few events are only known at province level and are placed at its seat.
-        geo_precision = int(rng.choice([1, 2, 3], p=[0.9, 0.06, 0.04]))
+        # An event near (not in) a town is coded to the town.
+        geo_precision = int(rng.choice([1, 2], p=[0.97, 0.03]))
     scales, scale_weights = zip(*SOURCE_SCALES)
     probabilities = np.asarray(scale_weights) / sum(scale_weights)
     source_scale = scales[int(rng.choice(len(scales), p=probabilities))]
@@ -1154,7 +1174,10 @@ def generate_background(geo: Geography, plan: MonthlyPlan,
                     profile = np.asarray(TIER_PROFILES[tier_profile(scenario, iso3, day)])
                     tier = TIERS[int(rng.choice(len(TIERS), p=profile / profile.sum()))]
                 place = geo.pick(iso3, admin1, tier, rng)
-                events.append(make_event(day, iso3, scenario, place, rng))
+                event = make_event(day, iso3, scenario, place, rng)
+                if place.tier == "other" and event.geo_precision > 1:
+                    event.coded_at = geo.coded_place(place, event.geo_precision)
+                events.append(event)
     return events
 
 
@@ -1504,6 +1527,7 @@ def build_rows(events: list[Event], rng: np.random.Generator) -> list[dict[str, 
     rows = []
     for _, event in ordered:
         counters[event.iso3] += 1
+        place = event.coded_at or event.place
         country = COUNTRY_BY_ISO3[event.iso3]
         scenario = event.scenario
         civilian_target = (scenario.actor2 == "civilians"
@@ -1533,12 +1557,12 @@ def build_rows(events: list[Event], rng: np.random.Generator) -> list[dict[str, 
             "iso": str(country.iso_numeric),
             "region": "Western Africa",
             "country": country.name,
-            "admin1": event.place.admin1,
-            "admin2": event.place.admin2,
-            "admin3": event.place.admin3,
-            "location": event.place.location,
-            "latitude": f"{event.place.latitude:.4f}",
-            "longitude": f"{event.place.longitude:.4f}",
+            "admin1": place.admin1,
+            "admin2": place.admin2,
+            "admin3": place.admin3,
+            "location": place.location,
+            "latitude": f"{place.latitude:.4f}",
+            "longitude": f"{place.longitude:.4f}",
             "geo_precision": str(event.geo_precision),
             "source": SOURCE,
             "source_scale": event.source_scale,
@@ -1585,8 +1609,11 @@ def measure_patterns(rows: Sequence[dict[str, str]], seats: Sequence[Seat]) -> d
     """The planted patterns as a reader of the CSV measures them (the tests re-measure with
     pandas). Keys are pattern ids; values are plain JSON-able numbers."""
     iso3_by_name = {c.name: c.iso3 for c in COUNTRIES}
+    # Measured as conflictwatch counts: political violence by event type (no protest or riot),
+    # and settlement tiers only of events located at their place (geo_precision 1).
+    violence = [row for row in rows if row["event_type"] in POLITICAL_VIOLENCE_TYPES]
     monthly: dict[str, int] = defaultdict(int)
-    for row in rows:
+    for row in violence:
         monthly[row["event_date"][:7]] += int(row["fatalities"])
     labels = [month_label(k) for k in range(N_MONTHS)]
     trailing = [monthly[label] for label in labels[RECORD_MONTH - 12:RECORD_MONTH]]
@@ -1603,7 +1630,8 @@ def measure_patterns(rows: Sequence[dict[str, str]], seats: Sequence[Seat]) -> d
     }
 
     def bf_jnim_rows():
-        return [r for r in rows if r["country"] == "Burkina Faso" and r["actor1"] == JNIM]
+        return [r for r in violence if r["country"] == "Burkina Faso" and r["actor1"] == JNIM
+                and r["geo_precision"] == "1"]
 
     all_seats = {(s.iso3, s.admin1, s.name) for s in seats}
     tier_rows = bf_jnim_rows()
@@ -1648,9 +1676,8 @@ def measure_patterns(rows: Sequence[dict[str, str]], seats: Sequence[Seat]) -> d
     busiest = max(sorted(others), key=lambda day: others[day])
 
     kayes_pv: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for row in rows:
-        if row["country"] == "Mali" and row["admin1"] == "Kayes" \
-                and "Political violence" in row["disorder_type"]:
+    for row in violence:
+        if row["country"] == "Mali" and row["admin1"] == "Kayes":
             kayes_pv[row["event_date"][:7]].append(row)
     quiet = labels[month_index(KAYES_QUIET_FROM):RECORD_MONTH]
     front = labels[RECORD_MONTH + 1:]
@@ -1679,8 +1706,11 @@ def measure_patterns(rows: Sequence[dict[str, str]], seats: Sequence[Seat]) -> d
     }
 
 
-def check_patterns(measured: dict[str, dict]) -> None:
-    """Raise PlantedPatternError unless every planted pattern came out as promised."""
+def weak_patterns(measured: dict[str, dict]) -> list[str]:
+    """The planted patterns that did not come out as promised, each with its figures (empty when
+    all hold). Output is never rejected for them: a seed is a draw, and claims measured on
+    re-seeded samples must include the draws where a pattern came out weak. The shipped seed's
+    list is empty (tests/forecasting/test_sample.py)."""
     record = measured["record"]
     problems = []
     if not (record["ratio_to_trailing_mean"] > 1.3
@@ -1706,11 +1736,10 @@ def check_patterns(measured: dict[str, dict]) -> None:
             or min(spread["events_by_month"].values()) < 3 \
             or spread["distinct_admin2_june_to_august_2025"] < 3:
         problems.append(f"spread: {spread}")
-    if problems:
-        raise PlantedPatternError("planted patterns not met: " + "; ".join(problems))
+    return problems
 
 
-def describe_patterns(rows: Sequence[dict[str, str]], measured: dict[str, dict]
+def describe_patterns(rows: Sequence[dict[str, str]], measured: dict[str, dict], seed: int = SEED
                       ) -> dict[str, object]:
     """The planted_patterns.json document: what was planted, expected size, measured size."""
     planted_ids: dict[str, list[str]] = defaultdict(list)
@@ -1731,7 +1760,8 @@ def describe_patterns(rows: Sequence[dict[str, str]], measured: dict[str, dict]
             "are invented; nothing here is an ACLED figure. The shapes imitate what ACLED's "
             "public reporting described for JNIM's 2025 offensive in the central Sahel."),
         "data_file": CSV_NAME,
-        "generator": {"command": "python -m forecasting.sample.generate", "seed": SEED},
+        "generator": {"command": "python -m forecasting.sample.generate", "seed": seed,
+                      "weak_patterns": weak_patterns(measured)},
         "row_count": len(rows),
         "period": {"start": FIRST_DAY.isoformat(), "end": LAST_DAY.isoformat()},
         "countries": [c.name for c in COUNTRIES],
@@ -1877,24 +1907,25 @@ class Sample:
     skipped_admin2: list[str]
 
 
-def generate(gazetteer_dir: Path = GAZETTEER_DIR) -> Sample:
-    """Build the sample in memory: rows in column order (strings) and the patterns document."""
+def generate(gazetteer_dir: Path = GAZETTEER_DIR, seed: int = SEED) -> Sample:
+    """Build the sample in memory: rows in column order (strings) and the patterns document.
+    Another `seed` gives another draw of the same world (for measuring claims on data the
+    defaults were not chosen on); its patterns are measured and reported, never enforced."""
     seats = load_gazetteer(gazetteer_dir)
-    geo = Geography(seats, stage_rng(1))
-    plan = build_plan(planted_fatalities_by_month(), stage_rng(2))
-    events = generate_background(geo, plan, stage_rng(3))
-    events += generate_planted(geo, stage_rng(4))
-    spread_synchronized_days(events, stage_rng(5))
-    allocate_fatalities(events, plan, stage_rng(6))
-    rows = build_rows(events, stage_rng(7))
+    geo = Geography(seats, stage_rng(1, seed))
+    plan = build_plan(planted_fatalities_by_month(), stage_rng(2, seed))
+    events = generate_background(geo, plan, stage_rng(3, seed))
+    events += generate_planted(geo, stage_rng(4, seed))
+    spread_synchronized_days(events, stage_rng(5, seed))
+    allocate_fatalities(events, plan, stage_rng(6, seed))
+    rows = build_rows(events, stage_rng(7, seed))
     measured = measure_patterns(rows, seats)
-    check_patterns(measured)
-    return Sample(rows, describe_patterns(rows, measured), geo.skipped_admin2)
+    return Sample(rows, describe_patterns(rows, measured, seed), geo.skipped_admin2)
 
 
-def write_sample(out_dir: Path, gazetteer_dir: Path = GAZETTEER_DIR) -> Sample:
+def write_sample(out_dir: Path, gazetteer_dir: Path = GAZETTEER_DIR, seed: int = SEED) -> Sample:
     """Generate and write ``acled_sahel_synthetic.csv.gz`` and ``planted_patterns.json``."""
-    sample = generate(gazetteer_dir)
+    sample = generate(gazetteer_dir, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / CSV_NAME).write_bytes(gzip_bytes(csv_bytes(sample.rows)))
     (out_dir / PATTERNS_NAME).write_text(
@@ -1910,15 +1941,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="output folder (default: the forecasting/sample package folder)")
     parser.add_argument("--gazetteer", type=Path, default=GAZETTEER_DIR,
                         help="folder with BFA.csv, MLI.csv, NER.csv")
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help=f"another draw of the same world (default {SEED}: the shipped sample)")
     args = parser.parse_args(argv)
     try:
-        sample = write_sample(args.out, args.gazetteer)
+        sample = write_sample(args.out, args.gazetteer, args.seed)
     except (GazetteerFormatError, PlantedPatternError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if sample.skipped_admin2:
         print(f"note: {len(sample.skipped_admin2)} admin2 units have no seat coordinates in the "
               f"gazetteer and get no events: {', '.join(sample.skipped_admin2)}", file=sys.stderr)
+    weak = sample.patterns["generator"]["weak_patterns"]
+    if weak:
+        print(f"note: {len(weak)} planted patterns came out weak with seed {args.seed} (kept, not "
+              f"rejected): {'; '.join(weak)}", file=sys.stderr)
     print(f"wrote {len(sample.rows)} synthetic events to {args.out / CSV_NAME} "
           f"and {args.out / PATTERNS_NAME}")
     return 0

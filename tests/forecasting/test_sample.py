@@ -266,6 +266,23 @@ def test_violence_concentrates_where_it_does_in_the_region(events: pd.DataFrame)
     assert len(kayes_before_2025) < 30
 
 
+def test_it_is_as_rough_as_real_exports(events: pd.DataFrame, seats: pd.DataFrame) -> None:
+    # About a fifth of events coded to a nearby town (2) or the provincial capital (3), never a village.
+    imprecise = events[events["geo_precision"] != "1"]
+    assert 0.17 <= len(imprecise) / len(events) <= 0.25
+    at_seat = place_keys(imprecise).isin(seat_keys(seats, ("national_capital", "admin1_capital", "admin2_capital")))
+    assert (at_seat | (imprecise["location"] == imprecise["admin3"])).all()
+    assert at_seat[imprecise["geo_precision"] == "3"].mean() > 0.9
+    # Protests and riots, many, mostly in the capitals' regions and mostly without deaths.
+    demonstrations = events[events["event_type"].isin(["Protests", "Riots"])]
+    assert len(demonstrations) > 1_000
+    assert demonstrations["admin1"].isin(["Centre", "Bamako", "Niamey"]).mean() > 0.5
+    assert (demonstrations["fatality_count"] == 0).mean() > 0.9
+    assert (events["event_type"] == "Strategic developments").sum() > 500
+    # Single events with 100 or more deaths.
+    assert (events["fatality_count"] >= 100).sum() >= 3
+
+
 def test_monthly_levels_rise_as_in_the_region(events: pd.DataFrame) -> None:
     monthly = events.groupby("month").agg(fatalities=("fatality_count", "sum"),
                                           events=("event_id_cnty", "size"))
@@ -278,8 +295,14 @@ def test_monthly_levels_rise_as_in_the_region(events: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------- planted patterns
 
 
+def violence(events: pd.DataFrame) -> pd.DataFrame:
+    """Political violence as conflictwatch counts it: by event type (no protest or riot, even
+    where ACLED writes "Political violence; Demonstrations")."""
+    return events[events["event_type"].isin(["Battles", "Violence against civilians", "Explosions/Remote violence"])]
+
+
 def test_record_may_2025(events: pd.DataFrame, patterns: dict) -> None:
-    monthly = events.groupby("month")["fatality_count"].sum()
+    monthly = violence(events).groupby("month")["fatality_count"].sum()
     may = monthly["2025-05"]
     trailing_mean = monthly["2024-05":"2025-04"].mean()
     assert may > 1.3 * trailing_mean
@@ -292,7 +315,10 @@ def test_record_may_2025(events: pd.DataFrame, patterns: dict) -> None:
 
 
 def bf_jnim(events: pd.DataFrame) -> pd.DataFrame:
-    return events[(events["country"] == "Burkina Faso") & (events["actor1"] == JNIM)]
+    """JNIM's political violence in Burkina Faso located at its place (geo_precision 1): what
+    settlement tiers count."""
+    located = violence(events)[violence(events)["geo_precision"] == "1"]
+    return located[(located["country"] == "Burkina Faso") & (located["actor1"] == JNIM)]
 
 
 def run_rate(frame: pd.DataFrame, flag: pd.Series) -> tuple[float, int]:
@@ -335,8 +361,9 @@ def test_bf_jnim_commune_seats_nearly_equal_two_years(events: pd.DataFrame,
 def test_tier_shift_is_specific_to_burkina_faso(events: pd.DataFrame,
                                                 seats: pd.DataFrame) -> None:
     provincial = seat_keys(seats, ("admin2_capital",))
+    located = violence(events)[violence(events)["geo_precision"] == "1"]
     for country in ("Mali", "Niger"):
-        jnim = events[(events["country"] == country) & (events["actor1"] == JNIM)
+        jnim = located[(located["country"] == country) & (located["actor1"] == JNIM)
                       & ~events["tags"].str.contains("planted=")]
         flag = place_keys(jnim).isin(provincial)
         before = flag[jnim["year"].isin(["2023", "2024"])].mean()
@@ -367,6 +394,31 @@ def test_new_front_in_kayes(events: pd.DataFrame) -> None:
     front = per_month.reindex(["2025-06", "2025-07", "2025-08"], fill_value=0)
     assert (front >= 3).all()
     assert kayes[kayes["month"] >= "2025-06"]["admin2"].nunique() >= 3
+
+
+def test_the_shipped_seed_carries_every_pattern_and_other_seeds_are_kept_not_rejected(patterns: dict) -> None:
+    from forecasting.sample.generate import weak_patterns
+
+    document = json.loads(PATTERNS_JSON.read_text(encoding="utf-8"))
+    assert document["generator"]["weak_patterns"] == []
+    # A seed whose synchronized wave came out weak is reported, not discarded.
+    assert weak_patterns({**_measured(document), "synchronized": {
+        "distinct_admin2": 4, "max_distinct_admin2_other_days": 3}}) == [
+        "synchronized: {'distinct_admin2': 4, 'max_distinct_admin2_other_days': 3}"]
+
+
+def _measured(document: dict) -> dict:
+    """planted_patterns.json's figures in the shape `weak_patterns` reads."""
+    by_id = {pattern["id"]: pattern["measured"] for pattern in document["patterns"]}
+    run_rate = by_id["run_rate_bf_jnim_admin2_capital_2025"]
+    return {
+        "record": by_id["record_2025_05"],
+        "tier_shift_admin2_capital": run_rate["including_admin1_capitals"],
+        "tier_shift_admin2_capital_excluding_admin1_capitals": run_rate["excluding_admin1_capitals"],
+        "tier_shift_admin3_seat": by_id["run_rate_bf_jnim_admin3_seat_2025"],
+        "synchronized": by_id["synchronized_mli_jnim_2025_07_01"],
+        "spread": by_id["spread_mli_kayes_2025"],
+    }
 
 
 def test_planted_patterns_document(patterns: dict, events: pd.DataFrame) -> None:

@@ -177,14 +177,16 @@ def make_world(seed: int, *, admin1_per_country: int = 4, admin2_per_admin1: int
     injections.append(Injection("synchronized", sync_country, None, None, onset["synchronized"], onset["synchronized"],
                                 units=frozenset((targets[i][1], targets[i][2]) for i in chosen)))
 
-    # run rate: commune seats of the third country three times as hit from January 2025 on.
+    # run rate: from January 2025 the third country's violence moves from villages to commune
+    # seats, so that their year-to-date pace triples (a shift toward administrative centres, as
+    # in the motivating case); the country's and every unit's totals stay what they were.
     rate_country = countries[2]
-    seats = events[(events["country"] == rate_country) & (events["tier"] == "admin3_seat")
-                   & (events["event_date"] >= "2025-01-01") & (events["geo_precision"] == 1)
-                   & events["event_type"].isin(POLITICAL_VIOLENCE_TYPES)]
-    more = pd.concat([seats, seats], ignore_index=True)
-    more["source_id"] = more["source_id"] + "S" + pd.Series(range(len(more))).astype(str)
-    events = pd.concat([events, more], ignore_index=True)
+    this_year = (events["country"] == rate_country) & (events["event_date"] >= "2025-01-01") & (
+        events["geo_precision"] == 1) & events["event_type"].isin(POLITICAL_VIOLENCE_TYPES)
+    seats_share = (events.loc[this_year, "tier"] == "admin3_seat").mean()
+    villages = this_year & (events["tier"] == "other")
+    moved = villages & (rng.random(len(events)) < 2 * seats_share / max(villages.sum() / this_year.sum(), 1e-9))
+    events.loc[moved, "tier"] = "admin3_seat"
     injections.append(Injection("run_rate", rate_country, None, None, pd.Timestamp("2025-01-01"), months[-1],
                                 tier="admin3_seat", detectable=pd.Timestamp("2025-03-01")))
 

@@ -397,7 +397,7 @@ def test_new_front_in_kayes(events: pd.DataFrame) -> None:
 
 
 def test_the_shipped_seed_carries_every_pattern_and_other_seeds_are_kept_not_rejected(patterns: dict) -> None:
-    from forecasting.sample.generate import weak_patterns
+    from forecasting.sample.patterns import weak_patterns
 
     document = json.loads(PATTERNS_JSON.read_text(encoding="utf-8"))
     assert document["generator"]["weak_patterns"] == []

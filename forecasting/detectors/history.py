@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from forecasting import wording
 from forecasting.detectors.settings import AsOf
 
 #: Key of the whole watch area in `months_of_data`.
@@ -72,7 +73,7 @@ class DataCoverage:
 
     def describe(self) -> str:
         """'92 months of events (1 January 2018 to 31 August 2025)', or in days under two months."""
-        span = f"{_day(self.first_day)} to {_day(self.newest_day)}"
+        span = f"{wording.day_name(self.first_day)} to {wording.day_name(self.newest_day)}"
         if self.months < 2:
             return f"{self.days} day{'s' if self.days != 1 else ''} of events ({span})"
         return f"{self.months} months of events ({span})"
@@ -96,12 +97,8 @@ def coverage_warnings(
     lag = (as_of.day - coverage.newest_day).days
     if lag > max_data_lag_days:
         warnings.append(
-            f"The newest stored event is dated {_day(coverage.newest_day)}, {lag} days before the end of the "
+            f"The newest stored event is dated {wording.day_name(coverage.newest_day)}, {lag} days before the end of the "
             f"period assessed ({as_of.text}): recent events are probably missing and counts will look low. "
             "Pull or ingest newer data (detect.max_data_lag_days sets how old is too old)."
         )
     return warnings
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day.strftime('%B %Y')}"

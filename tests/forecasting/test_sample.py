@@ -364,7 +364,7 @@ def test_tier_shift_is_specific_to_burkina_faso(events: pd.DataFrame,
     located = violence(events)[violence(events)["geo_precision"] == "1"]
     for country in ("Mali", "Niger"):
         jnim = located[(located["country"] == country) & (located["actor1"] == JNIM)
-                      & ~events["tags"].str.contains("planted=")]
+                      & ~located["tags"].str.contains("planted=")]
         flag = place_keys(jnim).isin(provincial)
         before = flag[jnim["year"].isin(["2023", "2024"])].mean()
         after = flag[jnim["year"] == "2025"].mean()

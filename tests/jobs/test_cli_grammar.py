@@ -13,7 +13,7 @@ from jobs.cli import app
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 #: Options whose values are a fixed set: --help must show the choices (the parser checks them).
-FIXED_VALUES = {"--level": "area|country|admin1|admin2|tier|actor", "--measure": "fatalities|events",
+FIXED_VALUES = {"--level": "area|country|admin1|admin2|tier|actor", "--measure": "fatalities|events|demonstrations",
                 "--status": "new|ongoing|resolved", "--job": "run|pull|report|refit"}
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from forecasting.alerts import Alert
-from forecasting.events import TIERS
+from forecasting.events import PLACE_TIERS
 from forecasting.series import series_from_counts
 from reports.inputs import DataSource, ReportInputs
 
@@ -63,7 +63,7 @@ def tier_shares_for(months: pd.DatetimeIndex) -> pd.DataFrame:
             drift = index / len(months)
             events = {"national_capital": 2, "admin1_capital": 6, "admin2_capital": int(5 + 20 * drift), "admin3_seat": 12, "other": 60}
             total = sum(events.values())
-            for tier in TIERS:
+            for tier in PLACE_TIERS:  # shares are of located events: `unlocated` has none
                 rows.append({"country": country, "period": month, "tier": tier, "events": events[tier], "share": events[tier] / total})
     return pd.DataFrame(rows)
 

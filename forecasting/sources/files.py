@@ -157,6 +157,17 @@ def read_event_file(path: Path) -> tuple[EventFile, int, ValidatedEvents]:
     )
 
 
+def read_table(path: Path) -> pd.DataFrame:
+    """A whole table (CSV in any of the layouts above) as strings, its columns named as
+    `read_header` names them (lower case). For small tables such as HDX aggregates."""
+    layout, header = read_header(path)
+    frames = list(_read_rows(Path(path), layout, tuple(header), BLOCK_BYTES))
+    if not frames:
+        return pd.DataFrame(columns=header, dtype=object)
+    rows = pd.concat(frames, ignore_index=True)
+    return _decimal_points(rows) if layout.delimiter == ";" else rows
+
+
 def read_header(path: Path) -> tuple[Layout, list[str]]:
     """How `path` is stored and its header row: names stripped, in lower case, an empty name
     written `unnamed_N` (N its 1-based position). Raises `UnreadableFileError` for a missing,

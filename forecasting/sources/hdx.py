@@ -12,7 +12,6 @@ HDX files may carry an HXL hashtag row (`#country+name`, ...) under the header; 
 from __future__ import annotations
 
 import calendar
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,12 +136,11 @@ def _read_table(path: Path) -> pd.DataFrame:
         except Exception as error:  # openpyxl raises many kinds for a damaged workbook
             raise InvalidAggregatesError(f"{path}: not a readable XLSX workbook ({error})") from None
     else:
-        try:
-            raw = path.read_bytes()
-            rows = pd.read_csv(io.StringIO(raw.decode("utf-8-sig")), dtype=str, keep_default_na=False)
-        except FileNotFoundError:
-            raise InvalidAggregatesError(f"{path}: no such file") from None
-        except UnicodeDecodeError:
-            raise InvalidAggregatesError(f"{path}: not UTF-8 text; save it again as UTF-8 CSV") from None
+        from forecasting.sources.files import read_table
+
+        # Any CSV layout the event reader knows: delimiter, encoding, .gz, .zip.
+        rows = read_table(path)
+        canonical = {name.lower(): name for name in HDX_COLUMNS}
+        rows.columns = [canonical.get(name, name) for name in rows.columns]
     rows.columns = [str(name).strip() for name in rows.columns]
     return rows

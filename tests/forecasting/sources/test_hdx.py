@@ -58,6 +58,20 @@ def test_an_xlsx_reads_the_same_as_the_csv(tmp_path):
     pd.testing.assert_frame_equal(from_csv, from_xlsx)
 
 
+def test_a_semicolon_latin1_gzip_csv_reads_the_same_as_the_plain_one(tmp_path):
+    import gzip
+
+    rows = ROWS + [["Mali", "Ségou", "Ségou", "MLI", "ML0401", "June", "2025", "2", "7"]]
+    plain = read_hdx_file(write_csv(tmp_path / "plain.csv", rows)).cells
+    text = "\n".join(";".join(line) for line in [HEADER, HXL, *rows]) + "\n"
+    packed = tmp_path / "hdx_fr.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode("latin-1")))
+
+    pd.testing.assert_frame_equal(read_hdx_file(packed).cells, plain)
+    assert is_hdx_file(packed)
+    assert plain.loc[plain["admin1"] == "Ségou", "fatalities"].tolist() == [7]
+
+
 def test_detection_tells_aggregates_from_event_files(tmp_path, write_acled):
     from factories import acled_row
 

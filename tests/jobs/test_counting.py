@@ -183,3 +183,53 @@ def test_detect_warns_when_the_newest_event_is_well_before_the_period_assessed(s
     (warning,) = result.warnings
     assert "dated 5 August 2025, 26 days before the end of the period assessed (2025-08)" in warning
     assert run_detection(store, CONFIG, "2025-07", save=False).warnings == []
+
+
+def test_migration_0007_counts_stored_events_as_a_fresh_load_would(tmp_path):
+    """A store loaded before disorder types and geo-precision were counted: its events get the
+    disorder type by the same rules as a fresh load (old event-type names too), imprecise ones
+    the tier `unlocated`, and SQLite's covering index gains `disorder_type`."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from forecasting.store.base import MIGRATIONS, migrate
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    alembic = AlembicConfig()
+    alembic.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        alembic.attributes["connection"] = connection
+        command.upgrade(alembic, "0001_events")
+        rows = [  # source, id, disorder_type as stored, event_type, geo_precision, tier
+            ("acled", "A1", None, "Battles", 1, "admin2_capital"),
+            ("acled", "A2", "Political violence; Demonstrations", "Riots", 1, "national_capital"),
+            ("acled", "A3", None, "Riots/Protests", 2, "admin2_capital"),
+            ("acled", "A4", "Political violence", "Violence against civilians", 3, "admin2_capital"),
+            ("acled", "A5", "Strategic developments", None, 1, "other"),
+            ("ucdp", "U1", "Political violence", "Battles", 2, "admin3_seat"),
+            ("ucdp", "U2", "Political violence", "Battles", 4, "admin1_capital"),
+        ]
+        for source, event_id, disorder_type, event_type, precision, tier in rows:
+            connection.execute(sa.text(
+                "INSERT INTO events (source, source_id, event_date, year, month, disorder_type, event_type, country,"
+                " geo_precision, fatalities, timestamp, tier) VALUES (:source, :id, '2025-05-01', 2025, 5, :disorder,"
+                " :event_type, 'Mali', :precision, 1, 0, :tier)"
+            ), dict(source=source, id=event_id, disorder=disorder_type, event_type=event_type, precision=precision, tier=tier))
+
+    migrate(engine)
+
+    with engine.connect() as connection:
+        stored = dict(connection.execute(sa.text("SELECT source_id, disorder_type || '|' || tier FROM events")).all())
+        index = [row[2] for row in connection.exec_driver_sql("PRAGMA index_info('ix_events_monthly_counts')")]
+    assert stored == {
+        "A1": "Political violence|admin2_capital",
+        "A2": "Demonstrations|national_capital",
+        "A3": "Demonstrations|unlocated",
+        "A4": "Political violence|unlocated",
+        "A5": "Strategic developments|other",
+        "U1": "Political violence|admin3_seat",  # UCDP's where_prec 2: within 25 km, located
+        "U2": "Political violence|unlocated",
+    }
+    assert index[-1] == "disorder_type"
+    engine.dispose()

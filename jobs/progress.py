@@ -17,6 +17,7 @@ class Progress:
         self.width = width
         self.on_terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self.began = time.perf_counter()
+        self._drawn = 0  # length of the line on screen, so a shorter one overwrites all of it
 
     def step(self, done: int, total: int, label: str) -> None:
         elapsed = time.perf_counter() - self.began
@@ -26,7 +27,9 @@ class Progress:
             return
         filled = round(self.width * done / total) if total else self.width
         bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r{self.what} [{bar}] {done}/{total} {label} ({elapsed:.0f} s)")
+        line = f"{self.what} [{bar}] {done}/{total} {label} ({elapsed:.0f} s)"
+        self.stream.write("\r" + line.ljust(self._drawn))
+        self._drawn = len(line)
         if done == total:
             self.stream.write("\n")
         self.stream.flush()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecasting.events import derive_disorder_type
-
 #: ACLED's export columns, in ACLED's order. Extra columns are ignored.
 ACLED_COLUMNS = (
     "event_id_cnty",
@@ -65,7 +63,8 @@ def looks_like_acled(header: list[str]) -> bool:
 
 def acled_rows_to_events(rows: pd.DataFrame) -> pd.DataFrame:
     """Rename ACLED's columns to the event record's; keep only those the record has. A file
-    without `iso` gets it from `iso3`; a row without a disorder type gets it from its event type.
+    without `iso` gets it from `iso3`. (A missing disorder type is derived from the event type by
+    `forecasting.events.validate_events`, for every source.)
 
     `rows` holds the file's columns as strings. The result still has to pass
     `forecasting.events.validate_events`.
@@ -75,8 +74,4 @@ def acled_rows_to_events(rows: pd.DataFrame) -> pd.DataFrame:
     events.insert(0, "source", "acled")
     if "iso" not in events and "iso3" in rows:
         events["iso"] = rows["iso3"].str.strip().str.upper().map(ISO_NUMERIC_BY_ALPHA3)
-    if "event_type" in events:
-        given = events["disorder_type"] if "disorder_type" in events else pd.Series(None, index=events.index, dtype=object)
-        blank = given.isna() | (given.astype(str).str.strip() == "")
-        events["disorder_type"] = given.where(~blank, derive_disorder_type(events["event_type"]))
     return events

@@ -99,9 +99,12 @@ def methods_text(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
     blocks.append(("Data", [*(sources or ["No events were available."]),
                             f"Newest event used: {cutoff}. Nothing dated after {inputs.as_of} was used."]))
     blocks.append(("Monthly series", [
-        "Events are counted by event date into calendar months, for the watch area, each country, each admin1 and "
-        "admin2 unit, settlement tier and actor. Fatalities are the sources' reported figures, which are conservative "
-        "estimates and are revised as reporting improves. A month with no event counts as zero.",
+        "Political-violence events (ACLED's battles, explosions and remote violence, and violence against civilians; "
+        "all of UCDP GED) are counted by event date into calendar months, for the watch area, each country, each "
+        "admin1 and admin2 unit, settlement tier and armed actor. Protests and riots are not counted in them (they are "
+        "a measure of their own, when asked for), nor strategic developments; protesters and rioters are not armed "
+        "actors. Fatalities are the sources' reported figures, which are conservative estimates and are revised as "
+        "reporting improves. A month with no event counts as zero.",
     ]))
     blocks.append(("Forecasts and the 90% expected range", [
         f"Each series is forecast by the '{inputs.model}' model from its own history before the month it forecasts. "
@@ -117,7 +120,9 @@ def methods_text(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
     blocks.append(("Settlement tiers", [
         "An event counts as at a capital or seat when it lies within the gazetteer radius of one: the national capital, "
         "regional (admin1) capitals, provincial (admin2) capitals, or commune (admin3) seats; every other event is "
-        "'elsewhere'.",
+        "'elsewhere'. Only events located at their place count in a tier (ACLED geo-precision 1; UCDP GED where_prec "
+        "1 or 2): an event the source coded to a nearby town or the provincial capital because the village is unknown "
+        "counts in its admin units but in no tier, and tier alerts say how many were left out.",
     ]))
     return blocks
 

@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install bench mutate clean
+.PHONY: run test install bench mutate fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP)
 # Debian's chromium for the HTML report's browser test (Playwright drives it; no browser download).
 browser:
 	command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+# The fuzz suite with many more (and fresh) examples than `make test` runs: a few minutes.
+fuzz: $(STAMP)
+	CONFLICTWATCH_FUZZ=long $(BIN)/python -m pytest -q tests/jobs/test_fuzz.py
 
 # Every benchmark, each timed against a reference in the same run (docs/benchmarks.md); about
 # 6 minutes of CPU on two quiet cores by the figures there (the target is under 10).

@@ -13,6 +13,8 @@ Two renames against ACLED's export, both because the name is taken by something 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,6 +115,43 @@ def derive_disorder_type(event_type: pd.Series) -> pd.Series:
 #: How many bad rows an error message lists before it stops counting them out.
 MAX_LISTED_PROBLEMS = 20
 
+#: UCDP GED begins in 1989 and ACLED later: an earlier date is a typo (1899 for 1989), not history.
+EARLIEST_EVENT_DATE = dt.date(1989, 1, 1)
+#: The longest event id the store keeps (the `events.source_id` column is VARCHAR(64)).
+SOURCE_ID_MAX_LENGTH = 64
+#: Whole-number columns besides fatalities: the smallest and largest value each may hold. The
+#: precisions are codes (ACLED 1-3, UCDP 1-7) in SMALLINT columns; iso is ISO 3166's 3-digit
+#: number; a timestamp is Unix seconds, below 2**53 so that it survives a float on the way in.
+WHOLE_NUMBER_RANGES = {
+    "time_precision": (0, 32_767),
+    "iso": (0, 999),
+    "geo_precision": (0, 32_767),
+    "timestamp": (0, 2**53),
+}
+# PostgreSQL refuses NUL in text, and other control characters break tables, CSV files and email
+# headers downstream. Free text (notes, sources, tags) may hold tabs and line breaks; ids and names may not.
+_CONTROL_IN_FREE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_IN_NAME = re.compile("[\x00-\x1f\x7f]")
+_FREE_TEXT_COLUMNS = ("notes", "sources", "tags")
+
+
+@dataclass(frozen=True)
+class EventBounds:
+    """What an event may be besides well-typed: the limits `validate_events` checks.
+
+    `today` is the day of the load (UTC), passed in: the domain reads no clock. An event may be
+    dated from `EARLIEST_EVENT_DATE` to `today` plus `future_days` (a source whose day starts
+    before ours), and carry 0 to `max_fatalities` deaths.
+    """
+
+    today: dt.date
+    future_days: int = 2
+    max_fatalities: int = 100_000
+
+    @property
+    def latest_date(self) -> dt.date:
+        return self.today + dt.timedelta(days=self.future_days)
+
 
 class InvalidEventsError(ConflictwatchError):
     """A file holds rows that are not valid events; nothing from it was stored."""
@@ -147,13 +186,14 @@ class ValidatedEvents:
     rejects: pd.DataFrame
 
 
-def validate_events(raw: pd.DataFrame, line_numbers: pd.Series) -> ValidatedEvents:
-    """Type-check and validate an event frame built by a source reader.
+def validate_events(raw: pd.DataFrame, line_numbers: pd.Series, bounds: EventBounds) -> ValidatedEvents:
+    """Type-check and validate an event frame built by a source reader, against `bounds`.
 
     `raw` has the columns of `EVENT_COLUMNS` (except `year`, `month`, `tier`, derived here or
     later), all as strings or missing; `line_numbers` gives each row's line in its file.
     Returns the valid rows typed (dates as datetime64, counts as nullable integers, coordinates as
-    floats, empty text as missing) and the rejected rows with one reason each.
+    floats, empty text as missing) and the rejected rows with one reason each (several reasons
+    joined by "; "). docs/validation.md lists every rule; whatever passes them fits both stores.
     """
     raw = raw.reset_index(drop=True)
     line_numbers = pd.Series(np.asarray(line_numbers), index=raw.index)
@@ -167,11 +207,27 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series) -> ValidatedEven
     text["disorder_type"] = disorder_types(text["event_type"], text["disorder_type"])
 
     reject(text["source_id"].isna(), "missing event id (event_id_cnty / id)")
+    reject(
+        text["source_id"].str.len() > SOURCE_ID_MAX_LENGTH,
+        f"event id is longer than {SOURCE_ID_MAX_LENGTH} characters",
+    )
+    for name in TEXT_COLUMNS:
+        pattern = _CONTROL_IN_FREE_TEXT if name in _FREE_TEXT_COLUMNS else _CONTROL_IN_NAME
+        reject(_contains(text[name], pattern), f"{name} contains a control character (such as NUL)")
 
     event_date = _parse_dates(raw["event_date"])
     date_given = raw["event_date"].notna() & (raw["event_date"].str.strip() != "")
     reject(~date_given, "missing event_date")
     reject(date_given & event_date.isna(), "event_date is not a date (expected YYYY-MM-DD)")
+    reject(
+        event_date < pd.Timestamp(EARLIEST_EVENT_DATE),
+        f"event_date is before {EARLIEST_EVENT_DATE.isoformat()} (no source covers earlier years)",
+    )
+    reject(
+        event_date > pd.Timestamp(bounds.latest_date),
+        f"event_date is in the future (after {bounds.latest_date.isoformat()}: today, {bounds.today.isoformat()},"
+        f" plus {bounds.future_days} days' grace)",
+    )
 
     reject(text["country"].isna(), "missing country")
 
@@ -182,6 +238,7 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series) -> ValidatedEven
     reject(fatalities_given & fatalities.isna(), "fatalities is not a number")
     reject(fatalities < 0, "fatalities is negative")
     reject(fatalities.notna() & (fatalities != np.floor(fatalities)), "fatalities is not a whole number")
+    reject(fatalities > bounds.max_fatalities, f"fatalities is more than {bounds.max_fatalities:,} (the most one event may carry)")
 
     numbers = {}
     for name in ("time_precision", "iso", "geo_precision", "timestamp"):
@@ -191,6 +248,9 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series) -> ValidatedEven
         if name == "timestamp":
             parsed = parsed.fillna(_parse_timestamps(column.where(given & parsed.isna())))
         reject(given & parsed.isna(), f"{name} is not a number")
+        reject(parsed.notna() & (parsed != np.floor(parsed)), f"{name} is not a whole number")
+        lowest, highest = WHOLE_NUMBER_RANGES[name]
+        reject((parsed < lowest) | (parsed > highest), f"{name} is out of range ({lowest} to {highest})")
         numbers[name] = parsed
 
     coordinates = {}
@@ -219,11 +279,11 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series) -> ValidatedEven
         elif name == "month":
             events[name] = event_date[good].dt.month.astype("Int64")
         elif name == "fatalities":
-            events[name] = fatalities[good].astype("Int64")
+            events[name] = fatalities[good].astype("float64").astype("Int64")
         elif name in FLOAT_COLUMNS:
             events[name] = coordinates[name][good].astype("float64")
         else:
-            events[name] = numbers[name][good].round().astype("Int64")
+            events[name] = numbers[name][good].astype("float64").astype("Int64")
     events["timestamp"] = events["timestamp"].fillna(0)
     events = _keep_newest_version(events.reset_index(drop=True))
     return ValidatedEvents(events=events, rejects=rejects.reset_index(drop=True))
@@ -282,6 +342,15 @@ def _clean_text(column: pd.Series) -> pd.Series:
     stripped = column.astype("str").str.strip()
     present = column.notna() & (stripped != "")
     return stripped.astype(object).where(present, None)
+
+
+def _contains(column: pd.Series, pattern: re.Pattern) -> pd.Series:
+    """Which values (str or None) `pattern` finds something in. One search over the joined column
+    first: the usual column has no match, and one C-speed search beats a million small ones."""
+    present = column.dropna()
+    if present.empty or pattern.search("".join(present)) is None:
+        return pd.Series(False, index=column.index)
+    return column.map(lambda value: value is not None and pattern.search(value) is not None, na_action="ignore").fillna(False)
 
 
 def _missing(frame: pd.DataFrame) -> pd.Series:

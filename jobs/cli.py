@@ -7,7 +7,8 @@ registration by import). Results go to stdout; logs and progress go to stderr.
 Exit codes (docs/cli.md): 0 done; 1 an error the user can fix (a bad file, config, database,
 folder or value), printed as one line naming the thing and what to do; 2 a usage error (unknown
 command or option, a value not among the choices), printed by the parser with the usage; 3 a bug
-in conflictwatch, printed with its traceback and a line saying it is a bug. With -v a user error
+in conflictwatch, printed with its traceback and a line saying it is a bug; 130 or 143 stopped by
+SIGINT or SIGTERM, after closing what was open (jobs/shutdown.py). With -v a user error
 also shows its traceback. Slow imports (pandas, statsmodels, prophet, matplotlib) happen inside
 the commands that need them, so `--help` answers at once.
 """
@@ -78,6 +79,10 @@ def global_options(
     ] = False,
 ) -> None:
     """Read the configuration once and set up logging; every command then runs with it."""
+    from jobs.shutdown import stop_on_signals
+
+    # From here on SIGTERM and SIGINT unwind cleanly (rollback, runs closed): see jobs/shutdown.py.
+    stop_on_signals()
     _Invocation.verbose = verbose
     parsed = load_config(find_config_path(config))
     secrets = Secrets.from_environment(parsed)
@@ -128,10 +133,21 @@ def configure_logging(verbose: bool, secrets: Secrets) -> None:
 def main() -> None:
     """Console-script entry point: runs the command and turns what it raises into one line and
     an exit code (see the module docstring)."""
+    from jobs.shutdown import Interrupted
+
     try:
         app()
     except Exception as error:  # noqa: BLE001 - the one place every error is turned into a line
         sys.exit(report_error(error))
+    except Interrupted as interruption:
+        typer.echo(f"error: {interruption}: stopped cleanly (an open load was rolled back, a run closed as"
+                   " interrupted); rerun the command when ready", err=True)
+        # Every `finally` of the main thread has run (transactions closed, claims released); a
+        # download still in flight in a worker thread is not worth waiting for at exit.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(interruption.exit_code)
 
 
 def report_error(error: BaseException) -> int:

@@ -43,6 +43,10 @@ class DataConfig:
     sample_when_empty: bool = True
     # CSV exports (ACLED or UCDP GED) that `run` ingests before each pass; idempotent.
     files: tuple[str, ...] = ()
+    # The validation contract (docs/validation.md): the most deaths one event may carry, and how
+    # many days after today an event may be dated (a source whose day starts before ours).
+    max_fatalities: int = 100_000
+    future_days: int = 2
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,13 @@ class EmailConfig:
     # system's CAs. An absolute path: the sender sees only this section, not config.yaml's folder.
     ca_file: str | None = None
     sender: str = "conflictwatch@localhost"
+    # How long to wait for the SMTP server: to connect and greet, to log in (EHLO, STARTTLS,
+    # AUTH), and to take one message; and how long one delivery pass may take in all. After the
+    # first timeout the rest of the queue waits for the next pass rather than pay it again.
+    connect_timeout_seconds: float = 10.0
+    login_timeout_seconds: float = 10.0
+    send_timeout_seconds: float = 30.0
+    delivery_budget_seconds: float = 120.0
     administrator: str | None = None
     recipients: tuple[Recipient, ...] = ()
     require_review: bool = False
@@ -265,6 +276,8 @@ def load_config(path: Path | None) -> Config:
     if document is None:
         document = {}
     config = dataclasses.replace(_build(Config, document, str(path), ""), path=Path(path))
+    _check_meanings(config, str(path), "")
+    _check_schedule(config.schedule, str(path))
     if config.email.ca_file is not None:
         # The mail sender only sees its own section, so relative paths are settled here.
         email = dataclasses.replace(config.email, ca_file=str(config.resolve(config.email.ca_file)))
@@ -352,6 +365,60 @@ def _convert(expected: Any, value: Any, file: str, key_path: str) -> Any:
             raise _type_error(file, key_path, "a text (quote it)", value)
         return value
     raise TypeError(f"config field {key_path} has an unsupported type {expected!r}")
+
+
+#: Whole numbers that may be 0 (0 means "none" or "no wait"); every other one counts something
+#: or measures a length, and must be at least 1.
+_MAY_BE_ZERO = frozenset({
+    "future_days", "seed", "min_fatalities", "min_events", "spread_quiet_events", "suppression_days",
+    "max_alert_pages", "shutdown_grace_seconds", "backoff_seconds",
+})
+#: Numbers with a range of their own (both ends allowed).
+_RANGES = {"port": (1, 65_535), "seed": (0, 2**32 - 1)}
+
+
+def _check_meanings(section: Any, file: str, where: str) -> None:
+    """Check every number of the configuration against what it means, the types being right
+    already: a rate or probability lies strictly between 0 and 1; a count, a length or a
+    duration is positive (or 0 where `_MAY_BE_ZERO` says 0 means none); nothing is NaN or
+    infinite. Raises ConfigError naming the key and the range."""
+    import math
+
+    for item in dataclasses.fields(section):
+        value = getattr(section, item.name)
+        key_path = f"{where}.{item.name}" if where else item.name
+        if dataclasses.is_dataclass(value):
+            _check_meanings(value, file, key_path)
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if not math.isfinite(value):
+            raise ConfigError(f"{file}: key {key_path!r} must be a finite number, not {value!r}")
+        if item.name in _RANGES:
+            lowest, highest = _RANGES[item.name]
+            if not lowest <= value <= highest:
+                raise ConfigError(f"{file}: key {key_path!r} must be from {lowest} to {highest}, not {value!r}")
+        elif item.name.endswith(("_rate", "_probability")):
+            if not 0 < value < 1:
+                raise ConfigError(
+                    f"{file}: key {key_path!r} is a probability: it must lie between 0 and 1 (say 0.05), not {value!r}"
+                )
+        elif item.name in _MAY_BE_ZERO:
+            if value < 0:
+                raise ConfigError(f"{file}: key {key_path!r} must be 0 or more, not {value!r}")
+        elif value <= 0 or (isinstance(value, int) and value < 1):
+            raise ConfigError(f"{file}: key {key_path!r} must be more than 0, not {value!r}")
+
+
+def _check_schedule(schedule: ScheduleConfig, file: str) -> None:
+    """Parse the time zone and every cron line now, so a typo stops the program at start-up and
+    not at the service's first firing (the scheduler is imported only when a file is read)."""
+    from jobs.service import schedule_triggers
+
+    try:
+        schedule_triggers(schedule)
+    except ConfigError as error:
+        raise ConfigError(f"{file}: {error}") from None
 
 
 def _type_error(file: str, key_path: str, expected: str, value: Any) -> ConfigError:

@@ -89,7 +89,8 @@ def find_alerts(
 
 
 class NoDataForPeriodError(ConflictwatchError):
-    """The as-of month starts after the newest stored event: there is nothing to assess."""
+    """The as-of month starts after the newest stored event, or ends before the oldest: there is
+    nothing to assess."""
 
 
 def resolve_as_of(store: Store, as_of: str) -> AsOf:
@@ -97,9 +98,22 @@ def resolve_as_of(store: Store, as_of: str) -> AsOf:
 
     A month (or day) that the data end inside of becomes the month so far, up to the newest
     stored event: otherwise a week of data would be judged as a whole month, and every series
-    would look like a drop. A month that starts after the newest event is an error.
+    would look like a drop. A month that starts after the newest event is an error, and so is
+    one that ends before the oldest: there is nothing to assess in either.
     """
-    return _assessable(parse_as_of(as_of), stored_events.data_cutoff(store))
+    moment = parse_as_of(as_of)
+    _check_not_before_the_data(moment, stored_events.data_start(store))
+    return _assessable(moment, stored_events.data_cutoff(store))
+
+
+def _check_not_before_the_data(moment: AsOf, start: "dt.date | None") -> None:
+    """An as-of period that ends before the oldest stored event has nothing to assess: an error,
+    not a report of zeros ("no alert for January 1800")."""
+    if start is not None and moment.day < start:
+        raise NoDataForPeriodError(
+            f"--as-of {moment.text}: the oldest stored event is dated {start.isoformat()}, so there is nothing "
+            f"to assess that early; use --as-of {start:%Y-%m} or later"
+        )
 
 
 def _assessable(moment: AsOf, cutoff: "dt.date | None") -> AsOf:
@@ -180,6 +194,7 @@ def run_detections(
 
     months = month_range(first, last)
     cutoff = stored_events.data_cutoff(store)
+    _check_not_before_the_data(months[0], stored_events.data_start(store))
     moments = [_assessable(month, cutoff) for month in months]
     events = _load_events(store, config, moments[-1])
     if events.empty and aggregates.count_aggregates(store) > 0:

@@ -15,13 +15,14 @@ from typing import TypeVar
 
 import pandas as pd
 
-from forecasting.events import InvalidEventsError
+from forecasting.events import EventBounds, InvalidEventsError
 from forecasting.gazetteer import Gazetteer, assign_tiers
 from forecasting.safe_csv import write_csv
 from forecasting.sources.files import EventFile, open_event_file
 from forecasting.sources.hdx import is_hdx_file
 from forecasting.store import Store
 from forecasting.store import events as stored_events
+from jobs.config import DataConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,6 +44,13 @@ class IngestReport:
     rejects_file: Path | None
 
 
+def event_bounds(data: DataConfig, today: dt.date | None = None) -> EventBounds:
+    """The validation contract of config.yaml's `data` section, for a load on `today` (default:
+    today in UTC, read here: the jobs layer owns the clock, the domain is handed the day)."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    return EventBounds(today=today, future_days=data.future_days, max_fatalities=data.max_fatalities)
+
+
 def sample_path() -> Path:
     """The shipped synthetic sample (ACLED export format; not real ACLED data)."""
     return Path(str(resources.files("forecasting.sample").joinpath(SAMPLE_FILE)))
@@ -55,8 +63,12 @@ def ingest_files(
     *,
     seat_radius_km: float,
     skip_invalid: bool = False,
+    bounds: EventBounds | None = None,
 ) -> list[IngestReport]:
     """Load event files into the store in one transaction.
+
+    Every row is checked against `bounds` (default: config.yaml's defaults, as of today) before
+    anything is written: see docs/validation.md.
 
     Files are read block by block (memory stays flat however large the export). If any row of
     any file is invalid, nothing at all is written and `InvalidEventsError` names the file and
@@ -69,6 +81,7 @@ def ingest_files(
     from forecasting.sources.hdx import read_hdx_file
 
     started_at = dt.datetime.now(dt.timezone.utc)
+    bounds = bounds or event_bounds(DataConfig(), started_at.date())
     # ACLED's HDX admin2-month aggregates are counts, not events: they are stored apart, but in
     # the same transaction, and read and validated whole before anything is written.
     aggregates = [read_hdx_file(path) for path in paths if is_hdx_file(path)]
@@ -85,7 +98,7 @@ def ingest_files(
         for event_file in files:
             began = time.perf_counter()
             rows_read, saved, rejects = 0, [], []
-            for rows, validated in _read_ahead(_tiered_blocks(event_file, gazetteer, seat_radius_km)):
+            for rows, validated in _read_ahead(_tiered_blocks(event_file, gazetteer, seat_radius_km, bounds)):
                 rows_read += rows
                 if not validated.rejects.empty:
                     rejects.append(validated.rejects)
@@ -157,9 +170,9 @@ def _log_layout(event_file: EventFile) -> None:
         log.info("%s: no column %s; %s", event_file.path, absent, how)
 
 
-def _tiered_blocks(event_file, gazetteer: Gazetteer, seat_radius_km: float) -> Iterator:
+def _tiered_blocks(event_file, gazetteer: Gazetteer, seat_radius_km: float, bounds: EventBounds) -> Iterator:
     """The file's validated blocks with each valid event's settlement tier assigned."""
-    for rows, validated in event_file.blocks():
+    for rows, validated in event_file.blocks(bounds):
         validated.events["tier"] = assign_tiers(validated.events, gazetteer, seat_radius_km=seat_radius_km)
         yield rows, validated
 

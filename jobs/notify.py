@@ -28,6 +28,7 @@ import logging
 import re
 import smtplib
 import ssl
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email import policy as email_policy
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SMTP_TIMEOUT_SECONDS = 30
 
 
 class EmailSetupError(ConflictwatchError):
@@ -59,6 +59,10 @@ class EmailSetupError(ConflictwatchError):
 
 class StarttlsNotOfferedError(ConflictwatchError):
     """`email.security: starttls`, but the SMTP server does not offer STARTTLS."""
+
+
+class SmtpTimeoutError(ConflictwatchError):
+    """The SMTP server did not answer in time; the delivery pass stops, the queue waits."""
 
 
 @dataclass(frozen=True)
@@ -252,7 +256,13 @@ def enqueue(store: Store, email: EmailConfig, planned: Iterable[PlannedMessage],
 
 def deliver_outbox(store: Store, email: EmailConfig, secrets: Secrets, *, now: dt.datetime | None = None,
                    retry_base_seconds: float = 60.0) -> outbox.DeliveryResult:
-    """Send every due message of the outbox through the configured SMTP server."""
+    """Send every due message of the outbox through the configured SMTP server.
+
+    One pass starts no message after `email.delivery_budget_seconds` (so it ends at most one
+    message's timeouts later), and stops at the first server timeout: the messages not tried
+    yet stay queued, due, with no attempt counted, for the next pass. None is lost; a message
+    is never cut short by the budget, since a server may hold one it has not yet acknowledged."""
+    deadline = time.monotonic() + email.delivery_budget_seconds
     return outbox.deliver(
         store,
         smtp_sender(email, secrets),
@@ -260,11 +270,15 @@ def deliver_outbox(store: Store, email: EmailConfig, secrets: Secrets, *, now: d
         retry_base_seconds=retry_base_seconds,
         is_permanent=_is_permanent,
         describe=lambda error: _describe_smtp_error(error, email, secrets),
+        out_of_time=lambda: time.monotonic() >= deadline,
+        ends_pass=lambda error: isinstance(error, SmtpTimeoutError),
     )
 
 
 def smtp_sender(email: EmailConfig, secrets: Secrets) -> Callable[[str, str, bytes], None]:
-    """A function that hands one stored message to the SMTP server of config.yaml."""
+    """A function that hands one stored message to the SMTP server of config.yaml. Each phase
+    (connect, log in, send) waits at most its own timeout of config.yaml's email section; a
+    server that does not answer in time raises `SmtpTimeoutError`."""
     if email.username and not secrets.smtp_password:
         raise EmailSetupError(
             f"email.username is set but the environment variable {email.password_env} (email.password_env) "
@@ -274,24 +288,39 @@ def smtp_sender(email: EmailConfig, secrets: Secrets) -> Callable[[str, str, byt
     context = _tls_context(email) if email.security != "none" else None
 
     def send(message_id: str, recipient: str, content: bytes) -> None:
-        if email.security == "ssl":
-            connection = smtplib.SMTP_SSL(email.host, email.port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
-        else:
-            connection = smtplib.SMTP(email.host, email.port, timeout=SMTP_TIMEOUT_SECONDS)
-        with connection as smtp:
-            if email.security == "starttls":
-                try:
-                    smtp.starttls(context=context)
-                except smtplib.SMTPNotSupportedError:
-                    # Raised after EHLO only: no login and no message went out in plain text.
-                    raise StarttlsNotOfferedError(
-                        f"the SMTP server {email.host}:{email.port} does not offer STARTTLS (email.security: "
-                        "starttls); nothing was sent in plain text. Check email.port (465 is usually ssl, "
-                        "587 starttls) and email.security"
-                    ) from None
-            if email.username:
-                smtp.login(email.username, secrets.smtp_password or "")
-            smtp.sendmail(email.sender, [recipient], content)
+        phase, timeout = "connecting", email.connect_timeout_seconds
+        try:
+            if email.security == "ssl":
+                connection = smtplib.SMTP_SSL(email.host, email.port, timeout=timeout, context=context)
+            else:
+                connection = smtplib.SMTP(email.host, email.port, timeout=timeout)
+            with connection as smtp:
+                phase, timeout = "logging in", email.login_timeout_seconds
+                smtp.sock.settimeout(timeout)
+                smtp.ehlo_or_helo_if_needed()
+                if email.security == "starttls":
+                    try:
+                        smtp.starttls(context=context)
+                    except smtplib.SMTPNotSupportedError:
+                        # Raised after EHLO only: no login and no message went out in plain text.
+                        raise StarttlsNotOfferedError(
+                            f"the SMTP server {email.host}:{email.port} does not offer STARTTLS (email.security: "
+                            "starttls); nothing was sent in plain text. Check email.port (465 is usually ssl, "
+                            "587 starttls) and email.security"
+                        ) from None
+                if email.username:
+                    smtp.login(email.username, secrets.smtp_password or "")
+                phase, timeout = "sending", email.send_timeout_seconds
+                smtp.sock.settimeout(timeout)
+                smtp.sendmail(email.sender, [recipient], content)
+        except (TimeoutError, smtplib.SMTPServerDisconnected) as error:
+            # smtplib reports a reply that never came as a disconnection caused by the timeout.
+            if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+                raise SmtpTimeoutError(
+                    f"the SMTP server {email.host}:{email.port} did not answer within {timeout:.3g} s while "
+                    f"{phase}; the messages not sent yet wait for the next delivery pass"
+                ) from None
+            raise
 
     return send
 

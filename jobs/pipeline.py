@@ -26,6 +26,7 @@ from forecasting.redaction import redact
 from forecasting.store import Store
 from forecasting.store import runs as run_log
 from jobs.config import Config, Secrets
+from jobs.shutdown import Interrupted, shielded
 
 if TYPE_CHECKING:
     from forecasting.gazetteer import Gazetteer
@@ -113,13 +114,13 @@ class PipelineResult:
 def ingest_step(store: Store, config: Config, gazetteer: Callable[[], "Gazetteer"]) -> StepOutcome:
     """Load the configured files (idempotent), and the synthetic sample if the store is still empty."""
     from forecasting.store import events as stored_events
-    from jobs.ingest import ingest_files, ingest_sample_if_empty, store_is_empty
+    from jobs.ingest import event_bounds, ingest_files, ingest_sample_if_empty, store_is_empty
 
     radius = config.gazetteer.seat_radius_km
     reports = []
     if config.data.files:
         paths = [config.resolve(name) for name in config.data.files]
-        reports += ingest_files(store, paths, gazetteer(), seat_radius_km=radius)
+        reports += ingest_files(store, paths, gazetteer(), seat_radius_km=radius, bounds=event_bounds(config.data))
     sample_used = False
     if config.data.sample_when_empty and store_is_empty(store):
         reports += ingest_sample_if_empty(store, gazetteer(), seat_radius_km=radius)
@@ -246,6 +247,9 @@ def run_pipeline(
         run_log.start_step(store, run, step)
         try:
             outcome = _run_step(step, store, config, secrets, request, run, result, gazetteer)
+        except (Interrupted, KeyboardInterrupt) as interruption:
+            _close_interrupted(store, config, secrets, run, steps[index:], interruption)
+            raise
         except Exception as error:  # noqa: BLE001 - a failed step is recorded, not re-raised
             reason = _describe(error, secrets)
             if not isinstance(error, ConflictwatchError):
@@ -265,6 +269,22 @@ def run_pipeline(
     run_log.finish_run(store, run, result.state, counts=_run_counts(result))
     log.info("%s %s: %s", request.job, request.slot, result.state)
     return result
+
+
+def _close_interrupted(store: Store, config: Config, secrets: Secrets, run: run_log.RunRecord,
+                       steps: tuple[str, ...], interruption: BaseException) -> None:
+    """A signal stopped the run inside `steps[0]`: close that step and the run as interrupted
+    (state error), mark the rest skipped, and queue the administrator's notice without sending
+    it (an SMTP timeout would outlast the stop). The step's open transaction has already rolled
+    back; what earlier steps committed stays. A rerun can start at once."""
+    name = getattr(interruption, "signal_name", "SIGINT")
+    reason = f"interrupted by {name} during step {steps[0]}; rerun it to complete the pass"
+    with shielded():
+        run_log.interrupt_run(store, run, reason)
+        for remaining in steps[1:]:
+            run_log.finish_step(store, run, remaining, "skipped", error="interrupted")
+        log.warning("%s %s: %s", run.job, run.slot, reason)
+        notify_administrator(store, config, secrets, run, reason, deliver=False)
 
 
 def _run_step(step, store, config, secrets, request, run, result, gazetteer) -> StepOutcome:

@@ -128,6 +128,10 @@ class _Run:
         self.owner = owner
         self.gazetteer = gazetteer
         self.progress = progress
+        from jobs.ingest import event_bounds
+
+        # Pages are validated against the contract as of the day the pull began.
+        self.bounds = event_bounds(config.data)
         self.pages = self.events = self.inserted = self.updated = 0
         self.began = time.perf_counter()
 
@@ -215,7 +219,7 @@ class _Run:
                 for name in names
             }
         )
-        validated = validate_events(to_events(raw), pd.Series(range(1, len(raw) + 1)))
+        validated = validate_events(to_events(raw), pd.Series(range(1, len(raw) + 1)), self.bounds)
         if not validated.rejects.empty:
             problems = "; ".join(
                 f"row {int(row.line)}: {row.reason}" for row in validated.rejects.head(MAX_LISTED_PROBLEMS).itertuples()

@@ -69,7 +69,8 @@ class AcledSource:
                 newer_than=query["newer_than"],
             )
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acled-next-page") as next_pages:
+        next_pages = ThreadPoolExecutor(max_workers=1, thread_name_prefix="acled-next-page")
+        try:
             pending = next_pages.submit(fetch, number)
             while pending is not None:
                 rows = pending.result()
@@ -80,6 +81,10 @@ class AcledSource:
                 pending = None if last else next_pages.submit(fetch, number + 1)
                 yield Page(rows=rows, number=number, next_url=None, last=last)
                 number += 1
+        finally:
+            # After an error or a stop signal, do not wait for a download still in flight (up to
+            # the request timeout): nothing of it would be stored.
+            next_pages.shutdown(wait=False, cancel_futures=True)
 
     def to_events(self, raw):
         from forecasting.sources.acled_csv import acled_rows_to_events

@@ -28,7 +28,7 @@ from typing import IO
 import pandas as pd
 
 from forecasting.errors import ConflictwatchError
-from forecasting.events import ValidatedEvents, validate_events
+from forecasting.events import EventBounds, ValidatedEvents, validate_events
 from forecasting.sources import acled_csv, ucdp_csv
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,8 @@ class EventFile:
     layout: Layout = Layout("text")
     absent_columns: tuple[str, ...] = ()  # optional columns of the format this file lacks
 
-    def blocks(self, block_bytes: int | None = None) -> Iterator[tuple[int, ValidatedEvents]]:
-        """Yield (rows read, validated events) block by block, in file order.
+    def blocks(self, bounds: EventBounds, block_bytes: int | None = None) -> Iterator[tuple[int, ValidatedEvents]]:
+        """Yield (rows read, events validated against `bounds`) block by block, in file order.
 
         Rejected rows carry their line in the file (the header is line 1; a quoted field with a
         line break counts as one line) and the file's own columns, so they can be fixed and
@@ -98,7 +98,7 @@ class EventFile:
             if self.layout.delimiter == ";":
                 rows = _decimal_points(rows)
             line_numbers = pd.Series(lines, index=rows.index)
-            validated = validate_events(self.to_events(rows), line_numbers)
+            validated = validate_events(self.to_events(rows), line_numbers, bounds)
             position_of_line = pd.Series(range(len(rows)), index=list(lines))
             original = rows.iloc[position_of_line[validated.rejects["line"]].to_numpy()].reset_index(drop=True)
             rejects = pd.concat([validated.rejects[["line", "reason"]], original], axis=1)
@@ -144,11 +144,11 @@ def open_event_file(path: Path) -> EventFile:
                      layout=layout, absent_columns=absent)
 
 
-def read_event_file(path: Path) -> tuple[EventFile, int, ValidatedEvents]:
+def read_event_file(path: Path, bounds: EventBounds) -> tuple[EventFile, int, ValidatedEvents]:
     """The whole file at once: (file, rows read, validated events). For small files and tests."""
     event_file = open_event_file(path)
     rows_read, events, rejects = 0, [], []
-    for count, validated in event_file.blocks():
+    for count, validated in event_file.blocks(bounds):
         rows_read += count
         events.append(validated.events)
         rejects.append(validated.rejects)

@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forecasting.events import EVENT_COLUMNS, FLOAT_COLUMNS, INTEGER_COLUMNS, POLITICAL_VIOLENCE
+from forecasting.events import EVENT_COLUMNS, FLOAT_COLUMNS, INTEGER_COLUMNS, POLITICAL_VIOLENCE, SOURCE_ID_MAX_LENGTH
 from forecasting.store.aggregates import HdxAggregate, newest_aggregate_month, write_aggregates
 from forecasting.store.base import Base, Store
 from forecasting.store.sample_outputs import delete_sample_outputs
@@ -32,7 +32,7 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     source: Mapped[str] = mapped_column(sa.String(16))
-    source_id: Mapped[str] = mapped_column(sa.String(64))
+    source_id: Mapped[str] = mapped_column(sa.String(SOURCE_ID_MAX_LENGTH))
     event_date: Mapped[dt.date] = mapped_column(sa.Date)
     year: Mapped[int]
     month: Mapped[int] = mapped_column(sa.SmallInteger)
@@ -428,6 +428,20 @@ def event_span(store: Store, *, countries: list[str] | None = None) -> tuple[dt.
     if first is None:
         return None
     return pd.Timestamp(first).date(), pd.Timestamp(newest).date()
+
+
+def data_start(store: Store) -> dt.date | None:
+    """The date of the oldest stored event; for a store with HDX aggregates and no events, the
+    first day of their oldest month; None for an empty store."""
+    with store.engine.connect() as connection:
+        oldest = connection.execute(sa.select(sa.func.min(_TABLE.c.event_date))).scalar_one()
+        if oldest is not None:
+            return pd.Timestamp(oldest).date()
+        aggregates = HdxAggregate.__table__
+        first = connection.execute(
+            sa.select(aggregates.c.year, aggregates.c.month).order_by(aggregates.c.year, aggregates.c.month).limit(1)
+        ).first()
+    return dt.date(first.year, first.month, 1) if first is not None else None
 
 
 def stored_countries(store: Store) -> list[str]:

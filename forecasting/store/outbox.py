@@ -193,6 +193,8 @@ def deliver(
     max_attempts: int = 50,
     is_permanent: Callable[[Exception], bool] = lambda error: False,
     describe: Callable[[Exception], str] = str,
+    out_of_time: Callable[[], bool] = lambda: False,
+    ends_pass: Callable[[Exception], bool] = lambda error: False,
 ) -> DeliveryResult:
     """Send every pending message that is due; returns what happened.
 
@@ -201,6 +203,10 @@ def deliver(
     `retry_max_seconds`) before the next try, and is marked `failed` after `max_attempts` or
     on an error `is_permanent` says retrying cannot fix. `describe` turns an error into the
     text stored in `last_error` (the caller makes sure it holds no secret).
+
+    The pass stops early, leaving the messages not tried yet pending and due (no attempt
+    counted), when `out_of_time()` says so before a message, or when a failure is one that
+    `ends_pass` says the next message would meet too (a server that does not answer).
     """
     current = now or _now()
     sent = failed = 0
@@ -210,11 +216,19 @@ def deliver(
             .where(_OUTBOX.c.state == "pending", _OUTBOX.c.next_attempt_at <= current)
             .order_by(_OUTBOX.c.id)
         ).scalars().all()
-    for message_id in due:
+    for position, message_id in enumerate(due):
+        if out_of_time():
+            log.warning("outbox: the delivery pass ran out of time; %d messages wait for the next pass",
+                        len(due) - position)
+            break
         outcome = _deliver_one(store, message_id, send, current, retry_base_seconds, retry_max_seconds,
-                               max_attempts, is_permanent, describe)
+                               max_attempts, is_permanent, describe, ends_pass)
         sent += outcome == "sent"
-        failed += outcome == "failed"
+        failed += outcome in ("failed", "ends pass")
+        if outcome == "ends pass":
+            log.warning("outbox: the mail server did not answer; %d more messages wait for the next pass",
+                        len(due) - position - 1)
+            break
     with store.engine.connect() as connection:
         remaining = connection.execute(
             sa.select(sa.func.count()).select_from(_OUTBOX).where(_OUTBOX.c.state == "pending")
@@ -222,7 +236,8 @@ def deliver(
     return DeliveryResult(sent=sent, failed_attempts=failed, remaining=remaining)
 
 
-def _deliver_one(store, row_id, send, now, retry_base, retry_max, max_attempts, is_permanent, describe) -> str:
+def _deliver_one(store, row_id, send, now, retry_base, retry_max, max_attempts, is_permanent, describe,
+                 ends_pass=lambda error: False) -> str:
     # Count the attempt in its own committed transaction first: if this process dies while
     # sending, the next pass sees more attempts than recorded failures and logs a possible duplicate.
     with store.engine.begin() as connection:
@@ -268,7 +283,7 @@ def _deliver_one(store, row_id, send, now, retry_base, retry_max, max_attempts, 
             else:
                 log.warning("outbox message %s to %s not sent (attempt %d, next in %ds): %s",
                             row.id, row.recipient, row.attempts, delay, reason)
-            return "failed"
+            return "ends pass" if ends_pass(error) else "failed"
         connection.execute(
             sa.update(_OUTBOX).where(_OUTBOX.c.id == row_id).values(state="sent", sent_at=now, last_error=None)
         )

@@ -34,7 +34,7 @@ def ingest(
     ] = False,
 ) -> None:
     """Load event files into the store (format recognised from the content). Idempotent; all or nothing."""
-    from jobs.ingest import ingest_files
+    from jobs.ingest import event_bounds, ingest_files
 
     current = session(context)
     reports = ingest_files(
@@ -43,6 +43,7 @@ def ingest(
         current.gazetteer,
         seat_radius_km=current.config.gazetteer.seat_radius_km,
         skip_invalid=skip_invalid,
+        bounds=event_bounds(current.config.data),
     )
     rows = [
         [str(r.file), r.format, r.rows_read, r.inserted, r.updated, r.unchanged, r.rejected]

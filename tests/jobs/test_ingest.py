@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 
 import pandas as pd
 import pytest
 from factories import ACLED_HEADER, acled_row
 
-from forecasting.events import InvalidEventsError
+from forecasting.events import EventBounds, InvalidEventsError
 from forecasting.gazetteer import load_gazetteer
 from forecasting.sources.files import UnreadableFileError
 from forecasting.store import events as stored_events
@@ -348,7 +349,7 @@ def test_a_bulk_load_rebuilds_the_monthly_index_and_a_failed_one_keeps_it(tmp_pa
     assert "ix_events_monthly_counts" in before
     path = tmp_path / "bulk.csv"
     path.write_text(ACLED_HEADER + "\n" + "\n".join(_many_rows(120)) + "\n", encoding="utf-8")
-    _, _, validated = read_event_file(path)
+    _, _, validated = read_event_file(path, EventBounds(today=dt.date(2026, 1, 1)))
     events = validated.events.assign(tier="other")
 
     with pytest.raises(RuntimeError, match="stopped"):

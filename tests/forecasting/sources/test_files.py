@@ -18,7 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from forecasting.events import EventBounds
 from forecasting.sources.files import UnreadableFileError, open_event_file, read_event_file
+
+BOUNDS = EventBounds(today=dt.date(2026, 1, 1))
 
 #: An HDX country export of 2019-2020: data_id, iso, event_id_no_cnty and iso3; no disorder_type,
 #: civilian_targeting or tags.
@@ -78,7 +81,7 @@ def test_an_hdx_export_with_its_hxl_row_and_2020_columns_loads_with_exact_totals
     path = tmp_path / "conflict_data_bfa.csv"
     path.write_text(csv_text(HDX_2020_COLUMNS, [HXL_2020, *events]), encoding="utf-8")
 
-    event_file, rows_read, validated = read_event_file(path)
+    event_file, rows_read, validated = read_event_file(path, BOUNDS)
 
     assert event_file.format == "acled"
     assert validated.rejects.empty
@@ -94,7 +97,7 @@ def test_an_hxl_row_further_down_is_skipped_and_line_numbers_stay_true(tmp_path)
     path = tmp_path / "hxl_lower.csv"
     path.write_text(csv_text(HDX_2020_COLUMNS, rows), encoding="utf-8")
 
-    _, rows_read, validated = read_event_file(path)
+    _, rows_read, validated = read_event_file(path, BOUNDS)
 
     assert rows_read == 3
     assert validated.events["source_id"].tolist() == ["TST1", "TST3"]
@@ -113,7 +116,7 @@ def test_event_types_give_the_disorder_type_when_the_column_is_missing_or_blank(
     ]
     path = tmp_path / "older.csv"
     path.write_text(csv_text(HDX_2020_COLUMNS, rows), encoding="utf-8")
-    _, _, validated = read_event_file(path)
+    _, _, validated = read_event_file(path, BOUNDS)
     assert validated.events["disorder_type"].tolist() == [
         "Demonstrations", "Demonstrations", "Strategic developments", "Political violence", "Political violence"
     ]
@@ -121,7 +124,7 @@ def test_event_types_give_the_disorder_type_when_the_column_is_missing_or_blank(
     blank = tmp_path / "blank.csv"
     blank.write_text(csv_text(TODAY_COLUMNS, [invented_event(6, disorder_type="", event_type="Protests"),
                                               invented_event(7, disorder_type="Political violence")]), encoding="utf-8")
-    _, _, validated = read_event_file(blank)
+    _, _, validated = read_event_file(blank, BOUNDS)
     assert validated.events["disorder_type"].tolist() == ["Demonstrations", "Political violence"]
 
 
@@ -129,7 +132,7 @@ def test_todays_export_has_no_absent_columns_and_extras_are_ignored(tmp_path):
     columns = [*TODAY_COLUMNS, "population_best", "population_1km"]
     path = tmp_path / "today.csv"
     path.write_text(csv_text(columns, [invented_event(1, population_best="12000")]), encoding="utf-8")
-    event_file, _, validated = read_event_file(path)
+    event_file, _, validated = read_event_file(path, BOUNDS)
     assert event_file.absent_columns == ()
     assert "population_best" not in validated.events.columns
     assert validated.events.loc[0, "iso"] == 854
@@ -142,7 +145,7 @@ def test_a_french_excel_csv_semicolons_bom_and_decimal_commas(tmp_path):
     path = tmp_path / "export_fr.csv"
     path.write_bytes(b"\xef\xbb\xbf" + csv_text(TODAY_COLUMNS, rows, delimiter=";").encode("utf-8"))
 
-    event_file, rows_read, validated = read_event_file(path)
+    event_file, rows_read, validated = read_event_file(path, BOUNDS)
 
     assert (event_file.format, event_file.layout.delimiter, event_file.layout.encoding) == ("acled", ";", "utf-8-sig")
     assert rows_read == 2 and validated.rejects.empty
@@ -153,13 +156,13 @@ def test_a_french_excel_csv_semicolons_bom_and_decimal_commas(tmp_path):
 def test_tab_separated_and_latin1_text(tmp_path):
     tab = tmp_path / "export.tsv"
     tab.write_text(csv_text(TODAY_COLUMNS, [invented_event(1)], delimiter="\t"), encoding="utf-8")
-    assert read_event_file(tab)[0].layout.delimiter == "\t"
+    assert read_event_file(tab, BOUNDS)[0].layout.delimiter == "\t"
 
     latin = tmp_path / "export_latin1.csv"
     rows = [invented_event(2, country="Mali", admin1="Ségou", admin2="Ségou", admin3="Ségou", location="Ségou",
                            latitude="13.4317", longitude="-6.2157", iso="466")]
     latin.write_bytes(csv_text(TODAY_COLUMNS, rows, delimiter=";").encode("latin-1"))
-    event_file, _, validated = read_event_file(latin)
+    event_file, _, validated = read_event_file(latin, BOUNDS)
     assert event_file.layout.encoding == "latin-1"
     assert validated.events.loc[0, "admin1"] == "Ségou"
 
@@ -192,7 +195,7 @@ def test_gzip_zip_and_excel_containers(tmp_path):
     workbook.save(workbook_path)
 
     for path, container in ((gz, "gzip"), (archive, "zip"), (workbook_path, "xlsx")):
-        event_file, rows_read, validated = read_event_file(path)
+        event_file, rows_read, validated = read_event_file(path, BOUNDS)
         assert event_file.layout.container == container
         assert (rows_read, len(validated.rejects)) == (4, 0), (path, validated.rejects)
         assert total(validated.events) == expected
@@ -204,7 +207,7 @@ def test_an_upper_case_header_and_iso3_without_iso(tmp_path):
     path = tmp_path / "old_upper.csv"
     path.write_text(csv_text(columns, [{name.upper(): value for name, value in invented_event(1).items()}]),
                     encoding="utf-8")
-    _, _, validated = read_event_file(path)
+    _, _, validated = read_event_file(path, BOUNDS)
     assert validated.events.loc[0, "source_id"] == "TST1"
     assert validated.events.loc[0, "iso"] == 854
 
@@ -259,7 +262,7 @@ def test_ucdp_ged_releases_and_candidate_files(tmp_path, columns, dates):
     rows = [ged_event(number, date) for number, date in enumerate(dates, start=1)]
     path.write_text(csv_text(columns, rows), encoding="utf-8")
 
-    event_file, rows_read, validated = read_event_file(path)
+    event_file, rows_read, validated = read_event_file(path, BOUNDS)
 
     assert event_file.format == "ucdp" and rows_read == 2 and validated.rejects.empty
     assert validated.events["fatalities"].tolist() == [3, 4]
@@ -272,7 +275,7 @@ def test_a_zipped_ged_download_is_read_from_its_one_csv(tmp_path):
     archive = tmp_path / "ged251-csv.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr("GEDEvent_v25_1.csv", csv_text(GED_25_1, [ged_event(1, "2024-05-01")]))
-    event_file, rows_read, _ = read_event_file(archive)
+    event_file, rows_read, _ = read_event_file(archive, BOUNDS)
     assert (event_file.format, event_file.layout.member, rows_read) == ("ucdp", "GEDEvent_v25_1.csv", 1)
 
 
@@ -285,7 +288,7 @@ def test_an_unbalanced_quote_names_the_line(tmp_path):
     path.write_text(text + 'TST3,"2020-05-01,broken\n' + csv_text(TODAY_COLUMNS, [invented_event(4)]).split("\n", 1)[1],
                     encoding="utf-8")
     with pytest.raises(UnreadableFileError) as raised:
-        read_event_file(path)
+        read_event_file(path, BOUNDS)
     assert str(raised.value).startswith(f"{path}: line 4: not a well-formed CSV row")
     assert "a quote left open" in str(raised.value)
 
@@ -304,7 +307,7 @@ def test_a_truncated_gzip_download_says_to_download_it_again(tmp_path):
     path = tmp_path / "cut.csv.gz"
     path.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(UnreadableFileError, match="damaged or ends early .* download it again"):
-        read_event_file(path)
+        read_event_file(path, BOUNDS)
 
 
 def test_a_zip_with_several_csv_files_lists_them(tmp_path):

@@ -234,53 +234,59 @@ def run_pipeline(
     log.info("%s %s: started (attempt %d)", request.job, request.slot, run.attempt)
     result = PipelineResult(run=run, as_of=request.as_of)
     steps = JOB_STEPS[request.job]
-    for index, step in enumerate(steps):
-        if stop is not None and stop.is_set():
-            reason = f"interrupted by shutdown before step {step}; rerun the slot by hand to complete it"
-            for remaining in steps[index:]:
-                run_log.finish_step(store, run, remaining, "skipped", error="interrupted")
-            result.state, result.error = "error", reason
-            run_log.finish_run(store, run, "error", counts=_run_counts(result), error=reason)
-            log.warning("%s %s: %s", request.job, request.slot, reason)
-            notify_administrator(store, config, secrets, run, reason)
-            return result
-        run_log.start_step(store, run, step)
-        try:
-            outcome = _run_step(step, store, config, secrets, request, run, result, gazetteer)
-        except (Interrupted, KeyboardInterrupt) as interruption:
-            _close_interrupted(store, config, secrets, run, steps[index:], interruption)
-            raise
-        except Exception as error:  # noqa: BLE001 - a failed step is recorded, not re-raised
-            reason = _describe(error, secrets)
-            if not isinstance(error, ConflictwatchError):
-                log.error("%s %s: step %s failed:\n%s", request.job, request.slot, step,
-                          redact(traceback.format_exc(), secrets.values()))
-            run_log.finish_step(store, run, step, "error", error=reason)
-            for remaining in steps[index + 1:]:
-                run_log.finish_step(store, run, remaining, "skipped", error=f"not run: step {step} failed")
-            result.state, result.error = "error", f"step {step} failed: {reason}"
-            run_log.finish_run(store, run, "error", counts=_run_counts(result), error=result.error)
-            log.error("%s %s: %s", request.job, request.slot, result.error)
-            notify_administrator(store, config, secrets, run, result.error)
-            return result
-        result.steps[step] = outcome
-        run_log.finish_step(store, run, step, outcome.state, counts=outcome.counts)
-    result.state = _overall_state(result)
-    run_log.finish_run(store, run, result.state, counts=_run_counts(result))
+    position = 0
+    try:
+        # A stop signal may land anywhere in here, between steps as well as inside one: the
+        # run is closed as interrupted whatever the place, never left working.
+        for position, step in enumerate(steps):
+            if stop is not None and stop.is_set():
+                reason = f"interrupted by shutdown before step {step}; rerun the slot by hand to complete it"
+                for remaining in steps[position:]:
+                    run_log.finish_step(store, run, remaining, "skipped", error="interrupted")
+                result.state, result.error = "error", reason
+                run_log.finish_run(store, run, "error", counts=_run_counts(result), error=reason)
+                log.warning("%s %s: %s", request.job, request.slot, reason)
+                notify_administrator(store, config, secrets, run, reason)
+                return result
+            run_log.start_step(store, run, step)
+            try:
+                outcome = _run_step(step, store, config, secrets, request, run, result, gazetteer)
+            except Exception as error:  # noqa: BLE001 - a failed step is recorded, not re-raised
+                reason = _describe(error, secrets)
+                if not isinstance(error, ConflictwatchError):
+                    log.error("%s %s: step %s failed:\n%s", request.job, request.slot, step,
+                              redact(traceback.format_exc(), secrets.values()))
+                run_log.finish_step(store, run, step, "error", error=reason)
+                for remaining in steps[position + 1:]:
+                    run_log.finish_step(store, run, remaining, "skipped", error=f"not run: step {step} failed")
+                result.state, result.error = "error", f"step {step} failed: {reason}"
+                run_log.finish_run(store, run, "error", counts=_run_counts(result), error=result.error)
+                log.error("%s %s: %s", request.job, request.slot, result.error)
+                notify_administrator(store, config, secrets, run, result.error)
+                return result
+            result.steps[step] = outcome
+            run_log.finish_step(store, run, step, outcome.state, counts=outcome.counts)
+        result.state = _overall_state(result)
+        run_log.finish_run(store, run, result.state, counts=_run_counts(result))
+    except (Interrupted, KeyboardInterrupt) as interruption:
+        _close_interrupted(store, config, secrets, run, steps[position:], interruption)
+        raise
     log.info("%s %s: %s", request.job, request.slot, result.state)
     return result
 
 
 def _close_interrupted(store: Store, config: Config, secrets: Secrets, run: run_log.RunRecord,
                        steps: tuple[str, ...], interruption: BaseException) -> None:
-    """A signal stopped the run inside `steps[0]`: close that step and the run as interrupted
-    (state error), mark the rest skipped, and queue the administrator's notice without sending
-    it (an SMTP timeout would outlast the stop). The step's open transaction has already rolled
-    back; what earlier steps committed stays. A rerun can start at once."""
+    """A signal stopped the run at `steps[0]` (in it, or as it began or ended): close the step
+    and the run as interrupted (state error), mark the rest skipped, and queue the
+    administrator's notice without sending it (an SMTP timeout would outlast the stop). The
+    step's open transaction has already rolled back; what earlier steps committed stays. A rerun
+    can start at once. Nothing to do if the run was closed already (it had just finished)."""
     name = getattr(interruption, "signal_name", "SIGINT")
     reason = f"interrupted by {name} during step {steps[0]}; rerun it to complete the pass"
     with shielded():
-        run_log.interrupt_run(store, run, reason)
+        if not run_log.interrupt_run(store, run, reason):
+            return
         for remaining in steps[1:]:
             run_log.finish_step(store, run, remaining, "skipped", error="interrupted")
         log.warning("%s %s: %s", run.job, run.slot, reason)

@@ -137,6 +137,7 @@ class _Run:
 
     def pull(self, live: LiveSource, checkpoint, secrets: Secrets, since: dt.date | None) -> PullResult:
         """Ask the source for what it holds that the store does not, page by page; close the pull."""
+        from forecasting.redaction import redact
         from forecasting.store import pulls
 
         missing = live.missing_credentials(secrets)
@@ -167,7 +168,8 @@ class _Run:
             deletions=closing.deletions,
             deletions_since=closing.deletions_since,
             advance_watermark=closing.advance_watermark,
-            log_file=closing.log_file,
+            # The ingest log is a table anyone with the store reads: no password of the base URL.
+            log_file=redact(closing.log_file, secrets.values()),
             log_format=closing.log_format,
         )
         return self._result(deleted, resumed_from)

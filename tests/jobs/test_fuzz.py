@@ -32,7 +32,7 @@ from forecasting.store import open_store
 
 LONG = os.environ.get("CONFLICTWATCH_FUZZ", "").lower() == "long"
 FUZZ = settings(
-    max_examples=600 if LONG else 25,
+    max_examples=600 if LONG else 20,
     derandomize=not LONG,  # the normal suite sees the same inputs every run: no flaky failures
     # Shrinking a failure can take minutes: the long profile does it, the normal suite reports
     # the failing input as found (rerun with `make fuzz` for the smallest one).

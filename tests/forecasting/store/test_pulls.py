@@ -20,11 +20,12 @@ def page(numbers: list[int], timestamps: list[int]) -> pd.DataFrame:
     """A validated event page of these ACLED events (as the pull step stores one)."""
     from fake_sources import acled_event
 
-    from forecasting.events import validate_events
+    from forecasting.events import EventBounds, validate_events
     from forecasting.sources.acled_csv import acled_rows_to_events
 
     raw = pd.DataFrame([acled_event(n, timestamp=t) for n, t in zip(numbers, timestamps)], dtype=object)
-    events = validate_events(acled_rows_to_events(raw), pd.Series(range(1, len(raw) + 1))).events
+    bounds = EventBounds(today=dt.date(2026, 1, 1))
+    events = validate_events(acled_rows_to_events(raw), pd.Series(range(1, len(raw) + 1)), bounds).events
     return events.assign(tier="other")
 
 

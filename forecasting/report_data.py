@@ -220,11 +220,12 @@ def driving_events(events: pd.DataFrame, alert: Alert, limit: int = DRIVING_EVEN
     """
     if events.empty:
         return []
-    chosen = pd.Series(True, index=events.index)
+    # Alerts count political violence (DESIGN.md "What is counted"): so do their driving events.
+    chosen = events["disorder_type"] == POLITICAL_VIOLENCE if "disorder_type" in events else pd.Series(True, index=events.index)
     for key in SCOPE_KEYS:
         value = alert.scope.get(key)
         if value:
-            chosen &= events[key if key != "actor" else "actor"] == value
+            chosen &= events[key] == value
     if len(alert.period) == 10:
         start = end = pd.Timestamp(alert.period)
     else:

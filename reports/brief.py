@@ -155,7 +155,7 @@ def story_page(inputs: ReportInputs, story: Story) -> Figure:
     sentence = textwrap.wrap(story_sentence(story), 125, break_on_hyphens=False)
     figure.text(0.05, 0.885, "\n".join(sentence), fontsize=10.5, va="top", linespacing=1.35)
     top = 0.885 - 0.028 * len(sentence) - 0.06
-    alert_chart(figure, (0.07, 0.39, 0.56, top - 0.39), inputs, story.lead)
+    alert_chart(figure, (0.07, 0.42, 0.56, top - 0.42), inputs, story.lead)
     y = top + 0.03
     for label, value in story_facts(inputs, story):
         figure.text(0.69, y, label, fontsize=8, color=style.TEXT_GREY, va="top")

@@ -194,7 +194,7 @@ def alert_chart(figure: Figure, rect: tuple[float, float, float, float], inputs:
     if not year_to_date.empty:
         axes = figure.add_axes((left, bottom, width - 0.05, height))  # room on the right for the December labels
         draw_year_to_date(axes, year_to_date, alert)
-        axes.set_title(f"{place}: {MEASURE_NAMES[alert.measure]} since 1 January, each year", fontsize=10.5)
+        _chart_title(axes, f"{place}: {MEASURE_NAMES[alert.measure]} since 1 January, each year")
         return axes
     axes = figure.add_axes(rect)
     if not shares.empty:
@@ -202,7 +202,7 @@ def alert_chart(figure: Figure, rect: tuple[float, float, float, float], inputs:
         return axes
     if not units.empty:
         draw_units_hit(axes, units, alert)
-        axes.set_title(f"{place}: admin2 units struck each day", fontsize=10.5)
+        _chart_title(axes, f"{place}: admin2 units struck each day")
         return axes
     if series_rows(inputs.series, alert.measure, scope).empty:
         axes.text(0.5, 0.5, "The series behind this alert is not in the report's data", transform=axes.transAxes,
@@ -212,7 +212,7 @@ def alert_chart(figure: Figure, rect: tuple[float, float, float, float], inputs:
         draw_trend(axes, inputs, scope, alert.measure, label_alerts=True)
         _alert_range(axes, inputs, alert, scope)
         axes.legend(loc="upper left", ncols=2, fontsize=8.5)
-        axes.set_title(f"{place}: {MEASURE_NAMES[alert.measure]} per month", fontsize=10.5)
+        _chart_title(axes, f"{place}: {MEASURE_NAMES[alert.measure]} per month")
     return axes
 
 
@@ -256,7 +256,7 @@ def draw_year_to_date(axes: Axes, curves: pd.DataFrame, alert: Alert) -> None:
     axes.plot([as_of_date], [so_far], marker=style.SEVERITY_MARKERS[alert.severity], markersize=10, color=colour,
               linestyle="none", zorder=5, label=f"Alert ({alert.severity})")
     axes.annotate(f"{number(so_far)} to {as_of_date.day} {as_of_date.strftime('%b')}", xy=(as_of_date, so_far),
-                  xytext=(-12, 4), textcoords="offset points", ha="right", va="bottom", fontsize=9, color=colour, fontweight="bold")
+                  xytext=(10, -10), textcoords="offset points", ha="left", va="top", fontsize=9, color=colour, fontweight="bold")
     axes.set_ylim(0, max(float(curves["value"].max()), alert.upper or 0) * 1.08)
     _label_line_ends(axes, ends)
     style.format_month_of_year_axis(axes)
@@ -336,7 +336,7 @@ def draw_alert_tier_share(axes: Axes, inputs: ReportInputs, shares: pd.DataFrame
     axes.set_ylabel(f"Share of {noun} at {tier} (%)")
     axes.legend(loc="upper left", ncols=2, fontsize=8.5)
     whose = f" ({alert.scope['actor']})" if alert.scope.get("actor") else ""
-    axes.set_title(f"{alert.scope.get('country')}{whose}: share of {noun} at {tier}, per month", fontsize=10.5)
+    _chart_title(axes, f"{alert.scope.get('country')}{whose}: share of {noun} at {tier}, per month")
 
 
 def _span(periods: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -390,6 +390,15 @@ def _mark_alerts(axes: Axes, alerts: Sequence[Alert], observed: pd.DataFrame, *,
 def _widened(periods: pd.Series) -> np.ndarray:
     pairs = [(period - _HALF_MONTH, period + _HALF_MONTH) for period in pd.to_datetime(periods)]
     return np.array([edge for pair in pairs for edge in pair], dtype="datetime64[ns]")
+
+
+def _chart_title(axes: Axes, title: str) -> None:
+    """A chart's title wrapped to the width of its axes, so a long place name never runs into the
+    facts beside the chart."""
+    import textwrap
+
+    width = axes.get_position().width * axes.figure.get_figwidth() * 72 / (10.5 * 0.6)  # characters of 10.5 pt
+    axes.set_title("\n".join(textwrap.wrap(title, max(int(width), 30))), fontsize=10.5)
 
 
 def _page_heading(figure: Figure, title: str, subtitle: str) -> None:

@@ -1,0 +1,72 @@
+"""forecasting.report_data: what the brief ranks, tells and maps, from hand-made alerts and events."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecasting.alerts import Alert
+from forecasting.as_of import parse_as_of
+from forecasting.report_data import driving_events, month_events, previous_year_events, stories
+
+SCOPE = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor": None}
+
+
+def alert(kind="surge", severity="warning", observed=10.0, expected=2.0, period="2025-07", measure="fatalities", score=0.01, **scope):
+    return Alert(kind=kind, scope={**SCOPE, **scope}, measure=measure, period=period, observed=observed, expected=expected,
+                 lower=0.0, upper=expected * 2, score=score, severity=severity, message=f"{kind} in {scope}")
+
+
+def events() -> pd.DataFrame:
+    rows = [  # date, country, admin1, admin2, deaths, disorder
+        ("2025-07-01", "Mali", "Kayes", "Kayes", 12, "Political violence"),
+        ("2025-07-01", "Mali", "Kayes", "Nioro", 30, "Political violence"),
+        ("2025-07-20", "Mali", "Kayes", "Diema", 5, "Political violence"),
+        ("2025-06-30", "Mali", "Kayes", "Kayes", 99, "Political violence"),  # the month before
+        ("2025-07-03", "Mali", "Segou", "Segou", 50, "Political violence"),
+        ("2025-07-04", "Mali", "Kayes", "Kayes", 0, "Demonstrations"),
+    ]
+    return pd.DataFrame([{
+        "source": "acled", "source_id": f"MLI{index}", "event_date": pd.Timestamp(date), "disorder_type": disorder,
+        "country": country, "admin1": admin1, "admin2": admin2, "location": admin2, "tier": "other",
+        "actor1": "JNIM: Group for Support of Islam and Muslims", "actor": "JNIM", "latitude": 14.0, "longitude": -11.0,
+        "fatalities": deaths, "notes": "x" * 300,
+    } for index, (date, country, admin1, admin2, deaths, disorder) in enumerate(rows)])
+
+
+def test_driving_events_are_the_scope_and_period_deadliest_first_with_a_note_excerpt():
+    found = driving_events(events(), alert(country="Mali", admin1="Kayes"))
+    assert [event.event_id for event in found] == ["MLI1", "MLI0", "MLI2"]  # not June's 99, Segou or a demonstration
+    assert found[0].place == "Nioro, Kayes, Mali" and found[0].fatalities == 30 and found[0].date == "2025-07-01"
+    assert len(found[0].note) == 200 and found[0].note.endswith("\u2026")
+    # A day's alert (a wave) takes that day's events only.
+    assert [event.event_id for event in driving_events(events(), alert(kind="synchronized", period="2025-07-01", country="Mali"))] == ["MLI1", "MLI0"]
+
+
+def test_a_district_and_its_region_are_one_story_led_by_the_most_severe():
+    region = alert(kind="record", severity="critical", observed=47, expected=3, country="Mali", admin1="Kayes")
+    district = alert(severity="warning", observed=30, expected=0.5, country="Mali", admin1="Kayes", admin2="Nioro")
+    elsewhere = alert(severity="critical", observed=50, expected=45, country="Mali", admin1="Segou")
+
+    told = stories([district, region, elsewhere], events())
+
+    kayes = next(story for story in told if story.lead == region)
+    assert kayes.members == (region, district)
+    # Ranked by human impact: Segou's deadliest event (50 deaths) outweighs Kayes's 44 deaths
+    # above expected, though Segou's month was near its expected 45.
+    assert [story.lead for story in told] == [elsewhere, region]
+    assert kayes.excess_deaths == 44 and kayes.deadliest == 30 and kayes.impact == 44
+    assert told[0].deadliest == 50 and told[0].impact == 50
+
+
+def test_resolved_stories_come_last_and_events_alerts_count_their_deadliest_event():
+    resolved = Alert(**{**alert(severity="warning", observed=300, expected=1, country="Niger").__dict__, "status": "resolved"})
+    shift = alert(kind="tier_shift", measure="events", observed=31, expected=11, country="Mali", tier="admin2_capital")
+    told = stories([resolved, shift], events())
+    assert [story.lead for story in told] == [shift, resolved]
+    assert told[0].excess_deaths == 0
+
+
+def test_the_map_takes_the_months_political_violence_and_the_twelve_months_before():
+    as_of = parse_as_of("2025-07")
+    assert list(month_events(events(), as_of)["source_id"]) == ["MLI0", "MLI1", "MLI2", "MLI4"]
+    assert list(previous_year_events(events(), as_of)["source_id"]) == ["MLI3"]

@@ -14,6 +14,7 @@ import pandas as pd
 
 from forecasting.alerts import SCOPE_KEYS, Alert
 from forecasting.detectors.settings import AsOf
+from forecasting.events import UNLOCATED
 from forecasting.series import scope_level
 
 #: ACLED's event types that are political violence (DESIGN.md "What is counted").
@@ -118,7 +119,8 @@ def alert_tier_shares(series: pd.DataFrame, alerts: Iterable[Alert]) -> pd.DataF
     """What each tier-shift alert's chart draws: the monthly share of the scope's events (or
     reported fatalities) at the alert's tier.
 
-    Columns alert_id, period (month start), at_tier, total (same measure, every tier), share
+    Columns alert_id, period (month start), at_tier, total (same measure, every tier, events
+    located at their place only, as the detector counts them), share
     (at_tier / total, 0..1; NaN in a month with none), part: `window` for the alert's
     `window_months` to its month, `baseline` for the `baseline_months` before them (the
     detector's own windows, from its evidence), `before` for earlier months. Alerts whose
@@ -131,6 +133,11 @@ def alert_tier_shares(series: pd.DataFrame, alerts: Iterable[Alert]) -> pd.DataF
         scope = {key: alert.scope.get(key) for key in SCOPE_KEYS}
         at_tier = series_rows(series, alert.measure, scope)[["period", "value"]]
         total = series_rows(series, alert.measure, {**scope, "tier": None})[["period", "value"]]
+        # The detector's denominator: events located at their place (no `unlocated` tier).
+        unlocated = series_rows(series, alert.measure, {**scope, "tier": UNLOCATED})[["period", "value"]]
+        if not unlocated.empty:
+            total = total.merge(unlocated.rename(columns={"value": "unlocated"}), on="period", how="left")
+            total = total.assign(value=total["value"] - total["unlocated"].fillna(0))[["period", "value"]]
         if at_tier.empty or total.empty:
             continue
         month = month_of(alert.period)

@@ -194,22 +194,26 @@ def with_alert_series(store: Store, series: pd.DataFrame, alerts: list, countrie
     (the share's denominator). Actors are grouped by family as the detectors do."""
     import pandas as pd
 
-    from forecasting.detectors.actors import actor_families
+    from forecasting.detectors.actors import armed_actor_families
+    from forecasting.events import UNLOCATED
     from forecasting.series import SCOPE_COLUMNS, scope_level, series_from_events, series_id, validate_series
     from reports.selection import series_rows
 
     missing = {}
     for alert in alerts:
         scope = {key: alert.scope.get(key) for key in SCOPE_COLUMNS}
-        scopes = [scope, {**scope, "tier": None}] if alert.kind == "tier_shift" else [scope]
+        # A tier shift's denominator is the scope's events located at their place: every tier
+        # but `unlocated`, whose series is added too (forecasting.report_data.alert_tier_shares).
+        scopes = [scope, {**scope, "tier": None}, {**scope, "tier": UNLOCATED}] if alert.kind == "tier_shift" else [scope]
         for wanted in scopes:
             if series_rows(series, alert.measure, wanted).empty:
                 missing[(alert.measure, *wanted.values())] = wanted
     if not missing:
         return series
-    columns = ["source_id", "event_date", "country", "admin1", "admin2", "tier", "actor1", "fatalities"]
+    columns = ["source_id", "event_date", "disorder_type", "country", "admin1", "admin2", "tier", "actor1", "inter1",
+               "fatalities"]
     events = stored_events.load_events(store, countries=countries, until=moment.day, columns=columns)
-    events = events.assign(actor=actor_families(events["actor1"]))
+    events = events.assign(actor=armed_actor_families(events))
     start = series["period"].min() if not series.empty else None
     frames = [series]
     for (measure, *_), scope in missing.items():

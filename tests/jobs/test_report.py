@@ -233,9 +233,9 @@ def _assert_png_is_a_chart(path):
 
 def test_a_run_rate_page_draws_this_years_running_total_against_the_earlier_years(sample_july, tmp_path):
     inputs = sample_july
-    # JNIM's pace there (592 of them) is told within this alert for all actors.
+    # JNIM's pace there (586 of them) is told within this alert for all actors.
     alert = _critical(inputs, "run_rate", "fatalities", country="Burkina Faso", tier="admin2_capital", actor=None)
-    assert alert.observed == 648 and alert.evidence["actor_families"][0]["observed"] == 592
+    assert alert.observed == 634 and alert.evidence["actor_families"][0]["observed"] == 586
     curves = inputs.year_to_date[inputs.year_to_date["alert_id"] == alert.id]
     last = curves.groupby(["curve", "year"]).tail(1).set_index(["curve", "year"])["value"]
     month_ends = pd.date_range("2025-01-31", "2025-12-31", freq="ME")
@@ -243,13 +243,13 @@ def test_a_run_rate_page_draws_this_years_running_total_against_the_earlier_year
     this_year = curves[curves["curve"] == "this_year"]
     assert list(this_year["date"]) == [pd.Timestamp("2025-01-01"), *month_ends[:7]]
     assert this_year["value"].iloc[0] == 0 and this_year["value"].is_monotonic_increasing
-    assert last["this_year", 2025] == alert.observed == 648  # the claim: 648 so far this year
+    assert last["this_year", 2025] == alert.observed == 634  # the claim: 634 so far this year
     # Each earlier year the alert compares with, its running total ending at its full-year total.
     for year, total in alert.evidence["earlier_years"].items():
         earlier = curves[(curves["curve"] == "earlier_year") & (curves["year"] == int(year))]
         assert list(earlier["date"]) == [pd.Timestamp("2025-01-01"), *month_ends]
         assert earlier["value"].iloc[-1] == total
-    assert sorted(alert.evidence["earlier_years"].values()) == [215.0, 247.0]
+    assert sorted(alert.evidence["earlier_years"].values()) == [184.0, 241.0]
     # The straight paces: on pace for the projected total in December, and the expected value
     # at the earlier pace on 31 July.
     assert last["on_pace", 2025] == pytest.approx(alert.evidence["projected_year_total"], abs=0.5)
@@ -262,15 +262,16 @@ def test_a_run_rate_page_draws_this_years_running_total_against_the_earlier_year
     assert axes.get_ylabel() == "Reported fatalities since 1 January"
     drawn = {line.get_label(): line for line in axes.get_lines()}
     assert list(drawn["2025 so far"].get_ydata()) == list(this_year["value"])
-    # One number, one format: the sentence's "on pace for 1,111" is the chart's.
-    assert "on pace for 1,111 in 2025 (648 to July 2025" in alert.message
-    assert {"2023 (full year: 215)", "2024 (full year: 247)", "2025 on pace: 1,111 by December"} <= drawn.keys()
+    # One number, one format: the sentence's "on pace for 1,087" is the chart's.
+    assert "on pace for 1,087 in 2025 (634 to July 2025" in alert.message
+    assert {"2023 (full year: 184)", "2024 (full year: 241)", "2025 on pace: 1,087 by December"} <= drawn.keys()
     _assert_png_is_a_chart(png)
 
 
 def test_a_tier_shift_page_draws_the_monthly_share_at_the_tier_against_the_baseline(sample_july, tmp_path):
     inputs = sample_july
-    alert = _critical(inputs, "tier_shift", "events", country="Mali", tier="admin2_capital", actor="JNIM")
+    (alert,) = [alert for alert in inputs.alerts if alert.kind == "tier_shift" and alert.measure == "events"
+                and (alert.scope["country"], alert.scope["tier"], alert.scope["actor"]) == ("Mali", "admin2_capital", "JNIM")]
     evidence = alert.evidence
     shares = inputs.alert_tier_shares[inputs.alert_tier_shares["alert_id"] == alert.id]
     window, baseline = shares[shares["part"] == "window"], shares[shares["part"] == "baseline"]
@@ -278,11 +279,13 @@ def test_a_tier_shift_page_draws_the_monthly_share_at_the_tier_against_the_basel
     assert list(window["period"]) == list(pd.date_range("2025-05-01", "2025-07-01", freq="MS"))
     assert len(baseline) == evidence["baseline_months"] == 24
     assert baseline["period"].max() == pd.Timestamp("2025-04-01")
-    # The window's pooled share and the baseline share are the alert's: 31 of 178 against 6.3%.
-    assert window["at_tier"].sum() == alert.observed == 31 and window["total"].sum() == evidence["total"] == 178
+    # The window's pooled share and the baseline share are the alert's: 27 of 136 events located at
+    # their place against 7.7% (the 26 coded to a nearby town or capital are in no share).
+    assert window["at_tier"].sum() == alert.observed == 27 and window["total"].sum() == evidence["total"] == 136
+    assert evidence["unlocated_left_out"] == 26
     assert baseline["at_tier"].sum() / baseline["total"].sum() == pytest.approx(evidence["baseline_share"], abs=5e-5)
     assert (shares["share"] == shares["at_tier"] / shares["total"]).all()
-    assert window["share"].round(3).tolist() == [0.102, 0.193, 0.208]
+    assert window["share"].round(3).tolist() == [0.156, 0.2, 0.22]
 
     figure, png = _page_png(inputs, alert, tmp_path / "tier-shift.png")
     axes = figure.axes[0]
@@ -290,8 +293,8 @@ def test_a_tier_shift_page_draws_the_monthly_share_at_the_tier_against_the_basel
     drawn = {line.get_label(): line for line in axes.get_lines()}
     monthly = drawn["Monthly share at provincial (admin2) capitals"]
     assert list(monthly.get_ydata()[-3:]) == pytest.approx(list(window["share"] * 100))
-    assert "17% (31 of 178)" in alert.message and "Share in the window: 17% (31 of 178)" in drawn
-    assert "Usual share, 24 months before the window: 6%" in drawn
+    assert "20% (27 of 136)" in alert.message and "Share in the window: 20% (27 of 136)" in drawn
+    assert "Usual share, 24 months before the window: 8%" in drawn
     _assert_png_is_a_chart(png)
 
 
@@ -299,14 +302,14 @@ def test_a_synchronized_wave_page_draws_the_units_struck_each_day(sample_july, t
     inputs = sample_july
     alert = next(alert for alert in inputs.alerts if alert.kind == "synchronized" and alert.period == "2025-07-01")
     units = inputs.units_hit[inputs.units_hit["alert_id"] == alert.id].set_index("day")["units"]
-    # The detector's own count: 9 admin2 units on 1 July, against 1.5 a day usually.
+    # The detector's own count: 9 admin2 units on 1 July, against 1.4 a day usually.
     assert units[pd.Timestamp("2025-07-01")] == alert.observed == 9
     assert units.index.max() == pd.Timestamp("2025-07-31") and len(units) == 90
     figure, png = _page_png(inputs, alert, tmp_path / "wave.png")
     axes = figure.axes[0]
     labels = axes.get_legend_handles_labels()[1]
-    assert "1 July 2025: 9 units" in labels and "Usual number a day: 1.5" in labels
-    assert "struck 9 admin2 units of Mali on 1 July 2025" in alert.message and "against 1.5 expected" in alert.message
+    assert "1 July 2025: 9 units" in labels and "Usual number a day: 1.4" in labels
+    assert "struck 9 admin2 units of Mali on 1 July 2025" in alert.message and "against 1.4 expected" in alert.message
     _assert_png_is_a_chart(png)
 
 

@@ -273,7 +273,7 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series, bounds: EventBou
         if name in TEXT_COLUMNS:
             events[name] = text[name][good]
         elif name == "event_date":
-            events[name] = event_date[good]
+            events[name] = event_date[good].astype("datetime64[ns]")
         elif name == "year":
             events[name] = event_date[good].dt.year.astype("Int64")
         elif name == "month":
@@ -366,7 +366,9 @@ def _parse_dates(column: pd.Series) -> pd.Series:
         # Only the rows that failed the fast path pay for the slower formats.
         long_form = pd.to_datetime(column[unparsed].str.strip(), format="%d %B %Y", errors="coerce")
         dates = dates.fillna(long_form)
-    return dates.astype("datetime64[ns]")
+    # Left in the parser's resolution: nanoseconds hold 1677 to 2262 only, and a date beyond
+    # (9999-12-31) must reach the bounds, which name it; valid rows are converted once checked.
+    return dates
 
 
 def _parse_timestamps(column: pd.Series) -> pd.Series:

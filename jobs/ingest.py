@@ -84,7 +84,7 @@ def ingest_files(
     bounds = bounds or event_bounds(DataConfig(), started_at.date())
     # ACLED's HDX admin2-month aggregates are counts, not events: they are stored apart, but in
     # the same transaction, and read and validated whole before anything is written.
-    aggregates = [read_hdx_file(path) for path in paths if is_hdx_file(path)]
+    aggregates = [read_hdx_file(path, bounds) for path in paths if is_hdx_file(path)]
     # Recognise every event file before writing anything: a wrong path fails fast and whole.
     files = [open_event_file(path) for path in paths if not is_hdx_file(path)]
     for event_file in files:

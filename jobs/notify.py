@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 class EmailSetupError(ConflictwatchError):
     """The email section of config.yaml cannot work as written."""
 

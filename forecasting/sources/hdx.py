@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.errors import ConflictwatchError
+from forecasting.events import EARLIEST_EVENT_DATE, EventBounds
 
 HDX_COLUMNS = ("Country", "Admin1", "Admin2", "ISO3", "Month", "Year", "Events", "Fatalities")
 #: Without these a row cannot become a cell; ISO3 and the admin names may be empty.
@@ -26,6 +27,10 @@ CELL_COLUMNS = ("country", "admin1", "admin2", "iso3", "year", "month", "events"
 #: Name used for an admin unit the file leaves empty (the same as the series module's).
 UNKNOWN = "Unknown"
 
+#: The events and fatalities columns are INTEGER: PostgreSQL refuses more, SQLite would store it.
+_LARGEST_COUNT = 2**31 - 1
+# As for events' names (forecasting/events.py): PostgreSQL refuses NUL, tables and CSV break.
+_CONTROL = "[\x00-\x1f\x7f]"
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 
@@ -60,11 +65,14 @@ def is_hdx_file(path: Path) -> bool:
     return looks_like_hdx(header) and "event_id_cnty" not in header
 
 
-def read_hdx_file(path: Path) -> AggregateFile:
+def read_hdx_file(path: Path, bounds: EventBounds | None = None) -> AggregateFile:
     """Read and validate an HDX aggregate file (CSV or XLSX).
 
     Raises `InvalidAggregatesError` naming the file and its bad rows (by line, header = 1) when
-    any row is not a valid count, or the file lacks a required column.
+    any row is not a valid count, or the file lacks a required column. The events' contract
+    (docs/validation.md) holds for a cell too: a month from 1989 to the month of
+    `bounds.latest_date` (when given), counts the INTEGER columns can hold, names without
+    control characters: what passes fits SQLite and PostgreSQL alike.
     """
     path = Path(path)
     rows = _read_table(path)
@@ -96,10 +104,17 @@ def read_hdx_file(path: Path) -> AggregateFile:
     reject(~month.between(1, 12), "Month is not a month (January..December or 1..12)")
     year = pd.to_numeric(text("Year"), errors="coerce")
     reject(~year.between(1900, 2100) | (year != year.round()), "Year is not a year")
+    reject(year < EARLIEST_EVENT_DATE.year, f"Year is before {EARLIEST_EVENT_DATE.year} (no source covers earlier years)")
+    if bounds is not None:
+        latest = bounds.latest_date
+        reject(year * 12 + month > latest.year * 12 + latest.month, f"the month is after {latest:%Y-%m} (in the future)")
+    for name in ("Country", "Admin1", "Admin2", "ISO3"):
+        reject(text(name).str.contains(_CONTROL, regex=True), f"{name} contains a control character (such as NUL)")
     counts = {}
     for name in ("Events", "Fatalities"):
         value = pd.to_numeric(text(name), errors="coerce")
         reject(value.isna() | (value < 0) | (value != value.round()), f"{name} is not a whole number >= 0")
+        reject(value > _LARGEST_COUNT, f"{name} is more than {_LARGEST_COUNT:,} (the most the store can hold)")
         counts[name.lower()] = value
 
     cells = pd.DataFrame(

@@ -108,6 +108,8 @@ def validate(**fields) -> pd.DataFrame:
         ({"event_date": "1988-12-31"}, "event_date is before 1989-01-01"),
         ({"event_date": "2026-12-02"}, None),  # today plus the two days' grace
         ({"event_date": "2026-12-03"}, "event_date is in the future"),
+        ({"event_date": "9999-12-31"}, "event_date is in the future"),  # beyond what nanoseconds hold
+        ({"event_date": "0001-01-01"}, "event_date is before 1989-01-01"),
         ({"fatalities": "100000"}, None),
         ({"fatalities": "100001"}, "fatalities is more than 100,000"),
         ({"fatalities": "inf"}, "fatalities is more than 100,000"),
@@ -145,3 +147,30 @@ def test_the_bounds_come_from_the_caller_not_the_clock():
 
     assert reasons == ["event_date is in the future (after 2025-05-13: today, 2025-05-13, plus 0 days' grace);"
                        " fatalities is more than 3 (the most one event may carry)"]
+
+
+def test_hdx_aggregates_beyond_the_contract_are_refused_alike_on_either_store(store, tmp_path):
+    from forecasting.sources.hdx import InvalidAggregatesError
+
+    rows = [
+        "Burkina Faso,Sahel,Soum,BFA,BF5601,May,2025,12,140",
+        "Burkina Faso,Sahel,Soum,BFA,BF5601,June,2025,12,3000000000",  # PostgreSQL's INTEGER overflows
+        "Burkina Faso,Sahel,Oud\x00alan,BFA,BF5602,May,2025,3,9",
+        "Mali,Kayes,Kayes,MLI,ML0101,7,1988,6,25",
+        "Mali,Kayes,Kayes,MLI,ML0101,6,2099,6,25",
+    ]
+    path = tmp_path / "hdx.csv"
+    path.write_text("Country,Admin1,Admin2,ISO3,Admin2 Pcode,Month,Year,Events,Fatalities\n" + "\n".join(rows) + "\n",
+                    encoding="utf-8")
+    before = dump(store)
+
+    with pytest.raises(InvalidAggregatesError) as raised:
+        ingest(store, [path])
+
+    message = str(raised.value)
+    assert "4 invalid rows, nothing was stored" in message
+    assert "line 3: Fatalities is more than 2,147,483,647" in message
+    assert "line 4: Admin2 contains a control character" in message
+    assert "line 5: Year is before 1989" in message
+    assert "line 6: the month is after 2026-12 (in the future)" in message
+    assert dump(store) == before

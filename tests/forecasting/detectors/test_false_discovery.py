@@ -97,10 +97,11 @@ def test_change_points_count_one_hypothesis_per_series_with_enough_history():
 
 
 def test_spread_counts_only_the_quiet_units_it_tests():
-    periods = pd.date_range("2024-06", periods=13, freq="MS")
+    # Two and a half years of data (spread needs two years of a country's history to judge "quiet").
+    periods = pd.date_range("2023-01", periods=30, freq="MS")
     rows = []
-    # Kayes quiet all year then 5 events; Mopti busy (4 a month); Segou quiet and still quiet.
-    for admin1, values in (("Kayes", [0] * 12 + [5]), ("Mopti", [4] * 13), ("Segou", [0] * 13)):
+    # Kayes quiet then 5 events; Mopti busy (4 a month); Segou quiet and still quiet.
+    for admin1, values in (("Kayes", [0] * 29 + [5]), ("Mopti", [4] * 30), ("Segou", [0] * 30)):
         for measure in ("events", "fatalities"):
             rows.append(pd.DataFrame({"series_id": f"{measure}|admin1|Mali|{admin1}", "level": "admin1",
                                       "measure": measure, "country": "Mali", "admin1": admin1, "admin2": None,

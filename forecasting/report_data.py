@@ -191,7 +191,7 @@ def forecast_ahead(series: pd.DataFrame, model: str, *, horizon: int, seed: int,
     steps = horizon + (1 if as_of.is_day else 0)
     if history.empty or steps <= 0:
         return pd.DataFrame()
-    ahead = forecast(history, model, horizon=steps, seed=seed, executor="serial", workers=1)
+    ahead = forecast(history, model, horizon=steps, seed=seed)
     return ahead[ahead["period"] > as_of.month]
 
 

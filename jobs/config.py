@@ -20,6 +20,9 @@ import yaml
 
 from forecasting.errors import ConflictwatchError
 
+if typing.TYPE_CHECKING:
+    from forecasting.models.executors import ExecutorSettings
+
 DEFAULT_DATABASE = "sqlite:///conflictwatch.db"
 
 
@@ -108,6 +111,15 @@ class ForecastConfig:
     workers: int = 2
     dask_address: str | None = None
     backtest_origins: int = 24
+    # Years of 12-month changes that scale MASE in backtests (the recent variability, not the
+    # whole history's).
+    mase_years: int = 3
+
+    def executor_settings(self) -> ExecutorSettings:
+        """Where per-series models run, as `forecast()` and `backtest()` take it."""
+        from forecasting.models.executors import ExecutorSettings
+
+        return ExecutorSettings(self.executor, self.workers, self.dask_address)
 
 
 @dataclass(frozen=True)

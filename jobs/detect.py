@@ -80,9 +80,7 @@ def find_alerts(
         config.forecast.model,
         horizon=1,
         seed=config.forecast.seed,
-        executor=config.forecast.executor,
-        workers=config.forecast.workers,
-        dask_address=config.forecast.dask_address,
+        executor=config.forecast.executor_settings(),
     )
     alerts = pipeline.detect(events, series, forecasts, as_of, settings)
     return alerts, series, forecasts

@@ -83,6 +83,12 @@ def select_scope(series: pd.DataFrame, scope: str | None) -> pd.DataFrame:
     return series[match]
 
 
+def finer_levels(level: str) -> list[str]:
+    """The geographic levels below `level` whose sums make it (country -> admin1, admin2)."""
+    geographic = ["area", "country", "admin1", "admin2"]
+    return geographic[geographic.index(level) + 1 :] if level in geographic else []
+
+
 def is_synthetic(store: Store, countries: list[str] | None, until: dt.date) -> bool:
     """Whether any event behind these series is from the shipped synthetic sample."""
     counts = stored_events.source_counts(store, countries=countries, until=until)
@@ -110,17 +116,22 @@ def run_forecast(
     series = load_series(store, level, measure, countries=countries, until=until)
     if series.empty:
         raise NothingToForecastError(f"no {measure} series at {level} level up to {until:%Y-%m}")
-    series = select_scope(series, scope)
+    # The finer geographic levels are forecast too, so that this level's means are the sums of
+    # theirs: `forecast --by country` agrees with the sum of `forecast --by admin1`.
+    finer = [load_series(store, name, measure, countries=countries, until=until) for name in finer_levels(level)]
+    fitted = select_scope(pd.concat([series, *finer], ignore_index=True), scope)
+    series = fitted[fitted["level"] == level]
+    if series.empty:
+        raise NothingToForecastError(f"no {level} series has the scope {scope!r}")
     name = resolve_model_name(model or settings.model)
     forecasts = forecast(
-        series,
+        fitted,
         name,
         horizon or settings.horizon,
         seed=settings.seed,
-        executor=settings.executor,
-        workers=settings.workers,
-        dask_address=settings.dask_address,
+        executor=settings.executor_settings(),
     )
+    forecasts = forecasts[forecasts["series_id"].isin(series["series_id"].unique())].reset_index(drop=True)
     through = pd.Timestamp(until).to_period("M").to_timestamp()
     return ForecastRun(series, forecasts, through, is_synthetic(store, countries, until), model=name, seed=settings.seed)
 
@@ -154,9 +165,8 @@ def run_backtest(
         origins=origins,
         horizons=horizons,
         seed=settings.seed,
-        executor=settings.executor,
-        workers=settings.workers,
-        dask_address=settings.dask_address,
+        executor=settings.executor_settings(),
+        mase_years=settings.mase_years,
     )
     return scores, is_synthetic(store, countries, until)
 

@@ -60,7 +60,8 @@ MODULES: dict[str, tuple[list[str], ...]] = {
         ["tests/forecasting/detectors/test_detectors.py", "tests/forecasting/detectors/test_false_discovery.py"],
     ),
     "models": (
-        ["forecasting/backtest.py", "forecasting/models/counts.py", "forecasting/models/reference.py"],
+        ["forecasting/backtest.py", "forecasting/scores.py", "forecasting/models/counts.py",
+         "forecasting/models/reference.py"],
         ["tests/forecasting/test_backtest.py", "tests/forecasting/models/test_contract.py"],
         # The shipped-sample comparison fits every model on hundreds of series: minutes per mutant.
         ["-k", "not shipped_sample"],

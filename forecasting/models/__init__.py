@@ -11,6 +11,7 @@ series get a forecast too, with the fallback named in the `fallback` column.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import pandas as pd
@@ -25,19 +26,24 @@ from forecasting.models.base import (
     empty_forecast,
     validate_forecast,
 )
+from forecasting.models.executors import SERIAL, ExecutorSettings
 from forecasting.models.fallbacks import WithFallbacks
+from forecasting.models.hierarchy import parent_series
 
 #: What "default" means: the best model by backtest (docs/forecasting.md has the figures).
 DEFAULT_MODEL = "ensemble"
 
 __all__ = [
     "DEFAULT_MODEL",
+    "SERIAL",
+    "ExecutorSettings",
     "FORECAST_COLUMNS",
     "QUANTILES",
     "QUANTILE_COLUMNS",
     "Model",
     "UnknownModelError",
     "available_models",
+    "coherent_model",
     "forecast",
     "make_model",
     "resolve_model_name",
@@ -49,55 +55,65 @@ class UnknownModelError(ConflictwatchError):
     """A model name that conflictwatch does not have."""
 
 
-def _seasonal_naive(seed: int, run: dict) -> Model:
+def _seasonal_naive(seed: int, executor: ExecutorSettings) -> Model:
     from forecasting.models.reference import SeasonalNaive
 
     return SeasonalNaive()
 
 
-def _trailing_mean(seed: int, run: dict) -> Model:
+def _trailing_mean(seed: int, executor: ExecutorSettings) -> Model:
     from forecasting.models.reference import TrailingMean
 
     return TrailingMean()
 
 
-def _conflictology(seed: int, run: dict) -> Model:
+def _conflictology(seed: int, executor: ExecutorSettings) -> Model:
     from forecasting.models.reference import Conflictology
 
     return Conflictology(seed=seed)
 
 
-def _negbin(seed: int, run: dict) -> Model:
+def _negbin(seed: int, executor: ExecutorSettings) -> Model:
     from forecasting.models.negbin import NegativeBinomialTrend
 
     return NegativeBinomialTrend()
 
 
-def _ets(seed: int, run: dict) -> Model:
+def _robust_level(seed: int, executor: ExecutorSettings) -> Model:
+    from forecasting.models.robust import RobustLevel
+
+    return RobustLevel()
+
+
+def _ets(seed: int, executor: ExecutorSettings) -> Model:
     from forecasting.models.ets import ETSLog
 
-    return ETSLog(seed=seed, **run)
+    return ETSLog(seed=seed, executor=executor)
 
 
-def _prophet(seed: int, run: dict) -> Model:
+def _prophet(seed: int, executor: ExecutorSettings) -> Model:
     from forecasting.models.prophet_model import ProphetLog
 
-    return ProphetLog(seed=seed, **run)
+    return ProphetLog(seed=seed, executor=executor)
 
 
-def _ensemble(seed: int, run: dict) -> Model:
-    from forecasting.models.ensemble import Ensemble
+def _ensemble(seed: int, executor: ExecutorSettings) -> Model:
+    from forecasting.models.ensemble import MEMBERS, Ensemble
 
-    return Ensemble(seed=seed, run=run)
+    # Members are handed over as factories, so the ensemble needs no registry of its own.
+    members = {name: partial(make_model, name, seed=seed, executor=executor) for name in MEMBERS}
+    return Ensemble(members, seed=seed)
 
 
 #: Model name -> builder(seed, executor settings). Builders import lazily: statsmodels and
-#: prophet are slow to import and only the models that use them should pay for it.
-_BUILDERS: dict[str, Callable[[int, dict], Model]] = {
+#: prophet are slow to import and only the models that use them should pay for it. A new model
+#: is one module plus one line here (docs/architecture.md, "add a model").
+_BUILDERS: dict[str, Callable[[int, ExecutorSettings], Model]] = {
     "seasonal_naive": _seasonal_naive,
     "trailing_mean": _trailing_mean,
     "conflictology": _conflictology,
     "negbin": _negbin,
+    "robust_level": _robust_level,
     "ets": _ets,
     "prophet": _prophet,
     "ensemble": _ensemble,
@@ -117,20 +133,10 @@ def resolve_model_name(name: str) -> str:
     return resolved
 
 
-def make_model(
-    name: str = "default",
-    *,
-    seed: int = 0,
-    executor: str = "serial",
-    workers: int = 1,
-    dask_address: str | None = None,
-) -> Model:
-    """An unfitted model, behind the fallbacks. `executor` (serial | process | dask), `workers`
-    and `dask_address` say where per-series models (ETS, Prophet) run; vectorized ones ignore them."""
-    if executor not in ("serial", "process", "dask"):
-        raise ConflictwatchError(f"unknown executor {executor!r}: choose serial, process or dask")
-    run = {"executor": executor, "workers": workers, "dask_address": dask_address}
-    return WithFallbacks(_BUILDERS[resolve_model_name(name)](seed, run))
+def make_model(name: str = "default", *, seed: int = 0, executor: ExecutorSettings = SERIAL) -> Model:
+    """An unfitted model, behind the fallbacks. `executor` says where per-series models (ETS,
+    Prophet) run; vectorized ones ignore it."""
+    return WithFallbacks(_BUILDERS[resolve_model_name(name)](seed, executor))
 
 
 def forecast(
@@ -139,20 +145,29 @@ def forecast(
     horizon: int = 1,
     *,
     seed: int = 0,
-    executor: str = "serial",
-    workers: int = 1,
-    dask_address: str | None = None,
+    executor: ExecutorSettings = SERIAL,
 ) -> pd.DataFrame:
     """Forecast every series of a series frame `horizon` months past its own last month.
 
     Returns a validated forecast frame (counts per month; mean and quantiles), one row per series
     and month ahead, ordered by series and month; `model` names the model actually used ("default"
-    resolved), `fallback` the simpler model used for series the model could not fit. The same
-    inputs and `seed` give the same numbers.
+    resolved), `fallback` the simpler model used for series the model could not fit. Where the
+    frame holds several geographic levels, the means add up: each admin1's is the sum of its
+    admin2s', each country's of its admin1s' (`coherent_model`). The same inputs and `seed` give
+    the same numbers, on any `executor`.
     """
     if horizon < 1:
         raise ConflictwatchError(f"the horizon must be at least 1 month, not {horizon}")
-    fitted = make_model(model, seed=seed, executor=executor, workers=workers, dask_address=dask_address)
+    fitted = coherent_model(make_model(model, seed=seed, executor=executor), parent_series(series))
     if series.empty:
         return empty_forecast()
     return validate_forecast(fitted.fit(Panel.from_series(series)).predict(horizon))
+
+
+def coherent_model(model: Model, parents: pd.Series) -> Model:
+    """`model`, reconciled bottom-up over `parents` (series_id -> parent series_id, from
+    `forecasting.models.hierarchy.parent_series`): admin2 sums to admin1 to country to area.
+    The model itself where there are no parents (one level)."""
+    from forecasting.models.hierarchy import BottomUp
+
+    return BottomUp(model, parents) if not parents.empty else model

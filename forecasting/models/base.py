@@ -22,12 +22,17 @@ FORECAST_COLUMNS = ("series_id", "period", "model", "fallback", "mean", *QUANTIL
 
 
 class Model(Protocol):
-    """A baseline: fit on a series frame (many series at once), then predict months ahead."""
+    """A baseline: fit on a panel (many series at once), then predict months ahead.
+
+    `forecast()` and `backtest()` turn the series frame into a `Panel` once, at their entry;
+    models only ever see panels. `min_months` is the shortest series the model fits (shorter
+    ones get the fallbacks)."""
 
     name: str
+    min_months: int
 
-    def fit(self, series: pd.DataFrame) -> Self:
-        """Learn from a series frame (see forecasting.series); returns the fitted model."""
+    def fit(self, panel: Panel) -> Self:
+        """Learn from the panel's series; returns the fitted model."""
         ...
 
     def predict(self, horizon: int) -> pd.DataFrame:

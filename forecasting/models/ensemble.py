@@ -1,93 +1,96 @@
-"""The ensemble: member forecasts averaged quantile by quantile, with weights per level chosen by
-a rolling-origin backtest on the training months themselves.
+"""The ensemble: member forecasts averaged quantile by quantile, weights per level from the members'
+recent rolling-origin record, then conformally calibrated per level and months ahead.
 
-Averaging quantiles (Vincentization) keeps every quantile non-negative and in order, and in
-forecasting competitions and in VIEWS it is the combination that is hard to beat. The weights
-are those, on a grid of step 0.1 over the simplex, that minimize the members' combined CRPS at
-each level (country, admin1, ...) over the last `origins` months of the training data: a level
-where one member is clearly better leans on it, and a level with no history to judge by gets
-equal weights. Nothing after the training months is used, so the ensemble is as honest in a
-backtest as its members.
+Forecasting runs one rolling-origin backtest of the members on the training months themselves (the
+last `origins` months, 1 to `horizons` months ahead, or fewer where fewer are asked for; nothing
+after the training months is used, so the ensemble is as honest in a backtest as its members),
+and uses it twice:
 
-The weights are judged on at most `max_series_per_level` series of each level (a seeded sample
-where a level has more): at 10,000 admin2 units the backtest of every series would cost ten times
-the forecast itself, and a few thousand series x origins x months ahead already pin a grid of
-step 0.1 down. Levels smaller than that (every level of the shipped sample) use all their series.
+- **weights** (`ensemble_weights`): per level (country, admin1, ...), greedy forward selection
+  with replacement (Caruana et al. 2004) in steps of 0.1, each step adding the member that lowers
+  the combined CRPS most over those recent forecasts. Recent origins only (12 by default): on
+  series whose regimes last years, the members that tracked the last year and a half are the ones
+  to trust now. A level with no record gets equal weights.
+- **calibration** (`forecasting.models.calibration`): the combined forecasts of those origins
+  against what happened give the conformal shifts of every quantile, per level and horizon.
+
+Averaging quantiles (Vincentization) keeps every quantile non-negative and in order. Members: the
+damped-trend negative binomial (a local level that follows regime changes), the robust level
+(which one massacre does not move), and the two field benchmarks.
+
+The record is judged on at most `max_series_per_level` series of each level (a seeded sample
+where a level has more): at 10,000 admin2 units the backtest of every series would cost many
+times the forecast itself, and a thousand series x 12 origins x 6 months ahead already pin the
+weights and the shifts down. Levels smaller than that (every level of the shipped sample) use all
+their series.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from typing import Self
 
 import numpy as np
 import pandas as pd
 
-from forecasting.models.base import QUANTILE_COLUMNS, Panel
+from forecasting.models.base import QUANTILE_COLUMNS, Model, Panel
+from forecasting.models.calibration import Calibration, apply_calibration, fit_calibration
+from forecasting.models.rolling import rolling_origin_forecasts
+from forecasting.scores import quantile_crps
 
 log = logging.getLogger(__name__)
 
-#: Members: the negative binomial count model and the two strongest reference baselines.
-MEMBERS = ("negbin", "conflictology", "trailing_mean")
-#: Series per level the weights are judged on (see the module doc).
+#: Members: the count model, the robust level and the two strongest reference baselines.
+MEMBERS = ("negbin", "robust_level", "conflictology", "trailing_mean")
+#: Series per level the record is judged on (see the module doc).
 MAX_SERIES_PER_LEVEL = 1000
+#: Greedy selection steps: weights are multiples of 1 / STEPS.
+STEPS = 10
 _NUMBERS = ["mean", *QUANTILE_COLUMNS]
-#: Backtest forecasts scored at once. Small blocks keep the (weightings x forecasts x quantiles)
-#: array in cache (it was gigabytes at 10,000 series) and the product below on one BLAS thread:
-#: bigger blocks wake OpenBLAS's threads, which cost ten times the arithmetic in CPU time.
-_CHUNK = 256
 
 
 class Ensemble:
-    """Weighted quantile average of `members` (model names), weights per level (see module doc)."""
+    """Weighted, calibrated quantile average of `members` (name -> factory of an unfitted model)."""
 
     name = "ensemble"
     min_months = 12
 
     def __init__(
         self,
-        members: tuple[str, ...] = MEMBERS,
+        members: Mapping[str, Callable[[], Model]],
         *,
         seed: int = 0,
-        origins: int = 6,
-        horizons: int = 3,
+        origins: int = 12,
+        horizons: int = 6,
         max_series_per_level: int = MAX_SERIES_PER_LEVEL,
-        run: dict | None = None,
     ):
-        self.members = members
+        self.members = dict(members)
         self.seed = seed
         self.origins = origins
         self.horizons = horizons
         self.max_series_per_level = max_series_per_level
-        self.run = run or {}
 
-    def fit(self, series: pd.DataFrame | Panel) -> Self:
-        from forecasting.backtest import backtest_forecasts
-        from forecasting.models import make_model
-
-        panel = series if isinstance(series, Panel) else Panel.from_series(series)
+    def fit(self, panel: Panel) -> Self:
         self.panel = panel
-        cells = backtest_forecasts(
-            self._judged_series(panel),
-            list(self.members),
-            origins=self.origins,
-            horizons=self.horizons,
-            seed=self.seed,
-            **self.run,
-        )
-        self.weights = self._weights_per_level(cells)
-        self.fitted = [make_model(name, seed=self.seed, **self.run).fit(panel) for name in self.members]
+        self.fitted = [build().fit(panel) for build in self.members.values()]
         return self
 
     def predict(self, horizon: int) -> pd.DataFrame:
+        # The record is judged here, where the months ahead are known: a one-month forecast (all
+        # `detect` needs) is weighted and calibrated on one-month-ahead forecasts only, at a sixth
+        # of the cost of judging six months ahead.
+        names = list(self.members)
+        cells = rolling_origin_forecasts(
+            self._judged_series(self.panel), self.members, origins=self.origins, horizons=min(horizon, self.horizons)
+        )
+        record = member_record(cells, names)
+        self.weights = ensemble_weights(record, len(names))
+        self.calibration = fit_calibration(combine_cells(record, self.weights))
         frames = [model.predict(horizon) for model in self.fitted]
         base = frames[0]
         levels = pd.Series(self.panel.levels, index=self.panel.series_ids)
-        equal = np.full(len(self.members), 1.0 / len(self.members))
-        weights = np.stack(
-            [self.weights.get(level, equal) for level in levels.reindex(base["series_id"]).to_numpy()]
-        ) if len(base) else np.zeros((0, len(self.members)))
+        weights = _row_weights(levels.reindex(base["series_id"]).to_numpy(), self.weights, len(frames))
         combined = sum(weights[:, [k]] * frame[_NUMBERS].to_numpy(dtype=float) for k, frame in enumerate(frames))
         result = base.copy()
         result[_NUMBERS] = combined
@@ -95,10 +98,10 @@ class Ensemble:
         # A member that fell back on a series says so; the simplest account is the first one found.
         fallbacks = pd.concat([frame["fallback"] for frame in frames], axis=1)
         result["fallback"] = fallbacks.bfill(axis=1).iloc[:, 0]
-        return result
+        return apply_calibration(result, levels, self.calibration)
 
     def _judged_series(self, panel: Panel) -> Panel:
-        """The series the weights are judged on: all of a level's, or a seeded sample of
+        """The series the record is judged on: all of a level's, or a seeded sample of
         `max_series_per_level` of them where it has more. The panel itself when no level does."""
         levels = pd.Series(panel.levels, dtype=object).fillna("")
         sizes = levels.value_counts()
@@ -111,52 +114,71 @@ class Ensemble:
             if len(rows) > self.max_series_per_level:
                 rows = rng.choice(rows, size=self.max_series_per_level, replace=False)
             keep[rows] = True
-        log.debug("ensemble weights judged on %d of %d series", int(keep.sum()), len(panel))
+        log.debug("ensemble record judged on %d of %d series", int(keep.sum()), len(panel))
         return panel.subset(keep)
 
-    def _weights_per_level(self, cells: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Per level, the member weights (grid of 0.1) that give the lowest mean backtest CRPS.
 
-        A level is judged only where every member forecast the same (series, origin, month)
-        cells; they are scored in that key's order, in chunks of `_CHUNK` forecasts."""
-        from forecasting.backtest import quantile_crps
+def member_record(cells: pd.DataFrame, members: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray, pd.DataFrame]]:
+    """The members' rolling-origin forecasts (`forecasting.models.rolling`, `model` naming the
+    member) per level, as (members x forecasts x quantiles) quantiles, the outcomes, and the
+    frame of series_id, origin, horizon of each forecast, in one order shared by all members.
+    A level is left out where the members did not forecast the same (series, origin, month)."""
+    if cells.empty:
+        return {}
+    ordered = cells[cells["model"].isin(members)].sort_values(["level", "model", "series_id", "origin", "period"], kind="stable")
+    record = {}
+    for level, at_level in ordered.groupby("level", sort=True):
+        parts = [at_level[at_level["model"] == name] for name in members]
+        first = parts[0]
+        keys = [first[name].to_numpy() for name in ("series_id", "origin", "period")]
+        if first.empty or any(
+            len(part) != len(first) or not all((part[name].to_numpy() == key).all() for name, key in zip(("series_id", "origin", "period"), keys))
+            for part in parts
+        ):
+            continue
+        quantiles = np.stack([part[list(QUANTILE_COLUMNS)].to_numpy(dtype=float) for part in parts])
+        record[level] = (quantiles, first["observed"].to_numpy(dtype=float), first[["series_id", "origin", "horizon"]].reset_index(drop=True))
+    return record
 
-        if cells.empty:
-            return {}
-        grid = np.array(
-            [w for w in itertools.product(range(11), repeat=len(self.members)) if sum(w) == 10], dtype=float
-        ) / 10.0
-        # Among equally good weightings prefer the most even one (the least tuned to noise).
-        grid = grid[np.argsort(np.abs(grid - 1.0 / len(self.members)).sum(axis=1), kind="stable")]
-        # One sort of all cells by level, member, series, origin and month (numpy on integer
-        # codes: a pandas sort per level and member cost more than the scoring itself).
-        level_codes, level_names = pd.factorize(cells["level"], sort=True)
-        member_codes = pd.Index(self.members).get_indexer(cells["model"])
-        series_codes = pd.factorize(cells["series_id"], sort=True)[0]
-        origins = cells["origin"].to_numpy(dtype="datetime64[ns]").view("int64")
-        periods = cells["period"].to_numpy(dtype="datetime64[ns]").view("int64")
-        order = np.lexsort((periods, origins, series_codes, member_codes, level_codes))
-        order = order[(level_codes[order] >= 0) & (member_codes[order] >= 0)]
-        keys = np.stack([series_codes[order], origins[order], periods[order]], axis=1)
-        quantiles = cells[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)[order]
-        observed = cells["observed"].to_numpy(dtype=float)[order]
-        blocks = level_codes[order] * len(self.members) + member_codes[order]
-        bounds = np.searchsorted(blocks, np.arange(len(level_names) * len(self.members) + 1))
-        weights = {}
-        for code, level in enumerate(level_names):
-            rows = [slice(bounds[code * len(self.members) + k], bounds[code * len(self.members) + k + 1])
-                    for k in range(len(self.members))]
-            first = rows[0]
-            if first.stop == first.start or any(not np.array_equal(keys[part], keys[first]) for part in rows):
-                continue
-            stacked = np.stack([quantiles[part] for part in rows])  # (members x forecasts x quantiles)
-            outcome = observed[first]
-            total = np.zeros(len(grid))
-            for start in range(0, len(outcome), _CHUNK):
-                part = slice(start, start + _CHUNK)
-                combined = np.tensordot(grid, stacked[:, part], axes=1)  # (weightings x forecasts x quantiles)
-                total += quantile_crps(outcome[None, part], combined).sum(axis=1)
-            best = grid[int(np.argmin(total / len(outcome)))]
-            weights[level] = best
-            log.debug("ensemble weights at %s: %s", level, dict(zip(self.members, best.tolist())))
-        return weights
+
+def ensemble_weights(record: dict, members: int, *, steps: int = STEPS) -> dict[str, np.ndarray]:
+    """Per level of a `member_record`, the weights of its `members` (multiples of 1/`steps`,
+    summing to 1, in the record's member order) by greedy forward selection with replacement on
+    the mean CRPS. Pure: the same record gives the same weights (a cache may store them)."""
+    weights = {}
+    for level, (quantiles, observed, _) in record.items():
+        counts = np.zeros(members)
+        current = np.zeros_like(quantiles[0])
+        for step in range(1, steps + 1):
+            # Every candidate: the current mix with one more share of member k.
+            trial = (current[None] * (step - 1) + quantiles) / step
+            losses = quantile_crps(observed[None, :], trial).mean(axis=1)
+            best = int(np.argmin(losses))
+            counts[best] += 1
+            current = trial[best]
+        weights[level] = counts / steps
+        log.debug("ensemble weights at %s: %s", level, weights[level].tolist())
+    return weights
+
+
+def combine_cells(record: dict, weights: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The ensemble's own rolling-origin forecasts from a `member_record`: the members averaged
+    with `weights` per level (equal where a level has none), one row per series, origin and
+    month ahead, with `level` and `observed`."""
+    frames = []
+    for level, (quantiles, observed, keys) in record.items():
+        weight = weights.get(level, np.full(len(quantiles), 1.0 / len(quantiles)))
+        frame = keys.assign(level=level, observed=observed)
+        frame[list(QUANTILE_COLUMNS)] = np.tensordot(weight, quantiles, axes=1)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["series_id", "origin", "horizon", "level", "observed", *QUANTILE_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _row_weights(levels: np.ndarray, weights: dict[str, np.ndarray], members: int) -> np.ndarray:
+    """(rows x members) weights for rows at `levels`; equal weights where a level has none."""
+    equal = np.full(members, 1.0 / members)
+    if not len(levels):
+        return np.zeros((0, members))
+    return np.stack([weights.get(level, equal) for level in levels])

@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from forecasting.errors import ConflictwatchError
@@ -25,31 +26,44 @@ class ExecutorUnavailableError(ConflictwatchError):
     """The configured executor cannot run here (Dask missing or its scheduler unreachable)."""
 
 
-def map_chunks(
-    function: Callable[[Any], Any],
-    chunks: Sequence[Any],
-    *,
-    executor: str = "serial",
-    workers: int = 1,
-    dask_address: str | None = None,
-) -> list[Any]:
-    """`[function(chunk) for chunk in chunks]`, run by `executor` on up to `workers` processes.
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """Where per-series work runs: `executor` (serial | process | dask), on up to `workers`
+    processes, `dask_address` the scheduler (None: a local cluster of `workers`). Given to
+    `forecast()` and `backtest()` only; vectorized models never look at it."""
+
+    executor: str = "serial"
+    workers: int = 1
+    dask_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ConflictwatchError(f"unknown executor {self.executor!r}: choose one of {', '.join(EXECUTORS)}")
+        if self.workers < 1:
+            raise ConflictwatchError(f"workers must be at least 1, not {self.workers}")
+
+
+#: In this process: what tests, small panels and the ensemble's internal backtests use.
+SERIAL = ExecutorSettings()
+
+
+def map_chunks(function: Callable[[Any], Any], chunks: Sequence[Any], settings: ExecutorSettings = SERIAL) -> list[Any]:
+    """`[function(chunk) for chunk in chunks]`, run as `settings` say on up to `workers` processes.
 
     `dask` connects to the scheduler at `dask_address`, or starts a local cluster of `workers`
     single-threaded worker processes when there is none, and closes what it opened.
     """
+    executor, workers = settings.executor, settings.workers
     if executor == "serial" or (executor == "process" and (workers <= 1 or len(chunks) <= 1)):
         return [function(chunk) for chunk in chunks]
     if executor == "process":
         return list(_process_pool(workers).map(function, chunks))
-    if executor == "dask":
-        return _map_on_dask(function, chunks, workers=workers, dask_address=dask_address)
-    raise ConflictwatchError(f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+    return _map_on_dask(function, chunks, workers=workers, dask_address=settings.dask_address)
 
 
-def split(count: int, workers: int, executor: str) -> list[range]:
+def split(count: int, settings: ExecutorSettings) -> list[range]:
     """Index ranges that share `count` series among workers (a few chunks each, to even out)."""
-    parts = 1 if executor == "serial" else max(1, min(count, workers * 4))
+    parts = 1 if settings.executor == "serial" else max(1, min(count, settings.workers * 4))
     bounds = [round(index * count / parts) for index in range(parts + 1)]
     return [range(bounds[i], bounds[i + 1]) for i in range(parts) if bounds[i] < bounds[i + 1]]
 

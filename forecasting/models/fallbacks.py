@@ -54,8 +54,7 @@ class WithFallbacks:
         self.name = model.name
         self.min_months = model.min_months
 
-    def fit(self, series: pd.DataFrame | Panel) -> Self:
-        panel = series if isinstance(series, Panel) else Panel.from_series(series)
+    def fit(self, panel: Panel) -> Self:
         own = self.model.name == TRAILING_MEAN
         self.kinds = fallback_kinds(panel, self.model.min_months, constant_ok=own or getattr(self.model, "constant_ok", False))
         if own:

@@ -56,8 +56,7 @@ class NegativeBinomialTrend:
     def __init__(self, seasonal: bool = True):
         self.seasonal = seasonal
 
-    def fit(self, series: pd.DataFrame | Panel) -> Self:
-        panel = series if isinstance(series, Panel) else Panel.from_series(series)
+    def fit(self, panel: Panel) -> Self:
         self.panel = panel
         counts = panel.values
         months = panel.calendar_months()

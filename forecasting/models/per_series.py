@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.models.base import QUANTILES, Panel, forecast_frame
-from forecasting.models.executors import map_chunks, split
+from forecasting.models.executors import SERIAL, ExecutorSettings, map_chunks, split
 from forecasting.models.reference import TrailingMean
 
 log = logging.getLogger(__name__)
@@ -58,15 +58,13 @@ class PerSeriesModel:
     min_months = 24
     forecaster: Callable[..., SeriesForecast]
 
-    def __init__(self, seed: int = 0, executor: str = "serial", workers: int = 1, dask_address: str | None = None):
+    def __init__(self, seed: int = 0, executor: ExecutorSettings = SERIAL):
         self.seed = seed
         self.executor = executor
-        self.workers = workers
-        self.dask_address = dask_address
 
-    def fit(self, series: pd.DataFrame | Panel) -> Self:
+    def fit(self, panel: Panel) -> Self:
         """Keep the series; the fits happen in the workers when `predict` runs (see module doc)."""
-        self.panel = series if isinstance(series, Panel) else Panel.from_series(series)
+        self.panel = panel
         return self
 
     def predict(self, horizon: int) -> pd.DataFrame:
@@ -74,17 +72,11 @@ class PerSeriesModel:
         rows = [panel.values[i, panel.values.shape[1] - panel.lengths[i] :] for i in range(len(panel))]
         chunks = [
             SeriesChunk([rows[i] for i in part], panel.last_periods[part.start : part.stop], horizon, self.seed)
-            for part in split(len(panel), self.workers, self.executor)
+            for part in split(len(panel), self.executor)
         ]
         results = [
             result
-            for chunk_results in map_chunks(
-                partial(forecast_chunk, type(self).forecaster),
-                chunks,
-                executor=self.executor,
-                workers=self.workers,
-                dask_address=self.dask_address,
-            )
+            for chunk_results in map_chunks(partial(forecast_chunk, type(self).forecaster), chunks, self.executor)
             for result in chunk_results
         ]
         mean = np.zeros((len(panel), horizon))

@@ -22,15 +22,21 @@ class SeasonalNaive:
     """Next January is last January. Intervals from the spread of year-on-year changes.
 
     Point forecast for h months ahead: the value of the same calendar month in the last year.
-    Quantiles: the point plus the empirical quantiles of that series' year-on-year differences
-    (y[t] - y[t-12]), widened by sqrt(years ahead), clipped at zero. Needs 13 months.
+    Quantiles: the point plus the empirical quantiles of the model's own recent errors, the
+    series' year-on-year differences (y[t] - y[t-12]) over its last `residual_months` months,
+    widened by sqrt(years ahead), clipped at zero. Recent ones only: over decades of quiet the
+    differences are nearly all 0, which gave a 50% interval of 260-261 deaths in a war. Needs 13
+    months.
     """
 
     name = "seasonal_naive"
     min_months = SEASON + 1
 
-    def fit(self, series: pd.DataFrame | Panel) -> Self:
-        self.panel = series if isinstance(series, Panel) else Panel.from_series(series)
+    def __init__(self, residual_months: int = 3 * SEASON):
+        self.residual_months = residual_months
+
+    def fit(self, panel: Panel) -> Self:
+        self.panel = panel
         return self
 
     def predict(self, horizon: int) -> pd.DataFrame:
@@ -38,7 +44,7 @@ class SeasonalNaive:
         steps = np.arange(horizon)
         source = values.shape[1] - SEASON + steps % SEASON
         point = values[:, source]
-        changes = values[:, SEASON:] - values[:, :-SEASON]
+        changes = (values[:, SEASON:] - values[:, :-SEASON])[:, -self.residual_months :]
         with np.errstate(all="ignore"):
             spread = np.nanquantile(changes, QUANTILES, axis=1).T if changes.shape[1] else np.zeros((len(values), len(QUANTILES)))
         spread = np.nan_to_num(spread)
@@ -61,8 +67,8 @@ class TrailingMean:
     def __init__(self, months: int = SEASON):
         self.months = months
 
-    def fit(self, series: pd.DataFrame | Panel) -> Self:
-        self.panel = series if isinstance(series, Panel) else Panel.from_series(series)
+    def fit(self, panel: Panel) -> Self:
+        self.panel = panel
         return self
 
     def predict(self, horizon: int) -> pd.DataFrame:
@@ -92,8 +98,8 @@ class Conflictology:
         self.seed = seed
         self.draws = draws
 
-    def fit(self, series: pd.DataFrame | Panel) -> Self:
-        self.panel = series if isinstance(series, Panel) else Panel.from_series(series)
+    def fit(self, panel: Panel) -> Self:
+        self.panel = panel
         return self
 
     def predict(self, horizon: int) -> pd.DataFrame:

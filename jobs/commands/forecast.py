@@ -98,7 +98,8 @@ def backtest(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Last month of data, YYYY-MM.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of scores.")] = False,
 ) -> None:
-    """Rolling-origin backtest: CRPS, MAE, MASE and interval coverage per model and months ahead."""
+    """Rolling-origin backtest: CRPS, its skill against conflictology, MAE, MASE and interval
+    coverage per model and months ahead."""
     import json
 
     from jobs.forecast import SYNTHETIC_LABEL, run_backtest
@@ -125,6 +126,7 @@ def backtest(
                 "level": row.level,
                 "horizon": int(row.horizon),
                 "crps": round(float(row.crps), 4),
+                "crps_skill": None if row.crps_skill != row.crps_skill else round(float(row.crps_skill), 4),
                 "mae": round(float(row.mae), 4),
                 "mase": None if row.mase != row.mase else round(float(row.mase), 4),
                 "coverage_50": round(float(row.coverage_50), 4),
@@ -138,10 +140,10 @@ def backtest(
         return
     ordered = scores.sort_values(["horizon", "crps"], kind="stable")
     rows = [
-        [r.model, r.level, r.horizon, f"{r.crps:.3f}", f"{r.mae:.3f}", f"{r.mase:.3f}", f"{r.coverage_50:.2f}", f"{r.coverage_90:.2f}", r.n]
+        [r.model, r.level, r.horizon, f"{r.crps:.3f}", f"{r.crps_skill:+.1%}", f"{r.mae:.3f}", f"{r.mase:.3f}", f"{r.coverage_50:.2f}", f"{r.coverage_90:.2f}", r.n]
         for r in ordered.itertuples()
     ]
     title = f"Backtest at {level.value} level (lower CRPS is better)"
     if synthetic:
         title += f" — {SYNTHETIC_LABEL}"
-    print_table(["model", "level", "horizon", "crps", "mae", "mase", "coverage_50", "coverage_90", "n"], rows, title=title)
+    print_table(["model", "level", "horizon", "crps", "skill vs conflictology", "mae", "mase", "coverage_50", "coverage_90", "n"], rows, title=title)

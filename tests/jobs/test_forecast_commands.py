@@ -168,6 +168,7 @@ def test_the_plot_title_carries_the_synthetic_label_only_for_the_sample(negbin_r
 
 def test_backtest_json_scores_each_model_and_horizon(workspace):
     from forecasting.models import make_model
+    from forecasting.models.base import Panel
 
     folder, truth = workspace
     result = conflictwatch(
@@ -176,13 +177,17 @@ def test_backtest_json_scores_each_model_and_horizon(workspace):
     )
     assert result.returncode == 0, result.stderr
     scores = pd.DataFrame(json.loads(result.stdout))
-    assert {"model", "level", "horizon", "crps", "mae", "mase", "coverage_50", "coverage_90", "n"} <= set(scores.columns)
+    assert {"model", "level", "horizon", "crps", "crps_skill", "mae", "mase", "coverage_50", "coverage_90", "n"} <= set(
+        scores.columns
+    )
+    # Conflictology is always scored: the skill column is measured against it.
     assert sorted(zip(scores["model"], scores["horizon"])) == [
-        ("negbin", 1), ("negbin", 2), ("trailing_mean", 1), ("trailing_mean", 2),
+        ("conflictology", 1), ("conflictology", 2), ("negbin", 1), ("negbin", 2), ("trailing_mean", 1), ("trailing_mean", 2),
     ]
     # 3 series x 6 origins at 1 month ahead; one origin fewer has a second month observed.
-    assert scores.set_index(["model", "horizon"])["n"].to_dict() == {
-        ("negbin", 1): 18, ("negbin", 2): 15, ("trailing_mean", 1): 18, ("trailing_mean", 2): 15,
+    assert set(scores.set_index(["model", "horizon"])["n"].to_dict().items()) == {
+        (("negbin", 1), 18), (("negbin", 2), 15), (("trailing_mean", 1), 18), (("trailing_mean", 2), 15),
+        (("conflictology", 1), 18), (("conflictology", 2), 15),
     }
     # The trailing mean's scores worked out here from the months that went in: at each of the 6
     # origins, the model sees the months to the origin only and is judged on the next two. The
@@ -193,7 +198,7 @@ def test_backtest_json_scores_each_model_and_horizon(workspace):
     errors, inside, crps = {1: [], 2: []}, {1: [], 2: []}, {1: [], 2: []}
     for origin in pd.date_range("2024-05-01", "2024-10-01", freq="MS"):
         seen = series[series["period"] <= origin]
-        predicted = make_model("trailing_mean").fit(seen).predict(2)
+        predicted = make_model("trailing_mean").fit(Panel.from_series(seen)).predict(2)
         for row in predicted[predicted["period"] <= series["period"].max()].itertuples():
             horizon = (row.period.year - origin.year) * 12 + row.period.month - origin.month
             observed = truth.set_index(["admin1", "period"]).loc[(row.series_id, row.period), "fatalities"]
@@ -209,7 +214,28 @@ def test_backtest_json_scores_each_model_and_horizon(workspace):
         assert trailing.loc[horizon, "crps"] == pytest.approx(np.mean(crps[horizon]), abs=5e-5)
     # A 90% range that held every outcome or none would say the intervals are broken.
     assert ((scores["coverage_90"] > 0.5) & (scores["coverage_90"] <= 1)).all()
-    print(scores)
+    reference = scores[scores["model"] == "conflictology"].set_index("horizon")["crps"]
+    for row in scores.itertuples():
+        assert row.crps_skill == pytest.approx(1 - row.crps / reference[row.horizon], abs=1e-3)
+
+
+def test_a_country_forecast_is_the_sum_of_its_regions_forecasts(workspace):
+    """Issue 16: `forecast --by country` and the sum of `forecast --by admin1` agree, month by month."""
+    folder, _ = workspace
+    by_level = {}
+    for level in ("country", "admin1"):
+        result = conflictwatch("forecast", "--by", level, "--horizon", "3", "--as-of", "2024-06", "--json", cwd=folder)
+        assert result.returncode == 0, result.stderr
+        by_level[level] = pd.DataFrame(json.loads(result.stdout))
+    regions = by_level["admin1"].assign(country=by_level["admin1"]["series_id"].str.split("|").str[2])
+    summed = regions.groupby(["country", "period"])["mean"].sum()
+    countries = by_level["country"].assign(country=by_level["country"]["series_id"].str.split("|").str[-1])
+    country_means = countries.set_index(["country", "period"])["mean"]
+    assert sorted(country_means.index) == sorted(summed.index)
+    for key, value in country_means.items():
+        assert value == pytest.approx(summed[key], abs=2e-3), key  # the JSON rounds to 3 decimals
+    # Burkina Faso has two regions: its mean is their sum, not the mean of its own model alone.
+    assert len(regions[regions["country"] == "Burkina Faso"]["series_id"].unique()) == 2
 
 
 def test_an_unknown_model_is_one_message_and_exit_1(workspace):

@@ -104,3 +104,14 @@ def test_forecasts_follow_the_series_level(forecasts, series):
     recent = series[series["series_id"] == "admin1|Burkina Faso|R2"]["value"].tail(12).mean()
     first = rows(frame, "admin1|Burkina Faso|R2")["q50"].iloc[0]
     assert recent / 3 < first < recent * 3, (name, recent, first)
+
+
+def test_models_are_fitted_on_a_panel_built_once_at_the_entry(forecasts, series):
+    """`Model.fit(panel)`: the model built by the registry, fitted on the Panel `forecast()`
+    builds, gives exactly what `forecast()` gives (no second conversion anywhere inside)."""
+    from forecasting.models import make_model
+    from forecasting.models.base import Panel
+
+    name, frame = forecasts
+    direct = make_model(name, seed=11).fit(Panel.from_series(series)).predict(HORIZON)
+    pd.testing.assert_frame_equal(direct.reset_index(drop=True), frame.reset_index(drop=True))

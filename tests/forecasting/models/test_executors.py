@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.models import forecast
+from forecasting.errors import ConflictwatchError
+from forecasting.models import ExecutorSettings, forecast
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +24,22 @@ def series() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def serial(series) -> pd.DataFrame:
-    return forecast(series, "ets", 3, seed=4, executor="serial")
+    return forecast(series, "ets", 3, seed=4, executor=ExecutorSettings("serial"))
 
 
 def test_process_pool_matches_serial(series, serial):
-    pooled = forecast(series, "ets", 3, seed=4, executor="process", workers=2)
+    pooled = forecast(series, "ets", 3, seed=4, executor=ExecutorSettings("process", workers=2))
     pd.testing.assert_frame_equal(pooled, serial)
     assert serial["fallback"].isna().all()
 
 
 def test_dask_local_cluster_matches_the_process_pool(series, serial):
-    on_dask = forecast(series, "ets", 3, seed=4, executor="dask", workers=2)
+    on_dask = forecast(series, "ets", 3, seed=4, executor=ExecutorSettings("dask", workers=2))
     pd.testing.assert_frame_equal(on_dask, serial)
+
+
+def test_executor_settings_reject_unknown_executors_and_no_workers():
+    with pytest.raises(ConflictwatchError, match="unknown executor 'threads'"):
+        ExecutorSettings("threads")
+    with pytest.raises(ConflictwatchError, match="workers must be at least 1"):
+        ExecutorSettings("process", workers=0)

@@ -1,0 +1,84 @@
+"""Forecast skill and interval coverage per level and months ahead, in the shape of issue 16's table:
+CRPS / 90% coverage at admin1 and country, 1 and 6 months ahead, plus means over horizons 1-6
+with the CRPS skill against conflictology, for every level.
+
+    .venv/bin/python benchmarks/forecast_skill.py --data heldout [--origins 6]
+    .venv/bin/python benchmarks/forecast_skill.py --data sample [--origins 12]
+
+`heldout`: the realistic labelled worlds of tests/realistic_series.py on their HELD_OUT_SEEDS
+(never used to choose anything), country + admin1 + admin2 together (so the levels are reconciled
+as `detect` reconciles them). `sample`: the shipped synthetic sample's fatality series at the
+same three levels. Prints markdown tables; docs/benchmarks.md records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ["default", "trailing_mean", "conflictology", "negbin", "seasonal_naive"]
+
+
+def series_frames(data: str) -> list[pd.DataFrame]:
+    """One series frame per world (held-out seeds) or the shipped sample's, all three levels."""
+    if data == "heldout":
+        sys.path.append(str(ROOT / "tests"))
+        from realistic_series import HELD_OUT_SEEDS, make_world
+
+        return [make_world(seed).levels() for seed in HELD_OUT_SEEDS]
+    from forecasting.series import series_from_events
+    from forecasting.sources.files import read_event_file
+
+    _, _, validated = read_event_file(ROOT / "forecasting" / "sample" / "acled_sahel_synthetic.csv.gz")
+    return [pd.concat([series_from_events(validated.events, level) for level in ("country", "admin1", "admin2")], ignore_index=True)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", choices=("heldout", "sample"), default="heldout")
+    parser.add_argument("--origins", type=int, default=6)
+    parser.add_argument("--horizons", type=int, default=6)
+    arguments = parser.parse_args()
+
+    from forecasting.backtest import backtest_forecasts
+    from forecasting.scores import crps_skill, score
+
+    started = time.perf_counter()
+    frames = []
+    for index, series in enumerate(series_frames(arguments.data)):
+        cells = backtest_forecasts(series, MODELS, origins=arguments.origins, horizons=arguments.horizons, seed=0)
+        frames.append(cells.assign(world=index))
+    cells = pd.concat(frames, ignore_index=True)
+    scored = score(cells).join(cells[["model", "level", "horizon"]])
+    by_horizon = scored.groupby(["model", "level", "horizon"]).agg(crps=("crps", "mean"), coverage_90=("in_90", "mean")).reset_index()
+    overall = scored.groupby(["model", "level"]).agg(
+        crps=("crps", "mean"), coverage_50=("in_50", "mean"), coverage_90=("in_90", "mean"), n=("crps", "size")
+    ).reset_index()
+    overall["skill"] = crps_skill(overall.assign(horizon=0))
+
+    print(f"data: {arguments.data}, {len(frames)} world(s), {arguments.origins} origins, 1-{arguments.horizons} months ahead, "
+          f"{time.perf_counter() - started:.0f} s\n")
+    print("| model | admin1 h1 CRPS / 90% cov. | admin1 h6 | country h1 | country h6 |")
+    print("| --- | --- | --- | --- | --- |")
+    cell = by_horizon.set_index(["model", "level", "horizon"])
+    last = arguments.horizons
+    for model in MODELS:
+        parts = [f"{cell.loc[(model, level, h), 'crps']:.2f} / {cell.loc[(model, level, h), 'coverage_90']:.2f}"
+                 for level in ("admin1", "country") for h in (1, last)]
+        print(f"| {model} | " + " | ".join(parts) + " |")
+    print("\n| level | model | CRPS | skill vs conflictology | coverage 50% | coverage 90% | n |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for row in overall.sort_values(["level", "crps"]).itertuples():
+        print(f"| {row.level} | {row.model} | {row.crps:.3f} | {row.skill:+.1%} | {row.coverage_50:.3f} | {row.coverage_90:.3f} | {row.n} |")
+    print("\n90% coverage by months ahead (default):")
+    default = by_horizon[by_horizon["model"] == "default"].pivot(index="level", columns="horizon", values="coverage_90")
+    print(default.round(2).to_string())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The heavy-tail-robust member: a local level that one massacre does not move for a year.
+
+A trailing mean that takes in a month with one event of 150 deaths forecasts about 12 more deaths
+a month for the next year, in a district that saw 5. This model smooths the months exponentially,
+but a month far above (or below) what was expected enters only up to `HUBER_K` robust standard
+deviations from it (robust exponential smoothing, Gelper, Fried and Croux 2010: the Huber psi
+function on the one-step error, with the scale itself smoothed robustly). A lasting change gets
+through within a few months, because the expected value and the scale follow it; a single spike
+does not. The smoothing weight is picked per series from a small grid by the in-sample mean
+absolute one-month-ahead error (absolute, not squared, so spikes do not pick it either).
+
+The forecast is a negative binomial around the level, the same for every month ahead, with the
+dispersion of the series' cleaned months (spikes pulled in) over the last `DISPERSION_MONTHS`,
+shrunk toward the panel's pooled value. The ensemble's conformal calibration then sets how heavy
+the tails really are.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from forecasting.models.base import Panel, forecast_frame
+from forecasting.models.counts import moment_dispersion, negative_binomial_quantiles
+
+
+class RobustLevel:
+    """Huber-robust exponentially smoothed level with negative binomial months (see module doc)."""
+
+    name = "robust_level"
+    min_months = 6
+
+    #: Smoothing weights tried per series.
+    WEIGHTS = (0.1, 0.2, 0.35, 0.5, 0.7)
+    #: Errors beyond this many robust standard deviations are pulled in (Huber's usual 2).
+    HUBER_K = 2.0
+    #: Weight of the newest month in the smoothed scale.
+    SCALE_WEIGHT = 0.1
+    #: Months of cleaned history the dispersion is estimated from, and their weight against the pool.
+    DISPERSION_MONTHS = 36
+    DISPERSION_PRIOR = 12.0
+
+    def fit(self, panel: Panel) -> Self:
+        self.panel = panel
+        values = panel.values
+        weights = np.asarray(self.WEIGHTS)[:, None] * np.ones((1, len(panel)))
+        _, _, error = self._smooth(values, weights)
+        best = np.argmin(error, axis=0)
+        chosen = weights[best, np.arange(len(panel))]
+        self.level, cleaned, _ = self._smooth(values, chosen[None, :], keep_cleaned=True)
+        self.level = self.level[0]
+        recent = cleaned[:, -self.DISPERSION_MONTHS :]
+        own = moment_dispersion(recent)
+        months = np.sum(~np.isnan(recent), axis=1)
+        pooled = float(np.median(own)) if len(own) else 0.0
+        self.dispersion = (months * own + self.DISPERSION_PRIOR * pooled) / (months + self.DISPERSION_PRIOR)
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        # The same distribution every month ahead: its quantiles are worked out once.
+        quantiles = negative_binomial_quantiles(self.level, self.dispersion)
+        return forecast_frame(
+            self.panel,
+            self.name,
+            np.repeat(self.level[:, None], horizon, axis=1),
+            np.repeat(quantiles[:, None, :], horizon, axis=1),
+        )
+
+    def _smooth(
+        self, values: np.ndarray, weight: np.ndarray, keep_cleaned: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Run the robust smoother for every (weight x series) at once: the final level
+        (weights x series), the cleaned months (series x months, only with `keep_cleaned`), and the
+        in-sample mean absolute one-month-ahead error (weights x series)."""
+        count, width = values.shape
+        first = width - self.panel.lengths
+        columns = np.arange(width)[None, :]
+        # Start from the median of the first six months, and their mean absolute deviation + 1.
+        opening = np.where((columns >= first[:, None]) & (columns < first[:, None] + 6), values, np.nan)
+        with np.errstate(all="ignore"):
+            start = np.nan_to_num(np.nanmedian(opening, axis=1))
+            start_scale = np.nan_to_num(np.nanmean(np.abs(opening - start[:, None]), axis=1)) + 1.0
+        shape = np.broadcast_shapes(weight.shape, (1, count))
+        level = np.broadcast_to(start, shape).copy()
+        scale = np.broadcast_to(start_scale, shape).copy()
+        total = np.zeros(shape)
+        scored = np.zeros(shape)
+        cleaned = np.full((count, width), np.nan) if keep_cleaned else None
+        for t in range(width):
+            x = values[:, t]
+            active = ~np.isnan(x) & (t >= first)
+            error = np.nan_to_num(x) - level
+            bound = self.HUBER_K * scale
+            clipped = np.clip(error, -bound, bound)
+            counted = active & (t >= first + 6)
+            total += np.where(counted, np.abs(error), 0.0)
+            scored += counted
+            if keep_cleaned:
+                # The month as the smoother took it in: the expected value plus the bounded error.
+                cleaned[:, t] = np.where(active, np.clip(level + clipped, 0.0, None)[0], np.nan)
+            new_level = np.clip(level + weight * clipped, 0.0, None)
+            # Scale: a robust running mean absolute error (errors beyond the bound count as the bound).
+            new_scale = (1.0 - self.SCALE_WEIGHT) * scale + self.SCALE_WEIGHT * np.abs(clipped) * 1.25
+            level = np.where(active, new_level, level)
+            scale = np.where(active, np.maximum(new_scale, 0.5), scale)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            error = np.where(scored > 0, total / scored, np.inf)
+        return level, cleaned, error

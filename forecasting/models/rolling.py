@@ -1,0 +1,84 @@
+"""Rolling-origin forecasts of a panel: what a model would have said at each of the last months.
+
+For each origin (the last `origins` months of each series, one month apart) a fresh model is
+fitted on the series up to and including the origin month only, then forecasts `horizons` months
+ahead; every forecast month that has been observed since is kept with its outcome. Nothing after
+an origin is visible to the model fitted there: the series are cut before the model sees them.
+
+`forecasting.backtest` scores these cells; the ensemble judges and calibrates its members on
+them. Models are given as factories (name -> a function returning an unfitted model), so this
+module needs no model registry and the registry can build models that use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from forecasting.models.base import Model, Panel
+from forecasting.scores import MASE_YEARS, seasonal_naive_scale
+
+log = logging.getLogger(__name__)
+
+CELL_KEYS = ("model", "series_id", "level", "origin", "horizon", "observed", "scale")
+
+
+def rolling_origin_forecasts(
+    panel: Panel,
+    models: Mapping[str, Callable[[], Model]],
+    *,
+    origins: int = 24,
+    horizons: int = 6,
+    mase_years: int = MASE_YEARS,
+) -> pd.DataFrame:
+    """Every observed rolling-origin forecast: the forecast frame's columns plus `origin` (last
+    month the model saw), `horizon` (months ahead), `level`, `observed` and `scale` (the MASE
+    denominator, see `forecasting.scores`), one row per model, series, origin and month ahead.
+    `model` is the key of `models`."""
+    frames = []
+    for months_back in range(1, origins + 1):
+        history = panel.truncate(months_back)
+        if len(history) == 0:
+            break
+        outcomes = observed_after(panel, months_back, min(horizons, months_back))
+        known = pd.DataFrame(
+            {
+                "scale": seasonal_naive_scale(history.values, mase_years),
+                "level": history.levels,
+                "origin": history.last_periods.astype("datetime64[ns]"),
+            },
+            index=pd.Index(history.series_ids, name="series_id"),
+        )
+        for name, build in models.items():
+            predicted = build().fit(history).predict(horizons)
+            predicted = predicted.merge(outcomes, on=["series_id", "period"], how="inner").join(known, on="series_id")
+            frames.append(predicted.assign(model=name))
+        log.debug("rolling origin %d of %d done", months_back, origins)
+    if not frames:
+        return pd.DataFrame(columns=list(CELL_KEYS))
+    cells = pd.concat(frames, ignore_index=True)
+    cells["horizon"] = (
+        (cells["period"].dt.year - cells["origin"].dt.year) * 12 + cells["period"].dt.month - cells["origin"].dt.month
+    )
+    return cells
+
+
+def observed_after(panel: Panel, months_back: int, horizons: int) -> pd.DataFrame:
+    """The observed months after an origin `months_back` before each series' end: series_id,
+    period, observed."""
+    kept = panel.lengths > months_back
+    width = panel.values.shape[1]
+    observed = panel.values[kept][:, width - months_back : width - months_back + horizons]
+    steps = np.arange(1, horizons + 1).astype("timedelta64[M]")
+    origins = panel.last_periods[kept] - np.timedelta64(months_back, "M")
+    periods = (origins[:, None] + steps[None, :]).astype("datetime64[ns]")
+    return pd.DataFrame(
+        {
+            "series_id": np.repeat(panel.series_ids[kept], horizons),
+            "period": periods.reshape(-1),
+            "observed": observed.reshape(-1),
+        }
+    )

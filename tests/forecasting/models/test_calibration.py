@@ -1,0 +1,173 @@
+"""Conformal calibration, ensemble weights and the robust level: each checked where it could fail."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.models import make_model
+from forecasting.models.base import QUANTILE_COLUMNS, QUANTILES, Panel, forecast_frame
+from forecasting.models.calibration import ANY, Calibration, apply_calibration, fit_calibration, residual_quantiles
+from forecasting.models.ensemble import combine_cells, ensemble_weights, member_record
+from forecasting.models.robust import RobustLevel
+from forecasting.models.rolling import rolling_origin_forecasts
+from forecasting.scores import score
+
+
+class TooSure:
+    """A deliberately wrong model family: Poisson-narrow intervals around the trailing mean, on
+    series whose months are far more dispersed than that."""
+
+    name = "too_sure"
+    min_months = 1
+
+    def fit(self, panel: Panel):
+        self.panel = panel
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        mean = np.nanmean(self.panel.values[:, -12:], axis=1)
+        spread = np.sqrt(mean)[:, None] * np.array([-1.0, -0.8, -0.4, 0.0, 0.4, 0.8, 1.0])
+        quantiles = np.repeat((mean[:, None] + spread)[:, None, :], horizon, axis=1)
+        return forecast_frame(self.panel, self.name, np.repeat(mean[:, None], horizon, axis=1), quantiles)
+
+
+def dispersed_series(seed: int, count: int = 40, months: int = 72) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    periods = pd.date_range("2019-01-01", periods=months, freq="MS")
+    level = rng.gamma(2.0, 10.0, size=count)
+    frames = [
+        pd.DataFrame({"series_id": f"admin2|X|R|D{i}", "level": "admin2", "period": periods,
+                      "value": rng.negative_binomial(0.8, 0.8 / (0.8 + level[i]), size=months)})
+        for i in range(count)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def coverage(cells: pd.DataFrame) -> tuple[float, float]:
+    scored = score(cells.assign(scale=1.0))
+    return float(scored["in_50"].mean()), float(scored["in_90"].mean())
+
+
+def test_calibration_repairs_a_wrong_model_family_on_held_out_months():
+    """Shifts learnt on one set of series and months bring a far too narrow model's 50% and 90%
+    intervals to 45-55% and 85-95% on other series it never saw."""
+    models = {"too_sure": TooSure}
+    learnt = rolling_origin_forecasts(Panel.from_series(dispersed_series(1)), models, origins=12, horizons=3)
+    held_out = rolling_origin_forecasts(Panel.from_series(dispersed_series(2)), models, origins=12, horizons=3)
+    raw_50, raw_90 = coverage(held_out)
+    assert raw_90 < 0.6  # the model really is wrong
+
+    calibration = fit_calibration(learnt)
+    levels = pd.Series("admin2", index=held_out["series_id"].unique())
+    calibrated = pd.concat(
+        [apply_calibration(frame.drop(columns=["origin", "horizon", "observed", "scale", "level"]), levels, calibration)
+         .assign(observed=frame["observed"].to_numpy())
+         for _, frame in held_out.groupby("origin")],
+        ignore_index=True,
+    )
+    fixed_50, fixed_90 = coverage(calibrated)
+    assert 0.45 <= fixed_50 <= 0.55, fixed_50
+    assert 0.85 <= fixed_90 <= 0.95, fixed_90
+
+
+def test_residual_quantiles_round_the_tails_outward():
+    residuals = np.repeat(np.arange(20, dtype=float)[:, None], len(QUANTILES), axis=1)
+    shifts = residual_quantiles(residuals)
+    assert shifts[0] == 0.0  # 5% of 20: the lower order statistic (0.95), not an interpolation
+    assert shifts[-1] == 19.0  # 95%: the higher one (18.05 -> 19)
+    assert shifts[3] == pytest.approx(9.5)  # the median interpolates
+
+
+def test_calibration_pools_where_a_level_and_horizon_has_too_few_residuals():
+    rows = []
+    for level, count, residual in (("admin1", 100, 1.0), ("country", 10, -1.0)):
+        for index in range(count):
+            quantile = 9.0
+            observed = np.expm1(np.log1p(quantile) + residual)
+            rows.append({"level": level, "horizon": 1, "observed": observed, **{name: quantile for name in QUANTILE_COLUMNS}})
+    calibration = fit_calibration(pd.DataFrame(rows))
+    assert calibration.shift_for("admin1", 1) == pytest.approx(np.ones(len(QUANTILES)))
+    # The country's 10 residuals are too few, at its horizon and over all: it gets the shifts of
+    # all 110 pooled.
+    assert ("country", 1) not in calibration.shifts
+    np.testing.assert_allclose(calibration.shift_for("country", 1), calibration.shifts[(ANY, 1)])
+    # With horizons: the level's own shifts plus the horizon's departure from the pooled ones.
+    made = Calibration(
+        {("country", ANY): np.full(7, -0.5), (ANY, 3): np.full(7, 0.4), (ANY, ANY): np.full(7, 0.1)}, 6
+    )
+    np.testing.assert_allclose(made.shift_for("country", 3), np.full(7, -0.5 + 0.4 - 0.1))
+    np.testing.assert_allclose(made.shift_for("country", 2), np.full(7, -0.5))
+    # Beyond the calibrated horizons, the furthest one's shifts.
+    np.testing.assert_allclose(calibration.shift_for("admin1", 6), calibration.shift_for("admin1", 1))
+    # Nothing known: quantiles stay as they are.
+    assert not Calibration({}, 1).shift_for("admin2", 1).any()
+
+
+def test_apply_calibration_shifts_on_the_log_scale_and_keeps_the_contract():
+    panel = Panel.from_series(dispersed_series(3, count=2, months=24))
+    quantiles = np.tile(np.array([0.0, 1.0, 3.0, 9.0, 15.0, 30.0, 40.0]), (2, 2, 1))
+    frame = forecast_frame(panel, "m", np.full((2, 2), 10.0), quantiles)
+    shifts = np.array([-1.0, -1.0, 0.0, 0.0, 0.0, 0.5, 0.5])
+    calibration = Calibration({("admin2", 1): shifts, ("admin2", 2): np.zeros(7)}, 2)
+    levels = pd.Series("admin2", index=panel.series_ids)
+    result = apply_calibration(frame, levels, calibration)
+    first = result[result["period"] == result["period"].min()][list(QUANTILE_COLUMNS)].to_numpy()[0]
+    expected = np.clip(np.expm1(np.log1p([0.0, 1.0, 3.0, 9.0, 15.0, 30.0, 40.0]) + shifts), 0, None)
+    np.testing.assert_allclose(first, np.sort(expected))
+    assert first[0] == 0.0  # shifted below zero on the log scale: floored at 0, never negative
+    second = result[result["period"] == result["period"].max()][list(QUANTILE_COLUMNS)].to_numpy()[0]
+    np.testing.assert_allclose(second, [0.0, 1.0, 3.0, 9.0, 15.0, 30.0, 40.0])
+    assert (result["mean"] == frame["mean"]).all()
+
+
+def test_ensemble_weights_follow_the_better_member_and_are_pure():
+    series = dispersed_series(4, count=10, months=48)
+    panel = Panel.from_series(series)
+
+    members = {"trailing_mean": partial(make_model, "trailing_mean"), "too_sure": TooSure}
+    cells = rolling_origin_forecasts(panel, members, origins=6, horizons=2)
+    # Make "too_sure" exact: quantiles equal to the outcome, so any weight on the other costs.
+    exact = cells["model"] == "too_sure"
+    cells.loc[exact, list(QUANTILE_COLUMNS)] = np.repeat(cells.loc[exact, "observed"].to_numpy()[:, None], 7, axis=1)
+    record = member_record(cells, ["trailing_mean", "too_sure"])
+    weights = ensemble_weights(record, 2)
+    np.testing.assert_allclose(weights["admin2"], [0.0, 1.0])
+    shuffled = member_record(cells.sample(frac=1.0, random_state=0), ["trailing_mean", "too_sure"])
+    np.testing.assert_allclose(ensemble_weights(shuffled, 2)["admin2"], weights["admin2"])
+    # Between two members each right half the time, the mix beats either alone.
+    halves = cells.copy()
+    rows = halves["model"] == "trailing_mean"
+    halves.loc[rows, list(QUANTILE_COLUMNS)] = np.repeat(halves.loc[rows, "observed"].to_numpy()[:, None] + 10.0, 7, axis=1)
+    halves.loc[~rows, list(QUANTILE_COLUMNS)] = np.repeat(halves.loc[~rows, "observed"].to_numpy()[:, None] - 10.0, 7, axis=1)
+    np.testing.assert_allclose(ensemble_weights(member_record(halves, ["trailing_mean", "too_sure"]), 2)["admin2"], [0.5, 0.5])
+    # The combined record is the weighted average, cell by cell.
+    combined = combine_cells(record, {"admin2": np.array([0.5, 0.5])})
+    mine = cells[cells["model"] == "trailing_mean"].sort_values(["series_id", "origin", "period"])
+    other = cells[cells["model"] == "too_sure"].sort_values(["series_id", "origin", "period"])
+    np.testing.assert_allclose(
+        combined["q50"].to_numpy(), 0.5 * mine["q50"].to_numpy() + 0.5 * other["q50"].to_numpy()
+    )
+
+
+def test_one_massacre_barely_moves_the_robust_level_but_a_lasting_rise_gets_through():
+    periods = pd.date_range("2020-01-01", periods=36, freq="MS")
+    calm = np.random.default_rng(5).poisson(6, size=36)
+    spike = calm.copy()
+    spike[-3] += 150  # one event of 150 deaths three months ago
+    rise = calm.copy()
+    rise[-8:] += 30  # eight months of a new regime
+    frame = pd.concat(
+        [pd.DataFrame({"series_id": name, "level": "admin2", "period": periods, "value": values})
+         for name, values in (("calm", calm), ("spike", spike), ("rise", rise))],
+        ignore_index=True,
+    )
+    panel = Panel.from_series(frame)
+    robust = RobustLevel().fit(panel).predict(1).set_index("series_id")["mean"]
+    trailing = make_model("trailing_mean").fit(panel).predict(1).set_index("series_id")["mean"]
+    assert trailing["spike"] - trailing["calm"] == pytest.approx(150 / 12)
+    assert robust["spike"] - robust["calm"] < 4  # a trailing mean moves 12.5
+    assert robust["rise"] > 25  # the new level (about 36) is mostly taken in

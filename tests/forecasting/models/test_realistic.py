@@ -1,0 +1,77 @@
+"""The realistic labelled worlds really carry what real conflict series have (and the tests
+measured on them would otherwise be measured on the same easy noise as before)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from realistic_series import HELD_OUT_SEEDS, TUNING_SEEDS, make_world
+
+
+def test_worlds_carry_long_regimes_massacres_and_sudden_onsets():
+    for seed in (*TUNING_SEEDS, *HELD_OUT_SEEDS):
+        world = make_world(seed)
+        # Regimes that last years: the median spell is at least two years.
+        assert world.regimes["months"].median() >= 24, seed
+        # Mass-casualty events of 100+ deaths, and the district series really show them.
+        assert len(world.mass_casualty) >= 5, seed
+        assert (world.mass_casualty["deaths"] >= 100).all()
+        district = world.admin2.set_index(["admin2", "period"])["value"]
+        hits = world.mass_casualty.set_index(["admin2", "period"])["deaths"]
+        assert (district.reindex(hits.index).to_numpy() >= hits.to_numpy()).all()
+        # Long quiet, then sudden onset: a region quiet for 3+ years whose next regime is a war.
+        spells = world.regimes.sort_values(["admin1", "start"])
+        onsets = 0
+        for _, region in spells.groupby("admin1"):
+            regimes = region["regime"].tolist()
+            months = region["months"].tolist()
+            onsets += sum(
+                1 for a, b, m in zip(regimes, regimes[1:], months) if a == "quiet" and m >= 36 and b in ("active", "escalation")
+            )
+        assert onsets >= 2, seed
+
+
+def test_levels_add_up_and_the_same_seed_gives_the_same_world():
+    world = make_world(HELD_OUT_SEEDS[0])
+    districts = world.admin2.groupby(["country", "admin1", "period"])["value"].sum()
+    regions = world.admin1.set_index(["country", "admin1", "period"])["value"]
+    pd.testing.assert_series_equal(districts.sort_index(), regions.sort_index(), check_names=False)
+    countries = world.admin1.groupby(["country", "period"])["value"].sum()
+    assert (countries.sort_index().to_numpy() == world.country.set_index(["country", "period"])["value"].sort_index().to_numpy()).all()
+    again = make_world(HELD_OUT_SEEDS[0])
+    pd.testing.assert_frame_equal(world.admin2, again.admin2)
+    assert not np.array_equal(make_world(HELD_OUT_SEEDS[1]).admin2["value"], world.admin2["value"])
+
+
+def held_out_record(origins: int, horizons: int) -> pd.DataFrame:
+    """Backtest cells of the default and the two field benchmarks on every held-out world, all
+    three geographic levels in one frame (so the default's levels are reconciled as in use)."""
+    from forecasting.backtest import backtest_forecasts
+
+    frames = []
+    for seed in HELD_OUT_SEEDS:
+        series = make_world(seed).levels()
+        cells = backtest_forecasts(
+            series, ["default", "trailing_mean", "conflictology"], origins=origins, horizons=horizons, seed=0
+        )
+        frames.append(cells.assign(world=seed))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.slow  # 3 worlds x 3 ensemble backtests: tens of seconds on a quiet machine
+def test_on_held_out_worlds_the_default_covers_at_every_level_and_beats_conflictology_by_country():
+    """Issues 16 and 18, on worlds whose seeds nothing was chosen on: the default's 90% intervals
+    cover at least 85% of outcomes at admin2, admin1 and country (conflictology's cover 70-80% at
+    country on such series), and its CRPS by country is below conflictology's. The last 3
+    origins, 1-3 months ahead, to keep the test short; docs/benchmarks.md has the figures of 6
+    origins, 1-6 months ahead, including where the default does not beat the benchmarks by the 5%
+    issue 16 asks for, and where it covers more than 95%."""
+    from forecasting.scores import score
+
+    cells = held_out_record(origins=3, horizons=3)
+    scored = score(cells).join(cells[["model", "level"]])
+    table = scored.groupby(["level", "model"]).agg(crps=("crps", "mean"), coverage_90=("in_90", "mean"))
+    for level in ("admin2", "admin1", "country"):
+        assert table.loc[(level, "default"), "coverage_90"] >= 0.85, (level, table.round(3))
+    assert table.loc[("country", "default"), "crps"] < table.loc[("country", "conflictology"), "crps"], table.round(3)

@@ -31,10 +31,14 @@ def series_frames(data: str) -> list[pd.DataFrame]:
         from realistic_series import HELD_OUT_SEEDS, make_world
 
         return [make_world(seed).levels() for seed in HELD_OUT_SEEDS]
+    import datetime as dt
+
+    from forecasting.events import EventBounds
     from forecasting.series import series_from_events
     from forecasting.sources.files import read_event_file
 
-    _, _, validated = read_event_file(ROOT / "forecasting" / "sample" / "acled_sahel_synthetic.csv.gz")
+    bounds = EventBounds(today=dt.datetime.now(dt.timezone.utc).date())
+    _, _, validated = read_event_file(ROOT / "forecasting" / "sample" / "acled_sahel_synthetic.csv.gz", bounds)
     return [pd.concat([series_from_events(validated.events, level) for level in ("country", "admin1", "admin2")], ignore_index=True)]
 
 

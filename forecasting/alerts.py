@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from forecasting import wording
+
 Kind = Literal["surge", "drop", "record", "tier_shift", "spread", "synchronized", "run_rate", "change_point"]
 Severity = Literal["info", "warning", "critical"]
 Status = Literal["new", "ongoing", "resolved"]
@@ -24,7 +26,12 @@ SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
 
 @dataclass(frozen=True)
 class Alert:
-    """One finding. `period` is `YYYY-MM` (a month) or `YYYY-MM-DD` (a day)."""
+    """One finding. `period` is `YYYY-MM` (a month) or `YYYY-MM-DD` (a day).
+
+    `incident`: the id of the incident it belongs to (`forecasting.incidents`), once grouped.
+    `driving_events`: the events that weigh most in it, biggest first (`forecasting.incidents.
+    driving_events`): event_id, date, location, admin1, admin2, actor, fatalities, note.
+    """
 
     kind: Kind
     scope: dict[str, str | None]
@@ -39,6 +46,8 @@ class Alert:
     message: str
     status: Status = "new"
     evidence: dict[str, Any] = field(default_factory=dict)
+    incident: str | None = None
+    driving_events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -151,6 +160,11 @@ class AlertRecord:
     episode: str
     suppressed_by: str | None = None
     resolved_as_of: str | None = None
+
+    @property
+    def incident(self) -> str | None:
+        """The incident its alert was told in (None for alerts stored before incidents)."""
+        return self.alert.incident
 
     @property
     def status(self) -> Status:
@@ -323,12 +337,13 @@ def _baseline_share_range(alert: Alert) -> tuple[float | None, float | None]:
 
 def _resolved_notice(last: AlertRecord, as_of_month: str, quiet_months: int) -> Alert:
     month = _month_words(as_of_month)
-    kind_words = last.alert.kind.replace("_", " ")
+    kind_words = wording.kind_label(last.alert.kind).lower()
     sentence = last.alert.message.rstrip(".")
     message = f"Resolved in {month} after {quiet_months} months without a new {kind_words} alert: {sentence}."
     return dataclasses.replace(
         last.alert,
         status="resolved",
+        severity="info",  # news that something ended is never urgent
         message=message,
         evidence={**last.alert.evidence, "episode": last.episode, "resolved_as_of": as_of_month,
                   "months_without_alert": quiet_months},
@@ -339,19 +354,20 @@ def _back_in_band_notice(last: AlertRecord, check: BandCheck, months: int) -> Al
     month = _month_words(check.as_of)
     alert = last.alert
     if alert.kind == "tier_shift":
-        now = "nothing there" if check.observed is None else f"a share of {check.observed:.0%}"
-        where = f"within its baseline range of {check.lower:.0%}\u2013{check.upper:.0%}"
+        now = "nothing there" if check.observed is None else f"a share of {wording.percent(check.observed)}"
+        where = f"within its baseline range of {wording.percent(check.lower)}\u2013{wording.percent(check.upper)}"
     else:
-        now = f"{check.observed:g}"
+        now = wording.count(check.observed)
         where = (
-            f"at least the bottom of its 90% forecast range ({check.lower:g})" if alert.kind == "drop"
-            else f"at most the top of its 90% forecast range ({check.upper:g})"
+            f"at least the bottom of its 90% forecast range ({wording.count(check.lower)})" if alert.kind == "drop"
+            else f"at most the top of its 90% forecast range ({wording.count(check.upper)})"
         )
     sentence = alert.message.rstrip(".")
     message = f"Resolved in {month} after {months} months back in band ({now} in {month}, {where}): {sentence}."
     return dataclasses.replace(
         alert,
         status="resolved",
+        severity="info",  # news that something ended is never urgent
         message=message,
         evidence={**alert.evidence, "episode": last.episode, "resolved_as_of": check.as_of,
                   "months_in_band": months},
@@ -409,4 +425,4 @@ def _previous_month(month: str) -> str:
 
 
 def _month_words(month: str) -> str:
-    return _period_start(month).strftime("%B %Y")
+    return wording.month_name(month)

@@ -61,7 +61,7 @@ def place(scope: Mapping[str, str | None], area_name: str) -> str:
     if tier:
         return f"{tier_name(tier)} of {country}" if country else tier_name(tier)
     if admin2:
-        return f"{admin2}, {admin1} ({country})"
+        return f"{admin2}, {admin1} ({country})" if admin1 else f"{admin2} ({country})"
     if admin1:
         return f"{admin1} ({country})"
     return country or area_name

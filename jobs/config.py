@@ -145,6 +145,13 @@ class DetectConfig:
     synchronized_min_units: int = 5
     synchronized_window_days: int = 2
     change_point_months: int = 3
+    critical_excess_fatalities: int = 25
+    critical_share_of_usual_month: float = 0.2
+    critical_wave_units: int = 5
+    info_max_fatalities: int = 12
+    info_max_events: int = 5
+    incident_explained_share: float = 0.25
+    driving_events: int = 5
 
 
 @dataclass(frozen=True)

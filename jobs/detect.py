@@ -14,7 +14,9 @@ from forecasting.as_of import AsOf, month_range, parse_as_of
 from forecasting.detectors import DetectionSettings
 from forecasting.detectors import pipeline
 from forecasting.detectors.history import DataCoverage, coverage_warnings
+from forecasting import incidents
 from forecasting.errors import ConflictwatchError
+from forecasting.incidents import Incident
 from forecasting.series import AGGREGATE_LEVELS, series_for_levels
 from forecasting.store import Store
 from forecasting.store import alerts as stored_alerts
@@ -39,7 +41,8 @@ class DetectionResult:
     not here), most severe first. `series`: every series tested, one concatenated series frame
     (ids `measure|level|scope`, as `forecasting.series` makes them), up to the as-of month. `forecasts`: the forecast
     frame of the as-of month, fitted on the months before it. `suppressed`: alerts held back by
-    a stronger recent one (stored, not reported).
+    a stronger recent one (stored, not reported). `incidents`: the alerts grouped into the
+    stories they tell (`forecasting.incidents`), most severe first; each alert names its own.
     """
 
     as_of: AsOf
@@ -51,6 +54,7 @@ class DetectionResult:
     #: analyst needs before trusting the run (short history, stale data); also logged.
     coverage: DataCoverage | None = None
     warnings: list[str] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
 
 
 def detection_settings(config: Config) -> DetectionSettings:
@@ -227,6 +231,15 @@ def _load_events(store: Store, config: Config, moment: AsOf) -> "pd.DataFrame":
     )
 
 
+def _driver_events(store: Store, config: Config, moment: AsOf) -> "pd.DataFrame":
+    """The events that can drive the month's alerts: the as-of month and the months before it
+    that tier-shift windows and level changes cover, with location and notes."""
+    return stored_events.load_events(
+        store, countries=list(config.watch_area.countries), start=incidents.drivers_since(moment.day), until=moment.day,
+        columns=list(incidents.DRIVER_COLUMNS),
+    )
+
+
 def _aggregate_series(store: Store, config: Config, moment: AsOf) -> "tuple[AsOf, pd.DataFrame]":
     """The month's series from HDX admin2-month aggregates (a store without events)."""
     moment = parse_as_of(moment.month_text)  # monthly counts have no days
@@ -252,24 +265,42 @@ def _assess(
         suppression_days=config.detect.suppression_days,
         resolve_after_months=config.detect.resolve_after_months,
     )
+    settings = detection_settings(config)
+    if events is not None:
+        found = incidents.with_driving_events(found, _driver_events(store, config, moment), settings.driving_events)
     history = stored_alerts.load_alert_history(store, before=moment.month_text)
     checks = stored_alerts.load_band_checks(store, before=moment.month_text)
     readings = pipeline.month_readings(events, series, forecasts, moment)
     outcome = apply_lifecycle(found, history, moment.month_text, rules, readings, checks)
+    episodes = {record.alert.id: record.episode for record in outcome.records if record.suppressed_by is None}
+    told = incidents.form_incidents(
+        outcome.reported, episodes, history, moment.month_text, explained_share=settings.incident_explained_share,
+        area_name=settings.area_name, driving_limit=settings.driving_events,
+    )
+    incident_of = {alert.id: alert.incident for alert in told.alerts if alert.status != "resolved"}
+    records = [
+        dataclasses.replace(record, alert=dataclasses.replace(record.alert, incident=incident_of.get(record.alert.id)))
+        for record in outcome.records
+    ]
     if save:
-        stored_alerts.save_detection(store, moment.month_text, outcome.records, outcome.resolved, outcome.checks)
-    suppressed = [record.alert for record in outcome.records if record.suppressed_by is not None]
+        stored_alerts.save_detection(
+            store, moment.month_text, records, outcome.resolved, outcome.checks, incidents=told.incidents
+        )
+    suppressed = [record.alert for record in records if record.suppressed_by is not None]
     log.info(
-        "detect %s: %d alerts (%d new), %d suppressed, %d series tested",
+        "detect %s: %d alerts (%d new) in %d incidents (%d new), %d suppressed, %d series tested",
         moment.text,
         len(outcome.reported),
         sum(alert.status == "new" for alert in outcome.reported),
+        len(told.incidents),
+        sum(incident.status == "new" for incident in told.incidents),
         len(suppressed),
         series["series_id"].nunique() if not series.empty else 0,
     )
     return DetectionResult(
         as_of=moment,
-        alerts=pipeline.sort_alerts(outcome.reported),
+        alerts=pipeline.sort_alerts(told.alerts),
+        incidents=told.incidents,
         series=series,
         forecasts=forecasts,
         suppressed=suppressed,

@@ -1,11 +1,15 @@
 """Alert and report emails: who gets what, composed once, queued in the outbox, sent by SMTP.
 
-- A critical alert is emailed as soon as a pass finds it (one message per alert and recipient).
-- Warnings (and info, for recipients who ask for it) wait for the weekly digest; each alert is
-  digested once per recipient.
+- Alerts are told as incidents (`forecasting.incidents`: the alerts of a month that tell one
+  story; an alert without an incident is its own). A critical incident is emailed as soon as a
+  pass finds it: one message per incident and recipient, however many alerts it holds and
+  however many passes find it again.
+- Warnings (and info, for recipients who ask for it) wait for the weekly digest, one entry per
+  incident; each alert is digested once per recipient.
 - The weekly report email carries the PDF attached and the charts inline (only when a report is
   passed in: the pipeline passes none for the monthly refit).
-- A resolved notice goes once to each recipient who was told about the alert.
+- A resolved incident (its last alert resolved) is told once to each recipient who was told
+  about it; a resolved notice is information, never critical.
 - A failed run (a failing step, an interruption, or a run expired by the run timeout) sends one
   notice per attempt to the administrator.
 
@@ -37,6 +41,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forecasting import wording
 from forecasting.alerts import SEVERITY_ORDER, Alert
 from forecasting.errors import ConflictwatchError
 from forecasting.redaction import redact
@@ -47,6 +52,7 @@ from reports.filenames import safe_filename
 from jobs.config import Config, EmailConfig, Recipient, Secrets
 
 if TYPE_CHECKING:
+    from forecasting.incidents import Incident
     from reports.inputs import ReportFiles
 
 log = logging.getLogger(__name__)
@@ -121,6 +127,77 @@ def wants(recipient: Recipient, alert: Alert) -> bool:
     return not recipient.countries or country is None or country in recipient.countries
 
 
+@dataclass(frozen=True)
+class Story:
+    """What one message tells: an incident (or an alert of none), from this pass's alerts.
+
+    `alerts`: its new and ongoing alerts, lead first; `notices`: its resolved notices;
+    `incident`: the Incident the detection formed, when the caller passed it."""
+
+    id: str
+    alerts: list[Alert]
+    notices: list[Alert]
+    incident: "Incident | None" = None
+
+    @property
+    def lead(self) -> Alert:
+        if self.incident is not None:
+            return self.incident.lead
+        return (self.alerts or self.notices)[0]
+
+    @property
+    def severity(self) -> str:
+        if not self.alerts:
+            return "info"
+        return max((alert.severity for alert in self.alerts), key=SEVERITY_ORDER.__getitem__)
+
+    @property
+    def resolved(self) -> bool:
+        if self.incident is not None:
+            return self.incident.status == "resolved"
+        return not self.alerts
+
+    @property
+    def grouped(self) -> bool:
+        """An incident of the detection (not one alert told alone)."""
+        return self.id != self.lead.id
+
+    @property
+    def message(self) -> str:
+        return self.incident.message if self.incident is not None else self.lead.message
+
+    @property
+    def members(self) -> list[Alert]:
+        return [*self.alerts, *self.notices]
+
+
+def stories(alerts: list[Alert], incidents: "Iterable[Incident]" = ()) -> list[Story]:
+    """This pass's alerts as the stories to tell: grouped by their `incident`, most severe first;
+    an alert without an incident is a story of its own."""
+    known = {incident.id: incident for incident in incidents}
+    grouped: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        grouped.setdefault(alert.incident or alert.id, []).append(alert)
+    told = []
+    for key, members in grouped.items():
+        incident = known.get(key)
+        active = [alert for alert in members if alert.status != "resolved"]
+        if incident is not None:
+            active.sort(key=lambda alert: alert.id != incident.lead.id)
+        else:
+            active.sort(key=lambda alert: (-SEVERITY_ORDER[alert.severity], alert.score, alert.id))
+        told.append(Story(key, active, [alert for alert in members if alert.status == "resolved"], incident))
+    return sorted(told, key=lambda story: (-SEVERITY_ORDER[story.severity], story.lead.score, story.id))
+
+
+def wants_story(recipient: Recipient, story: Story) -> bool:
+    """Whether a story is for this recipient: its severity at least theirs, and one of its alerts
+    about one of their countries (or about the whole area)."""
+    if SEVERITY_ORDER[story.severity] < SEVERITY_ORDER[recipient.min_severity]:
+        return False
+    return any(wants(recipient, dataclasses.replace(alert, severity=story.severity)) for alert in story.members)
+
+
 def plan_messages(
     store: Store,
     email: EmailConfig,
@@ -130,29 +207,38 @@ def plan_messages(
     as_of: str,
     occasion: str,
     now: dt.datetime,
+    incidents: "Iterable[Incident]" = (),
 ) -> list[PlannedMessage]:
-    """Every message this pass calls for that the outbox does not hold yet."""
+    """Every message this pass calls for that the outbox does not hold yet. `incidents`: the
+    detection's incidents, for their summaries (alerts name theirs in `alert.incident`)."""
     shown = report.alert_ids if report is not None else ()
     approved = outbox.approved_alerts(store, [alert.id for alert in alerts] + list(shown)) if email.require_review else set()
     # The report shows every alert of the month (table, findings, charts, PDF): with review on,
     # its email waits for the ones not approved yet, the same for every recipient.
     report_waits_for = tuple(dict.fromkeys(alert_id for alert_id in shown if alert_id not in approved)) if email.require_review else ()
     planned: list[PlannedMessage] = []
+    told_stories = stories(alerts, incidents)
     for recipient in email.recipients:
-        mine = [alert for alert in alerts if wants(recipient, alert)]
+        mine = [story for story in told_stories if wants_story(recipient, story)]
         told = outbox.alerts_told(store, recipient.address)
-        for alert in mine:
-            if alert.status in ("new", "ongoing") and alert.severity == "critical":
-                planned.append(_alert_message(email, recipient.address, alert, held=email.require_review and alert.id not in approved, now=now))
-            elif alert.status == "resolved" and alert.id in told:
-                planned.append(_resolved_message(email, recipient.address, alert, now=now))
+        for story in mine:
+            if story.severity == "critical" and story.alerts:
+                held = email.require_review and story.lead.id not in approved
+                planned.append(_alert_message(email, recipient.address, story, held=held, now=now))
+        # A resolved incident is information, but whoever was told about it hears that it ended.
+        for story in told_stories:
+            if story.resolved and (
+                any(alert.id in told for alert in story.members)
+                or (story.grouped and _was_told(store, story, recipient.address))
+            ):
+                planned.append(_resolved_message(email, recipient.address, story, now=now))
         if report is not None:
             already = outbox.alerts_already_digested(store, recipient.address)
             waiting = [
-                alert for alert in mine
-                if alert.status in ("new", "ongoing") and alert.severity != "critical" and alert.id not in already
+                story for story in mine
+                if story.alerts and story.severity != "critical" and not {alert.id for alert in story.alerts} <= already
             ]
-            digest = [alert for alert in waiting if not email.require_review or alert.id in approved]
+            digest = [story for story in waiting if not email.require_review or story.lead.id in approved]
             if digest:
                 planned.append(_digest_message(email, recipient.address, digest, as_of=as_of, occasion=occasion,
                                                awaiting_review=len(waiting) - len(digest), now=now))
@@ -175,16 +261,19 @@ def notify(
     dry_run: bool = False,
     now: dt.datetime | None = None,
     eml_dir: Path | None = None,
+    incidents: "Iterable[Incident]" = (),
 ) -> Notifications:
     """Plan, enqueue and try to send this pass's emails. `dry_run`: plan and log only, and write
-    each message as a .eml file to `eml_dir` when given."""
+    each message as a .eml file to `eml_dir` when given. `incidents`: the detection's incidents
+    (`DetectionResult.incidents`), for their summaries."""
     email = config.email
     if not email.enabled:
         return Notifications(dry_run=dry_run, reason="email is disabled (email.enabled: false)")
     if not email.recipients:
         return Notifications(dry_run=dry_run, reason="no recipients in email.recipients")
     current = now or dt.datetime.now(dt.timezone.utc)
-    planned = plan_messages(store, email, alerts, report=report, as_of=as_of, occasion=occasion, now=current)
+    planned = plan_messages(store, email, alerts, report=report, as_of=as_of, occasion=occasion, now=current,
+                            incidents=incidents)
     if holds_synthetic_sample(store):
         planned = [marked_synthetic(message) for message in planned]
     if dry_run:
@@ -384,51 +473,88 @@ def _new_message(email: EmailConfig, recipient: str, subject: str, key: str, *, 
 
 
 def _alert_lines(alert: Alert) -> list[str]:
-    scope = ", ".join(f"{name} {value}" for name, value in alert.scope.items() if value)
-    lines = [alert.message, "", f"Where: {scope or 'the whole watched area'}", f"Period: {alert.period}",
-             f"Observed {alert.measure}: {alert.observed:g}"]
+    """One alert in plain text, every number as `forecasting.wording` prints it."""
+    lines = [alert.message, "", f"Where: {wording.place_name(alert.scope, 'the whole watched area')}",
+             f"Period: {wording.period_label(alert.period)}",
+             f"Observed {alert.measure}: {wording.count(alert.observed)}"]
     if alert.expected is not None:
         band = ""
         if alert.lower is not None and alert.upper is not None:
-            band = f" (expected range {alert.lower:g} to {alert.upper:g})"
-        lines.append(f"Expected: {alert.expected:.1f}{band}")
-    lines.append(f"Kind: {alert.kind}; severity: {alert.severity}; alert id: {alert.id}")
+            band = f" ({wording.interval(alert.lower, alert.upper)})"
+        lines.append(f"Expected: {wording.count(alert.expected)}{band}")
+    lines.append(f"Kind: {wording.kind_label(alert.kind)}; severity: {alert.severity}; alert id: {alert.id}")
     return lines
 
 
-def _alert_message(email: EmailConfig, recipient: str, alert: Alert, *, held: bool, now: dt.datetime) -> PlannedMessage:
-    key = f"alert:{alert.id}:{recipient}"
-    subject = f"[conflictwatch] CRITICAL: {_one_line(alert.message)}"
+def _story_lines(story: Story) -> list[str]:
+    """An incident in plain text: its sentence, its lead alert, the related alerts beneath and
+    its driving events (so the source can be checked in a minute)."""
+    if not story.grouped:
+        lines = _alert_lines(story.lead)
+    else:
+        lines = [story.message, "", f"Incident: {story.id} ({story.severity}, {story.incident.status if story.incident else 'new'})",
+                 "", "Lead alert:", *(f"  {line}" for line in _alert_lines(story.lead) if line)]
+        others = [alert for alert in story.members if alert.id != story.lead.id]
+        if others:
+            lines += ["", f"Related alerts ({len(others)}):"]
+            lines += [f"  - [{alert.severity}, {alert.status}] {alert.message}" for alert in others]
+    events = story.incident.driving_events if story.incident is not None else story.lead.driving_events
+    if events:
+        lines += ["", "Driving events:"]
+        lines += [f"  - {_event_line(event)}" for event in events]
+    return lines
+
+
+def _event_line(event: dict) -> str:
+    where = ", ".join(str(part) for part in (event.get("location"), event.get("admin2"), event.get("admin1"),
+                                              event.get("country")) if part)
+    deaths = int(event.get("fatalities") or 0)
+    text = (f"{wording.day_name(event['date'])}, {where}: {event.get('actor') or 'unknown actor'}, "
+            f"{wording.count(deaths)} reported fatalit{'y' if deaths == 1 else 'ies'} (source id {event.get('event_id')})")
+    note = (event.get("note") or "").strip()
+    return f"{text}. {note}" if note else text
+
+
+def _was_told(store: Store, story: Story, recipient: str) -> bool:
+    """Whether this recipient was sent the incident's critical email."""
+    return bool(outbox.known_keys(store, [f"incident:{story.id}:{recipient}"]))
+
+
+def _alert_message(email: EmailConfig, recipient: str, story: Story, *, held: bool, now: dt.datetime) -> PlannedMessage:
+    # One message per incident and recipient: the key does not change as the incident goes on.
+    key = f"incident:{story.id}:{recipient}" if story.grouped else f"alert:{story.lead.id}:{recipient}"
+    subject = f"[conflictwatch] CRITICAL: {_one_line(story.lead.message)}"
     message = _new_message(email, recipient, subject, key, now=now)
-    message.set_content("\n".join(_alert_lines(alert)) + "\n")
+    message.set_content("\n".join(_story_lines(story)) + "\n")
     return PlannedMessage(key=key, kind="alert", recipient=recipient, subject=subject, message=message,
-                          alert_ids=(alert.id,), held=held)
+                          alert_ids=tuple(alert.id for alert in story.alerts), held=held)
 
 
-def _resolved_message(email: EmailConfig, recipient: str, alert: Alert, *, now: dt.datetime) -> PlannedMessage:
-    key = f"resolved:{alert.id}:{recipient}"
-    subject = f"[conflictwatch] resolved: {_one_line(alert.message)}"
+def _resolved_message(email: EmailConfig, recipient: str, story: Story, *, now: dt.datetime) -> PlannedMessage:
+    key = f"resolved:{story.id}:{recipient}"
+    subject = f"[conflictwatch] resolved: {_one_line(story.message)}"
     message = _new_message(email, recipient, subject, key, now=now)
+    what = "incident" if story.grouped else "alert"
     message.set_content(
-        "This alert is resolved: the series is back within its expected range.\n\n"
-        + "\n".join(_alert_lines(alert)) + "\n"
+        f"This {what} is resolved: what it described is back within its expected range, or has not recurred.\n\n"
+        + "\n".join(_story_lines(story)) + "\n"
     )
     return PlannedMessage(key=key, kind="resolved", recipient=recipient, subject=subject, message=message,
-                          alert_ids=(alert.id,))
+                          alert_ids=tuple(alert.id for alert in story.notices))
 
 
-def _digest_message(email: EmailConfig, recipient: str, alerts: list[Alert], *, as_of: str, occasion: str,
+def _digest_message(email: EmailConfig, recipient: str, told: list[Story], *, as_of: str, occasion: str,
                     awaiting_review: int, now: dt.datetime) -> PlannedMessage:
     key = f"digest:{occasion}:{recipient}"
-    subject = f"[conflictwatch] weekly digest: {len(alerts)} alert{'s' if len(alerts) != 1 else ''} ({as_of})"
-    ordered = sorted(alerts, key=lambda alert: (-SEVERITY_ORDER[alert.severity], alert.score))
-    blocks = [f"{index}. [{alert.severity}] " + "\n   ".join(_alert_lines(alert))
-              for index, alert in enumerate(ordered, start=1)]
+    noun = "incident" if any(story.grouped for story in told) else "alert"
+    subject = f"[conflictwatch] weekly digest: {len(told)} {noun}{'s' if len(told) != 1 else ''} ({as_of})"
+    blocks = [f"{index}. [{story.severity}] " + "\n   ".join(_story_lines(story))
+              for index, story in enumerate(told, start=1)]
     footer = f"\n{awaiting_review} more alert(s) await review (conflictwatch alerts approve ID).\n" if awaiting_review else ""
     message = _new_message(email, recipient, subject, key, now=now)
     message.set_content(f"Alerts found up to {as_of}, not sent before:\n\n" + "\n\n".join(blocks) + "\n" + footer)
     return PlannedMessage(key=key, kind="digest", recipient=recipient, subject=subject, message=message,
-                          alert_ids=tuple(alert.id for alert in ordered))
+                          alert_ids=tuple(alert.id for story in told for alert in story.alerts))
 
 
 def _report_message(email: EmailConfig, recipient: str, report: "ReportFiles", *, as_of: str, occasion: str,

@@ -197,7 +197,7 @@ def notify_step(
     notifications = notify(
         store, config, secrets, alerts=list(detection.alerts) if detection is not None else [],
         report=report if request.job in REPORT_EMAIL_JOBS else None, as_of=as_of, occasion=f"{request.job}:{request.slot}", run_id=run.id,
-        dry_run=request.dry_run,
+        dry_run=request.dry_run, incidents=list(detection.incidents) if detection is not None else [],
         eml_dir=config.resolve(config.report.out_dir) / DRY_RUN_FOLDER / f"emails-{as_of}" if request.dry_run else None,
     )
     return StepOutcome(notifications.state, notifications.counts(), output=notifications)

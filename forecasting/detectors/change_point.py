@@ -75,8 +75,8 @@ def detect_change_points(series: pd.DataFrame, as_of: AsOf, settings: DetectionS
                 upper=upper,
                 p_value=p_value,
                 size=float(factor),
-                message=_message(scope, row["measure"], mean_after, mean_before, lower, upper, changed,
-                                 after_months, len(before), p_value, factor, settings),
+                message=_message(scope, row["measure"], after, mean_before, lower, upper, changed, len(before),
+                                 p_value, settings),
                 evidence={
                     "series_id": series_id,
                     "level": row["level"],
@@ -104,21 +104,23 @@ def _likelihood_ratio(before: np.ndarray, after: np.ndarray) -> float:
     )
 
 
-def _message(scope, measure, mean_after, mean_before, lower, upper, changed, after_months, before_months,
-             p_value, factor, settings) -> str:
-    direction = "risen" if mean_after > mean_before else "fallen"
-    significance = "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
-    if mean_before == 0:
+def _message(scope, measure, after, mean_before, lower, upper, changed, before_months, p_value, settings) -> str:
+    """The sentence; every number as `forecasting.wording` prints it, the multiple computed from
+    the printed levels, and the new level's range when its months differ a lot."""
+    mean_after = float(after.mean())
+    rising = mean_after > mean_before
+    direction = "risen" if rising else "fallen"
+    if wording.printed(mean_before) == 0:
         old = f"none in the {before_months} months before"
     else:
-        old = (
-            f"{wording.count(mean_before)} a month in the {before_months} months before (90% range "
-            f"{wording.count(lower)}\u2013{wording.count(upper)}), "
-            + (f"{wording.multiple(factor)} the old level" if mean_after > mean_before
-               else f"{wording.percent(mean_after / mean_before)} of the old level")
-        )
+        old = f"{wording.rate(mean_before)} in the {before_months} months before ({wording.interval(lower, upper)})"
+        if rising:
+            ratio = wording.times(mean_after, mean_before)
+            old += f", {ratio} the old level" if ratio else ""
+        else:
+            old += f", {wording.percent(wording.printed(mean_after) / wording.printed(mean_before))} of the old level"
     return wording.sentence(
         f"{wording.subject(measure, scope, settings.area_name)} have {direction} to a new level held for "
-        f"{after_months} months: {wording.count(mean_after)} a month since {wording.month_name(changed)}, against "
-        f"{old} (level-shift test, {significance} before correction for multiple series)."
+        f"{len(after)} months: {wording.level_held(after)} since {wording.month_name(changed)}, against "
+        f"{old} (level-shift test, {wording.p_value(p_value)} before correction for multiple series)."
     )

@@ -10,6 +10,7 @@ from forecasting import wording
 from forecasting.alerts import SEVERITY_ORDER, Alert, Band, MonthReadings
 from forecasting.detectors.actors import armed_actor_families
 from forecasting.detectors.findings import control_false_discoveries
+from forecasting.detectors.grading import grade
 from forecasting.detectors.predictive import month_against_forecast
 from forecasting.detectors.registry import DETECTORS, DetectionInputs
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -117,13 +118,29 @@ def detect(
     )
     # Each detector is its own family: its hypotheses differ in kind and number from the others',
     # and one kind with thousands of series (surges) must not drown one with dozens (waves).
-    alerts = [
+    found = [
         alert
         for detector in DETECTORS
         if detector.runs_on(inputs)
         for alert in control_false_discoveries(detector.find(inputs), settings.false_discovery_rate)
     ]
-    return sort_alerts(deduplicate([_with_series_id(alert) for alert in alerts]))
+    usual = usual_month_fatalities(series, forecasts, as_of)
+    return sort_alerts(deduplicate([grade(_with_series_id(alert), usual, settings) for alert in found]))
+
+
+def usual_month_fatalities(series: pd.DataFrame, forecasts: pd.DataFrame, as_of: AsOf) -> dict[str | None, float]:
+    """Each country's expected deaths in the whole as-of month (its forecast mean), and the
+    whole area's under None: what "a share of the country's usual month" is a share of."""
+    if series.empty or forecasts.empty:
+        return {}
+    places = series[(series["measure"] == "fatalities") & series["level"].isin(("area", "country"))]
+    places = places.drop_duplicates("series_id")[["series_id", "country"]]
+    means = forecasts[forecasts["period"] == as_of.month].set_index("series_id")["mean"]
+    return {
+        (country if isinstance(country, str) else None): float(means[key])
+        for key, country in zip(places["series_id"], places["country"])
+        if key in means.index
+    }
 
 
 def _with_series_id(alert: Alert) -> Alert:

@@ -51,6 +51,20 @@ class DetectionSettings:
     synchronized_window_days: int = 2
     # Change point: the new level must have held for at least this many months.
     change_point_months: int = 3
+    # Severity by human impact (`forecasting.detectors.grading`): critical needs significance and
+    # at least this many deaths above expected, or this share of the country's usual month
+    # (whichever is larger), or a wave of armed actors across this many admin2 units, or an area
+    # or national record.
+    critical_excess_fatalities: int = 25
+    critical_share_of_usual_month: float = 0.2
+    critical_wave_units: int = 5
+    # An alert resting on at most this many deaths (about deaths) or events (about events) is info.
+    info_max_fatalities: int = 12
+    info_max_events: int = 5
+    # Incidents: a place's excess joins a wider place's incident when at least this share of it.
+    incident_explained_share: float = 0.25
+    # Driving events listed under each alert and incident.
+    driving_events: int = 5
 
     def floor(self, measure: str) -> int:
         """The minimum count that can make news for a measure."""

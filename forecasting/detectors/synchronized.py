@@ -164,6 +164,8 @@ def _finding(actor, start, units, mean, size, history, per_start, hits, p_value,
         message=message,
         evidence={
             "admin2_units": admin2,
+            "admin1_units": sorted({place.split("|")[1] for place in places} - {""}),
+            "units": [dict(zip(("country", "admin1", "admin2"), place.split("|"))) for place in places],
             "countries": countries,
             "first_day": first_day.date().isoformat(),
             "last_day": last_day.date().isoformat(),

@@ -1,7 +1,8 @@
 """Stored alerts: what each detection run found, so that new / ongoing / resolved survives restarts.
 
 One row per alert id (kind, scope, measure, period), and one per open episode and detection month
-saying whether its scope was back in band (`alert_band_checks`). A rerun of an as-of month
+saying whether its scope was back in band (`alert_band_checks`); one per incident and detection
+month that told it (`incidents`). A rerun of an as-of month
 replaces that month's rows, so the store always holds the latest answer for each month.
 """
 
@@ -13,12 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forecasting.alerts import SCOPE_KEYS, Alert, AlertRecord, BandCheck
+from forecasting.incidents import Incident
 from forecasting.store.base import Base, Store
 
 
 class StoredAlert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (sa.Index(None, "as_of"), sa.Index(None, "episode"))
+    __table_args__ = (sa.Index(None, "as_of"), sa.Index(None, "episode"), sa.Index(None, "incident"))
 
     id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
@@ -42,6 +44,26 @@ class StoredAlert(Base):
     episode: Mapped[str] = mapped_column(sa.String(80))
     suppressed_by: Mapped[str | None] = mapped_column(sa.String(80))
     resolved_as_of: Mapped[str | None] = mapped_column(sa.String(7))
+    incident: Mapped[str | None] = mapped_column(sa.String(80))
+    driving_events: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
+
+
+class StoredIncident(Base):
+    """One incident as one detection month told it (`as_of`); its latest row is its current state."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (sa.Index(None, "as_of"),)
+
+    id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    as_of: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    opened: Mapped[str] = mapped_column(sa.String(7))
+    status: Mapped[str] = mapped_column(sa.String(10))
+    severity: Mapped[str] = mapped_column(sa.String(10))
+    lead: Mapped[str] = mapped_column(sa.String(80))
+    title: Mapped[str] = mapped_column(sa.Text)
+    message: Mapped[str] = mapped_column(sa.Text)
+    # The incident's JSON (Incident.to_json): places, member ids, driving events.
+    record: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
 
 
 class StoredBandCheck(Base):
@@ -57,6 +79,7 @@ class StoredBandCheck(Base):
 
 _TABLE = StoredAlert.__table__
 _CHECKS = StoredBandCheck.__table__
+_INCIDENTS = StoredIncident.__table__
 
 
 def save_detection(
@@ -65,17 +88,26 @@ def save_detection(
     records: list[AlertRecord],
     resolved_episodes: list[str],
     checks: list[BandCheck] = (),
+    incidents: list[Incident] = (),
 ) -> None:
     """Store one detection run of `as_of_month` (`YYYY-MM`) in one transaction.
 
-    The month's earlier rows, band checks and the resolutions it made are replaced; `records`
-    and `checks` are inserted; the alerts of `resolved_episodes` are marked resolved as of this
-    month (an earlier resolution of the same episode wins).
+    The month's earlier rows, band checks, incidents and the resolutions it made are replaced;
+    `records`, `checks` and `incidents` are inserted; the alerts of `resolved_episodes` are
+    marked resolved as of this month (an earlier resolution of the same episode wins).
     """
     rows = [_row(record) for record in records]
     with store.engine.begin() as connection:
         connection.execute(sa.delete(_TABLE).where(_TABLE.c.as_of == as_of_month))
         connection.execute(sa.delete(_CHECKS).where(_CHECKS.c.as_of == as_of_month))
+        connection.execute(sa.delete(_INCIDENTS).where(_INCIDENTS.c.as_of == as_of_month))
+        if incidents:
+            connection.execute(sa.insert(_INCIDENTS), [
+                {"id": incident.id, "as_of": incident.as_of, "opened": incident.opened, "status": incident.status,
+                 "severity": incident.severity, "lead": incident.lead.id, "title": incident.title,
+                 "message": incident.message, "record": incident.to_json()}
+                for incident in incidents
+            ])
         if checks:
             connection.execute(sa.insert(_CHECKS), [
                 {"episode": check.episode, "as_of": check.as_of, "in_band": check.in_band,
@@ -134,6 +166,23 @@ def list_alerts(store: Store, *, status: str | None = None, include_suppressed: 
         return [_record(row) for row in connection.execute(query).mappings()]
 
 
+def list_incidents(store: Store, *, status: str | None = None) -> list[dict[str, Any]]:
+    """Every stored incident as its latest detection month told it (`Incident.to_json`), newest
+    month first, then most severe; `status` new, ongoing or resolved (that latest status)."""
+    latest = (
+        sa.select(_INCIDENTS.c.id, sa.func.max(_INCIDENTS.c.as_of).label("as_of")).group_by(_INCIDENTS.c.id).subquery()
+    )
+    query = sa.select(_INCIDENTS.c.record, _INCIDENTS.c.status).join(
+        latest, sa.and_(_INCIDENTS.c.id == latest.c.id, _INCIDENTS.c.as_of == latest.c.as_of)
+    )
+    if status is not None:
+        query = query.where(_INCIDENTS.c.status == status)
+    severity_rank = sa.case({"critical": 0, "warning": 1, "info": 2}, value=_INCIDENTS.c.severity, else_=3)
+    query = query.order_by(_INCIDENTS.c.as_of.desc(), severity_rank, _INCIDENTS.c.id)
+    with store.engine.connect() as connection:
+        return [dict(row["record"]) for row in connection.execute(query).mappings()]
+
+
 def get_alert(store: Store, alert_id: str) -> AlertRecord | None:
     """One stored alert by id, or None."""
     with store.engine.connect() as connection:
@@ -162,6 +211,8 @@ def _row(record: AlertRecord) -> dict[str, Any]:
         "episode": record.episode,
         "suppressed_by": record.suppressed_by,
         "resolved_as_of": record.resolved_as_of,
+        "incident": alert.incident,
+        "driving_events": list(alert.driving_events),
     }
 
 
@@ -180,6 +231,8 @@ def _record(row) -> AlertRecord:
         message=row["message"],
         status=row["status"],
         evidence=dict(row["evidence"] or {}),
+        incident=row["incident"],
+        driving_events=list(row["driving_events"] or []),
     )
     return AlertRecord(
         alert=alert,
@@ -190,4 +243,4 @@ def _record(row) -> AlertRecord:
     )
 
 
-__all__ = ["get_alert", "list_alerts", "load_alert_history", "load_band_checks", "save_detection"]
+__all__ = ["get_alert", "list_alerts", "list_incidents", "load_alert_history", "load_band_checks", "save_detection"]

@@ -30,13 +30,29 @@ def alerts(
         Optional[AlertStatus], typer.Option("--status", help="Only alerts with this current status.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array on stdout.")] = False,
+    incidents: Annotated[
+        bool, typer.Option("--incidents", help="List incidents (the alerts of a month that tell one story) instead.")
+    ] = False,
 ) -> None:
-    """List stored alerts, newest month first (suppressed ones are not listed)."""
+    """List stored alerts, newest month first (suppressed ones are not listed); with
+    --incidents, each incident as the latest month told it."""
     if context.invoked_subcommand is not None:
         return
     from forecasting.store import alerts as stored_alerts
 
     current = session(context)
+    if incidents:
+        listed = stored_alerts.list_incidents(current.store, status=status.value if status else None)
+        if as_json:
+            print_json(listed)
+            return
+        print_table(
+            ["id", "as_of", "opened", "status", "severity", "alerts", "title", "message"],
+            [[incident["id"], incident["as_of"], incident["opened"], incident["status"], incident["severity"],
+              len(incident["members"]), incident["title"], incident["message"]] for incident in listed],
+            title=f"Stored incidents ({len(listed)})",
+        )
+        return
     records = stored_alerts.list_alerts(current.store, status=status.value if status else None)
     if as_json:
         print_json(marked_synthetic(current.store, [
@@ -94,7 +110,8 @@ def marked_synthetic(store, alerts: list[dict]) -> list[dict]:
 
 def alert_columns() -> list[str]:
     """The columns of `alert_row`, as a table header."""
-    return ["severity", "status", "kind", "period", "scope", "measure", "observed", "expected", "90% range", "message"]
+    return ["severity", "status", "kind", "period", "scope", "measure", "observed", "expected", "90% range", "incident",
+            "message"]
 
 
 def alert_row(alert) -> list:
@@ -109,6 +126,7 @@ def alert_row(alert) -> list:
         _number(alert.observed),
         _number(alert.expected),
         _range(alert.lower, alert.upper),
+        alert.incident or "",
         alert.message,
     ]
 
@@ -121,12 +139,12 @@ def scope_text(scope: dict) -> str:
 
 
 def _number(value) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+    from forecasting.wording import count
+
+    return "" if value is None else count(value)
 
 
 def _range(lower, upper) -> str:
-    if lower is None or upper is None:
-        return ""
-    return f"{_number(lower)}-{_number(upper)}"
+    from forecasting.wording import value_range
+
+    return "" if lower is None or upper is None else value_range(lower, upper)

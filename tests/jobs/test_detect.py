@@ -111,7 +111,8 @@ def test_the_sample_story_is_raised(sample_store):
     # with JNIM's part.
     (pace,) = [a for a in _find(june, "run_rate", country="Burkina Faso", tier="admin2_capital", actor=None)
                if a.measure == "fatalities"]
-    assert pace.evidence["ratio_to_combined"] > 2 and pace.severity == "critical"
+    # A year-to-date pace is a trend, not an event: a warning at most (docs/detectors.md, Severity).
+    assert pace.evidence["ratio_to_combined"] > 2 and pace.severity == "warning"
     (jnim,) = pace.evidence["actor_families"]
     assert jnim["actor"] == "JNIM" and "more than three times 2023 and 2024 combined" in jnim["message"]
     assert pace.message.endswith(f"Of the {pace.observed:,.0f}, {jnim['observed']:,.0f} by JNIM.")
@@ -129,6 +130,32 @@ def test_the_sample_story_is_raised(sample_store):
     assert ranks == sorted(ranks)
 
 
+def test_the_first_of_july_wave_is_one_critical_incident_naming_its_places(sample_store):
+    result = run_detection(sample_store, Config(), "2025-07-02")
+    critical = [incident for incident in result.incidents if incident.severity == "critical"]
+    (wave,) = critical
+    assert wave.lead.kind == "synchronized" and wave.status == "new"
+    places = " ".join(wave.places)
+    assert all(name in places for name in ("Kayes", "Nioro", "Niono", "Macina"))
+    assert "Nioro" in wave.message and "Kayes" in wave.message
+    # Every alert about Mali's places, its region and the area this month is told within it.
+    for alert in result.alerts:
+        if alert.scope.get("country") == "Mali" and alert.kind in ("surge", "synchronized", "spread") and alert.status != "resolved":
+            assert alert.incident == wave.id, alert.message
+    assert wave.driving_events and all(event["date"] in ("2025-07-01", "2025-07-02") for event in wave.driving_events)
+    assert wave.driving_events[0]["fatalities"] == max(event["fatalities"] for event in wave.driving_events)
+
+
+def test_mays_area_record_is_one_incident_with_its_drivers_beneath(sample_store):
+    result = run_detection(sample_store, Config(), "2025-05")
+    (record,) = _find(result.alerts, "record", country=None, admin1=None, tier=None, actor=None)
+    (incident,) = [incident for incident in result.incidents if incident.id == record.incident]
+    assert incident.severity == "critical" and record in incident.members and len(incident.members) >= 3
+    assert incident.status == "new"
+    assert len(incident.driving_events) == 5 and all(event["date"].startswith("2025-05") for event in incident.driving_events)
+    assert sum(incident.severity == "critical" and incident.status == "new" for incident in result.incidents) == 1
+
+
 def conflictwatch(*args: str, cwd) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
     return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment,
@@ -142,7 +169,8 @@ def test_detect_json_uses_no_event_after_the_as_of_day(tmp_path, write_acled):
     wave = [a for a in alerts if a["kind"] == "synchronized" and a["scope"]["country"] == "Mali"]
     assert wave and wave[0]["period"] == "2025-07-01"
     assert set(wave[0]) == {"id", "kind", "scope", "measure", "period", "observed", "expected", "lower", "upper",
-                            "score", "severity", "status", "message", "evidence"}
+                            "score", "severity", "status", "message", "evidence", "incident", "driving_events"}
+    assert wave[0]["driving_events"] and all(event["date"] == "2025-07-01" for event in wave[0]["driving_events"])
 
     # Marked as the synthetic sample's, so that they join it rather than replace it as real data would.
     later = write_acled("later.csv", [
@@ -159,6 +187,14 @@ def test_detect_json_uses_no_event_after_the_as_of_day(tmp_path, write_acled):
     listed = conflictwatch("alerts", "--status", "new", "--json", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert {a["id"] for a in json.loads(listed.stdout)} >= {wave[0]["id"]}
+    incidents = conflictwatch("alerts", "--incidents", "--json", cwd=tmp_path)
+    assert incidents.returncode == 0, incidents.stderr
+    by_id = {incident["id"]: incident for incident in json.loads(incidents.stdout)}
+    told = by_id[wave[0]["incident"]]
+    assert told["lead"] == wave[0]["id"] and told["severity"] == "critical"
+    assert {a["id"] for a in alerts if a["incident"] == told["id"]} == set(told["members"])
+    table = conflictwatch("alerts", "--incidents", cwd=tmp_path)
+    assert table.returncode == 0 and told["id"] in table.stdout
     bad = conflictwatch("detect", "--as-of", "July 2025", cwd=tmp_path)
     assert bad.returncode == 1 and "use YYYY-MM" in bad.stderr
 

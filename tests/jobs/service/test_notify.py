@@ -334,3 +334,46 @@ def test_a_sender_killed_between_sending_and_marking_sends_one_copy_again_with_t
     assert (sent.state, sent.attempts) == ("sent", 2)
 
     assert deliver_outbox(store, email, NO_SECRETS).sent == 0 and len(smtp_server.received) == 2
+
+
+def test_an_incident_is_one_email_per_recipient_with_its_alerts_and_driving_events_then_one_resolved_email(
+    store, smtp_server, email_config, service_config, make_alert
+):
+    from forecasting.alerts import AlertRecord
+    from forecasting.incidents import form_incidents
+
+    config = service_config(email=email_config(smtp_server.port))
+    driver = {"event_id": "MLI7298", "date": "2025-05-03", "location": "Diboli", "country": "Mali", "admin1": "Kayes",
+              "admin2": "Kayes", "actor": "JNIM", "fatalities": 41, "note": "Border post attacked at dawn."}
+    country = make_alert(country="Mali", severity="critical", driving_events=[driver])
+    region = make_alert(country="Mali", admin1="Kayes", severity="critical", message="Kayes region: 500 deaths.",
+                        driving_events=[driver])
+    events = make_alert(country="Mali", admin1="Kayes", severity="warning", message="Kayes region: 40 events.")
+    events = dataclasses.replace(events, measure="events")
+    found = [country, region, events]
+    told = form_incidents(found, {a.id: a.id for a in found}, [], "2025-05", explained_share=0.25,
+                          area_name="the Central Sahel", driving_limit=5)
+    (incident,) = told.incidents
+
+    for day in (0, 1):  # the next pass finds the incident again: nothing new goes out
+        notify(store, config, NO_SECRETS, alerts=told.alerts, incidents=told.incidents, report=None, as_of="2025-05",
+               occasion=f"pull:{day}", now=NOW + dt.timedelta(days=day))
+    assert len(smtp_server.to("mali@sahel-desk.test")) == 1 and len(smtp_server.to("all@sahel-desk.test")) == 1
+    (message,) = [item.message for item in smtp_server.to("mali@sahel-desk.test")]
+    assert message["Subject"] == "[conflictwatch] CRITICAL: " + incident.lead.message
+    assert message["X-Conflictwatch-Key"] == f"incident:{incident.id}:mali@sahel-desk.test"
+    body = message.get_body(("plain",)).get_content()
+    assert incident.message in body and "Related alerts (2):" in body and "Kayes region: 40 events." in body
+    assert "3 May 2025, Diboli, Kayes, Kayes, Mali: JNIM, 41 reported fatalities (source id MLI7298). Border post" in body
+
+    # Two months later its alerts are resolved: one resolved email to each who was told.
+    history = [AlertRecord(alert, "2025-05", alert.id) for alert in told.alerts]
+    notices = [dataclasses.replace(alert, status="resolved", severity="info", evidence={"episode": alert.id})
+               for alert in told.alerts]
+    closed = form_incidents(notices, {}, history, "2025-07", explained_share=0.25, area_name="the Central Sahel",
+                            driving_limit=5)
+    assert [(i.id, i.status, i.severity) for i in closed.incidents] == [(incident.id, "resolved", "info")]
+    notify(store, config, NO_SECRETS, alerts=closed.alerts, incidents=closed.incidents, report=None, as_of="2025-07",
+           occasion="pull:9", now=NOW + dt.timedelta(days=60))
+    resolved = [item for item in smtp_server.received if item.message["Subject"].startswith("[conflictwatch] resolved")]
+    assert sorted(address for item in resolved for address in item.recipients) == ["all@sahel-desk.test", "mali@sahel-desk.test"]

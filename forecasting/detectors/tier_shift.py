@@ -235,7 +235,14 @@ def _message(scope, measure, successes, trials, share, lower, upper, window, bas
         f"{whose}{noun} in {scope['country']} shifted {direction} {tier_words}: "
         f"{wording.percent(successes / trials)} ({wording.count(successes)} of {wording.count(trials)}) {when}, "
         f"against {wording.percent(share)} in the {baseline_months} months before "
-        f"(90% range {wording.percent(lower / trials)}\u2013{wording.percent(upper / trials)}), "
-        f"{wording.multiple(max(successes / trials, 1e-9) / max(share, 1e-9))} the usual share"
+        f"(90% range {wording.percent(lower / trials)}\u2013{wording.percent(upper / trials)})"
+        f"{_times_usual(successes / trials, share)}"
         + (f"; {wording.count(left_out)} {noun} not located at a named place are left out." if left_out else ".")
     )
+
+
+def _times_usual(share: float, usual: float) -> str:
+    """', 4.1 times the usual share', from the percentages as printed; nothing when the usual
+    share prints as 0% (a multiple of nothing says nothing)."""
+    ratio = wording.times(float(wording.percent(share).rstrip("%")), float(wording.percent(usual).rstrip("%")))
+    return f", {ratio} the usual share" if ratio else ""

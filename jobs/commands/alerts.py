@@ -44,7 +44,7 @@ def alerts(
     if incidents:
         listed = stored_alerts.list_incidents(current.store, status=status.value if status else None)
         if as_json:
-            print_json(listed)
+            print_json(marked_synthetic(current.store, listed))
             return
         print_table(
             ["id", "as_of", "opened", "status", "severity", "alerts", "title", "message"],

@@ -223,4 +223,4 @@ def test_an_episode_told_within_the_all_actors_alert_is_neither_resolved_nor_new
     assert reported["2025-06"] == []
     assert [(a.status, a.scope["actor"]) for a in reported["2025-07"]] == [("ongoing", "JNIM"), ("resolved", None)]
     (notice,) = reported["2025-09"]
-    assert notice.scope["actor"] == "JNIM" and "after 2 months without a new run rate alert" in notice.message
+    assert notice.scope["actor"] == "JNIM" and "after 2 months without a new year-to-date pace alert" in notice.message

@@ -474,9 +474,7 @@ def _incident(name: str, as_of_month: str, first: str, status: Status, group: li
     places = _places(lead, members, area_name)
     others = [alert for alert in members[1:] if alert.status != "resolved"]
     message = lead.message
-    if status == "resolved":
-        message = lead.message
-    elif others:
+    if status != "resolved" and others:
         plural = "s" if len(others) != 1 else ""
         message = f"{lead.message.rstrip()} Told with {len(others)} related alert{plural} about {wording.places(places)}."
     title = f"{wording.kind_label(lead.kind)}: {wording.place_name(lead.scope, area_name)}, {wording.period_label(lead.period)}"

@@ -169,7 +169,7 @@ def test_detect_json_uses_no_event_after_the_as_of_day(tmp_path, write_acled):
     wave = [a for a in alerts if a["kind"] == "synchronized" and a["scope"]["country"] == "Mali"]
     assert wave and wave[0]["period"] == "2025-07-01"
     assert set(wave[0]) == {"id", "kind", "scope", "measure", "period", "observed", "expected", "lower", "upper",
-                            "score", "severity", "status", "message", "evidence", "incident", "driving_events"}
+                            "score", "severity", "status", "message", "evidence", "incident", "driving_events", "synthetic"}
     assert wave[0]["driving_events"] and all(event["date"] == "2025-07-01" for event in wave[0]["driving_events"])
 
     # Marked as the synthetic sample's, so that they join it rather than replace it as real data would.

@@ -216,7 +216,9 @@ def test_the_monthly_refit_writes_its_report_but_emails_only_critical_alerts(sto
     kinds = {message.kind for message in outbox.list_messages(store)}
     assert kinds == {"alert"}
     keys = [item.message["X-Conflictwatch-Key"].strip() for item in smtp_server.received]
-    assert keys and all(key.startswith("alert:") for key in keys)
+    # Critical alerts go out as their incidents: one message per incident and recipient.
+    assert keys and all(key.startswith(("alert:", "incident:")) for key in keys)
+    assert len(keys) == len(set(keys))
 
 
 def test_a_run_expired_by_the_timeout_or_interrupted_tells_the_administrator_once(store, small_config, smtp_server):

@@ -21,6 +21,8 @@ import yaml
 from forecasting.errors import ConflictwatchError
 
 if typing.TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
+
     from forecasting.models.executors import ExecutorSettings
 
 DEFAULT_DATABASE = "sqlite:///conflictwatch.db"
@@ -432,8 +434,6 @@ def _check_meanings(section: Any, file: str, where: str) -> None:
 def _check_schedule(schedule: ScheduleConfig, file: str) -> None:
     """Parse the time zone and every cron line now, so a typo stops the program at start-up and
     not at the service's first firing (the scheduler is imported only when a file is read)."""
-    from jobs.service import schedule_triggers
-
     try:
         schedule_triggers(schedule)
     except ConfigError as error:
@@ -442,3 +442,43 @@ def _check_schedule(schedule: ScheduleConfig, file: str) -> None:
 
 def _type_error(file: str, key_path: str, expected: str, value: Any) -> ConfigError:
     return ConfigError(f"{file}: key {key_path!r} must be {expected}, not {value!r}")
+
+
+#: The jobs the service schedules, each on its own cron line in `schedule`.
+SCHEDULED_JOBS = ("pull", "report", "refit")
+
+
+def cron_trigger(expression: str, timezone: str, key: str) -> "CronTrigger":
+    """A CronTrigger from a crontab line: 5 fields (minute hour day month weekday), or 6 with
+    seconds first. `key` names the config key in the error message."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"schedule.timezone {timezone!r} is not a time zone name such as UTC or Africa/Ouagadougou") from None
+    fields = expression.split()
+    try:
+        if len(fields) == 5:
+            return CronTrigger.from_crontab(expression, timezone=zone)
+        if len(fields) == 6:
+            second, minute, hour, day, month, day_of_week = fields
+            return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
+                               day_of_week=day_of_week, timezone=zone)
+    except ValueError as error:
+        raise ConfigError(f"schedule.{key} {expression!r} is not a valid cron expression: {error}") from None
+    raise ConfigError(
+        f"schedule.{key} {expression!r} must have 5 cron fields (minute hour day month weekday), "
+        "or 6 with seconds first"
+    )
+
+
+def schedule_triggers(schedule: ScheduleConfig) -> dict[str, "CronTrigger"]:
+    """The trigger of each scheduled job (a job set to null is left out), checked once at start-up."""
+    return {
+        job: cron_trigger(getattr(schedule, job), schedule.timezone, job)
+        for job in SCHEDULED_JOBS
+        if getattr(schedule, job) is not None
+    }

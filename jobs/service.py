@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 
 from forecasting.store import Store
 from forecasting.store import runs as run_log
-from jobs.config import ConfigError, Config, ScheduleConfig, Secrets
+# cron_trigger is re-exported: the triggers are parsed with the config, at load.
+from jobs.config import SCHEDULED_JOBS, Config, Secrets, cron_trigger, schedule_triggers  # noqa: F401
 from jobs.pipeline import RunRequest, expire_stale_runs, notify_administrator, run_pipeline
 
 if TYPE_CHECKING:
@@ -39,50 +40,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEDULED_JOBS = ("pull", "report", "refit")
-
 # Search windows for the latest slot, short first: a seconds-level test cron and a monthly cron
 # both resolve in a handful of trigger evaluations.
 _LOOKBACK = (
     dt.timedelta(minutes=2), dt.timedelta(hours=2), dt.timedelta(days=2),
     dt.timedelta(days=32), dt.timedelta(days=367),
 )
-
-
-def cron_trigger(expression: str, timezone: str, key: str) -> "CronTrigger":
-    """A CronTrigger from a crontab line: 5 fields (minute hour day month weekday), or 6 with
-    seconds first. `key` names the config key in the error message."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"schedule.timezone {timezone!r} is not a time zone name such as UTC or Africa/Ouagadougou") from None
-    fields = expression.split()
-    try:
-        if len(fields) == 5:
-            return CronTrigger.from_crontab(expression, timezone=zone)
-        if len(fields) == 6:
-            second, minute, hour, day, month, day_of_week = fields
-            return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                               day_of_week=day_of_week, timezone=zone)
-    except ValueError as error:
-        raise ConfigError(f"schedule.{key} {expression!r} is not a valid cron expression: {error}") from None
-    raise ConfigError(
-        f"schedule.{key} {expression!r} must have 5 cron fields (minute hour day month weekday), "
-        "or 6 with seconds first"
-    )
-
-
-def schedule_triggers(schedule: ScheduleConfig) -> dict[str, "CronTrigger"]:
-    """The trigger of each scheduled job (a job set to null is left out), checked once at start-up."""
-    return {
-        job: cron_trigger(getattr(schedule, job), schedule.timezone, job)
-        for job in SCHEDULED_JOBS
-        if getattr(schedule, job) is not None
-    }
 
 
 def latest_slot(trigger: "CronTrigger", now: dt.datetime) -> dt.datetime | None:

@@ -104,11 +104,11 @@ def resolve_as_of(store: Store, as_of: str) -> AsOf:
     one that ends before the oldest: there is nothing to assess in either.
     """
     moment = parse_as_of(as_of)
-    _check_not_before_the_data(moment, stored_events.data_start(store))
+    check_not_before_the_data(moment, stored_events.data_start(store))
     return _assessable(moment, stored_events.data_cutoff(store))
 
 
-def _check_not_before_the_data(moment: AsOf, start: "dt.date | None") -> None:
+def check_not_before_the_data(moment: AsOf, start: "dt.date | None") -> None:
     """An as-of period that ends before the oldest stored event has nothing to assess: an error,
     not a report of zeros ("no alert for January 1800")."""
     if start is not None and moment.day < start:
@@ -196,7 +196,7 @@ def run_detections(
 
     months = month_range(first, last)
     cutoff = stored_events.data_cutoff(store)
-    _check_not_before_the_data(months[0], stored_events.data_start(store))
+    check_not_before_the_data(months[0], stored_events.data_start(store))
     moments = [_assessable(month, cutoff) for month in months]
     events = _load_events(store, config, moments[-1])
     if events.empty and aggregates.count_aggregates(store) > 0:

@@ -49,8 +49,11 @@ def last_complete_month(store: Store, as_of: str | None) -> dt.date:
     store covers in full (a month whose newest event is before its last day counts as partial)."""
     if as_of is not None:
         from forecasting.as_of import parse_month
+        from jobs.detect import check_not_before_the_data
 
-        return parse_month(as_of).day
+        moment = parse_month(as_of)
+        check_not_before_the_data(moment, stored_events.data_start(store))
+        return moment.day
     cutoff = stored_events.data_cutoff(store)
     if cutoff is None:
         raise NothingToForecastError("the store holds no events: load some with `conflictwatch ingest FILE`")

@@ -244,3 +244,14 @@ def test_an_unknown_model_is_one_message_and_exit_1(workspace):
     assert result.returncode == 1
     assert "unknown model 'oracle'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_forecast_as_of_before_the_oldest_event_is_one_line_and_exit_1(workspace):
+    folder, _ = workspace
+    result = conflictwatch("forecast", "--as-of", "1800-01", "--json", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert lines == ["error: --as-of 1800-01: the oldest stored event is dated 2021-01-01, so there is nothing "
+                     "to assess that early; use --as-of 2021-01 or later"], result.stderr
+    assert "Traceback" not in result.stderr

@@ -327,8 +327,12 @@ class Story:
 
 
 def story_key(alert: Alert) -> tuple:
-    """Which story an alert belongs to until forecasting/incidents groups them: one admin1 unit
-    (its districts with it), else one country's tier, else one country (and actor family)."""
+    """Which story an alert belongs to: the incident it was told in (`forecasting.incidents`).
+    An alert without one (stored before incidents existed, or a year-to-date pace, which joins
+    no month's incident) is grouped by place: one admin1 unit (its districts with it), else one
+    country's tier, else one country (and actor family)."""
+    if alert.incident:
+        return ("incident", alert.incident)
     scope = alert.scope
     if scope.get("admin1"):
         return ("admin1", scope.get("country"), scope["admin1"])

@@ -46,9 +46,10 @@ def monthly_tier_shares(series: pd.DataFrame, countries: Sequence[str]) -> pd.Da
 
     Columns country, period, tier, events, share (0..1; 0 in a month without events). Unlike
     `detectors.tier_shift.tier_shares` (one month's counts from events, for the lifecycle), this
-    is every month of the series, for the tier chart.
+    is every month of the series, for the tier chart. Shares are of the events located at their
+    place, as the detector counts them: the `unlocated` tier is left out.
     """
-    tiers = series[(series["level"] == "tier") & (series["measure"] == "events")]
+    tiers = series[(series["level"] == "tier") & (series["measure"] == "events") & (series["tier"] != UNLOCATED)]
     tiers = tiers[tiers["country"].isin(list(countries))]
     frame = tiers[["country", "period", "tier", "value"]].rename(columns={"value": "events"})
     totals = frame.groupby(["country", "period"])["events"].transform("sum")

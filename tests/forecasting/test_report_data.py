@@ -70,3 +70,17 @@ def test_the_map_takes_the_months_political_violence_and_the_twelve_months_befor
     as_of = parse_as_of("2025-07")
     assert list(month_events(events(), as_of)["source_id"]) == ["MLI0", "MLI1", "MLI2", "MLI4"]
     assert list(previous_year_events(events(), as_of)["source_id"]) == ["MLI3"]
+
+
+def test_monthly_tier_shares_are_of_located_events_only():
+    """Events not located at their place (ACLED geo_precision 2-3) are in no tier share: the chart
+    shares the detector's denominator (the May 2025 report failed on an `unlocated` tier)."""
+    from forecasting.report_data import monthly_tier_shares
+
+    month = pd.Timestamp("2025-05-01")
+    series = pd.DataFrame({
+        "level": "tier", "measure": "events", "country": "Mali", "period": month,
+        "tier": ["admin1_capital", "other", "unlocated"], "value": [1, 3, 6],
+    })
+    shares = monthly_tier_shares(series, ["Mali"]).set_index("tier")["share"]
+    assert shares.to_dict() == {"admin1_capital": 0.25, "other": 0.75}

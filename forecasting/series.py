@@ -274,6 +274,12 @@ def series_id(measure: str, scope: Mapping[str, str | None], level: str | None =
     return "|".join(parts)
 
 
+def series_scopes(ids: pd.Series) -> pd.Series:
+    """The scope part of series ids, the measure cut off (`admin1|Mali|Kayes` of
+    `fatalities|admin1|Mali|Kayes`): one key for all the measures counted over one scope."""
+    return ids.str.split("|", n=1).str[1]
+
+
 def scope_level(scope: Mapping[str, str | None]) -> str:
     """The series level a scope (alert or chart) belongs to: `actor`, `tier`, `admin2`, `admin1`,
     `country` or `area`, the first of these its scope names."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forecasting.detectors.settings import AsOf
+from forecasting.series import series_scopes
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def series_history(series: pd.DataFrame) -> SeriesHistory:
     counting from the same month."""
     if series.empty:
         return SeriesHistory(series=series, first_month=pd.Series(dtype="datetime64[ns]"))
-    scope = series["series_id"].str.split("|", n=1).str[1]
+    scope = series_scopes(series["series_id"])
     counted = series["measure"].eq("events") & series["value"].gt(0)
     first_by_scope = series.loc[counted, "period"].groupby(scope[counted]).min()
     ids = pd.DataFrame({"series_id": series["series_id"], "scope": scope}).drop_duplicates("series_id")

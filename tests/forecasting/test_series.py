@@ -14,6 +14,7 @@ from forecasting.series import (
     SeriesError,
     load_series,
     series_from_events,
+    series_scopes,
     validate_series,
 )
 from forecasting.store import events as stored_events
@@ -80,6 +81,13 @@ def test_tier_and_actor_series_carry_their_scope():
     actors = series_from_events(events_frame(), "actor")
     assert value(actors, "fatalities|actor|Mali|JNIM", "2024-03-01") == 7
     assert set(actors["actor"]) == {"JNIM", "ISSP"}
+
+
+def test_the_measures_of_one_scope_share_its_scope_key():
+    frame = pd.concat([series_from_events(events_frame(), "admin1", measure) for measure in ("fatalities", "events")])
+    scopes = series_scopes(frame["series_id"])
+    assert set(scopes) == {"admin1|Burkina Faso|Sahel", "admin1|Burkina Faso|Est", "admin1|Mali|Mopti"}
+    assert scopes[frame["series_id"] == "events|admin1|Mali|Mopti"].eq("admin1|Mali|Mopti").all()
 
 
 def test_an_explicit_span_adds_quiet_months_at_both_ends():

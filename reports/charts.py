@@ -61,7 +61,7 @@ def draw_trend(axes: Axes, inputs: ReportInputs, scope: dict[str, str | None], m
         if inputs.partial_month and observed["period"].iloc[-1] == inputs.month:
             axes.plot([inputs.month], [observed["value"].iloc[-1]], marker="o", markersize=7, markerfacecolor="white",
                       markeredgecolor=style.OBSERVED_COLOUR, linestyle="none",
-                      label=f"Month so far (to {pd.Timestamp(inputs.as_of).day} {inputs.month.strftime('%b')})")
+                      label=f"Month so far (to {inputs.moment.day.day} {inputs.month.strftime('%b')})")
     else:
         axes.text(0.5, 0.5, "No data for this series", transform=axes.transAxes, ha="center", va="center", color=style.TEXT_GREY)
 

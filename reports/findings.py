@@ -117,7 +117,7 @@ def _month_against_expected(inputs: ReportInputs, scope: dict) -> tuple[float, s
 def _during(inputs: ReportInputs) -> str:
     """`in May 2025`, or `from 1 to 14 May 2025` for a month so far."""
     if inputs.partial_month:
-        return f"from 1 to {int(inputs.as_of[8:])} {month_label(inputs.month)}"
+        return f"from 1 to {inputs.moment.day.day} {month_label(inputs.month)}"
     return f"in {month_label(inputs.month)}"
 
 

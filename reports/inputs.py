@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.alerts import Alert
+from forecasting.as_of import AsOf, parse_as_of
 from forecasting.report_data import Story
 
 #: Printed on the cover, on the methods page, on every chart, in the HTML and in the JSON when
@@ -96,9 +97,14 @@ class ReportInputs:
     data_start: dt.date | None = None
 
     @property
+    def moment(self) -> AsOf:
+        """`as_of` parsed (forecasting.as_of): the report's month and the last day it counts."""
+        return parse_as_of(self.as_of)
+
+    @property
     def month(self) -> pd.Timestamp:
         """The first day of the report's month."""
-        return pd.Timestamp(self.as_of[:7] + "-01")
+        return self.moment.month
 
     @property
     def months_held(self) -> int:
@@ -111,7 +117,7 @@ class ReportInputs:
     @property
     def partial_month(self) -> bool:
         """True when the report covers only part of its month (as_of is a day)."""
-        return len(self.as_of) == 10 and pd.Timestamp(self.as_of) < self.month + pd.offsets.MonthEnd(0)
+        return self.moment.is_day and self.moment.share_of_month < 1
 
 
 @dataclass(frozen=True)

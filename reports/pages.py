@@ -28,7 +28,7 @@ def report_title(inputs: ReportInputs) -> str:
 def period_text(inputs: ReportInputs) -> str:
     """`May 2025` or, for a month so far, `1-14 July 2025 (month so far)`."""
     if inputs.partial_month:
-        return f"1\u2013{int(inputs.as_of[8:])} {month_label(inputs.month)} (month so far)"
+        return f"1\u2013{inputs.moment.day.day} {month_label(inputs.month)} (month so far)"
     return month_label(inputs.month)
 
 

@@ -50,8 +50,9 @@ def end_to_end(as_of: str = "2025-05", runs: int = 5) -> None:
 
 def large(admin1_per_country: int = 50, admin2_per_admin1: int = 67) -> None:
     """One detection over about 10,000 admin2 series (in memory: events -> alerts)."""
-    from forecasting.detectors import DetectionSettings, build_series, detect, history_for_forecast, parse_as_of
+    from forecasting.detectors import build_series, detect, history_for_forecast, parse_as_of
     from forecasting.models import forecast
+    from jobs.config import DetectConfig
 
     world = labelled.make_world(1, admin1_per_country=admin1_per_country, admin2_per_admin1=admin2_per_admin1,
                                 rate=0.4)
@@ -62,7 +63,7 @@ def large(admin1_per_country: int = 50, admin2_per_admin1: int = 67) -> None:
     marks.append((time.perf_counter(), time.process_time()))
     forecasts = forecast(history_for_forecast(series, as_of), horizon=1, seed=0)
     marks.append((time.perf_counter(), time.process_time()))
-    alerts = detect(world.events, series, forecasts, as_of, DetectionSettings())
+    alerts = detect(world.events, series, forecasts, as_of, DetectConfig().detection_settings("the watch area"))
     marks.append((time.perf_counter(), time.process_time()))
     admin2 = series.loc[series["level"] == "admin2", "series_id"].nunique() // 2
     stages = [

@@ -99,10 +99,11 @@ BAND_KINDS = ("surge", "drop", "record", "tier_shift")
 
 @dataclass(frozen=True)
 class LifecycleRules:
-    """How long suppression lasts and when an episode is resolved (from config.yaml `detect:`)."""
+    """How long suppression lasts and when an episode is resolved (from config.yaml `detect:`,
+    where their defaults are)."""
 
-    suppression_days: int = 180
-    resolve_after_months: int = 2
+    suppression_days: int
+    resolve_after_months: int
 
 
 @dataclass(frozen=True)

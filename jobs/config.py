@@ -23,6 +23,8 @@ from forecasting.errors import ConflictwatchError
 if typing.TYPE_CHECKING:
     from apscheduler.triggers.cron import CronTrigger
 
+    from forecasting.alerts import LifecycleRules
+    from forecasting.detectors.settings import DetectionSettings
     from forecasting.models.executors import ExecutorSettings
 
 DEFAULT_DATABASE = "sqlite:///conflictwatch.db"
@@ -126,7 +128,9 @@ class ForecastConfig:
 
 @dataclass(frozen=True)
 class DetectConfig:
-    """Early-warning thresholds (docs/detectors.md explains each detector)."""
+    """Early-warning thresholds (docs/detectors.md explains each detector). The defaults of the
+    detectors' thresholds live here only; what each means is said in
+    `forecasting.detectors.settings.DetectionSettings`, which `detection_settings` builds."""
 
     # Share of false discoveries tolerated across all series tested in one month.
     false_discovery_rate: float = 0.05
@@ -154,6 +158,24 @@ class DetectConfig:
     info_max_events: int = 5
     incident_explained_share: float = 0.25
     driving_events: int = 5
+
+    def detection_settings(self, area_name: str) -> DetectionSettings:
+        """The detectors' thresholds, every one from this section (the keys detection alone
+        uses, like `suppression_days`, stay behind), and the watch area's name for messages."""
+        from forecasting.detectors.settings import DetectionSettings
+
+        thresholds = {
+            item.name: getattr(self, item.name)
+            for item in dataclasses.fields(DetectionSettings)
+            if item.name != "area_name"
+        }
+        return DetectionSettings(area_name=area_name, **thresholds)
+
+    def lifecycle_rules(self) -> LifecycleRules:
+        """How long suppression lasts and when an episode is resolved, from this section."""
+        from forecasting.alerts import LifecycleRules
+
+        return LifecycleRules(self.suppression_days, self.resolve_after_months)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from forecasting.alerts import Alert, LifecycleRules, apply_lifecycle
+from forecasting.alerts import Alert, apply_lifecycle
 from forecasting.as_of import AsOf, month_range, parse_as_of
 from forecasting.detectors import DetectionSettings
 from forecasting.detectors import pipeline
@@ -58,14 +58,8 @@ class DetectionResult:
 
 
 def detection_settings(config: Config) -> DetectionSettings:
-    """The detectors' thresholds from config.yaml's `detect:` section and the watch area's name.
-    Every threshold of `DetectionSettings` is a key of that section (a test keeps them in step)."""
-    thresholds = {
-        item.name: getattr(config.detect, item.name)
-        for item in dataclasses.fields(DetectionSettings)
-        if item.name != "area_name"
-    }
-    return DetectionSettings(area_name=f"the {config.watch_area.name}", **thresholds)
+    """The detectors' thresholds from config.yaml's `detect:` section, named after the watch area."""
+    return config.detect.detection_settings(f"the {config.watch_area.name}")
 
 
 def find_alerts(
@@ -261,10 +255,7 @@ def _assess(
 ) -> DetectionResult:
     """The month's findings through the stored lifecycle (new, ongoing, resolved, suppressed),
     stored unless `save` is off."""
-    rules = LifecycleRules(
-        suppression_days=config.detect.suppression_days,
-        resolve_after_months=config.detect.resolve_after_months,
-    )
+    rules = config.detect.lifecycle_rules()
     settings = detection_settings(config)
     if events is not None:
         found = incidents.with_driving_events(found, _driver_events(store, config, moment), settings.driving_events)

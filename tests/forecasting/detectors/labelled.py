@@ -404,20 +404,21 @@ def detect_month_by_month(world: World) -> tuple[dict, dict]:
     """
     import dataclasses
 
-    from forecasting.alerts import LifecycleRules, apply_lifecycle
-    from forecasting.detectors import (
-        DetectionSettings, build_series, detect, history_for_forecast, month_readings, parse_as_of,
-    )
+    from forecasting.alerts import apply_lifecycle
+    from forecasting.detectors import build_series, detect, history_for_forecast, month_readings, parse_as_of
     from forecasting.models import forecast
+    from jobs.config import DetectConfig
+
+    defaults = DetectConfig()
 
     history, checks, found, new = [], [], {}, {}
     for month in EVALUATED_MONTHS:
         as_of = parse_as_of(month.strftime("%Y-%m"))
         series = build_series(world.events, as_of)
         forecasts = forecast(history_for_forecast(series, as_of), horizon=1, seed=0)
-        alerts = detect(world.events, series, forecasts, as_of, DetectionSettings())
+        alerts = detect(world.events, series, forecasts, as_of, defaults.detection_settings("the watch area"))
         readings = month_readings(world.events, series, forecasts, as_of)
-        outcome = apply_lifecycle(alerts, history, as_of.month_text, LifecycleRules(), readings, checks)
+        outcome = apply_lifecycle(alerts, history, as_of.month_text, defaults.lifecycle_rules(), readings, checks)
         # As the store does: the episodes resolved this month get `resolved_as_of`.
         history = [
             dataclasses.replace(record, resolved_as_of=as_of.month_text)

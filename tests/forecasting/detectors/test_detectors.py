@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.detectors import DetectionSettings, parse_as_of
+from forecasting.detectors import parse_as_of
 from forecasting.detectors.change_point import detect_change_points
 from forecasting.detectors.findings import Finding, Findings, benjamini_hochberg, control_false_discoveries, severity
 from forecasting.detectors.predictive import month_against_forecast
@@ -18,8 +18,9 @@ from forecasting.detectors.synchronized import detect_synchronized
 from forecasting.detectors.tier_shift import detect_tier_shifts
 from forecasting.detectors.settings import InvalidAsOfError
 from forecasting.series import series_from_events
+from jobs.config import DetectConfig
 
-SETTINGS = DetectionSettings(area_name="the Central Sahel")
+SETTINGS = DetectConfig().detection_settings("the Central Sahel")
 
 
 def forecast_for(series: pd.DataFrame, month: str, mean: float, q05: float, q95: float) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.detectors import DetectionSettings, parse_as_of
+from forecasting.detectors import parse_as_of
 from forecasting.detectors.change_point import detect_change_points
 from forecasting.detectors.findings import (
     Finding, Findings, benjamini_hochberg, control_false_discoveries, is_headline, severity,
@@ -20,8 +20,9 @@ from forecasting.detectors.findings import (
 from forecasting.detectors.predictive import month_against_forecast
 from forecasting.detectors.spread import detect_spread
 from forecasting.detectors.surge import detect_surges_and_drops
+from jobs.config import DetectConfig
 
-SETTINGS = DetectionSettings(area_name="the Central Sahel")
+SETTINGS = DetectConfig().detection_settings("the Central Sahel")
 
 
 def test_benjamini_hochberg_steps_up_where_scaling_alone_is_not_monotone():

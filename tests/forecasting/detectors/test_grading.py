@@ -8,9 +8,9 @@ import pytest
 
 from forecasting.alerts import Alert, AlertRecord, LifecycleRules, apply_lifecycle
 from forecasting.detectors.grading import grade
-from forecasting.detectors.settings import DetectionSettings
+from jobs.config import DetectConfig
 
-SETTINGS = DetectionSettings()
+SETTINGS = DetectConfig().detection_settings("the watch area")
 USUAL = {"Niger": 40.0, "Burkina Faso": 600.0, None: 900.0}
 
 
@@ -71,7 +71,7 @@ def test_a_resolved_notice_is_never_critical():
     critical = alert(kind="spread", measure="events", observed=30.0, expected=0.2, fatalities=40, admin1="Koulikoro")
     assert grade(critical, USUAL, SETTINGS).severity == "critical"
     history = [AlertRecord(critical, "2019-12", critical.id)]
-    outcome = apply_lifecycle([], history, "2020-03", LifecycleRules(resolve_after_months=2))
+    outcome = apply_lifecycle([], history, "2020-03", LifecycleRules(suppression_days=180, resolve_after_months=2))
     (notice,) = outcome.reported
     assert notice.status == "resolved" and notice.severity == "info"
     assert grade(dataclasses.replace(notice, severity="critical"), USUAL, SETTINGS).severity == "info"

@@ -5,22 +5,20 @@ Nothing slow at the top level.
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from forecasting.errors import ConflictwatchError
+from jobs.commands.options import choices
 from jobs.commands.output import print_json, print_table
 from jobs.session import session
 
 app = typer.Typer(invoke_without_command=True, help="Stored alerts: list them (default), or approve held ones.")
 
 
-class AlertStatus(str, Enum):
-    new = "new"
-    ongoing = "ongoing"
-    resolved = "resolved"
+# An alert's or incident's current status (forecasting.alerts.Status, which loads pandas).
+AlertStatus = choices("AlertStatus", ("new", "ongoing", "resolved"))
 
 
 @app.callback()

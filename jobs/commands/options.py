@@ -6,6 +6,7 @@ same in every command that has them. Nothing slow is imported at the top.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -15,25 +16,18 @@ if TYPE_CHECKING:
     from forecasting.store import Store
 
 
-class Level(str, Enum):
-    """The level a series is counted at: the whole watch area, a country, a first- or
-    second-order unit, a settlement tier or an actor family."""
-
-    area = "area"
-    country = "country"
-    admin1 = "admin1"
-    admin2 = "admin2"
-    tier = "tier"
-    actor = "actor"
+def choices(name: str, values: Iterable[str]) -> type[Enum]:
+    """A str Enum whose members are `values`, each named as it is spelt: the fixed set an option
+    or argument accepts, which Typer shows in --help and checks (`member.value` is the text)."""
+    return Enum(name, {value: value for value in values}, type=str)
 
 
-class Measure(str, Enum):
-    """What is counted (forecasting.series.MEASURE_COUNTS): deaths in political violence, its
-    events, or demonstrations (protests and riots), which are never mixed into the other two."""
-
-    fatalities = "fatalities"
-    events = "events"
-    demonstrations = "demonstrations"
+# The level a series is counted at: the whole watch area, a country, a first- or second-order
+# unit, a settlement tier or an actor family (forecasting.series.LEVELS, which loads pandas).
+Level = choices("Level", ("area", "country", "admin1", "admin2", "tier", "actor"))
+# What is counted (forecasting.series.MEASURE_COUNTS): deaths in political violence, its events,
+# or demonstrations (protests and riots), which are never mixed into the other two.
+Measure = choices("Measure", ("fatalities", "events", "demonstrations"))
 
 
 LEVEL_HELP = "Level of the series: area, country, admin1, admin2, tier or actor."

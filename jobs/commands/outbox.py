@@ -5,25 +5,20 @@ Nothing slow is imported at module level.
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from forecasting.errors import ConflictwatchError
-from jobs.commands.output import print_table
+from jobs.commands.options import choices
+from jobs.commands.output import print_table, time_text
 from jobs.session import session
 
 app = typer.Typer(help="The email outbox: what was queued, sent, held or failed.", invoke_without_command=True)
 
 
-class MessageState(str, Enum):
-    """The states of an outbox message (forecasting/store/outbox.py)."""
-
-    held = "held"
-    pending = "pending"
-    sent = "sent"
-    failed = "failed"
+# The states of an outbox message (forecasting/store/outbox.py, which loads SQLAlchemy).
+MessageState = choices("MessageState", ("held", "pending", "sent", "failed"))
 
 
 @app.callback()
@@ -41,7 +36,7 @@ def outbox_list(
     messages = outbox.list_messages(current.store, state=state.value if state else None, limit=limit)
     print_table(
         ["id", "kind", "recipient", "state", "attempts", "created", "sent", "subject", "waits_for", "last_error"],
-        [[m.id, m.kind, m.recipient, m.state, m.attempts, _time(m.created_at), _time(m.sent_at), m.subject,
+        [[m.id, m.kind, m.recipient, m.state, m.attempts, time_text(m.created_at), time_text(m.sent_at), m.subject,
           " ".join(m.waiting_for) or None, m.last_error]
          for m in messages],
         title="Outbox",
@@ -58,7 +53,3 @@ def outbox_send(context: typer.Context) -> None:
         raise ConflictwatchError("email is disabled in config.yaml (email.enabled: false)")
     result = deliver_outbox(current.store, current.config.email, current.secrets)
     typer.echo(f"{result.sent} sent, {result.failed_attempts} failed (will be retried), {result.remaining} waiting")
-
-
-def _time(value) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    import datetime as dt
     from pathlib import Path
 
     import pandas as pd
@@ -54,6 +55,11 @@ def _plain(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def time_text(moment: "dt.datetime | None") -> str | None:
+    """A stored time as a table shows it, to the second (None stays empty)."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else None
 
 
 def require_writable_folder(folder: "Path", option: str) -> None:

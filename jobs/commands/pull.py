@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from forecasting.errors import ConflictwatchError
 from forecasting.sources.live import LIVE_SOURCES
+from jobs.commands.options import choices
 from jobs.commands.output import print_table
 from jobs.session import session
 
@@ -23,7 +23,7 @@ app = typer.Typer()
 
 
 # The names of forecasting.sources.live's registry, so a new source is a choice here too.
-LiveSource = Enum("LiveSource", {name: name for name in LIVE_SOURCES}, type=str)
+LiveSource = choices("LiveSource", LIVE_SOURCES)
 
 
 @app.command()

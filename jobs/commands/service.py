@@ -5,13 +5,14 @@ Nothing slow is imported at module level (`jobs.cli` imports this module at ever
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from forecasting.errors import ConflictwatchError
-from jobs.commands.output import print_table
+from jobs.commands.options import choices
+from jobs.commands.output import print_table, time_text
+from jobs.config import SCHEDULED_JOBS
 from jobs.session import session
 
 if TYPE_CHECKING:
@@ -22,21 +23,10 @@ TOP_ALERTS = 5
 app = typer.Typer()
 
 
-class RunState(str, Enum):
-    """The states of a run in the run log (forecasting/store/runs.py STATES)."""
-
-    working = "working"
-    success = "success"
-    error = "error"
-    noop = "noop"
-    skipped = "skipped"
-
-
-class Job(str, Enum):
-    run = "run"
-    pull = "pull"
-    report = "report"
-    refit = "refit"
+# The states of a run in the run log (forecasting/store/runs.py STATES, which loads SQLAlchemy).
+RunState = choices("RunState", ("working", "success", "error", "noop", "skipped"))
+# `run` (every step) and the jobs the service schedules.
+Job = choices("Job", ("run", *SCHEDULED_JOBS))
 
 
 @app.command()
@@ -161,15 +151,15 @@ def runs(
                    f"{record.host} pid {record.pid}" + (f"\nerror: {record.error}" if record.error else ""))
         print_table(
             ["step", "state", "started", "finished", "counts", "error"],
-            [[s.step, s.state, _time(s.started_at), _time(s.finished_at), _counts(s.counts), s.error] for s in record.steps],
+            [[s.step, s.state, time_text(s.started_at), time_text(s.finished_at), _counts(s.counts), s.error] for s in record.steps],
         )
         return
     records = run_log.list_runs(current.store, job=job.value if job else None, state=state.value if state else None, limit=limit)
     print_table(
         ["job", "slot", "state", "attempt", "trigger", "as_of", "started", "finished", "counts", "error"],
         [
-            [r.job, r.slot, r.state, r.attempt, r.trigger, r.as_of or r.counts.get("as_of"), _time(r.started_at),
-             _time(r.finished_at), _counts(r.counts), r.error]
+            [r.job, r.slot, r.state, r.attempt, r.trigger, r.as_of or r.counts.get("as_of"), time_text(r.started_at),
+             time_text(r.finished_at), _counts(r.counts), r.error]
             for r in records
         ],
         title="Runs",
@@ -187,10 +177,6 @@ def schedule(context: typer.Context) -> None:
 
     current = session(context)
     serve(current.store, current.config, current.secrets, gazetteer=lambda: current.gazetteer)
-
-
-def _time(value) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else None
 
 
 def _counts(counts: dict) -> str:

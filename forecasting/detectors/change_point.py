@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from forecasting import wording
+from forecasting import distributions, wording
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.history import months_of_data, with_enough_history
 from forecasting.detectors.predictive import scope_of
@@ -56,7 +55,7 @@ def detect_change_points(series: pd.DataFrame, as_of: AsOf, settings: DetectionS
             continue
         dispersion = max(1.0, float(before.var(ddof=1)) / max(mean_before, 1e-9))
         statistic = _likelihood_ratio(before, after) / dispersion
-        p_value = float(stats.chi2.sf(statistic, df=1))
+        p_value = float(distributions.chi2_sf(statistic, 1))
         if p_value > _CANDIDATE_P:
             continue
         row = group.iloc[-1]

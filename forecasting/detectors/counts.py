@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-# scipy.stats is imported where it is called: it is a second of start-up that commands which
-# never compute a tail probability should not pay.
+from forecasting import distributions
 
-#: z of a central 90% interval: scipy.stats.norm.ppf(0.95), written out for the reason above.
+#: z of a central 90% interval: scipy.stats.norm.ppf(0.95), written out (scipy.stats is half a
+#: second of import that `detect` does not pay: `forecasting.distributions`).
 _Z90 = 1.6448536269514722
 #: Past this size the negative binomial is a Poisson for every purpose here.
 _POISSON_SIZE = 1e7
@@ -45,8 +45,6 @@ def lower_tail(observed: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.n
 
 
 def _tail(observed, mean, size, *, upper: bool) -> np.ndarray:
-    from scipy import stats
-
     observed = np.asarray(observed, dtype=float)
     mean = np.maximum(np.asarray(mean, dtype=float), _MIN_MEAN)
     size = np.broadcast_to(np.asarray(size, dtype=float), mean.shape)
@@ -58,12 +56,12 @@ def _tail(observed, mean, size, *, upper: bool) -> np.ndarray:
     poisson = np.broadcast_to(poisson, result.shape)
     if poisson.any():
         o, m = observed[poisson], mean[poisson]
-        result[poisson] = stats.poisson.sf(o - 1, m) if upper else stats.poisson.cdf(o, m)
+        result[poisson] = distributions.poisson_sf(o - 1, m) if upper else distributions.poisson_cdf(o, m)
     rest = ~poisson
     if rest.any():
         o, m, n = observed[rest], mean[rest], size[rest]
         p = n / (n + m)
-        result[rest] = stats.nbinom.sf(o - 1, n, p) if upper else stats.nbinom.cdf(o, n, p)
+        result[rest] = distributions.nbinom_sf(o - 1, n, p) if upper else distributions.nbinom_cdf(o, n, p)
     return np.clip(result, 0.0, 1.0)
 
 
@@ -73,15 +71,12 @@ def beta_binomial_tails(successes: float, trials: float, share: float, rho: floa
     `rho` is the intra-class correlation (0: binomial). Used for shares of events at a tier,
     whose months vary more than a binomial allows because attacks are planned in campaigns.
     """
-    from scipy import stats
-
     successes, trials = int(round(successes)), int(round(trials))
     share = min(max(share, 1e-6), 1 - 1e-6)
-    # The distributions' own methods, not frozen ones: freezing builds docstrings, which is most
-    # of the cost of a test.
     if rho <= 1e-9:
-        distribution, shape = stats.binom, (trials, share)
+        sf, cdf, shape = distributions.binom_sf, distributions.binom_cdf, (trials, share)
     else:
         concentration = (1 - rho) / rho
-        distribution, shape = stats.betabinom, (trials, share * concentration, (1 - share) * concentration)
-    return float(distribution.sf(successes - 1, *shape)), float(distribution.cdf(successes, *shape))
+        sf, cdf = distributions.betabinom_sf, distributions.betabinom_cdf
+        shape = (trials, share * concentration, (1 - share) * concentration)
+    return float(sf(successes - 1, *shape)), float(cdf(successes, *shape))

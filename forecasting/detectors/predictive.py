@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecasting import distributions
 from forecasting.detectors.counts import lower_tail, negative_binomial_size, upper_tail
 from forecasting.detectors.settings import AsOf
 
@@ -67,16 +68,14 @@ def forecast_evidence(row) -> dict[str, str]:
 
 
 def _interval(mean: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from scipy import stats  # a second of import: only a day as-of needs it here
-
     mean = np.maximum(mean, 1e-9)
     finite = np.isfinite(size)
-    lower, upper = stats.poisson.ppf(0.05, mean), stats.poisson.ppf(0.95, mean)
+    lower, upper = distributions.poisson_ppf(0.05, mean), distributions.poisson_ppf(0.95, mean)
     if finite.any():
         n = size[finite]
         p = n / (n + mean[finite])
-        lower[finite] = stats.nbinom.ppf(0.05, n, p)
-        upper[finite] = stats.nbinom.ppf(0.95, n, p)
+        lower[finite] = distributions.nbinom_ppf(0.05, n, p)
+        upper[finite] = distributions.nbinom_ppf(0.95, n, p)
     return lower, upper
 
 

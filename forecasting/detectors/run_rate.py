@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting import wording
+from forecasting import distributions, wording
 from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -129,10 +129,8 @@ def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings)
     elif noun is None:
         noun = wording.subject(measure, scope, settings.area_name)
     through = wording.day_name(as_of.day) if as_of.is_day else wording.month_name(as_of.month)
-    from scipy import stats
-
-    lower_q = stats.poisson.ppf(0.05, expected) if not np.isfinite(size) else stats.nbinom.ppf(0.05, size, size / (size + expected))
-    upper_q = stats.poisson.ppf(0.95, expected) if not np.isfinite(size) else stats.nbinom.ppf(0.95, size, size / (size + expected))
+    lower_q = distributions.poisson_ppf(0.05, expected) if not np.isfinite(size) else distributions.nbinom_ppf(0.05, size, size / (size + expected))
+    upper_q = distributions.poisson_ppf(0.95, expected) if not np.isfinite(size) else distributions.nbinom_ppf(0.95, size, size / (size + expected))
     message = wording.sentence(
         f"{noun} are on pace for {wording.count(projected)} in {year} ({wording.count(year_to_date)} to {through}, "
         f"against {wording.expected(expected)} expected at the earlier pace, {wording.interval(lower_q, upper_q)}), "

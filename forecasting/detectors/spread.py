@@ -14,9 +14,8 @@ Demonstrations are never spread of violence: only political-violence event count
 from __future__ import annotations
 
 import pandas as pd
-from scipy import stats
 
-from forecasting import wording
+from forecasting import distributions, wording
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.history import months_of_data, with_enough_history
 from forecasting.detectors.predictive import scope_of
@@ -57,7 +56,7 @@ def detect_spread(series: pd.DataFrame, as_of: AsOf, settings: DetectionSettings
         if row.value < settings.spread_min_events:
             continue
         rate = (before + 0.5) / 12 * as_of.share_of_month
-        p_value = float(stats.poisson.sf(row.value - 1, rate))
+        p_value = float(distributions.poisson_sf(row.value - 1, rate))
         if p_value > _CANDIDATE_P:
             continue
         scope = scope_of(row)
@@ -71,8 +70,8 @@ def detect_spread(series: pd.DataFrame, as_of: AsOf, settings: DetectionSettings
                 period=as_of.month_text,
                 observed=float(row.value),
                 expected=round(rate, 2),
-                lower=float(stats.poisson.ppf(0.05, rate)),
-                upper=float(stats.poisson.ppf(0.95, rate)),
+                lower=float(distributions.poisson_ppf(0.05, rate)),
+                upper=float(distributions.poisson_ppf(0.95, rate)),
                 p_value=p_value,
                 size=float(row.value) / max(rate, 1.0),
                 message=_message(scope, row.value, fatalities, before, since, as_of, settings, rate),
@@ -107,5 +106,5 @@ def _message(scope, events, fatalities, before, since, as_of, settings, rate) ->
     return wording.sentence(
         f"Violence spread to {where}: {wording.count(events)} political-violence events{deaths} in {when}, "
         f"{history} (expected {wording.expected(rate)}, "
-        f"{wording.interval(stats.poisson.ppf(0.05, rate), stats.poisson.ppf(0.95, rate))})."
+        f"{wording.interval(distributions.poisson_ppf(0.05, rate), distributions.poisson_ppf(0.95, rate))})."
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting import wording
+from forecasting import distributions, wording
 from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -178,9 +178,7 @@ def _finding(actor, start, units, mean, size, history, per_start, hits, p_value,
 
 
 def _range(mean: float, size: float) -> tuple[float, float]:
-    from scipy import stats
-
     if not np.isfinite(size):
-        return float(stats.poisson.ppf(0.05, mean)), float(stats.poisson.ppf(0.95, mean))
+        return float(distributions.poisson_ppf(0.05, mean)), float(distributions.poisson_ppf(0.95, mean))
     p = size / (size + mean)
-    return float(stats.nbinom.ppf(0.05, size, p)), float(stats.nbinom.ppf(0.95, size, p))
+    return float(distributions.nbinom_ppf(0.05, size, p)), float(distributions.nbinom_ppf(0.95, size, p))

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from forecasting import wording
+from forecasting import distributions, wording
 from forecasting.detectors.counts import beta_binomial_tails
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -218,11 +217,11 @@ def _range(trials: float, share: float, rho: float) -> tuple[float, float]:
     share = min(max(share, 1e-6), 1 - 1e-6)
     trials = int(round(trials))
     if rho <= 1e-9:
-        distribution, shape = stats.binom, (trials, share)
+        ppf, shape = distributions.binom_ppf, (trials, share)
     else:
         concentration = (1 - rho) / rho
-        distribution, shape = stats.betabinom, (trials, share * concentration, (1 - share) * concentration)
-    return float(distribution.ppf(0.05, *shape)), float(distribution.ppf(0.95, *shape))
+        ppf, shape = distributions.betabinom_ppf, (trials, share * concentration, (1 - share) * concentration)
+    return float(ppf(0.05, *shape)), float(ppf(0.95, *shape))
 
 
 def _message(scope, measure, successes, trials, share, lower, upper, window, baseline_months, as_of, left_out) -> str:

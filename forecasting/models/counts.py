@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from forecasting import distributions
 from forecasting.models.base import QUANTILES
 
 #: Below this NB2 dispersion the negative binomial is numerically a Poisson.
@@ -23,11 +23,11 @@ def negative_binomial_quantiles(mean: np.ndarray, dispersion: np.ndarray) -> np.
     result = np.zeros((*mean.shape, len(levels)))
     poisson = dispersion < _POISSON_DISPERSION
     if poisson.any():
-        result[poisson] = stats.poisson.ppf(levels, mean[poisson][:, None])
+        result[poisson] = distributions.poisson_ppf(levels, mean[poisson][:, None])
     negbin = ~poisson & (mean > 0)
     if negbin.any():
         size = 1.0 / dispersion[negbin][:, None]
-        result[negbin] = stats.nbinom.ppf(levels, size, size / (size + mean[negbin][:, None]))
+        result[negbin] = distributions.nbinom_ppf(levels, size, size / (size + mean[negbin][:, None]))
     return np.nan_to_num(result, nan=0.0)
 
 

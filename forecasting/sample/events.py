@@ -289,23 +289,19 @@ PLANTED_EVENTS: tuple[PlantedEvent, ...] = (
            "JNIM militants clashed with soldiers near Bafoulabe"),
       )),
     # Historical-style mass-casualty events: background contour, not detector targets.
-    PlantedEvent("mass_casualty_background", date(2019, 3, 23), "MLI", "Bankass", "Ouonkoro",
-                 "dan_na_ambassagou_attack_civilians", 150,
-                 "Dan Na Ambassagou militiamen attacked a Fulani settlement and killed "
-                 "villagers"),
-    PlantedEvent("mass_casualty_background", date(2019, 12, 10), "NER", "Ayorou", "Inatès",
-                 "issp_clash_military", 90,
-                 "IS Sahel militants overran the army camp at Inatès"),
-    PlantedEvent("mass_casualty_background", date(2021, 6, 5), "BFA", "Yagha", "Solhan",
-                 "jnim_attack_civilians", 130,
-                 "militants attacked the town of Solhan at night and killed residents"),
-    PlantedEvent("mass_casualty_background", date(2022, 3, 27), "MLI", "Djenne", "Madiama",
-                 "military_attack_civilians", 160,
-                 "soldiers with foreign partners executed detained men during a sweep of a "
-                 "market village"),
-    PlantedEvent("mass_casualty_background", date(2022, 6, 11), "BFA", "Seno", "Seytenga",
-                 "issp_attack_civilians", 80,
-                 "IS Sahel militants attacked residents of Seytenga"),
+    *(PlantedEvent("mass_casualty_background", day, iso3, admin2, location, scenario, fatalities, text)
+      for day, iso3, admin2, location, scenario, fatalities, text in (
+          (date(2019, 3, 23), "MLI", "Bankass", "Ouonkoro", "dan_na_ambassagou_attack_civilians", 150,
+           "Dan Na Ambassagou militiamen attacked a Fulani settlement and killed villagers"),
+          (date(2019, 12, 10), "NER", "Ayorou", "Inatès", "issp_clash_military", 90,
+           "IS Sahel militants overran the army camp at Inatès"),
+          (date(2021, 6, 5), "BFA", "Yagha", "Solhan", "jnim_attack_civilians", 130,
+           "militants attacked the town of Solhan at night and killed residents"),
+          (date(2022, 3, 27), "MLI", "Djenne", "Madiama", "military_attack_civilians", 160,
+           "soldiers with foreign partners executed detained men during a sweep of a market village"),
+          (date(2022, 6, 11), "BFA", "Seno", "Seytenga", "issp_attack_civilians", 80,
+           "IS Sahel militants attacked residents of Seytenga"),
+      )),
 )
 
 

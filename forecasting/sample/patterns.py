@@ -5,6 +5,7 @@ Part of the synthetic sample's generator: see `forecasting/sample/generate.py`."
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Sequence
 
 from forecasting.sample.scope import (
@@ -110,12 +111,15 @@ def measure_patterns(rows: Sequence[dict[str, str]], seats: Sequence[Seat]) -> d
             kayes_pv[row["event_date"][:7]].append(row)
     quiet = labels[month_index(KAYES_QUIET_FROM):RECORD_MONTH]
     front = labels[RECORD_MONTH + 1:]
+    # Each way of telling a place's tier, measured alike (the keys TIER_PATTERNS names).
+    tier_rules = {
+        "tier_shift_admin2_capital": at(provincial),
+        "tier_shift_admin2_capital_excluding_admin1_capitals": at(provincial_strict),
+        "tier_shift_admin3_seat": is_commune_seat,
+    }
     return {
         "record": record,
-        "tier_shift_admin2_capital": tier_figures(at(provincial)),
-        "tier_shift_admin2_capital_excluding_admin1_capitals": tier_figures(
-            at(provincial_strict)),
-        "tier_shift_admin3_seat": tier_figures(is_commune_seat),
+        **{key: tier_figures(rule) for key, rule in tier_rules.items()},
         "synchronized": {
             "day": wave,
             "distinct_admin2": len(mali_jnim_days[wave]),
@@ -168,6 +172,94 @@ def weak_patterns(measured: dict[str, dict]) -> list[str]:
     return problems
 
 
+@dataclass(frozen=True)
+class TierPattern:
+    """One settlement tier that Burkina Faso's JNIM moves towards from January 2025, planted as
+    two patterns: a larger share of the events there (`tier_shift`) and deaths there on pace to
+    outrun earlier years (`run_rate`). `planted` and `expected` say, per kind, what was done and
+    what should come out.
+
+    `figures` names the `measure_patterns` keys measured by the tier's rule: one key, or a
+    mapping from a variant of the rule to its key."""
+
+    tier: str
+    rule: str
+    figures: str | dict[str, str]
+    planted: dict[str, str]
+    expected: dict[str, dict[str, object]]
+
+
+TIER_PATTERNS = (
+    TierPattern(
+        tier="admin2_capital",
+        rule=("location equals the seat of a gazetteer row of level admin2_capital in the same "
+              "country and admin1 (the gazetteer lists admin1 capitals at that level too; "
+              "figures without them are given alongside)"),
+        figures={"including_admin1_capitals": "tier_shift_admin2_capital",
+                 "excluding_admin1_capitals": "tier_shift_admin2_capital_excluding_admin1_capitals"},
+        planted={
+            "tier_shift": ("From January 2025, 25% of JNIM (actor1) events in Burkina Faso each "
+                           "month are at provincial capitals instead of 7% (plus 3% at admin1 "
+                           "capitals throughout), assigned in exact monthly proportions."),
+            "run_rate": ("Burkina Faso's monthly JNIM fatalities are split by tier at fixed shares: "
+                         "provincial capitals 6% before 2025 and 33% from January 2025, plus the "
+                         "Djibo assault of 11 May 2025."),
+        },
+        expected={
+            "tier_shift": {"event_share_before_about": 0.10, "event_share_2025_about": 0.28},
+            "run_rate": {"annualized_2025_over_2023_plus_2024_above": 2.0},
+        },
+    ),
+    TierPattern(
+        tier="admin3_seat",
+        rule="location equals admin3 and is not a gazetteer seat of any level in the same admin1",
+        figures="tier_shift_admin3_seat",
+        planted={
+            "tier_shift": ("From January 2025, 35% of JNIM events in Burkina Faso each month are at "
+                           "commune seats instead of 20%."),
+            "run_rate": ("Commune seats take 16% of Burkina Faso's JNIM fatalities before 2025 (plus "
+                         "the August 2024 Barsalogho-like massacre) and 42% from January 2025: on "
+                         "pace to nearly equal 2023 and 2024 combined."),
+        },
+        expected={
+            "tier_shift": {"event_share_before_about": 0.20, "event_share_2025_about": 0.35},
+            "run_rate": {"annualized_2025_over_2023_plus_2024_between": [0.8, 1.0]},
+        },
+    ),
+)
+
+
+def tier_patterns(measured: dict[str, dict], bf_jnim: dict[str, str | None]) -> list[dict]:
+    """planted_patterns.json's entries of `TIER_PATTERNS`: every tier's `tier_shift` (events,
+    measured by their shares), then every tier's `run_rate` (deaths, measured by all figures)."""
+
+    def figures(pattern: TierPattern, shares_only: bool) -> dict:
+        def kept(key: str) -> dict:
+            return {k: v for k, v in measured[key].items() if not shares_only or k.startswith("event_share")}
+
+        if isinstance(pattern.figures, str):
+            return kept(pattern.figures)
+        return {variant: kept(key) for variant, key in pattern.figures.items()}
+
+    def entry(kind: str, pattern: TierPattern) -> dict:
+        shift = kind == "tier_shift"
+        return {
+            "id": f"tier_shift_bf_jnim_{pattern.tier}" if shift else f"run_rate_bf_jnim_{pattern.tier}_2025",
+            "kind": kind,
+            "scope": {**bf_jnim, "tier": pattern.tier},
+            "measure": "events" if shift else "fatalities",
+            "period": ["2025-01", "2025-08"],
+            # A shift of shares is against a baseline; a pace of deaths against earlier years.
+            **({"baseline_period": ["2023-01", "2024-12"]} if shift else {"compared_with": ["2023", "2024"]}),
+            "planted": pattern.planted[kind],
+            "tier_rule": pattern.rule,
+            "expected": pattern.expected[kind],
+            "measured": figures(pattern, shares_only=shift),
+        }
+
+    return [entry(kind, pattern) for kind in ("tier_shift", "run_rate") for pattern in TIER_PATTERNS]
+
+
 def describe_patterns(rows: Sequence[dict[str, str]], measured: dict[str, dict], seed: int = SEED
                       ) -> dict[str, object]:
     """The planted_patterns.json document: what was planted, expected size, measured size."""
@@ -178,11 +270,6 @@ def describe_patterns(rows: Sequence[dict[str, str]], measured: dict[str, dict],
                 planted_ids[tag.removeprefix("planted=")].append(row["event_id_cnty"])
     area = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor": None}
     bf_jnim = {**area, "country": "Burkina Faso", "actor": JNIM}
-    provincial_rule = ("location equals the seat of a gazetteer row of level admin2_capital "
-                       "in the same country and admin1 (the gazetteer lists admin1 capitals "
-                       "at that level too; figures without them are given alongside)")
-    commune_rule = ("location equals admin3 and is not a gazetteer seat of any level in the "
-                    "same admin1")
     return {
         "description": (
             "Patterns deliberately planted in the conflictwatch synthetic sample. All events "
@@ -215,76 +302,7 @@ def describe_patterns(rows: Sequence[dict[str, str]], measured: dict[str, dict],
                 "measured": measured["record"],
                 "event_ids": planted_ids["record"],
             },
-            {
-                "id": "tier_shift_bf_jnim_admin2_capital",
-                "kind": "tier_shift",
-                "scope": {**bf_jnim, "tier": "admin2_capital"},
-                "measure": "events",
-                "period": ["2025-01", "2025-08"],
-                "baseline_period": ["2023-01", "2024-12"],
-                "planted": ("From January 2025, 25% of JNIM (actor1) events in Burkina Faso "
-                            "each month are at provincial capitals instead of 7% (plus 3% at "
-                            "admin1 capitals throughout), assigned in exact monthly "
-                            "proportions."),
-                "tier_rule": provincial_rule,
-                "expected": {"event_share_before_about": 0.10, "event_share_2025_about": 0.28},
-                "measured": {
-                    "including_admin1_capitals": {
-                        k: v for k, v in measured["tier_shift_admin2_capital"].items()
-                        if k.startswith("event_share")},
-                    "excluding_admin1_capitals": {
-                        k: v for k, v in measured[
-                            "tier_shift_admin2_capital_excluding_admin1_capitals"].items()
-                        if k.startswith("event_share")},
-                },
-            },
-            {
-                "id": "tier_shift_bf_jnim_admin3_seat",
-                "kind": "tier_shift",
-                "scope": {**bf_jnim, "tier": "admin3_seat"},
-                "measure": "events",
-                "period": ["2025-01", "2025-08"],
-                "baseline_period": ["2023-01", "2024-12"],
-                "planted": ("From January 2025, 35% of JNIM events in Burkina Faso each "
-                            "month are at commune seats instead of 20%."),
-                "tier_rule": commune_rule,
-                "expected": {"event_share_before_about": 0.20, "event_share_2025_about": 0.35},
-                "measured": {k: v for k, v in measured["tier_shift_admin3_seat"].items()
-                             if k.startswith("event_share")},
-            },
-            {
-                "id": "run_rate_bf_jnim_admin2_capital_2025",
-                "kind": "run_rate",
-                "scope": {**bf_jnim, "tier": "admin2_capital"},
-                "measure": "fatalities",
-                "period": ["2025-01", "2025-08"],
-                "compared_with": ["2023", "2024"],
-                "planted": ("Burkina Faso's monthly JNIM fatalities are split by tier at fixed "
-                            "shares: provincial capitals 6% before 2025 and 33% from January "
-                            "2025, plus the Djibo assault of 11 May 2025."),
-                "tier_rule": provincial_rule,
-                "expected": {"annualized_2025_over_2023_plus_2024_above": 2.0},
-                "measured": {
-                    "including_admin1_capitals": measured["tier_shift_admin2_capital"],
-                    "excluding_admin1_capitals": measured[
-                        "tier_shift_admin2_capital_excluding_admin1_capitals"],
-                },
-            },
-            {
-                "id": "run_rate_bf_jnim_admin3_seat_2025",
-                "kind": "run_rate",
-                "scope": {**bf_jnim, "tier": "admin3_seat"},
-                "measure": "fatalities",
-                "period": ["2025-01", "2025-08"],
-                "compared_with": ["2023", "2024"],
-                "planted": ("Commune seats take 16% of Burkina Faso's JNIM fatalities before "
-                            "2025 (plus the August 2024 Barsalogho-like massacre) and 42% "
-                            "from January 2025: on pace to nearly equal 2023 and 2024 "
-                            "combined."),
-                "tier_rule": commune_rule,
-                "expected": {"annualized_2025_over_2023_plus_2024_between": [0.8, 1.0]},
-                "measured": measured["tier_shift_admin3_seat"],
-            },
+            *tier_patterns(measured, bf_jnim),
             {
                 "id": "synchronized_mli_jnim_2025_07_01",
                 "kind": "synchronized",

@@ -50,6 +50,19 @@ PROTEST_PURPOSES = ("denounce insecurity", "demand better protection from attack
                     "call for the release of detained relatives", "demand unpaid wages")
 
 
+#: How notes name an actor, by the start of its ACLED name: the first match counts.
+SHORT_ACTOR_NAMES = (
+    ("Military Forces of France", "French forces"),
+    ("VDP", "VDP volunteers"),
+    ("Civilians", "civilians"),
+    ("Protesters", "protesters"),
+    ("Rioters", "rioters"),
+    ("Unidentified", "unidentified gunmen"),
+    ("MINUSMA", "MINUSMA peacekeepers"),
+    ("Dozo", "Dozo hunters"),
+)
+
+
 def short_actor(name: str, iso3: str, rng: np.random.Generator) -> str:
     """How notes refer to an actor."""
     if name == JNIM:
@@ -57,24 +70,11 @@ def short_actor(name: str, iso3: str, rng: np.random.Generator) -> str:
                 else "JNIM militants")
     if name == ISSP:
         return "IS Sahel militants"
-    if name.startswith("Military Forces of France"):
-        return "French forces"
+    for prefix, short in SHORT_ACTOR_NAMES:
+        if name.startswith(prefix):
+            return short
     if name.startswith("Military Forces of"):
         return COUNTRY_BY_ISO3[iso3].army
-    if name.startswith("VDP"):
-        return "VDP volunteers"
-    if name.startswith("Civilians"):
-        return "civilians"
-    if name.startswith("Protesters"):
-        return "protesters"
-    if name.startswith("Rioters"):
-        return "rioters"
-    if name.startswith("Unidentified"):
-        return "unidentified gunmen"
-    if name.startswith("MINUSMA"):
-        return "MINUSMA peacekeepers"
-    if name.startswith("Dozo"):
-        return "Dozo hunters"
     return name.split(":")[0]
 
 

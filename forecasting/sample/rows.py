@@ -13,7 +13,6 @@ from typing import Sequence
 import numpy as np
 
 from forecasting.sample.scope import (
-    COLUMNS,
     COUNTRY_BY_ISO3,
     EXPORT_DAY,
     ISSP,
@@ -27,6 +26,7 @@ from forecasting.sample.scope import (
 from forecasting.sample.places import Place
 from forecasting.sample.scenarios import interaction
 from forecasting.sample.events import Event
+from forecasting.sources.acled_csv import ACLED_COLUMNS
 
 
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -169,9 +169,10 @@ def build_rows(events: list[Event], rng: np.random.Generator) -> list[dict[str, 
 
 
 def csv_bytes(rows: Sequence[dict[str, str]]) -> bytes:
-    """UTF-8 CSV, header first, ``\\n`` line ends, minimal quoting."""
+    """UTF-8 CSV in the columns of ACLED's export (as the reader knows them), header first,
+    ``\\n`` line ends, minimal quoting."""
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(text, fieldnames=ACLED_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return text.getvalue().encode("utf-8")

@@ -32,13 +32,6 @@ SOURCE = "conflictwatch synthetic sample (not ACLED data)"
 NOTES_PREFIX = "SYNTHETIC EVENT - not a real incident."
 SYNTHETIC_TAG = "synthetic"
 
-COLUMNS = (
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type",
-    "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2",
-    "interaction", "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3",
-    "location", "latitude", "longitude", "geo_precision", "source", "source_scale", "notes",
-    "fatalities", "tags", "timestamp",
-)
 GAZETTEER_COLUMNS = (
     "country", "iso3", "level", "admin1", "admin2", "seat", "variants", "latitude", "longitude",
 )

@@ -114,12 +114,14 @@ def aggregate_monthly_counts(
     return frame.astype({"year": "int64", "month": "int64", "events": "int64", "fatalities": "int64"})
 
 
-def newest_aggregate_month(store: Store) -> pd.Period | None:
-    """The newest month of the stored HDX aggregates, or None when there are none."""
+def aggregate_month_span(store: Store) -> tuple[pd.Period, pd.Period] | None:
+    """The oldest and newest months of the stored HDX aggregates, or None when there are none."""
     key = _AGGREGATES.c.year * 12 + _AGGREGATES.c.month - 1
     with store.engine.connect() as connection:
-        newest = connection.execute(sa.select(sa.func.max(key))).scalar_one()
-    return None if newest is None else pd.Period(year=int(newest) // 12, month=int(newest) % 12 + 1, freq="M")
+        oldest, newest = connection.execute(sa.select(sa.func.min(key), sa.func.max(key))).one()
+    if newest is None:
+        return None
+    return tuple(pd.Period(year=int(key) // 12, month=int(key) % 12 + 1, freq="M") for key in (oldest, newest))
 
 
 def count_aggregates(store: Store) -> int:

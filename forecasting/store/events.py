@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forecasting.events import EVENT_COLUMNS, FLOAT_COLUMNS, INTEGER_COLUMNS, POLITICAL_VIOLENCE, SOURCE_ID_MAX_LENGTH
-from forecasting.store.aggregates import HdxAggregate, newest_aggregate_month, write_aggregates
+from forecasting.store.aggregates import HdxAggregate, aggregate_month_span, write_aggregates
 from forecasting.store.base import Base, Store
 from forecasting.store.sample_outputs import delete_sample_outputs
 
@@ -412,12 +412,7 @@ def count_events(store: Store) -> int:
 def data_cutoff(store: Store) -> dt.date | None:
     """The date of the newest stored event; for a store with HDX aggregates and no events, the
     last day of their newest month; None for an empty store."""
-    with store.engine.connect() as connection:
-        newest = connection.execute(sa.select(sa.func.max(_TABLE.c.event_date))).scalar_one()
-    if newest is not None:
-        return pd.Timestamp(newest).date()
-    month = newest_aggregate_month(store)
-    return month.to_timestamp(how="end").date() if month is not None else None
+    return _data_edge(store, newest=True)
 
 
 def event_span(store: Store, *, countries: list[str] | None = None) -> tuple[dt.date, dt.date] | None:
@@ -433,15 +428,19 @@ def event_span(store: Store, *, countries: list[str] | None = None) -> tuple[dt.
 def data_start(store: Store) -> dt.date | None:
     """The date of the oldest stored event; for a store with HDX aggregates and no events, the
     first day of their oldest month; None for an empty store."""
+    return _data_edge(store, newest=False)
+
+
+def _data_edge(store: Store, *, newest: bool) -> dt.date | None:
+    edge = sa.func.max if newest else sa.func.min
     with store.engine.connect() as connection:
-        oldest = connection.execute(sa.select(sa.func.min(_TABLE.c.event_date))).scalar_one()
-        if oldest is not None:
-            return pd.Timestamp(oldest).date()
-        aggregates = HdxAggregate.__table__
-        first = connection.execute(
-            sa.select(aggregates.c.year, aggregates.c.month).order_by(aggregates.c.year, aggregates.c.month).limit(1)
-        ).first()
-    return dt.date(first.year, first.month, 1) if first is not None else None
+        day = connection.execute(sa.select(edge(_TABLE.c.event_date))).scalar_one()
+    if day is not None:
+        return pd.Timestamp(day).date()
+    months = aggregate_month_span(store)
+    if months is None:
+        return None
+    return months[1].to_timestamp(how="end").date() if newest else months[0].to_timestamp(how="start").date()
 
 
 def stored_countries(store: Store) -> list[str]:

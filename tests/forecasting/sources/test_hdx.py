@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -9,6 +11,7 @@ from forecasting.gazetteer import load_gazetteer
 from forecasting.series import AggregatesOnlyError, load_series
 from forecasting.sources.hdx import InvalidAggregatesError, is_hdx_file, read_hdx_file
 from forecasting.store import aggregates as stored_aggregates
+from forecasting.store import events as stored_events
 from jobs.ingest import ingest_files
 
 HEADER = ["Country", "Admin1", "Admin2", "ISO3", "Admin2 Pcode", "Month", "Year", "Events", "Fatalities"]
@@ -98,6 +101,8 @@ def test_ingest_stores_aggregates_that_become_series_and_tier_series_say_they_ar
 
     assert (report.format, report.rows_read, report.inserted, report.updated) == ("hdx-admin2-month", 4, 4, 0)
     assert stored_aggregates.count_aggregates(store) == 4
+    # Without events the data span the aggregates' months, first day to last.
+    assert (stored_events.data_start(store), stored_events.data_cutoff(store)) == (dt.date(2025, 5, 1), dt.date(2025, 7, 31))
     country = load_series(store, "country", "fatalities")
     assert country.attrs["origin"] == "aggregates"
     burkina = country[country["country"] == "Burkina Faso"].set_index("period")["value"]

@@ -26,6 +26,7 @@ if typing.TYPE_CHECKING:
     from forecasting.alerts import LifecycleRules
     from forecasting.detectors.settings import DetectionSettings
     from forecasting.models.executors import ExecutorSettings
+    from forecasting.sources.http import RetryPolicy
 
 DEFAULT_DATABASE = "sqlite:///conflictwatch.db"
 
@@ -74,6 +75,18 @@ class RequestConfig:
     max_backoff_seconds: float = 60.0
     max_retry_after_seconds: float = 300.0
     timeout_seconds: float = 120.0
+
+    def retry_policy(self) -> RetryPolicy:
+        """How the source's client retries, as `forecasting.sources.http.send` takes it."""
+        from forecasting.sources.http import RetryPolicy
+
+        return RetryPolicy(
+            attempts=self.attempts,
+            base_delay_s=self.backoff_seconds,
+            max_delay_s=self.max_backoff_seconds,
+            max_retry_after_s=self.max_retry_after_seconds,
+            timeout_s=self.timeout_seconds,
+        )
 
 
 @dataclass(frozen=True)

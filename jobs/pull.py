@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from forecasting.gazetteer import Gazetteer
-    from forecasting.sources.http import RetryPolicy
     from forecasting.sources.live import LiveSource
     from forecasting.store import Store
     from jobs.config import Config, Secrets
@@ -149,7 +148,7 @@ class _Run:
         if wanted is None:
             return self._result(0, None)
         token_cache = getattr(settings, "token_cache", None)
-        with live.session(settings, secrets, policy=_policy(settings),
+        with live.session(settings, secrets, policy=settings.retry_policy(),
                           token_cache=self.config.resolve(token_cache) if token_cache else None) as client:
             first_url = live.first_url(client, wanted, since)
             query, resumed_from, checkpoint = self._resume_or_start(
@@ -282,15 +281,3 @@ class _Run:
             result.deleted, f" (resumed at page {resumed_from})" if resumed_from else "",
         )
         return result
-
-
-def _policy(settings) -> RetryPolicy:
-    from forecasting.sources.http import RetryPolicy
-
-    return RetryPolicy(
-        attempts=settings.attempts,
-        base_delay_s=settings.backoff_seconds,
-        max_delay_s=settings.max_backoff_seconds,
-        max_retry_after_s=settings.max_retry_after_seconds,
-        timeout_s=settings.timeout_seconds,
-    )

@@ -58,14 +58,15 @@ class RetryPolicy:
     `attempts` counts the first try; the wait before retry n (1-based) is
     `base_delay_s * 2**(n-1)` with up to 10 % random jitter (so that two pulls do not hammer the
     server in step), never more than `max_delay_s`. A `Retry-After` longer than `max_retry_after_s`
-    is not waited out: the pull stops and says when to try again.
+    is not waited out: the pull stops and says when to try again. The defaults are config.yaml's
+    (a source's `RequestConfig.retry_policy`), held there only.
     """
 
-    attempts: int = 5
-    base_delay_s: float = 1.0
-    max_delay_s: float = 60.0
-    max_retry_after_s: float = 300.0
-    timeout_s: float = 60.0
+    attempts: int
+    base_delay_s: float
+    max_delay_s: float
+    max_retry_after_s: float
+    timeout_s: float
 
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number `retry` (1 = the first retry)."""

@@ -145,3 +145,14 @@ def test_every_key_is_in_the_shipped_file_and_the_reference_page():
 def test_a_relative_ca_file_is_relative_to_the_config_file(tmp_path):
     config = load_config(write(tmp_path, "email:\n  ca_file: certs/ca.pem\n"))
     assert config.email.ca_file == str(tmp_path / "certs" / "ca.pem")
+
+
+def test_a_source_retries_as_its_request_keys_say():
+    """config.yaml's request keys are the only defaults of the clients' retry policy."""
+    from jobs.config import UcdpSourceConfig
+
+    policy = UcdpSourceConfig(attempts=3, backoff_seconds=2.0, max_backoff_seconds=8.0, max_retry_after_seconds=30.0,
+                              timeout_seconds=15.0).retry_policy()
+    assert (policy.attempts, policy.base_delay_s, policy.max_delay_s, policy.max_retry_after_s, policy.timeout_s) == (
+        3, 2.0, 8.0, 30.0, 15.0)
+    assert UcdpSourceConfig().retry_policy().timeout_s == 120.0

@@ -55,7 +55,7 @@ def test_persistent_5xx_fails_after_the_last_attempt_with_a_clear_message(api, f
 
 
 def test_persistent_timeouts_fail_naming_the_wait(api):
-    policy = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.01, timeout_s=0.2)
+    policy = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.01, max_retry_after_s=5.0, timeout_s=0.2)
     api.fail("/api/deleted/read", ("stall", 0.6), ("stall", 0.6))
 
     with pytest.raises(SourceUnavailableError, match=r"no answer within 0.2 s"):
@@ -77,8 +77,13 @@ def test_an_unreachable_server_fails_after_retries(fast_policy):
             send(client, lambda: client.build_request("GET", "http://127.0.0.1:9/x"), source="UCDP", policy=fast_policy)
 
 
+def backoff(base_delay_s: float, max_delay_s: float) -> RetryPolicy:
+    """A policy whose waits alone are under test."""
+    return RetryPolicy(attempts=5, base_delay_s=base_delay_s, max_delay_s=max_delay_s, max_retry_after_s=300.0, timeout_s=60.0)
+
+
 def test_backoff_doubles_and_is_capped():
-    policy = RetryPolicy(base_delay_s=1.0, max_delay_s=5.0)
+    policy = backoff(1.0, 5.0)
     delays = [policy.delay(retry) for retry in range(1, 6)]
     assert [round(d) for d in delays[:3]] in ([1, 2, 4],)
     assert delays[3:] == [5.0, 5.0]
@@ -86,9 +91,9 @@ def test_backoff_doubles_and_is_capped():
 
 def test_jitter_never_pushes_a_wait_past_the_maximum(monkeypatch):
     monkeypatch.setattr("forecasting.sources.http.random.random", lambda: 0.999)
-    policy = RetryPolicy(base_delay_s=1.0, max_delay_s=5.0)
+    policy = backoff(1.0, 5.0)
     delays = [policy.delay(retry) for retry in range(1, 6)]
     assert delays[:3] == pytest.approx([1.0999, 2.1998, 4.3996])
     assert delays[3:] == [5.0, 5.0]
     # A wait under the maximum whose jitter would take it over stops at the maximum too.
-    assert RetryPolicy(base_delay_s=1.0, max_delay_s=4.2).delay(3) == 4.2
+    assert backoff(1.0, 4.2).delay(3) == 4.2

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from jobs.commands.alerts import alert_columns, alert_row, marked_synthetic
+from jobs.commands.options import LAST_MONTH_HELP
 from jobs.commands.output import print_json, print_table
 from jobs.session import session
 
@@ -30,7 +31,7 @@ def detect(
                      show_default=False),
     ] = None,
     last: Annotated[
-        Optional[str], typer.Option("--to", help="Last month (YYYY-MM) of the run started by --from.", show_default=False)
+        Optional[str], typer.Option("--to", help=LAST_MONTH_HELP, show_default=False)
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the alerts as one JSON array on stdout (nothing else).")

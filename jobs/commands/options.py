@@ -32,6 +32,7 @@ Measure = choices("Measure", ("fatalities", "events", "demonstrations"))
 
 LEVEL_HELP = "Level of the series: area, country, admin1, admin2, tier or actor."
 COUNTRY_HELP = "Only this country (repeatable; any case, e.g. mali)."
+LAST_MONTH_HELP = "Last month (YYYY-MM) of the run started by --from."
 
 
 class UnknownCountryError(ConflictwatchError):

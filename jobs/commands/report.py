@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from jobs.commands.options import LAST_MONTH_HELP
 from jobs.commands.output import require_writable_folder
 from jobs.session import session
 
@@ -29,7 +30,7 @@ def report(
         Optional[str], typer.Option("--from", help="First month (YYYY-MM) of a run of monthly reports.", show_default=False)
     ] = None,
     last: Annotated[
-        Optional[str], typer.Option("--to", help="Last month (YYYY-MM) of the run started by --from.", show_default=False)
+        Optional[str], typer.Option("--to", help=LAST_MONTH_HELP, show_default=False)
     ] = None,
 ) -> None:
     """Write the trend report: multi-page PDF, a PNG per chart, HTML (browser and email), JSON summary.

@@ -98,6 +98,18 @@ def is_synthetic(store: Store, countries: list[str] | None, until: dt.date) -> b
     return bool(counts["synthetic"].any()) if not counts.empty else False
 
 
+def stored_series(
+    store: Store, level: str, measure: str, countries: list[str] | None, as_of: str | None
+) -> tuple[pd.DataFrame, dt.date]:
+    """The stored series at `level` up to `last_complete_month(store, as_of)`, and that day.
+    Raises `NothingToForecastError` when there are none."""
+    until = last_complete_month(store, as_of)
+    series = load_series(store, level, measure, countries=countries, until=until)
+    if series.empty:
+        raise NothingToForecastError(f"no {measure} series at {level} level up to {until:%Y-%m}")
+    return series, until
+
+
 def run_forecast(
     store: Store,
     config: Config,
@@ -115,10 +127,7 @@ def run_forecast(
     from forecasting.models import forecast, resolve_model_name
 
     settings = config.forecast
-    until = last_complete_month(store, as_of)
-    series = load_series(store, level, measure, countries=countries, until=until)
-    if series.empty:
-        raise NothingToForecastError(f"no {measure} series at {level} level up to {until:%Y-%m}")
+    series, until = stored_series(store, level, measure, countries, as_of)
     # The finer geographic levels are forecast too, so that this level's means are the sums of
     # theirs: `forecast --by country` agrees with the sum of `forecast --by admin1`.
     finer = [load_series(store, name, measure, countries=countries, until=until) for name in finer_levels(level)]
@@ -157,10 +166,7 @@ def run_backtest(
     from forecasting.models import resolve_model_name
 
     settings = config.forecast
-    until = last_complete_month(store, as_of)
-    series = load_series(store, level, measure, countries=countries, until=until)
-    if series.empty:
-        raise NothingToForecastError(f"no {measure} series at {level} level up to {until:%Y-%m}")
+    series, until = stored_series(store, level, measure, countries, as_of)
     names = list(dict.fromkeys(resolve_model_name(name) for name in models))
     scores = backtest(
         series,

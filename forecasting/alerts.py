@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from forecasting import wording
+from forecasting.as_of import months_between
 
 Kind = Literal["surge", "drop", "record", "tier_shift", "spread", "synchronized", "run_rate", "change_point"]
 Severity = Literal["info", "warning", "critical"]
@@ -416,8 +417,7 @@ def _period_start(period: str) -> dt.date:
 
 
 def _months_between(earlier: str, later: str) -> int:
-    first, last = _period_start(earlier[:7]), _period_start(later[:7])
-    return (last.year - first.year) * 12 + last.month - first.month
+    return months_between(_period_start(earlier[:7]), _period_start(later[:7]))
 
 
 def _previous_month(month: str) -> str:

@@ -82,3 +82,9 @@ def month_range(first: str, last: str) -> list[AsOf]:
         months.append(parse_as_of(f"{year:04d}-{month:02d}"))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
+
+
+def months_between(earlier: dt.date, later: dt.date) -> int:
+    """Calendar months from `earlier`'s month to `later`'s: 0 within one month, 1 from May to
+    June whatever the days; negative when `later` is the earlier one. Dates or Timestamps."""
+    return (later.year - earlier.year) * 12 + later.month - earlier.month

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.alerts import Alert
-from forecasting.as_of import AsOf, parse_as_of
+from forecasting.as_of import AsOf, months_between, parse_as_of
 from forecasting.report_data import Story
 
 #: Printed on the cover, on the methods page, on every chart, in the HTML and in the JSON when
@@ -111,8 +111,7 @@ class ReportInputs:
         """Calendar months from the oldest event held to the report's month, both counted."""
         if self.data_start is None:
             return 0
-        start = pd.Timestamp(self.data_start)
-        return (self.month.year - start.year) * 12 + self.month.month - start.month + 1
+        return months_between(self.data_start, self.month) + 1
 
     @property
     def partial_month(self) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forecasting import wording
+from forecasting.as_of import months_between
 from forecasting.detectors.settings import AsOf
 
 #: Key of the whole watch area in `months_of_data`.
@@ -31,7 +32,7 @@ def months_of_data(series: pd.DataFrame, as_of: AsOf) -> dict[str | None, int]:
         return {}
     first = counted[counted["country"].notna()].groupby("country")["period"].min().to_dict()
     first[AREA] = counted["period"].min()
-    return {place: _months(start, as_of.month) for place, start in first.items()}
+    return {place: months_between(start, as_of.month) + 1 for place, start in first.items()}
 
 
 def first_days_of_data(events: pd.DataFrame) -> dict[str | None, pd.Timestamp]:
@@ -51,10 +52,6 @@ def with_enough_history(rows: pd.DataFrame, months: dict[str | None, int], minim
     return rows[held.to_numpy() >= minimum]
 
 
-def _months(start: pd.Timestamp, end: pd.Timestamp) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
 @dataclass(frozen=True)
 class DataCoverage:
     """What the store holds for the watch area: its first and newest event days."""
@@ -65,7 +62,7 @@ class DataCoverage:
     @property
     def months(self) -> int:
         """Calendar months from the first event's to the newest's, both counted."""
-        return _months(pd.Timestamp(self.first_day), pd.Timestamp(self.newest_day))
+        return months_between(self.first_day, self.newest_day) + 1
 
     @property
     def days(self) -> int:

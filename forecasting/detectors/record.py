@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import wording
+from forecasting.as_of import months_between
 from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.history import AREA, first_days_of_data, months_of_data, with_enough_history
@@ -62,7 +63,7 @@ def detect_monthly_records(
         earlier = group[group["period"] < as_of.month]
         higher = earlier[earlier["value"] >= row.observed]
         since = higher["period"].max() if not higher.empty else None
-        months = _months_between(since, as_of.month) if since is not None else len(earlier) + 1
+        months = months_between(since, as_of.month) if since is not None else len(earlier) + 1
         if months < settings.record_lookback_months or row.observed < settings.floor(row.measure):
             continue
         if row.p_upper > settings.record_tail_probability:
@@ -103,7 +104,7 @@ def detect_window_records(events: pd.DataFrame, as_of: AsOf, settings: Detection
     """
     end = pd.Timestamp(as_of.day)
     first_days = first_days_of_data(events)
-    covered = {place: (end.year - day.year) * 12 + end.month - day.month + 1 for place, day in first_days.items()}
+    covered = {place: months_between(day, end) + 1 for place, day in first_days.items()}
     days = pd.date_range(events["event_date"].min() if not events.empty else end, end, freq="D")
     if len(days) < 2 * _WINDOW_DAYS:
         return Findings([], 0)
@@ -205,7 +206,3 @@ def _message(row, scope, when: str, unit: str, since, first, settings, *, days: 
         f"{when} was {superlative} in {where} {context}: {amount} against {wording.expected(row.expected)} "
         f"expected ({wording.interval(row.lower, row.upper)}){wording.above_expected(row.observed, row.expected)}."
     )
-
-
-def _months_between(earlier: pd.Timestamp, later: pd.Timestamp) -> int:
-    return (later.year - earlier.year) * 12 + later.month - earlier.month

@@ -58,9 +58,10 @@ def pull(
     else:
         chosen = enabled_sources(current.config)
         if not chosen:
+            sections = " or ".join(f"sources.{name}" for name in LIVE_SOURCES)
             raise ConflictwatchError(
-                "no source is enabled: name one (`conflictwatch pull acled`) or set enabled: true"
-                " under sources.acled or sources.ucdp in config.yaml."
+                f"no source is enabled: name one (`conflictwatch pull {next(iter(LIVE_SOURCES))}`) or set"
+                f" enabled: true under {sections} in config.yaml."
             )
     results = []
     for name in chosen:

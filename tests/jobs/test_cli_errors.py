@@ -195,3 +195,9 @@ def test_series_on_an_empty_store_without_the_sample_says_how_to_load_data(tmp_p
     line = one_error_line(conflictwatch("series", cwd=tmp_path))
     assert line.startswith("error: the store holds no events: ingest a file (conflictwatch ingest FILE)")
     assert "data.sample_when_empty: true" in line
+
+
+def test_pull_with_no_source_enabled_names_every_registered_source_section(tmp_path):
+    line = one_error_line(conflictwatch("pull", cwd=tmp_path))
+    assert line == ("error: no source is enabled: name one (`conflictwatch pull acled`) or set enabled: true"
+                    " under sources.acled or sources.ucdp in config.yaml.")

@@ -11,7 +11,8 @@ Nixtla's `unique_id, ds, y`):
     series_id  level  measure  country  admin1  admin2  tier  actor  period  value
 
 `series_id` is `measure|level|scope names` (`fatalities|admin1|Mali|Kayes`), made here only
-(`series_id`, `series_ids`) and used unchanged by forecasts, alerts and reports.
+(`series_id`, `series_ids`), taken apart here only (`series_scopes`), and used unchanged by
+forecasts, alerts and reports.
 `period` is the first day of the month (datetime64), `value` a non-negative integer count, and
 the scope columns that do not apply to a level are missing. Zero-filled: every series has a row
 for every month of the frame's span, 0 where nothing happened. Built and validated here only.

@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from forecasting.errors import ConflictwatchError
@@ -88,3 +89,9 @@ def months_between(earlier: dt.date, later: dt.date) -> int:
     """Calendar months from `earlier`'s month to `later`'s: 0 within one month, 1 from May to
     June whatever the days; negative when `later` is the earlier one. Dates or Timestamps."""
     return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def month_positions(days: pd.Series, start: pd.Timestamp) -> np.ndarray:
+    """`months_between(start, day)` of every day of a datetime64 Series, as an integer array:
+    each day's month as a position in a run of months from `start`'s."""
+    return ((days.dt.year - start.year) * 12 + days.dt.month - start.month).to_numpy()

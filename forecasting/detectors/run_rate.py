@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import distributions, wording
+from forecasting.as_of import month_positions
 from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -44,8 +45,7 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
     months = pd.date_range(start, as_of.month, freq="MS")
     frame = events[events["event_date"] >= start]
     # Month of each event as a position in `months` (later ones, if any, are not counted).
-    dates = frame["event_date"]
-    position = ((dates.dt.year - first_year) * 12 + dates.dt.month - 1).to_numpy()
+    position = month_positions(frame["event_date"], start)
     kept = position < len(months)
     position = position[kept]
     countries = frame["country"].to_numpy(dtype=object)[kept]

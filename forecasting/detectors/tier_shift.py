@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import distributions, wording
+from forecasting.as_of import month_positions
 from forecasting.detectors.counts import beta_binomial_tails
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -55,8 +56,7 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
         return Findings([], 0)
     # Month of each event as a position in `months`; later ones (none, given events up to the
     # as-of day) are left out, as reindexing on `months` would.
-    dates = recent["event_date"]
-    position = ((dates.dt.year - baseline_start.year) * 12 + dates.dt.month - baseline_start.month).to_numpy()
+    position = month_positions(recent["event_date"], baseline_start)
     kept = position < len(months)
     position = position[kept]
     countries = recent["country"].to_numpy(dtype=object)[kept]

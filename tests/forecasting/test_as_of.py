@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from forecasting.as_of import months_between
+from forecasting.as_of import month_positions, months_between
 
 
 def test_months_between_counts_calendar_months_whatever_the_days():
@@ -14,3 +14,8 @@ def test_months_between_counts_calendar_months_whatever_the_days():
     assert months_between(dt.date(2025, 5, 1), dt.date(2025, 5, 31)) == 0
     assert months_between(dt.date(2023, 11, 15), pd.Timestamp("2025-02-01")) == 15
     assert months_between(pd.Timestamp("2025-02-01"), dt.date(2024, 12, 9)) == -2
+
+
+def test_month_positions_place_each_day_in_a_run_of_months():
+    days = pd.Series(pd.to_datetime(["2024-11-30", "2024-12-01", "2025-02-14"]))
+    assert month_positions(days, pd.Timestamp("2024-11-01")).tolist() == [0, 1, 3]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,23 +38,11 @@ def forecast_plot_title(measure: str, through: pd.Timestamp, model: str, synthet
     return title
 
 
-def write_forecast_plot(
-    path: Path,
-    *,
-    series: pd.DataFrame,
-    forecasts: pd.DataFrame,
-    fit: pd.DataFrame,
-    series_ids: Sequence[str],
-    through: pd.Timestamp,
-    title: str,
-    history_months: int = 36,
-    left_out: int = 0,
-) -> Path:
-    """Draw `forecast_figure` into the PNG `path` (style.PNG_SIZE pixels) and return `path`."""
+def write_forecast_plot(path: Path, **drawn: Any) -> Path:
+    """Draw `forecast_figure(**drawn)` into the PNG `path` (style.PNG_SIZE pixels) and return
+    `path`; the report's look applies while the figure is drawn, not only when it is saved."""
     with style.report_style():
-        figure = forecast_figure(series=series, forecasts=forecasts, fit=fit, series_ids=series_ids, through=through,
-                                 title=title, history_months=history_months, left_out=left_out)
-        figure.savefig(path, dpi=style.PNG_DPI, format="png")
+        forecast_figure(**drawn).savefig(path, dpi=style.PNG_DPI, format="png")
     return path
 
 

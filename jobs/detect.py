@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from forecasting.models.memo import ForecastMemo
+
 log = logging.getLogger(__name__)
 
 
@@ -63,10 +65,12 @@ def detection_settings(config: Config) -> DetectionSettings:
 
 
 def find_alerts(
-    events: "pd.DataFrame | None", as_of: AsOf, config: Config, *, series: "pd.DataFrame | None" = None
+    events: "pd.DataFrame | None", as_of: AsOf, config: Config, *, series: "pd.DataFrame | None" = None,
+    memo: "ForecastMemo | None" = None,
 ) -> tuple[list[Alert], "pd.DataFrame", "pd.DataFrame"]:
     """Detection without the store: events (up to the as-of day) -> alerts, series, forecasts.
-    Monthly counts without events (HDX aggregates): `events` None and their `series` given."""
+    Monthly counts without events (HDX aggregates): `events` None and their `series` given.
+    `memo`: what the forecast may remember (`forecasting.models.memo`); the same alerts without."""
     from forecasting.models import forecast
 
     settings = detection_settings(config)
@@ -79,6 +83,7 @@ def find_alerts(
         horizon=1,
         seed=config.forecast.seed,
         executor=config.forecast.executor_settings(),
+        memo=memo,
     )
     alerts = pipeline.detect(events, series, forecasts, as_of, settings)
     return alerts, series, forecasts
@@ -136,13 +141,23 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     moment = resolve_as_of(store, as_of)
     coverage = _coverage(store, config, parse_as_of(as_of))
     events = _load_events(store, config, moment)
+    memo = _memo(store)
     if events.empty and aggregates.count_aggregates(store) > 0:
         moment, series = _aggregate_series(store, config, moment)
-        found, series, forecasts = find_alerts(None, moment, config, series=series)
+        found, series, forecasts = find_alerts(None, moment, config, series=series, memo=memo)
         return _assess(store, config, moment, None, series, forecasts, found, save=save, coverage=coverage)
     log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
-    found, series, forecasts = find_alerts(events, moment, config)
+    found, series, forecasts = find_alerts(events, moment, config, memo=memo)
     return _assess(store, config, moment, events, series, forecasts, found, save=save, coverage=coverage)
+
+
+def _memo(store: Store, *, keep_origins: bool = False) -> "ForecastMemo":
+    """The forecast's memo: the ensemble's judgements kept in the store, so the next detection
+    of a month whose history has not changed (a rerun, the report) does not judge again."""
+    from forecasting.models.memo import ForecastMemo
+    from forecasting.store.judgements import StoredJudgements
+
+    return ForecastMemo(StoredJudgements(store), keep_origins=keep_origins)
 
 
 def _coverage(
@@ -204,11 +219,13 @@ def run_detections(
     log.info("detect %s to %s: %d events", moments[0].text, moments[-1].text, len(events))
     history = series_history(pipeline.build_series(events, moments[-1], measures=detection_settings(config).measures))
     dates = events["event_date"].to_numpy()
+    # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
+    memo = _memo(store, keep_origins=True)
     results = []
     for index, moment in enumerate(moments):
         # Events are ordered by date (then id), as a load up to this day would return them.
         known = events.iloc[: int(dates.searchsorted(pd.Timestamp(moment.day).to_datetime64(), side="right"))]
-        found, series, forecasts = find_alerts(known, moment, config, series=history.as_of(moment))
+        found, series, forecasts = find_alerts(known, moment, config, series=history.as_of(moment), memo=memo)
         coverage = _coverage(store, config, months[index], known=coverage[0] if index else None)
         results.append(_assess(store, config, moment, known, series, forecasts, found, save=True, coverage=coverage))
         if on_month is not None:

@@ -29,6 +29,7 @@ from forecasting.models.base import (
 from forecasting.models.executors import SERIAL, ExecutorSettings
 from forecasting.models.fallbacks import WithFallbacks
 from forecasting.models.hierarchy import parent_series
+from forecasting.models.memo import ForecastMemo
 
 #: What "default" means: the best model by backtest (docs/forecasting.md has the figures).
 DEFAULT_MODEL = "ensemble"
@@ -55,60 +56,60 @@ class UnknownModelError(ConflictwatchError):
     """A model name that conflictwatch does not have."""
 
 
-def _seasonal_naive(seed: int, executor: ExecutorSettings) -> Model:
+def _seasonal_naive(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.reference import SeasonalNaive
 
     return SeasonalNaive()
 
 
-def _trailing_mean(seed: int, executor: ExecutorSettings) -> Model:
+def _trailing_mean(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.reference import TrailingMean
 
     return TrailingMean()
 
 
-def _conflictology(seed: int, executor: ExecutorSettings) -> Model:
+def _conflictology(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.reference import Conflictology
 
     return Conflictology(seed=seed)
 
 
-def _negbin(seed: int, executor: ExecutorSettings) -> Model:
+def _negbin(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.negbin import NegativeBinomialTrend
 
     return NegativeBinomialTrend()
 
 
-def _robust_level(seed: int, executor: ExecutorSettings) -> Model:
+def _robust_level(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.robust import RobustLevel
 
     return RobustLevel()
 
 
-def _ets(seed: int, executor: ExecutorSettings) -> Model:
+def _ets(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.ets import ETSLog
 
     return ETSLog(seed=seed, executor=executor)
 
 
-def _prophet(seed: int, executor: ExecutorSettings) -> Model:
+def _prophet(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.prophet_model import ProphetLog
 
     return ProphetLog(seed=seed, executor=executor)
 
 
-def _ensemble(seed: int, executor: ExecutorSettings) -> Model:
+def _ensemble(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.ensemble import MEMBERS, Ensemble
 
     # Members are handed over as factories, so the ensemble needs no registry of its own.
     members = {name: partial(make_model, name, seed=seed, executor=executor) for name in MEMBERS}
-    return Ensemble(members, seed=seed)
+    return Ensemble(members, seed=seed, memo=memo)
 
 
-#: Model name -> builder(seed, executor settings). Builders import lazily: statsmodels and
+#: Model name -> builder(seed, executor settings, memo). Builders import lazily: statsmodels and
 #: prophet are slow to import and only the models that use them should pay for it. A new model
 #: is one module plus one line here (docs/architecture.md, "add a model").
-_BUILDERS: dict[str, Callable[[int, ExecutorSettings], Model]] = {
+_BUILDERS: dict[str, Callable[[int, ExecutorSettings, ForecastMemo | None], Model]] = {
     "seasonal_naive": _seasonal_naive,
     "trailing_mean": _trailing_mean,
     "conflictology": _conflictology,
@@ -133,10 +134,14 @@ def resolve_model_name(name: str) -> str:
     return resolved
 
 
-def make_model(name: str = "default", *, seed: int = 0, executor: ExecutorSettings = SERIAL) -> Model:
+def make_model(
+    name: str = "default", *, seed: int = 0, executor: ExecutorSettings = SERIAL, memo: ForecastMemo | None = None
+) -> Model:
     """An unfitted model, behind the fallbacks. `executor` says where per-series models (ETS,
-    Prophet) run; vectorized ones ignore it."""
-    return WithFallbacks(_BUILDERS[resolve_model_name(name)](seed, executor))
+    Prophet) run; vectorized ones ignore it. `memo` remembers what a model computes from a
+    history it has seen before (`forecasting.models.memo`: the ensemble's judgement of its
+    members); the forecasts are the same with it or without."""
+    return WithFallbacks(_BUILDERS[resolve_model_name(name)](seed, executor, memo))
 
 
 def forecast(
@@ -146,6 +151,7 @@ def forecast(
     *,
     seed: int = 0,
     executor: ExecutorSettings = SERIAL,
+    memo: ForecastMemo | None = None,
 ) -> pd.DataFrame:
     """Forecast every series of a series frame `horizon` months past its own last month.
 
@@ -154,11 +160,11 @@ def forecast(
     resolved), `fallback` the simpler model used for series the model could not fit. Where the
     frame holds several geographic levels, the means add up: each admin1's is the sum of its
     admin2s', each country's of its admin1s' (`coherent_model`). The same inputs and `seed` give
-    the same numbers, on any `executor`.
+    the same numbers, on any `executor`, with or without a `memo` (see `make_model`).
     """
     if horizon < 1:
         raise ConflictwatchError(f"the horizon must be at least 1 month, not {horizon}")
-    fitted = coherent_model(make_model(model, seed=seed, executor=executor), parent_series(series))
+    fitted = coherent_model(make_model(model, seed=seed, executor=executor, memo=memo), parent_series(series))
     if series.empty:
         return empty_forecast()
     return validate_forecast(fitted.fit(Panel.from_series(series)).predict(horizon))

@@ -36,6 +36,7 @@ import pandas as pd
 
 from forecasting.models.base import QUANTILE_COLUMNS, Model, Panel
 from forecasting.models.calibration import Calibration, apply_calibration, fit_calibration
+from forecasting.models.memo import ForecastMemo, Judgement
 from forecasting.models.rolling import rolling_origin_forecasts
 from forecasting.scores import quantile_crps
 
@@ -64,8 +65,12 @@ class Ensemble:
         origins: int = 12,
         horizons: int = 6,
         max_series_per_level: int = MAX_SERIES_PER_LEVEL,
+        memo: ForecastMemo | None = None,
     ):
         self.members = dict(members)
+        # Remembers the judgement (weights, calibration) of a history seen before; keeps nothing
+        # unless given one (`forecasting.models.memo`).
+        self.memo = memo if memo is not None else ForecastMemo()
         self.seed = seed
         self.origins = origins
         self.horizons = horizons
@@ -80,13 +85,9 @@ class Ensemble:
         # The record is judged here, where the months ahead are known: a one-month forecast (all
         # `detect` needs) is weighted and calibrated on one-month-ahead forecasts only, at a sixth
         # of the cost of judging six months ahead.
-        names = list(self.members)
-        cells = rolling_origin_forecasts(
-            self._judged_series(self.panel), self.members, origins=self.origins, horizons=min(horizon, self.horizons)
-        )
-        record = member_record(cells, names)
-        self.weights = ensemble_weights(record, len(names))
-        self.calibration = fit_calibration(combine_cells(record, self.weights))
+        judged, horizons = self._judged_series(self.panel), min(horizon, self.horizons)
+        settings = (list(self.members), self.origins, horizons, self.seed)
+        self.weights, self.calibration = self.memo.judgement(judged, settings, lambda: self._judge(judged, horizons))
         frames = [model.predict(horizon) for model in self.fitted]
         base = frames[0]
         levels = pd.Series(self.panel.levels, index=self.panel.series_ids)
@@ -99,6 +100,18 @@ class Ensemble:
         fallbacks = pd.concat([frame["fallback"] for frame in frames], axis=1)
         result["fallback"] = fallbacks.bfill(axis=1).iloc[:, 0]
         return apply_calibration(result, levels, self.calibration)
+
+    def _judge(self, judged: Panel, horizons: int) -> Judgement:
+        """Weights per level and calibration from the members' rolling-origin record on `judged`."""
+        names = list(self.members)
+
+        def remembered(name: str, history: Panel, forecast):
+            return self.memo.origin_forecast(history, (name, horizons, self.seed), forecast)
+
+        cells = rolling_origin_forecasts(judged, self.members, origins=self.origins, horizons=horizons, remember=remembered)
+        record = member_record(cells, names)
+        weights = ensemble_weights(record, len(names))
+        return weights, fit_calibration(combine_cells(record, weights))
 
     def _judged_series(self, panel: Panel) -> Panel:
         """The series the record is judged on: all of a level's, or a seeded sample of

@@ -33,11 +33,14 @@ def rolling_origin_forecasts(
     origins: int = 24,
     horizons: int = 6,
     mase_years: int = MASE_YEARS,
+    remember: Callable[[str, Panel, Callable[[], pd.DataFrame]], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Every observed rolling-origin forecast: the forecast frame's columns plus `origin` (last
     month the model saw), `horizon` (months ahead), `level`, `observed` and `scale` (the MASE
     denominator, see `forecasting.scores`), one row per model, series, origin and month ahead.
-    `model` is the key of `models`."""
+    `model` is the key of `models`. `remember(name, history, forecast)`, where given, returns
+    `forecast()` of model `name` fitted on `history` (a memo may return it from an earlier call
+    on the same history)."""
     frames = []
     for months_back in range(1, origins + 1):
         history = panel.truncate(months_back)
@@ -53,7 +56,10 @@ def rolling_origin_forecasts(
             index=pd.Index(history.series_ids, name="series_id"),
         )
         for name, build in models.items():
-            predicted = build().fit(history).predict(horizons)
+            def forecast(build=build, history=history):
+                return build().fit(history).predict(horizons)
+
+            predicted = forecast() if remember is None else remember(name, history, forecast)
             predicted = predicted.merge(outcomes, on=["series_id", "period"], how="inner").join(known, on="series_id")
             frames.append(predicted.assign(model=name))
         log.debug("rolling origin %d of %d done", months_back, origins)

@@ -1,0 +1,57 @@
+"""The ensemble's judgements of its members, kept between runs (`forecasting.models.memo`).
+
+One row per forecast month and settings: a judgement saved for a month replaces the one kept
+for the same month and settings, whose history has changed since (otherwise its key, a digest of
+the history, would have matched). A cache: any row may be deleted at any time, at the cost of
+computing it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forecasting.store.base import Base, Store, dialect_insert
+
+
+class EnsembleJudgement(Base):
+    __tablename__ = "ensemble_judgements"
+    __table_args__ = (sa.Index(None, "forecast_month", "settings"),)
+
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    forecast_month: Mapped[str] = mapped_column(sa.String(7))
+    settings: Mapped[str] = mapped_column(sa.String(40))
+    judgement: Mapped[str] = mapped_column(sa.Text)
+    saved_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+_TABLE = EnsembleJudgement.__table__
+
+
+class StoredJudgements:
+    """`forecasting.models.memo.Judgements` in a store."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def load(self, key: str) -> str | None:
+        with self.store.engine.connect() as connection:
+            return connection.execute(sa.select(_TABLE.c.judgement).where(_TABLE.c.key == key)).scalar()
+
+    def save(self, key: str, forecast_month: str, settings: str, judgement: str) -> None:
+        row = {"key": key, "forecast_month": forecast_month, "settings": settings, "judgement": judgement,
+               "saved_at": dt.datetime.now(dt.timezone.utc)}
+        with self.store.engine.begin() as connection:
+            connection.execute(sa.delete(_TABLE).where(
+                (_TABLE.c.forecast_month == forecast_month) & (_TABLE.c.settings == settings) & (_TABLE.c.key != key)
+            ))
+            # Two processes judging the same history at once save the same row: the second is a no-op.
+            connection.execute(dialect_insert(self.store.dialect)(_TABLE).values(row).on_conflict_do_nothing())
+
+
+def count_judgements(store: Store) -> int:
+    """How many judgements the store keeps."""
+    with store.engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.count()).select_from(_TABLE)).scalar_one()

@@ -1,0 +1,99 @@
+"""The forecast memo: judgements kept in the store give the forecasts computed afresh, and a
+history that changed in any month is judged again."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from forecasting.models import forecast
+from forecasting.models.calibration import ANY, Calibration
+from forecasting.models.memo import ForecastMemo, decode_judgement, encode_judgement
+from forecasting.series import series_from_counts
+from forecasting.store.judgements import StoredJudgements, count_judgements
+
+
+def district_counts(months: int = 30) -> pd.DataFrame:
+    """Monthly deaths in five districts of two countries, 2021 on (negative binomial)."""
+    rng = np.random.default_rng(7)
+    periods = pd.date_range("2021-01-01", periods=months, freq="MS")
+    return pd.concat([
+        pd.DataFrame({"country": country, "admin1": admin1, "admin2": f"{admin1}-{district}", "year": periods.year,
+                      "month": periods.month, "events": 1,
+                      "fatalities": rng.negative_binomial(1.5, 1.5 / (1.5 + 3.0 * (district + 1)), size=months)})
+        for country, admin1, districts in (("Mali", "Kayes", 3), ("Niger", "Tillaberi", 2))
+        for district in range(districts)
+    ], ignore_index=True)
+
+
+def _history(counts: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([series_from_counts(counts, level) for level in ("area", "country", "admin1", "admin2")],
+                     ignore_index=True)
+
+
+def _stored(store) -> list[tuple[str, str]]:
+    with store.engine.connect() as connection:
+        return [tuple(row) for row in connection.exec_driver_sql(
+            "SELECT key, forecast_month FROM ensemble_judgements ORDER BY key")]
+
+
+def test_a_judgement_reads_back_exactly():
+    weights = {"admin1": np.array([0.1, 0.3, 0.6, 0.0]), "country": np.array([1 / 3, 2 / 3, 0.0, 0.0])}
+    shifts = {("admin1", 1): np.array([-0.1234567890123, 0.2, 1e-17, 0, 0.5, 0.7, 2.0 / 3]),
+              (ANY, ANY): np.linspace(-1, 1, 7), ("country", ANY): np.full(7, np.pi)}
+    weights_back, calibration = decode_judgement(encode_judgement((weights, Calibration(shifts, 3))))
+    assert weights_back.keys() == weights.keys() and calibration.horizons == 3
+    assert all(np.array_equal(weights_back[level], weights[level]) for level in weights)
+    assert calibration.shifts.keys() == shifts.keys()
+    assert all(np.array_equal(calibration.shifts[key], shifts[key]) for key in shifts)
+
+
+def test_kept_judgements_give_the_forecast_computed_afresh_and_are_used(store):
+    history = _history(district_counts())
+    fresh = forecast(history, "default", horizon=1, seed=4)
+    memo = ForecastMemo(StoredJudgements(store))
+
+    first = forecast(history, "default", horizon=1, seed=4, memo=memo)
+    again = forecast(history, "default", horizon=1, seed=4, memo=memo)
+
+    pd.testing.assert_frame_equal(first, fresh, check_exact=True)
+    pd.testing.assert_frame_equal(again, fresh, check_exact=True)
+    [(key, month)] = _stored(store)
+    assert month == "2023-07"  # 30 months from 2021-01: the forecast month follows them
+    # The second forecast read its judgement from the store: one made different there shows.
+    judgement = json.loads(StoredJudgements(store).load(key))
+    judgement["weights"] = {level: [0.0, 0.0, 0.0, 1.0] for level in judgement["weights"]}
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE ensemble_judgements SET judgement = ?" if store.dialect == "sqlite"
+                                   else "UPDATE ensemble_judgements SET judgement = %s", (json.dumps(judgement),))
+    altered = forecast(history, "default", horizon=1, seed=4, memo=memo)
+    assert not np.allclose(altered["mean"], fresh["mean"])
+    # Other settings (the seed, the months ahead) are other judgements.
+    forecast(history, "default", horizon=2, seed=4, memo=memo)
+    assert count_judgements(store) == 2
+
+
+def test_a_change_in_an_earlier_month_is_judged_again_and_replaces_the_old_judgement(store):
+    counts = district_counts()
+    memo = ForecastMemo(StoredJudgements(store))
+    forecast(_history(counts), "default", horizon=1, seed=4, memo=memo)
+    [(old_key, _)] = _stored(store)
+
+    counts.loc[(counts["admin2"] == "Kayes-1") & (counts["year"] == 2022) & (counts["month"] == 3), "fatalities"] += 40
+    changed = _history(counts)
+    got = forecast(changed, "default", horizon=1, seed=4, memo=memo)
+
+    pd.testing.assert_frame_equal(got, forecast(changed, "default", horizon=1, seed=4), check_exact=True)
+    [(new_key, month)] = _stored(store)
+    assert new_key != old_key and month == "2023-07"
+
+
+def test_members_remembered_at_their_origins_give_the_next_months_forecast_unchanged():
+    history = _history(district_counts(months=31))
+    memo = ForecastMemo(keep_origins=True)
+    for months in (30, 31):
+        upto = history[history["period"] < pd.Timestamp("2021-01-01") + pd.DateOffset(months=months)]
+        pd.testing.assert_frame_equal(forecast(upto, "default", horizon=1, seed=4, memo=memo),
+                                      forecast(upto, "default", horizon=1, seed=4), check_exact=True)

@@ -245,12 +245,27 @@ def _series_from_aggregates(
             " for tier and actor analyses load event-level data (`conflictwatch pull acled` or an"
             " ACLED export with `conflictwatch ingest`)."
         )
-    counts = aggregates.aggregate_monthly_counts(store, list(_level_columns(level)), countries=countries, until=until)
-    if counts.empty:
-        return empty_series()
-    end = _month_start(until) if until is not None else None
-    frame = series_from_counts(counts, level, measure, end=end)
-    frame.attrs["origin"] = "aggregates"
+    return series_from_aggregates(store, [level], countries=countries, until=until, measures=(measure,))
+
+
+def series_from_aggregates(
+    store: Store,
+    levels: tuple[str, ...] | list[str] = AGGREGATE_LEVELS,
+    *,
+    countries: list[str] | None = None,
+    until: dt.date | None = None,
+    measures: tuple[str, ...] = VIOLENCE_MEASURES,
+) -> pd.DataFrame:
+    """Every level of `levels` (of `AGGREGATE_LEVELS`) and each of `measures` (of
+    `VIOLENCE_MEASURES`) as one series frame, from the stored HDX admin2-month aggregates up to
+    `until` (inclusive; it also ends the span). Marked `frame.attrs["origin"] == "aggregates"`;
+    empty without aggregates."""
+    from forecasting.store import aggregates
+
+    counts = aggregates.aggregate_monthly_counts(store, level_columns(levels), countries=countries, until=until)
+    frame = series_for_levels(counts, levels, end=until, measures=measures)
+    if not frame.empty:
+        frame.attrs["origin"] = "aggregates"
     return frame
 
 

@@ -17,7 +17,7 @@ from forecasting.detectors.history import DataCoverage, coverage_warnings
 from forecasting import incidents
 from forecasting.errors import ConflictwatchError
 from forecasting.incidents import Incident
-from forecasting.series import AGGREGATE_LEVELS, series_for_levels
+from forecasting.series import series_from_aggregates
 from forecasting.store import Store
 from forecasting.store import alerts as stored_alerts
 from forecasting.store import events as stored_events
@@ -259,10 +259,7 @@ def _aggregate_series(store: Store, config: Config, moment: AsOf) -> "tuple[AsOf
         "spread and level changes are detected from them; settlement-tier shifts, run rates at "
         "settlement tiers and synchronized waves need event-level data and are not"
     )
-    counts = aggregates.aggregate_monthly_counts(
-        store, ["country", "admin1", "admin2"], countries=list(config.watch_area.countries), until=moment.day
-    )
-    return moment, series_for_levels(counts, AGGREGATE_LEVELS, end=moment.month)
+    return moment, series_from_aggregates(store, countries=list(config.watch_area.countries), until=moment.day)
 
 
 def _assess(

@@ -16,11 +16,10 @@ import numpy as np
 import pandas as pd
 
 from forecasting import distributions, wording
-from forecasting.as_of import month_positions
 from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
-from forecasting.detectors.tier_shift import SHIFT_TIERS
+from forecasting.detectors.tier_shift import SHIFT_TIERS, event_months
 from forecasting.events import UNLOCATED
 
 _CANDIDATE_P = 0.05
@@ -44,14 +43,8 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
     start = pd.Timestamp(first_year, 1, 1)
     months = pd.date_range(start, as_of.month, freq="MS")
     frame = events[events["event_date"] >= start]
-    # Month of each event as a position in `months` (later ones, if any, are not counted).
-    position = month_positions(frame["event_date"], start)
-    kept = position < len(months)
-    position = position[kept]
-    countries = frame["country"].to_numpy(dtype=object)[kept]
-    tiers = frame["tier"].to_numpy(dtype=object)[kept]
-    actors = frame["actor1"].to_numpy(dtype=object)[kept]
-    weights = {"events": None, "fatalities": frame["fatalities"].astype("int64").to_numpy()[kept]}
+    position, countries, actors, tiers, fatalities = event_months(frame, start, len(months))
+    weights = {"events": None, "fatalities": fatalities}
     earlier = position < 12 * settings.run_rate_years
 
     scopes: list[tuple[dict, np.ndarray]] = [({}, np.ones(len(position), dtype=bool))]

@@ -19,6 +19,7 @@ read as "a shift toward capitals".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,32 @@ _CANDIDATE_P = 0.05
 _ALL_ACTORS = "\x00all"
 
 
+class EventMonths(NamedTuple):
+    """Events of a run of months as arrays, one item per event: its month as a position in the
+    run, its country, actor family and settlement tier, and its deaths (int64)."""
+
+    position: np.ndarray
+    countries: np.ndarray
+    actors: np.ndarray
+    tiers: np.ndarray
+    fatalities: np.ndarray
+
+
+def event_months(events: pd.DataFrame, start: pd.Timestamp, months: int) -> EventMonths:
+    """`EventMonths` of `events` dated from `start` on, in a run of `months` months from
+    `start`'s: later events (none, given events up to the as-of day) are left out, as reindexing
+    on the run's months would."""
+    position = month_positions(events["event_date"], start)
+    kept = position < months
+    return EventMonths(
+        position[kept],
+        events["country"].to_numpy(dtype=object)[kept],
+        events["actor1"].to_numpy(dtype=object)[kept],
+        events["tier"].to_numpy(dtype=object)[kept],
+        events["fatalities"].astype("int64").to_numpy()[kept],
+    )
+
+
 def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
     """Tier shifts per country (all actors, and each large actor family) in the as-of month.
 
@@ -54,15 +81,8 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
     recent = events[(events["event_date"] >= baseline_start) & events["country"].notna()]
     if recent.empty:
         return Findings([], 0)
-    # Month of each event as a position in `months`; later ones (none, given events up to the
-    # as-of day) are left out, as reindexing on `months` would.
-    position = month_positions(recent["event_date"], baseline_start)
-    kept = position < len(months)
-    position = position[kept]
-    countries = recent["country"].to_numpy(dtype=object)[kept]
-    actors = recent["actor1"].to_numpy(dtype=object)[kept]
-    tiers = recent["tier"].to_numpy(dtype=object)[kept]
-    weights = {"events": np.ones(len(position)), "fatalities": recent["fatalities"].to_numpy(dtype=float)[kept]}
+    position, countries, actors, tiers, fatalities = event_months(recent, baseline_start, len(months))
+    weights = {"events": np.ones(len(position)), "fatalities": fatalities.astype(float)}
     in_baseline = position < len(months) - longest
     candidates, tested = [], 0
     for country in sorted(pd.unique(countries)):

@@ -3,7 +3,9 @@
 - Alerts are told as incidents (`forecasting.incidents`: the alerts of a month that tell one
   story; an alert without an incident is its own). A critical incident is emailed as soon as a
   pass finds it: one message per incident and recipient, however many alerts it holds and
-  however many passes find it again.
+  however many passes find it again. The message is the incident email the report composes
+  (reports.emails: a subject within 78 characters, the narrative, the incident page's chart
+  inline, the driving events, a plain-text alternative); plain text only when none was composed.
 - Warnings (and info, for recipients who ask for it) wait for the weekly digest, one entry per
   incident; each alert is digested once per recipient.
 - The weekly report email carries the PDF attached and the charts inline (only when a report is
@@ -53,7 +55,12 @@ from jobs.config import Config, EmailConfig, Recipient, Secrets
 
 if TYPE_CHECKING:
     from forecasting.incidents import Incident
+    from reports.emails import IncidentEmail
     from reports.inputs import ReportFiles
+
+#: Composes the incident emails of a pass (reports.emails.IncidentEmail), called only when a
+#: critical incident is to be told: drawing its chart costs a second or two.
+ComposeIncidentEmails = Callable[[], "Iterable[IncidentEmail]"]
 
 log = logging.getLogger(__name__)
 
@@ -208,9 +215,12 @@ def plan_messages(
     occasion: str,
     now: dt.datetime,
     incidents: "Iterable[Incident]" = (),
+    incident_emails: ComposeIncidentEmails | None = None,
 ) -> list[PlannedMessage]:
     """Every message this pass calls for that the outbox does not hold yet. `incidents`: the
-    detection's incidents, for their summaries (alerts name theirs in `alert.incident`)."""
+    detection's incidents, for their summaries (alerts name theirs in `alert.incident`).
+    `incident_emails`: composes the critical incidents' emails (called once, and only when one
+    of them is not in the outbox yet)."""
     shown = report.alert_ids if report is not None else ()
     approved = outbox.approved_alerts(store, [alert.id for alert in alerts] + list(shown)) if email.require_review else set()
     # The report shows every alert of the month (table, findings, charts, PDF): with review on,
@@ -218,13 +228,19 @@ def plan_messages(
     report_waits_for = tuple(dict.fromkeys(alert_id for alert_id in shown if alert_id not in approved)) if email.require_review else ()
     planned: list[PlannedMessage] = []
     told_stories = stories(alerts, incidents)
+    critical = [(recipient.address, story) for recipient in email.recipients for story in told_stories
+                if story.severity == "critical" and story.alerts and wants_story(recipient, story)]
+    already_sent = outbox.known_keys(store, [_alert_key(story, address) for address, story in critical])
+    composed: dict[str, IncidentEmail] = {}
+    if incident_emails is not None and any(_alert_key(story, address) not in already_sent for address, story in critical):
+        composed = {message.incident_id: message for message in incident_emails()}
     for recipient in email.recipients:
         mine = [story for story in told_stories if wants_story(recipient, story)]
         told = outbox.alerts_told(store, recipient.address)
         for story in mine:
             if story.severity == "critical" and story.alerts:
                 held = email.require_review and story.lead.id not in approved
-                planned.append(_alert_message(email, recipient.address, story, held=held, now=now))
+                planned.append(_alert_message(email, recipient.address, story, composed.get(story.id), held=held, now=now))
         # A resolved incident is information, but whoever was told about it hears that it ended.
         for story in told_stories:
             if story.resolved and (
@@ -262,10 +278,12 @@ def notify(
     now: dt.datetime | None = None,
     eml_dir: Path | None = None,
     incidents: "Iterable[Incident]" = (),
+    incident_emails: ComposeIncidentEmails | None = None,
 ) -> Notifications:
     """Plan, enqueue and try to send this pass's emails. `dry_run`: plan and log only, and write
     each message as a .eml file to `eml_dir` when given. `incidents`: the detection's incidents
-    (`DetectionResult.incidents`), for their summaries."""
+    (`DetectionResult.incidents`), for their summaries; `incident_emails`: composes the critical
+    incidents' emails (see plan_messages)."""
     email = config.email
     if not email.enabled:
         return Notifications(dry_run=dry_run, reason="email is disabled (email.enabled: false)")
@@ -273,7 +291,7 @@ def notify(
         return Notifications(dry_run=dry_run, reason="no recipients in email.recipients")
     current = now or dt.datetime.now(dt.timezone.utc)
     planned = plan_messages(store, email, alerts, report=report, as_of=as_of, occasion=occasion, now=current,
-                            incidents=incidents)
+                            incidents=incidents, incident_emails=incident_emails)
     if holds_synthetic_sample(store):
         planned = [marked_synthetic(message) for message in planned]
     if dry_run:
@@ -520,9 +538,22 @@ def _was_told(store: Store, story: Story, recipient: str) -> bool:
     return bool(outbox.known_keys(store, [f"incident:{story.id}:{recipient}"]))
 
 
-def _alert_message(email: EmailConfig, recipient: str, story: Story, *, held: bool, now: dt.datetime) -> PlannedMessage:
+def _alert_key(story: Story, recipient: str) -> str:
     # One message per incident and recipient: the key does not change as the incident goes on.
-    key = f"incident:{story.id}:{recipient}" if story.grouped else f"alert:{story.lead.id}:{recipient}"
+    return f"incident:{story.id}:{recipient}" if story.grouped else f"alert:{story.lead.id}:{recipient}"
+
+
+def _alert_message(email: EmailConfig, recipient: str, story: Story, composed: "IncidentEmail | None", *, held: bool,
+                   now: dt.datetime) -> PlannedMessage:
+    """The incident email the report composed (`composed`), else the incident in plain text."""
+    key = _alert_key(story, recipient)
+    if composed is not None:
+        from reports.emails import fill_message
+
+        subject = composed.subject
+        message = fill_message(_new_message(email, recipient, subject, key, now=now), composed)
+        return PlannedMessage(key=key, kind="alert", recipient=recipient, subject=subject, message=message,
+                              alert_ids=tuple(alert.id for alert in story.alerts), held=held)
     subject = f"[conflictwatch] CRITICAL: {_one_line(story.lead.message)}"
     message = _new_message(email, recipient, subject, key, now=now)
     message.set_content("\n".join(_story_lines(story)) + "\n")
@@ -589,7 +620,12 @@ SYNTHETIC_NOTICE = ("SYNTHETIC: made from conflictwatch's shipped synthetic samp
 
 def marked_synthetic(planned: PlannedMessage) -> PlannedMessage:
     """The same message with "SYNTHETIC DATA" in its subject and a notice at the top of its plain
-    text and HTML bodies (attachments untouched): for every email made from the sample."""
+    text and HTML bodies (attachments untouched): for every email made from the sample. An
+    incident email the report composed from the sample says so already (subject and bodies)."""
+    from reports.emails import SYNTHETIC_SUBJECT_PREFIX
+
+    if planned.subject.startswith(SYNTHETIC_SUBJECT_PREFIX):
+        return planned
     subject = planned.subject.replace("[conflictwatch] ", f"[conflictwatch] {SYNTHETIC_SUBJECT}: ", 1)
     if subject == planned.subject:
         subject = f"{SYNTHETIC_SUBJECT}: {subject}"

@@ -191,14 +191,25 @@ def notify_step(
     as_of: str, detection: Any, report: Any,
 ) -> StepOutcome:
     """Enqueue the emails this pass calls for and try to send them (see jobs.notify). Only the
-    jobs of REPORT_EMAIL_JOBS email the report and the digest."""
+    jobs of REPORT_EMAIL_JOBS email the report and the digest. A critical incident's email is the
+    one the report composed; a pass with no report (the daily pull) composes it when needed."""
     from jobs.notify import notify
+    from jobs.report import build_incident_emails
 
+    out_dir = config.resolve(config.report.out_dir) / (DRY_RUN_FOLDER if request.dry_run else "")
+    if report is not None:
+        def incident_emails():
+            return report.incident_emails
+    elif detection is not None:
+        def incident_emails():
+            return build_incident_emails(store, config, detection, out_dir=out_dir)
+    else:
+        incident_emails = None
     notifications = notify(
         store, config, secrets, alerts=list(detection.alerts) if detection is not None else [],
         report=report if request.job in REPORT_EMAIL_JOBS else None, as_of=as_of, occasion=f"{request.job}:{request.slot}", run_id=run.id,
         dry_run=request.dry_run, incidents=list(detection.incidents) if detection is not None else [],
-        eml_dir=config.resolve(config.report.out_dir) / DRY_RUN_FOLDER / f"emails-{as_of}" if request.dry_run else None,
+        eml_dir=out_dir / f"emails-{as_of}" if request.dry_run else None, incident_emails=incident_emails,
     )
     return StepOutcome(notifications.state, notifications.counts(), output=notifications)
 

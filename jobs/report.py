@@ -81,6 +81,17 @@ def build_report(
     return render_report(inputs, target)
 
 
+def build_incident_emails(store: Store, config: Config, detection: Any, *, out_dir: Path | None = None) -> tuple:
+    """The emails of the detection's critical incidents (reports.emails.IncidentEmail), for a pass
+    that writes no report (the daily pull): their pages' charts and .eml files go to
+    `out_dir/incidents-<as_of>/` (default: config.yaml's `report.out_dir`)."""
+    from reports.render import render_incident_emails
+
+    moment = detection.as_of
+    base = Path(out_dir) if out_dir is not None else config.resolve(config.report.out_dir)
+    return render_incident_emails(report_inputs(store, config, moment, detection), base / f"incidents-{moment.text}")
+
+
 def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) -> ReportInputs:
     """Everything the report shows, from the store and the detection, up to `moment.day`."""
     from forecasting import report_data

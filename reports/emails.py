@@ -6,6 +6,7 @@ only addresses and sends them. The weekly email's body is reports.html.weekly_em
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 
 from forecasting.report_data import Story
@@ -14,6 +15,9 @@ from reports.brief import EVENT_COLUMNS, event_cells, member_lines, story_facts
 from reports.findings import story_sentence
 from reports.inputs import SYNTHETIC_NOTICE, Chart, ReportInputs
 
+#: How an incident email made from the shipped sample begins its subject.
+SYNTHETIC_SUBJECT_PREFIX = "SYNTHETIC "
+
 #: RFC 5322's recommended line length: a subject this long shows whole in a mail client.
 SUBJECT_LIMIT = 78
 
@@ -21,9 +25,12 @@ SUBJECT_LIMIT = 78
 @dataclass(frozen=True)
 class IncidentEmail:
     """One incident's email body. `chart` is attached inline under its content_id (the HTML's
-    `cid:`); `alert_ids` are the incident's alerts (the lead first)."""
+    `cid:`); `alert_ids` are the incident's alerts (the lead first); `incident_id` the incident
+    the detection told them in (`forecasting.incidents`; the lead's id for an alert of none), as
+    jobs.notify keys its messages."""
 
     story_id: str
+    incident_id: str
     alert_ids: tuple[str, ...]
     subject: str
     text: str
@@ -52,13 +59,13 @@ def incident_subject(inputs: ReportInputs, story: Story) -> str:
     }.get(alert.kind, lambda: month_name(alert.period))()
     subject = f"{SEVERITY_LABELS[alert.severity]}: {where} \u2014 {what}"
     if inputs.synthetic:
-        subject = "SYNTHETIC " + subject
+        subject = SYNTHETIC_SUBJECT_PREFIX + subject
     return subject if len(subject) <= SUBJECT_LIMIT else subject[: SUBJECT_LIMIT - 1].rstrip() + "\u2026"
 
 
-def incident_email(inputs: ReportInputs, story: Story, chart: Chart | None, *, report_name: str) -> IncidentEmail:
-    """The email of one incident; `report_name` is the report PDF's file name (attached by the
-    sender, or found beside the HTML)."""
+def incident_email(inputs: ReportInputs, story: Story, chart: Chart | None, *, report_name: str | None) -> IncidentEmail:
+    """The email of one incident; `report_name` is the report PDF's file name (None: a pass that
+    writes no report, the daily pull)."""
     import jinja2
 
     from reports.html import TEMPLATES
@@ -77,14 +84,17 @@ def incident_email(inputs: ReportInputs, story: Story, chart: Chart | None, *, r
         lines += ["", "Driving events, deadliest first:"]
         lines += [f"- {date}, {where}, {actor}: {deaths} deaths (source id {source_id}). {note}"
                   for date, where, actor, deaths, source_id, note in events]
-    lines += ["", f"The full report is the PDF {report_name} (attached or beside this message's report folder)."]
+    pointer = (f"The full report is the PDF {report_name}, sent with the weekly report email." if report_name
+               else "The next weekly report tells it with the month's other incidents.")
+    lines += ["", pointer]
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
     html = environment.get_template("incident_email.html.j2").render(
         subject=incident_subject(inputs, story), notice=notice, narrative=narrative, facts=facts, members=members,
-        event_columns=EVENT_COLUMNS, events=events, report_name=report_name, severity=story.severity,
+        event_columns=EVENT_COLUMNS, events=events, pointer=pointer, severity=story.severity,
         chart={"src": f"cid:{chart.content_id}", "title": chart.title} if chart else None,
     )
-    return IncidentEmail(story_id=story.id, alert_ids=tuple(alert.id for alert in story.members),
+    return IncidentEmail(story_id=story.id, incident_id=story.lead.incident or story.lead.id,
+                         alert_ids=tuple(alert.id for alert in story.members),
                          subject=incident_subject(inputs, story), text="\n".join(lines) + "\n", html=html, chart=chart)
 
 
@@ -97,13 +107,16 @@ def write_eml(path: Path, email: IncidentEmail, *, sender: str = "conflictwatch@
     return path
 
 
-def as_message(email: IncidentEmail, *, sender: str, recipient: str, pdf: Path | None = None):
-    """An EmailMessage: text/plain, then text/html with the chart as an inline related part,
-    then the PDF attached when given."""
-    from email.message import EmailMessage
-
+def as_message(email: IncidentEmail, *, sender: str, recipient: str, pdf: Path | None = None) -> EmailMessage:
+    """An EmailMessage from `sender` to `recipient` (see `fill_message`)."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, recipient, email.subject
+    return fill_message(message, email, pdf=pdf)
+
+
+def fill_message(message: EmailMessage, email: IncidentEmail, *, pdf: Path | None = None) -> EmailMessage:
+    """`message` (its headers set) with `email`'s body: text/plain, then text/html with the chart
+    as an inline related part, then the PDF attached when given. jobs.notify sends these."""
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     if email.chart is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from forecasting.report_data import Story
 from forecasting.wording import month_label, place_name
 from reports import charts, maps, pages, style
 from reports.brief import BriefLine, first_page, others_page, story_page, story_title
-from reports.emails import incident_email, write_eml
+from reports.emails import IncidentEmail, incident_email, write_eml
 from reports.html import HtmlPlan, report_page, weekly_email
 from reports.findings import month_lines
 from reports.inputs import SYNTHETIC_NOTICE, Chart, ReportFiles, ReportInputs
@@ -107,9 +108,8 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
         ordered.insert(0, first)
         findings = [line.text for line in lines]
 
-        chart_files = _write_pngs(inputs, ordered, out_dir)
         pdf_path = out_dir / f"{stem}.pdf"
-        _write_pdf(inputs, ordered, pdf_path)
+        chart_files = _write_pages(inputs, ordered, out_dir, pdf_path)
 
     charts_by_key = {chart.key: chart for chart in chart_files}
     html_path, email_path, json_path = out_dir / f"{stem}.html", out_dir / f"{stem}-email.html", out_dir / f"{stem}.json"
@@ -123,12 +123,11 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
     html_body = weekly_email(inputs, lines, [chart for chart in chart_files if chart.inline], pdf_name=pdf_path.name)
     html_path.write_text(page_html, encoding="utf-8")
     email_path.write_text(html_body, encoding="utf-8")
-    # One email per incident with a page: its chart is that page's PNG; a .eml of each to look at.
-    incident_emails = []
-    for number, (story, key) in enumerate(html_plan.paged, start=1):
-        message = incident_email(inputs, story, charts_by_key.get(key), report_name=pdf_path.name)
-        write_eml(out_dir / f"{stem}-incident-{number:02d}.eml", message, pdf=None)
-        incident_emails.append(message)
+    # One email per incident with a page (its chart that page's PNG), and per critical one the
+    # brief had no room for (no chart); a .eml of each to look at.
+    charted = [(story, charts_by_key.get(key)) for story, key in html_plan.paged]
+    charted += [(story, None) for story in plan.others if story.severity == "critical"]
+    incident_emails = _incident_emails(inputs, charted, out_dir, stem, report_name=pdf_path.name)
 
     files = ReportFiles(
         out_dir=out_dir, pdf=pdf_path, html=html_path, email_html=email_path, json=json_path, charts=tuple(chart_files),
@@ -140,6 +139,36 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
     log.info("report for %s: %d pages (brief %d), %d charts, %d alerts in %s", inputs.as_of, files.pages, files.brief_pages,
              len(chart_files), len(inputs.alerts), out_dir)
     return files
+
+
+def render_incident_emails(inputs: ReportInputs, out_dir: Path) -> tuple[IncidentEmail, ...]:
+    """The emails of the critical incidents not resolved, for a pass that writes no report (the
+    daily pull): each incident's page drawn as the report draws it, saved as its chart's PNG in
+    `out_dir`, with a .eml of each email."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{safe_filename(inputs.watch_area)}-{safe_filename(inputs.as_of)}"
+    taken: set[str] = set()
+    charted = []
+    with style.report_style():
+        for number, story in enumerate((story for story in inputs.stories
+                                        if story.severity == "critical" and story.status != "resolved"), start=1):
+            page = _story_page(inputs, story, number, taken)
+            pages.stamp(page.figure, inputs)
+            path = out_dir / f"{page.chart_key}.png"
+            page.figure.savefig(path, dpi=style.PNG_DPI, format="png")
+            charted.append((story, _chart(inputs, page, path)))
+    return _incident_emails(inputs, charted, out_dir, stem, report_name=None)
+
+
+def _incident_emails(inputs: ReportInputs, charted: list[tuple[Story, Chart | None]], out_dir: Path, stem: str, *,
+                     report_name: str | None) -> tuple[IncidentEmail, ...]:
+    emails = []
+    for number, (story, chart) in enumerate(charted, start=1):
+        message = incident_email(inputs, story, chart, report_name=report_name)
+        write_eml(out_dir / f"{stem}-incident-{number:02d}.eml", message, pdf=None)
+        emails.append(message)
+    return tuple(emails)
 
 
 def summary(inputs: ReportInputs, files: ReportFiles, page_titles: list[str]) -> dict:
@@ -178,13 +207,17 @@ def _brief_pages(inputs: ReportInputs, plan: BriefPlan) -> list[_Page]:
     taken: set[str] = set()
     body = []
     for number, story in enumerate(plan.paged, start=1):
-        title = story_title(inputs, story)
-        key = unique_filename(f"incident-{number:02d}-{safe_filename(place_name(story.lead.scope, inputs.watch_area), limit=40)}", taken)
-        body.append(_Page(story_page(inputs, story), title[:1].upper() + title[1:], key, inline=number <= 3, story_id=story.id))
+        body.append(_story_page(inputs, story, number, taken))
     for country in plan.mapped:
         body.append(_map_page(inputs, country, taken))
     body.append(_Page(others_page(inputs, plan.others, plan.resolved, pages.period_text(inputs)), "Other incidents"))
     return body
+
+
+def _story_page(inputs: ReportInputs, story: Story, number: int, taken: set[str]) -> _Page:
+    title = story_title(inputs, story)
+    key = unique_filename(f"incident-{number:02d}-{safe_filename(place_name(story.lead.scope, inputs.watch_area), limit=40)}", taken)
+    return _Page(story_page(inputs, story), title[:1].upper() + title[1:], key, inline=number <= 3, story_id=story.id)
 
 
 def _map_page(inputs: ReportInputs, country: str, taken: set[str]) -> _Page:
@@ -242,17 +275,87 @@ def _contents(ordered: list[_Page], brief: int) -> list[tuple[str, str]]:
     return contents
 
 
-def _write_pngs(inputs: ReportInputs, ordered: list[_Page], out_dir: Path) -> list[Chart]:
-    written = []
+def _write_pages(inputs: ReportInputs, ordered: list[_Page], out_dir: Path, pdf_path: Path) -> list[Chart]:
+    """Every page into the PDF, and each chart page also as a PNG. Each figure is built once;
+    matplotlib renders it once per format (Agg for the PNG, its PDF renderer for the PDF page), so
+    the PNGs are saved by forked worker processes while this process writes the PDF, on as many
+    cores as the process may use."""
+    charts = []
     for page in ordered:
         pages.stamp(page.figure, inputs)
-        if page.chart_key is None:
-            continue
-        path = out_dir / f"{page.chart_key}.png"
-        page.figure.savefig(path, dpi=style.PNG_DPI, format="png")
-        written.append(Chart(key=page.chart_key, title=_chart_title(inputs, page), path=path, width=style.PNG_SIZE[0],
-                             height=style.PNG_SIZE[1], content_id=path.name, inline=page.inline))
-    return written
+        if page.chart_key is not None:
+            path = out_dir / f"{page.chart_key}.png"
+            charts.append((page.figure, path))
+    with _PngWriter([figure for figure, _ in charts]) as writer:
+        for index, (_figure, path) in enumerate(charts):
+            writer.save(index, path)
+        _write_pdf(inputs, ordered, pdf_path)
+    return [_chart(inputs, page, out_dir / f"{page.chart_key}.png") for page in ordered if page.chart_key is not None]
+
+
+def _chart(inputs: ReportInputs, page: _Page, path: Path) -> Chart:
+    return Chart(key=page.chart_key, title=_chart_title(inputs, page), path=path, width=style.PNG_SIZE[0],
+                 height=style.PNG_SIZE[1], content_id=path.name, inline=page.inline)
+
+
+#: The figures a forked PNG worker saves: inherited from the parent at fork, never pickled
+#: (pickling an A4 figure costs about what drawing it does).
+_FORKED_FIGURES: list[Figure] = []
+
+
+def _save_png(index: int, path: Path) -> None:
+    _FORKED_FIGURES[index].savefig(path, dpi=style.PNG_DPI, format="png")
+
+
+class _PngWriter:
+    """Saves figures as PNGs in forked worker processes (one per usable core, started at the
+    first save: a fork costs milliseconds, where a fresh interpreter would import matplotlib
+    again for a second or more), or in this process after the block when fork is unavailable or
+    only one core is usable. Leaving the block waits for every PNG and raises the first error."""
+
+    def __init__(self, figures: list[Figure], workers: int | None = None) -> None:
+        self.figures = figures
+        self.workers = min(workers or _usable_cores(), len(figures))
+        self.executor = None
+        self.futures: list = []
+        self.serial: list[tuple[int, Path]] = []
+
+    def __enter__(self) -> "_PngWriter":
+        import multiprocessing
+
+        if self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            from concurrent.futures import ProcessPoolExecutor
+
+            _FORKED_FIGURES[:] = self.figures
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        return self
+
+    def save(self, index: int, path: Path) -> None:
+        if self.executor is None:
+            self.serial.append((index, path))
+        else:
+            self.futures.append(self.executor.submit(_save_png, index, path))
+
+    def __exit__(self, *error) -> None:
+        if self.executor is None:
+            if error[0] is None:
+                for index, path in self.serial:
+                    self.figures[index].savefig(path, dpi=style.PNG_DPI, format="png")
+            return
+        try:
+            if error[0] is None:
+                for future in self.futures:
+                    future.result()
+        finally:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            _FORKED_FIGURES.clear()
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _write_pdf(inputs: ReportInputs, ordered: list[_Page], path: Path) -> None:

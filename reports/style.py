@@ -58,6 +58,10 @@ _RC = {
     "axes.titlesize": 12,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
+    # Titles sit at the top of their axes: no chart has tick labels on top, so matplotlib's search
+    # for a clear position (a tight box of every axis at each draw, a tenth of a page's time)
+    # would find the same place.
+    "axes.titley": 1.0,
     "axes.labelsize": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,

@@ -9,10 +9,14 @@ from email import policy
 from reports.emails import SUBJECT_LIMIT, incident_subject
 
 
-def test_each_incident_with_a_page_gets_an_email_in_the_report_folder(rendered):
-    assert len(rendered.incident_emails) == rendered.alert_pages == 4
+def test_each_incident_with_a_page_and_each_critical_one_gets_an_email_in_the_report_folder(rendered, report_inputs):
+    paged, unpaged = rendered.incident_emails[: rendered.alert_pages], rendered.incident_emails[rendered.alert_pages:]
+    assert rendered.alert_pages == 4 and all(message.chart is not None for message in paged)
+    # The critical incidents the brief had no room for are emailed too, without a chart.
+    severities = {story.id: story.severity for story in report_inputs.stories}
+    assert len(unpaged) == 2 and all(message.chart is None and severities[message.story_id] == "critical" for message in unpaged)
     emls = sorted(rendered.out_dir.glob("*-incident-*.eml"))
-    assert [path.name for path in emls] == [f"central-sahel-2025-05-incident-{number:02d}.eml" for number in range(1, 5)]
+    assert [path.name for path in emls] == [f"central-sahel-2025-05-incident-{number:02d}.eml" for number in range(1, 7)]
 
 
 def test_an_incident_email_has_text_html_and_its_chart_inline(rendered):

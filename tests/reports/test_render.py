@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from reports.inputs import SYNTHETIC_NOTICE
-from reports.render import render_report
+from reports.render import _PngWriter, render_report
 from reports.style import PNG_SIZE
 
 
@@ -144,6 +144,42 @@ def test_every_png_opens_at_page_size_and_is_not_blank(rendered):
             # Ink on at least 1.5% of the image: a chart, not a page with only its heading and footer (0.85%).
             grey = image.convert("L")
             assert sum(count for value, count in enumerate(grey.histogram()) if value < 200) > 0.015 * grey.size[0] * grey.size[1]
+
+
+def _small_figures(count: int):
+    from matplotlib.figure import Figure
+
+    figures = []
+    for index in range(count):
+        figure = Figure(figsize=(3, 2))
+        figure.add_subplot().plot([0, 1, 2], [index, 2 * index, 1])
+        figure.text(0.1, 0.9, f"figure {index}")
+        figures.append(figure)
+    return figures
+
+
+def test_pngs_saved_by_forked_workers_are_those_saved_here(tmp_path):
+    figures = _small_figures(3)
+    with _PngWriter(figures, workers=2) as writer:
+        assert writer.executor is not None  # Linux: forked workers
+        for index in range(3):
+            writer.save(index, tmp_path / f"forked-{index}.png")
+    with _PngWriter(figures, workers=1) as writer:
+        assert writer.executor is None
+        for index in range(3):
+            writer.save(index, tmp_path / f"here-{index}.png")
+    for index in range(3):
+        with Image.open(tmp_path / f"forked-{index}.png") as forked, Image.open(tmp_path / f"here-{index}.png") as here:
+            assert forked.tobytes() == here.tobytes()
+    with Image.open(tmp_path / "forked-0.png") as first, Image.open(tmp_path / "forked-1.png") as second:
+        assert first.tobytes() != second.tobytes()
+
+
+def test_a_png_a_worker_cannot_write_fails_the_report(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        with _PngWriter(_small_figures(2), workers=2) as writer:
+            writer.save(0, tmp_path / "fine.png")
+            writer.save(1, tmp_path / "no-such-folder" / "lost.png")
 
 
 def test_file_names_are_safe_and_stay_in_the_folder(rendered):

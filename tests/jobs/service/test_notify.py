@@ -377,3 +377,34 @@ def test_an_incident_is_one_email_per_recipient_with_its_alerts_and_driving_even
            occasion="pull:9", now=NOW + dt.timedelta(days=60))
     resolved = [item for item in smtp_server.received if item.message["Subject"].startswith("[conflictwatch] resolved")]
     assert sorted(address for item in resolved for address in item.recipients) == ["all@sahel-desk.test", "mali@sahel-desk.test"]
+
+
+def test_a_critical_incident_goes_out_as_the_email_composed_for_it_composed_only_when_new(
+    store, smtp_server, email_config, service_config, make_alert, report_files
+):
+    from reports.emails import IncidentEmail
+
+    config = service_config(email=email_config(smtp_server.port))
+    alert = make_alert(country="Mali", severity="critical")
+    chart = report_files().charts[0]
+    composed = IncidentEmail(story_id=alert.id, incident_id=alert.id, alert_ids=(alert.id,),
+                             subject="Critical: Kayes (Mali) \u2014 850 deaths in May 2025", text="850 deaths in Kayes.\n",
+                             html=f'<html><body><p>850 deaths</p><img src="cid:{chart.content_id}"></body></html>', chart=chart)
+    calls = []
+
+    def compose():
+        calls.append(1)
+        return [composed]
+
+    for day in (0, 1):
+        notify(store, config, NO_SECRETS, alerts=[alert], report=None, as_of="2025-05", occasion=f"pull:{day}",
+               now=NOW + dt.timedelta(days=day), incident_emails=compose)
+
+    assert calls == [1]  # the second pass has nothing new to tell: no chart is drawn for it
+    (message,) = [item.message for item in smtp_server.to("mali@sahel-desk.test")]
+    assert message["Subject"] == composed.subject
+    assert message["X-Conflictwatch-Key"] == f"alert:{alert.id}:mali@sahel-desk.test"
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == composed.text  # SMTP line ends
+    assert f'src="cid:{chart.content_id}"' in message.get_body(("html",)).get_content()
+    (image,) = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert image["Content-ID"] == f"<{chart.content_id}>" and image.get_content() == chart.path.read_bytes()

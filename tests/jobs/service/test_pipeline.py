@@ -132,6 +132,7 @@ def test_a_dry_run_sends_queues_and_stores_no_alert(store, small_config, write_a
     assert dry.report.pdf.is_file() and not (tmp_path / "out" / "report-2025-05-19").exists()
     print_summary(dry, config)
     assert f"Report (dry run, the real report folder is untouched): {dry.report.pdf}" in capsys.readouterr().out
+    _assert_the_emails_written_are_the_rich_ones(tmp_path / "out" / "dry-run" / "emails-2025-05", dry)
 
     real = run_pipeline(store, config, NO_SECRETS, dataclasses.replace(request, slot="manual:2025-05", dry_run=False),
                         gazetteer=gazetteer)
@@ -146,6 +147,54 @@ def test_a_dry_run_sends_queues_and_stores_no_alert(store, small_config, write_a
 
     assert again.state == "success", again.error
     assert {path: path.read_bytes() for path in real.report.pdf.parent.iterdir() if path.is_file()} == real_files
+
+
+def _assert_the_emails_written_are_the_rich_ones(folder, dry) -> None:
+    """Each critical incident's .eml is the report's incident email (subject within 78
+    characters, chart inline, plain-text alternative); the weekly one carries the brief's first
+    page as HTML and the PDF attached."""
+    import email
+    from email import policy
+
+    opened = {path.name: email.message_from_bytes(path.read_bytes(), policy=policy.default) for path in folder.glob("*.eml")}
+    alerts = [message for name, message in opened.items() if "-alert-" in name]
+    assert alerts and len(opened) == len(dry.notifications.planned)
+    composed = {message.subject: message for message in dry.report.incident_emails}
+    for message in alerts:
+        assert len(message["Subject"]) <= 78 and message["Subject"] in composed
+        incident = composed[message["Subject"]]
+        assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == incident.text
+        html = message.get_body(("html",)).get_content()
+        images = [part for part in message.walk() if part.get_content_type() == "image/png"]
+        assert [part["Content-ID"] for part in images] == [f"<{incident.chart.content_id}>"]
+        assert f'src="cid:{incident.chart.content_id}"' in html and images[0].get_content() == incident.chart.path.read_bytes()
+        assert "Driving events, deadliest first" in html
+    weekly = [message for name, message in opened.items() if "-report-" in name]
+    assert len(weekly) == 3  # one a recipient
+    for message in weekly:
+        assert "The month in five lines" in message.get_body(("html",)).get_content()
+        assert [(part.get_filename(), part.get_content()) for part in message.iter_attachments()] == [
+            (dry.report.pdf.name, dry.report.pdf.read_bytes())]
+
+
+def test_the_daily_pull_emails_a_critical_incident_as_the_report_would_with_its_chart(
+    store, small_config, write_acled, events_file, smtp_server, tmp_path
+):
+    surge = write_acled("surge.csv", [acled_row(f"BFA9{day:02d}", f"2025-05-{day:02d}", fatalities="40") for day in range(1, 11)])
+    config = dataclasses.replace(small_config, data=DataConfig(sample_when_empty=False, files=(str(events_file), str(surge))))
+    request = RunRequest(job="pull", slot="manual:pull", as_of="2025-05-19", rerun=True)
+
+    result = run_pipeline(store, config, NO_SECRETS, request, gazetteer=gazetteer)
+
+    assert result.state == "success", result.error and result.report is None
+    sent = [item.message for item in smtp_server.received]
+    assert sent and all(message["X-Conflictwatch-Key"].strip().startswith(("alert:", "incident:")) for message in sent)
+    for message in sent:
+        assert len(message["Subject"]) <= 78 and message["Subject"].startswith("Critical: ")
+        (image,) = [part for part in message.walk() if part.get_content_type() == "image/png"]
+        # The chart was drawn for this pass, beside the other files of a report-less pass.
+        assert (tmp_path / "out" / "incidents-2025-05-19" / image.get_filename()).read_bytes() == image.get_content()
+        assert "The next weekly report tells it" in message.get_body(("plain",)).get_content()
 
 
 def _store_events_until(store, write_acled, last_day: str) -> None:

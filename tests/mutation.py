@@ -12,6 +12,7 @@ shows one). docs/developers.md records the latest scores and why each survivor i
 from __future__ import annotations
 
 import argparse
+import ast
 import filecmp
 import json
 import os
@@ -19,52 +20,64 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SCRATCH = REPOSITORY / ".mutate"
 
-#: module name -> (files to mutate, the tests that judge them[, more pytest arguments]). Keep the
-#: tests fast: every mutant reruns those of them that reach the mutated function.
-MODULES: dict[str, tuple[list[str], ...]] = {
-    "findings": (
+@dataclass(frozen=True)
+class Module:
+    """Files to mutate and the fast tests that judge them.
+
+    `pytest_arguments`: more pytest arguments (a `-k` that leaves out tests too slow to rerun for
+    every mutant, or that could kill nothing). `not_core`: functions of those files left
+    unmutated (`name` or `Class.method`), with the reason in docs/developers.md: they word
+    messages or read for display, and are judged elsewhere.
+    """
+
+    files: list[str]
+    tests: list[str]
+    pytest_arguments: list[str] = field(default_factory=list)
+    not_core: list[str] = field(default_factory=list)
+
+
+#: Keep the tests fast: every mutant reruns those of them that reach the mutated function.
+MODULES: dict[str, Module] = {
+    "findings": Module(
         ["forecasting/detectors/findings.py"],
         ["tests/forecasting/detectors/test_false_discovery.py", "tests/forecasting/detectors/test_detectors.py"],
     ),
-    "outbox": (
-        ["forecasting/store/outbox.py"],
-        ["tests/forecasting/store/test_outbox.py", "tests/jobs/service/test_notify.py",
-         "tests/jobs/service/test_outbox_concurrency.py"],
-        # Its sender runs the installed code, not the mutant, so it could kill nothing.
-        ["-k", "not sender_killed_between_sending"],
+    "detectors": Module(
+        ["forecasting/detectors/surge.py", "forecasting/detectors/predictive.py", "forecasting/detectors/counts.py"],
+        ["tests/forecasting/detectors/test_detectors.py", "tests/forecasting/detectors/test_false_discovery.py",
+         "tests/forecasting/detectors/test_counts.py"],
     ),
-    "pulls": (
-        ["forecasting/store/pulls.py"],
-        ["tests/forecasting/store/test_pulls.py", "tests/jobs/test_pull.py"],
-        # The checkpoint tests, and the pulls through the fake API that judge the mark; those
-        # that run pulls in child processes run the installed code, not the mutant.
-        ["-k", "test_pulls or since or revision_of or loads_everything_then or lease"],
+    "alerts": Module(["forecasting/alerts.py"], ["tests/forecasting/test_alerts.py"]),
+    "models": Module(
+        ["forecasting/backtest.py", "forecasting/scores.py", "forecasting/models/counts.py",
+         "forecasting/models/reference.py"],
+        ["tests/forecasting/test_backtest.py", "tests/forecasting/models/test_reference.py"],
+        # The shipped-sample comparison fits every model on hundreds of series: minutes per mutant.
+        ["-k", "not shipped_sample"],
     ),
-    "store_writers": (
+    "store_writers": Module(
         ["forecasting/store/events.py"],
         ["tests/jobs/test_ingest.py"],
         # Loading the 20,000-event sample per mutant would take minutes; the small files test the same writer.
         ["-k", "not sample"],
+        not_core=["load_events", "monthly_counts", "count_events", "data_cutoff", "event_span", "data_start",
+                  "stored_countries", "source_counts", "ingest_log", "_filtered", "_typed"],
     ),
-    "alerts": (
-        ["forecasting/alerts.py"],
-        ["tests/forecasting/test_alerts.py"],
+    "outbox": Module(
+        ["forecasting/store/outbox.py"],
+        ["tests/forecasting/store/test_outbox.py"],
+        not_core=["list_messages", "message_content"],
     ),
-    "detectors": (
-        ["forecasting/detectors/surge.py", "forecasting/detectors/predictive.py", "forecasting/detectors/counts.py"],
-        ["tests/forecasting/detectors/test_detectors.py", "tests/forecasting/detectors/test_false_discovery.py"],
-    ),
-    "models": (
-        ["forecasting/backtest.py", "forecasting/scores.py", "forecasting/models/counts.py",
-         "forecasting/models/reference.py"],
-        ["tests/forecasting/test_backtest.py", "tests/forecasting/models/test_contract.py"],
-        # The shipped-sample comparison fits every model on hundreds of series: minutes per mutant.
-        ["-k", "not shipped_sample"],
+    "pulls": Module(
+        ["forecasting/store/pulls.py"],
+        ["tests/forecasting/store/test_pulls.py"],
+        not_core=["_in_progress_message", "_lease_lost_message"],
     ),
 }
 
@@ -98,11 +111,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _mutate(name: str, mutmut: Path, max_children: int) -> dict:
-    files, tests, *more = MODULES[name]
-    pytest_arguments = more[0] if more else []
+    module = MODULES[name]
+    files, tests = module.files, module.tests
     folder = SCRATCH / name
     _mirror(folder)
-    _configure(folder / "pyproject.toml", files, tests, pytest_arguments)
+    _configure(folder / "pyproject.toml", files, tests, module.pytest_arguments)
+    for path in files:
+        _leave_unmutated(folder / path, module.not_core)
     environment = {**os.environ, "CI": os.environ.get("CI", "true")}
     began = time.monotonic()
     print(f"== {name}: mutating {', '.join(files)} against {', '.join(tests)}", flush=True)
@@ -155,6 +170,32 @@ def _mirror(folder: Path) -> None:
         relative = target.relative_to(folder).as_posix()
         if target.is_file() and relative not in wanted and not relative.startswith(("mutants/", "survivors.txt", "score.json")):
             target.unlink()
+
+
+def _leave_unmutated(path: Path, functions: list[str]) -> None:
+    """Mark these functions (`name` or `Class.method`) of the scratch copy `path` with mutmut's
+    `# pragma: no mutate block`, on the line that ends each one's signature."""
+    if not functions:
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    wanted = set(functions)
+    found = set()
+    for node in ast.walk(ast.parse("".join(lines))):
+        for child in getattr(node, "body", []):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            name = f"{node.name}.{child.name}" if isinstance(node, ast.ClassDef) else child.name
+            if name in wanted and (isinstance(node, (ast.Module, ast.ClassDef))):
+                found.add(name)
+                # The body's first statement starts on the line after the signature's colon.
+                end = child.body[0].lineno - 2
+                while not lines[end].split("#")[0].rstrip().endswith(":"):
+                    end -= 1
+                lines[end] = lines[end].rstrip("\n") + "  # pragma: no mutate block\n"
+    missing = wanted - found
+    if missing:
+        raise SystemExit(f"tests/mutation.py: {path.name} has no function {', '.join(sorted(missing))}: update not_core")
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 def _configure(pyproject: Path, files: list[str], tests: list[str], pytest_arguments: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from forecasting.alerts import (
@@ -191,6 +192,9 @@ def test_a_month_with_nothing_in_the_country_counts_as_back_in_band_for_a_tier_s
     reported = run(months, {"2025-02": MonthReadings(tier_shares={}), "2025-03": shares(1, 20)})
     (notice,) = reported["2025-03"]
     assert notice.status == "resolved"
+    # Resolved in a month with nothing in the country: the notice says so.
+    (notice,) = run(months, {"2025-02": shares(1, 20), "2025-03": MonthReadings(tier_shares={})})["2025-03"]
+    assert "(nothing there in March 2025, within its baseline range of 4%\u20137%)" in notice.message
     # Without event-level data (aggregates only) tier shares are not measured: no verdict.
     unmeasured = run(months, {"2025-02": MonthReadings(), "2025-03": MonthReadings()})
     assert unmeasured["2025-03"] == []
@@ -224,3 +228,178 @@ def test_an_episode_told_within_the_all_actors_alert_is_neither_resolved_nor_new
     assert [(a.status, a.scope["actor"]) for a in reported["2025-07"]] == [("ongoing", "JNIM"), ("resolved", None)]
     (notice,) = reported["2025-09"]
     assert notice.scope["actor"] == "JNIM" and "after 2 months without a new year-to-date pace alert" in notice.message
+
+
+def test_an_alert_id_never_changes_between_versions_and_names_places_in_their_own_letters():
+    # Stored alerts are matched to new ones by id across releases: the formula is a contract.
+    segou = Alert(kind="surge", scope={"country": "Mali", "admin1": "Ségou"}, measure="fatalities", period="2025-05",
+                  observed=40, expected=10.0, lower=3, upper=20, score=0.001, severity="warning", message="m")
+    assert segou.id == "surge-2025-05-aa0014ed8a"
+    # A scope given with only some keys still has all five in the JSON, null where n/a.
+    assert segou.to_json()["scope"] == {"country": "Mali", "admin1": "Ségou", "admin2": None, "tier": None, "actor": None}
+
+
+def test_notices_are_info_and_say_which_episode_they_close():
+    reported = run({"2025-03": [alert("2025-03", severity="critical", kind="spread")], "2025-04": [], "2025-05": []})
+    (notice,) = reported["2025-05"]
+    assert (notice.severity, notice.status) == ("info", "resolved")
+    assert notice.message == "Resolved in May 2025 after 2 months without a new spread alert: Surge in 2025-03."
+    assert notice.evidence == {"series_id": SERIES, "episode": alert("2025-03", kind="spread").id,
+                               "resolved_as_of": "2025-05", "months_without_alert": 2}
+    reported = run({"2025-03": [alert("2025-03", severity="critical")], "2025-04": [], "2025-05": []})
+    (notice,) = reported["2025-05"]
+    assert notice.severity == "info" and notice.message.endswith("): Surge in 2025-03.")
+    assert (notice.evidence["episode"], notice.evidence["months_in_band"]) == (alert("2025-03").id, 2)
+
+
+def test_months_are_counted_across_the_turn_of_the_year():
+    # A spread alert of December: January is one month without an alert, February two.
+    reported = run({"2024-12": [alert("2024-12", kind="spread")], "2025-01": [], "2025-02": []})
+    assert reported["2025-01"] == [] and [a.status for a in reported["2025-02"]] == ["resolved"]
+    # Back in band in December and January after a November surge; in January and February after a December one.
+    for first, months in (("2024-11", ["2024-12", "2025-01"]), ("2024-12", ["2025-01", "2025-02"])):
+        reported = run({first: [alert(first)], months[0]: [], months[1]: []})
+        assert reported[months[0]] == [] and [a.evidence["months_in_band"] for a in reported[months[1]]] == [2]
+
+
+def test_one_month_back_in_band_resolves_when_the_rules_ask_for_one_and_a_month_out_of_band_does_not():
+    one = LifecycleRules(suppression_days=180, resolve_after_months=1)
+    history = apply_lifecycle([alert("2025-03")], [], "2025-03", one).records
+    assert apply_lifecycle([], history, "2025-04", one, series_at(35)).reported == []
+    (notice,) = apply_lifecycle([], history, "2025-04", one, series_at(20)).reported
+    assert notice.evidence["months_in_band"] == 1
+
+
+def test_suppression_names_the_latest_stronger_alert_and_its_window_includes_its_last_day():
+    # January critical and February info (ongoing) resolved in April; a May warning is held back
+    # by January's alert although February's weaker one and another scope's came since.
+    mopti = {**SCOPE, "admin1": "Mopti"}
+    months = {"2025-01": [alert("2025-01", severity="critical")], "2025-02": [alert("2025-02", severity="info")],
+              "2025-03": [], "2025-04": [alert("2025-04", scope=mopti)]}
+    history: list[AlertRecord] = []
+    checks: list[BandCheck] = []
+    for month, found in months.items():
+        outcome = apply_lifecycle(found, history, month, RULES, IN_BAND, checks)
+        history = [AlertRecord(r.alert, r.as_of, r.episode, r.suppressed_by, month)
+                   if r.episode in outcome.resolved else r for r in history] + outcome.records
+        checks += outcome.checks
+    assert history[0].resolved_as_of == "2025-04"
+    may = apply_lifecycle([alert("2025-05")], history, "2025-05", RULES)
+    assert may.reported == []
+    (held,) = may.records
+    assert (held.alert.id, held.alert.status, held.episode, held.suppressed_by) == (
+        alert("2025-05").id, "new", alert("2025-05").id, alert("2025-01").id)
+    # From 1 January to 1 July is 181 days: inside a 181-day window, outside a 180-day one.
+    assert apply_lifecycle([alert("2025-07")], history, "2025-07", RULES).reported != []
+    wider = LifecycleRules(suppression_days=181, resolve_after_months=2)
+    assert apply_lifecycle([alert("2025-07")], history, "2025-07", wider).reported == []
+
+
+def test_suppression_reads_day_periods_and_the_latest_of_two_stronger_alerts():
+    day = {**SCOPE, "admin1": None, "actor": "JNIM"}
+    january = alert("2025-01-05", kind="synchronized", severity="critical", scope=day)
+    april = alert("2025-04-10", kind="synchronized", severity="critical", scope=day)
+    history = [AlertRecord(january, "2025-01", january.id, resolved_as_of="2025-03"),
+               AlertRecord(april, "2025-04", april.id, resolved_as_of="2025-06")]
+    (held,) = apply_lifecycle([alert("2025-07-02", kind="synchronized", scope=day)], history, "2025-07", RULES).records
+    assert held.suppressed_by == april.id
+
+
+def test_every_alert_and_every_open_episode_of_a_month_is_handled():
+    """Several alerts found in one month and several open episodes: each gets its verdict,
+    whatever came before it (an ongoing or suppressed alert; an episode unjudged, not yet back
+    in band long enough, or quiet for too short a time)."""
+    def at(place, period, **keywords):
+        return alert(period, scope={**SCOPE, "admin1": place}, series_id=f"fatalities|admin1|Mali|{place}", **keywords)
+
+    def stored(found, as_of, **keywords):
+        return AlertRecord(found, as_of, found.id, **keywords)
+
+    history = [
+        stored(at("Mopti", "2025-01", severity="critical"), "2025-01", resolved_as_of="2025-03"),
+        stored(at("Tombouctou", "2025-01"), "2025-01"),  # in band in March and April
+        stored(at("Kayes", "2025-03"), "2025-03"),  # found again in April
+        stored(at("Gao", "2025-03"), "2025-03"),  # no reading in April: unjudged
+        stored(at("Sikasso", "2025-03"), "2025-03"),  # in band in April only
+        stored(at("Segou", "2025-03", kind="spread"), "2025-03"),  # one month without an alert
+        stored(at("Bamako", "2025-03-20", kind="record"), "2025-03"),  # a 30-day window record
+    ]
+    checks = [BandCheck(at("Tombouctou", "2025-01").id, "2025-03", True, 10, 3, 20)]
+    readings = MonthReadings(series={f"fatalities|admin1|Mali|{place}": Band(10, 3, 20)
+                                     for place in ("Tombouctou", "Sikasso", "Bamako")})
+    found = [at("Kayes", "2025-04"), at("Mopti", "2025-04"),
+             dataclasses.replace(at("Tombouctou", "2025-04", kind="record"), status="resolved")]
+    outcome = apply_lifecycle(found, history, "2025-04", RULES, readings, checks)
+
+    assert {(a.scope["admin1"], a.kind): a.status for a in outcome.reported} == {
+        ("Kayes", "surge"): "ongoing", ("Tombouctou", "record"): "new", ("Tombouctou", "surge"): "resolved"}
+    (held,) = [r for r in outcome.records if r.alert.scope["admin1"] == "Mopti"]
+    assert (held.alert.id, held.episode, held.suppressed_by) == (
+        at("Mopti", "2025-04").id, at("Mopti", "2025-04").id, at("Mopti", "2025-01").id)
+    assert outcome.resolved == [at("Tombouctou", "2025-01").id]
+    assert [c.episode for c in outcome.checks] == [
+        at("Tombouctou", "2025-01").id, at("Sikasso", "2025-03").id, at("Bamako", "2025-03-20", kind="record").id]
+    assert at("Segou", "2025-03", kind="spread").id in apply_lifecycle([], history, "2025-05", RULES).resolved
+
+
+def test_rerunning_the_month_that_resolved_an_episode_gives_its_notice_again():
+    history = [AlertRecord(alert("2025-03", kind="spread"), "2025-03", alert("2025-03", kind="spread").id,
+                           resolved_as_of="2025-05")]
+    (notice,) = apply_lifecycle([], history, "2025-05", RULES).reported
+    assert notice.status == "resolved"
+    assert apply_lifecycle([], history, "2025-06", RULES).reported == []
+
+
+def test_a_tier_share_at_either_end_of_the_range_is_in_band_and_one_event_is_a_share():
+    def judged(at_tier, total):
+        history = [AlertRecord(tier_alert("2025-01", 0.30, 0.05, 0.25), "2025-01", tier_alert("2025-01", 0.3, 0.05, 0.25).id)]
+        (check,) = apply_lifecycle([], history, "2025-02", RULES, shares(at_tier, total)).checks
+        return check.in_band, check.observed
+
+    assert judged(1, 20) == (True, 0.05) and judged(5, 20) == (True, 0.25)
+    assert judged(0, 1) == (False, 0.0)  # a single event, not at the tier: 0% is below 5%
+
+
+def test_older_tier_shift_alerts_are_judged_by_their_count_range_over_the_window_total():
+    def stored(**evidence):
+        shift = Alert(kind="tier_shift", scope=TIER_SCOPE, measure="events", period="2025-01", observed=60,
+                      expected=11.0, lower=8, upper=14, score=1e-6, severity="critical", message="Shift.",
+                      evidence=evidence)
+        return [AlertRecord(shift, "2025-01", shift.id)]
+
+    def check(history, at_tier):
+        return [(c.lower, c.upper, c.in_band) for c in apply_lifecycle([], history, "2025-02", RULES, shares(at_tier, 100)).checks]
+
+    # 8 to 14 of 200 events: 4% to 7%.
+    assert check(stored(total=200.0), 5) == [(0.04, 0.07, True)]
+    assert check(stored(total=200.0, baseline_lower_share=0.5), 5) == [(0.04, 0.07, True)]
+    assert check(stored(total=200.0, baseline_upper_share=0.5), 8) == [(0.04, 0.07, False)]
+    assert check(stored(total=200.0, baseline_lower_share=0.01, baseline_upper_share=0.02), 5) == [(0.01, 0.02, False)]
+    assert check(stored(), 5) == [] and check(stored(total=0), 5) == []
+    for missing in ({"lower": None}, {"upper": None}):
+        (record,) = stored(total=200.0)
+        record = AlertRecord(Alert(**{**record.alert.__dict__, **missing}), "2025-01", record.episode)
+        assert check([record], 5) == []
+
+
+def test_a_tier_shift_whose_first_alert_is_no_longer_stored_is_judged_by_its_latest():
+    later = tier_alert("2025-02", 0.28, 0.15, 0.35)
+    history = [AlertRecord(dataclasses.replace(later, status="ongoing"), "2025-02", "tier_shift-2025-01-gone")]
+    (check,) = apply_lifecycle([], history, "2025-03", RULES, shares(20, 100)).checks
+    assert (check.lower, check.upper, check.in_band) == (0.15, 0.35, True)
+
+
+def test_alerts_stored_before_series_ids_find_their_series_by_the_level_they_name():
+    actor_at_tier = {"country": "Burkina Faso", "admin1": None, "admin2": None, "tier": "admin2_capital", "actor": "JNIM"}
+    window = Alert(kind="record", scope=actor_at_tier, measure="events", period="2025-07-01", observed=80,
+                   expected=30.0, lower=12, upper=50, score=1e-4, severity="critical", message="Record.",
+                   evidence={"level": "tier"})
+    history = [AlertRecord(window, "2025-07", window.id)]
+    readings = MonthReadings(series={"events|tier|Burkina Faso|admin2_capital|actor=JNIM": Band(70, 12, 50),
+                                     "events|actor|Burkina Faso|JNIM|tier=admin2_capital": Band(10, 12, 50)})
+    (check,) = apply_lifecycle([], history, "2025-08", RULES, readings).checks
+    assert (check.observed, check.in_band) == (70, False)
+    # A series id in the evidence wins over the scope (which alone would name the actor's series).
+    named = dataclasses.replace(window, evidence={"series_id": "events|tier|Burkina Faso|admin2_capital|actor=JNIM"})
+    (check,) = apply_lifecycle([], [AlertRecord(named, "2025-07", named.id)], "2025-08", RULES, readings).checks
+    assert check.observed == 70

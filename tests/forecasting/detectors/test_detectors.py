@@ -259,3 +259,105 @@ def test_tier_shift_and_run_rate_count_unplaced_events_only_area_wide():
     area = together.pop(((None,) * 5, "fatalities"))
     assert area.observed == 30 * 6 * 3 + 40 * 50
     assert together == alone
+
+
+def predictive_rows(*rows: dict) -> pd.DataFrame:
+    """A `month_against_forecast` frame of Kayes fatality rows with these values."""
+    base = {"series_id": "fatalities|admin1|Mali|Kayes", "level": "admin1", "measure": "fatalities", "country": "Mali",
+            "admin1": "Kayes", "admin2": None, "tier": None, "actor": None, "observed": 0.0, "expected": 0.0,
+            "lower": 0.0, "upper": 0.0, "size": np.inf, "p_upper": 1.0, "p_lower": 1.0, "model": "test", "fallback": None}
+    return pd.DataFrame([{**base, **row} for row in rows])
+
+
+def test_surge_and_drop_candidates_at_their_boundaries():
+    as_of = parse_as_of("2025-01")
+    def kinds(**row):
+        return [f.kind for f in detect_surges_and_drops(predictive_rows(row), as_of, SETTINGS).candidates]
+
+    # Above the range (not at its top), at least the floor (10 deaths, 5 events), p at most 0.05.
+    assert kinds(observed=10, expected=2, lower=0, upper=9, p_upper=0.05) == ["surge"]
+    assert kinds(observed=10, expected=2, lower=0, upper=10, p_upper=0.001) == []
+    assert kinds(observed=9, expected=2, lower=0, upper=8, p_upper=0.001) == []
+    assert kinds(observed=10, expected=2, lower=0, upper=9, p_upper=0.0501) == []
+    assert kinds(observed=5, expected=1, lower=0, upper=4, p_upper=0.01, measure="events") == ["surge"]
+    assert kinds(observed=4, expected=1, lower=0, upper=3, p_upper=0.01, measure="events") == []
+    # Below the range (not at its bottom), expected at least the floor, p at most 0.05.
+    assert kinds(observed=2, expected=10, lower=3, upper=18, p_lower=0.05) == ["drop"]
+    assert kinds(observed=3, expected=10, lower=3, upper=18, p_lower=0.001) == []
+    assert kinds(observed=2, expected=9.9, lower=3, upper=18, p_lower=0.001) == []
+    assert kinds(observed=2, expected=10, lower=1, upper=18, p_lower=0.001) == []
+    assert kinds(observed=2, expected=10, lower=3, upper=18, p_lower=0.0501) == []
+    assert kinds(observed=0, expected=5, lower=1, upper=9, p_lower=0.01, measure="events") == ["drop"]
+    # Nothing to judge: no candidates, no hypotheses.
+    empty = detect_surges_and_drops(predictive_rows().iloc[:0], as_of, SETTINGS)
+    assert (empty.candidates, empty.tested) == ([], 0)
+
+
+def test_surge_and_drop_findings_carry_their_numbers():
+    as_of = parse_as_of("2025-01-10")
+    rows = predictive_rows(dict(observed=95, expected=20.04, lower=10, upper=32, p_upper=1e-7, p_lower=1.0, admin2=np.nan),
+                           dict(observed=4, expected=60, lower=40, upper=82, p_upper=1.0, p_lower=2e-9, admin1="Gao",
+                                series_id="fatalities|admin1|Mali|Gao"),
+                           dict(observed=0, expected=12, lower=5, upper=20, p_upper=1.0, p_lower=0.01, admin1="Mopti",
+                                series_id="fatalities|admin1|Mali|Mopti", level="admin1", model=None),
+                           dict(observed=12, expected=0.3, lower=0, upper=2, p_upper=1e-5, level="area",
+                                series_id="fatalities|area", country=None, admin1=None))
+    found = {f.scope["admin1"] or "area": f for f in detect_surges_and_drops(rows, as_of, SETTINGS).candidates}
+    surge, drop, empty, area = found["Kayes"], found["Gao"], found["Mopti"], found["area"]
+    assert (surge.kind, surge.measure, surge.period, surge.observed, surge.expected, surge.lower, surge.upper) == (
+        "surge", "fatalities", "2025-01", 95.0, 20.0, 10.0, 32.0)
+    assert (surge.p_value, surge.size) == (1e-7, pytest.approx(95 / 20.04))
+    assert surge.scope == {"country": "Mali", "admin1": "Kayes", "admin2": None, "tier": None, "actor": None}
+    assert surge.evidence == {"series_id": "fatalities|admin1|Mali|Kayes", "level": "admin1",
+                              "partial_month_through": "2025-01-10", "forecast_model": "test"}
+    assert (drop.kind, drop.p_value, drop.size) == ("drop", 2e-9, 15.0)
+    assert drop.message == ("Reported fatalities in Gao (Mali) fell to 4 in January 2025 (to 10 January), against 60 "
+                            "expected (90% range 40\u201382): 93% below the expected level.")
+    assert (empty.size, empty.evidence.get("forecast_model")) == (12.0, None)
+    assert empty.message.endswith(": 100% below the expected level.")
+    assert area.size == 12.0  # against at least one expected, not a multiple of 0.3
+    assert area.message.startswith("Reported fatalities in the Central Sahel rose to 12")
+    whole_month = detect_surges_and_drops(rows.iloc[:1], parse_as_of("2025-01"), SETTINGS).candidates[0]
+    assert "partial_month_through" not in whole_month.evidence and "(to " not in whole_month.message
+
+
+def test_a_month_without_forecasts_gives_the_documented_empty_frame():
+    series = monthly_series([20] * 25)
+    frame = month_against_forecast(series, forecast_for(series, "2025-02", 20, 10, 32), parse_as_of("2025-01"))
+    assert frame.empty and list(frame.columns) == [
+        "series_id", "level", "measure", "country", "admin1", "admin2", "tier", "actor", "observed", "expected",
+        "lower", "upper", "size", "p_upper", "p_lower", "model", "fallback"]
+
+
+def test_a_whole_month_keeps_the_forecasts_own_range_and_a_partial_one_thins_the_distribution():
+    series = monthly_series([20] * 24 + [31])
+    # An asymmetric forecast range: a whole month is judged against it as it is.
+    (row,) = month_against_forecast(series, forecast_for(series, "2025-01", 20, 2, 30), parse_as_of("2025-01")).itertuples()
+    assert (row.lower, row.upper, row.expected, row.observed) == (2.0, 30.0, 20.0, 31.0)
+    # Mean 31 with variance 31 + 31**2 (size 1), on the 1st of January (a 31st of the month):
+    # the geometric distribution of mean 1, P(X <= k) = 1 - 2**-(k + 1): 90% range 0 to 4.
+    wide = 2 * 1.6448536269514722 * np.sqrt(31 + 31**2)
+    forecast = forecast_for(series, "2025-01", 31, 0, wide)
+    (row,) = month_against_forecast(series, forecast, parse_as_of("2025-01-01")).itertuples()
+    assert (row.size, row.expected, row.lower, row.upper) == (pytest.approx(1.0), pytest.approx(1.0), 0.0, 4.0)
+    assert row.p_upper == pytest.approx(2.0**-31) and row.p_lower == pytest.approx(1.0)
+    # The Poisson of mean 1 where the forecast is no wider than a Poisson's: 90% range 0 to 3.
+    (row,) = month_against_forecast(series, forecast_for(series, "2025-01", 31, 25, 37), parse_as_of("2025-01-01")).itertuples()
+    assert (row.size, row.lower, row.upper) == (np.inf, 0.0, 3.0)
+
+
+def test_forecasts_without_model_columns_and_duplicated_forecasts():
+    series = monthly_series([20] * 24 + [95])
+    as_of = parse_as_of("2025-01")
+    bare = forecast_for(series, "2025-01", 20, 10, 32).drop(columns=["model", "fallback"])
+    (finding,) = detect_surges_and_drops(month_against_forecast(series, bare, as_of), as_of, SETTINGS).candidates
+    assert "forecast_model" not in finding.evidence and "forecast_fallback" not in finding.evidence
+    named = forecast_for(series, "2025-01", 20, 10, 32).drop(columns=["fallback"])
+    (finding,) = detect_surges_and_drops(month_against_forecast(series, named, as_of), as_of, SETTINGS).candidates
+    assert finding.evidence["forecast_model"] == "test" and "forecast_fallback" not in finding.evidence
+    unnamed = forecast_for(series, "2025-01", 20, 10, 32).assign(model=None, fallback="")
+    (finding,) = detect_surges_and_drops(month_against_forecast(series, unnamed, as_of), as_of, SETTINGS).candidates
+    assert "forecast_model" not in finding.evidence and "forecast_fallback" not in finding.evidence
+    twice = pd.concat([forecast_for(series, "2025-01", 20, 10, 32)] * 2)
+    with pytest.raises(pd.errors.MergeError):
+        month_against_forecast(series, twice, as_of)

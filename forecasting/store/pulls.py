@@ -1,4 +1,4 @@
-"""Pull checkpoints, deletions and HDX aggregates.
+"""Pull checkpoints and deletions.
 
 A pull downloads a source page by page. After every page, the page's events and the checkpoint
 (which page comes next) are written in one transaction, so a pull killed at any moment resumes
@@ -8,8 +8,7 @@ Only one pull per source runs at a time. A pull claims its source with a lease (
 a second pull finding a live lease stops with `PullInProgressError`. A lease whose holder died
 (same host, process gone) or that expired is taken over, and its checkpoint resumed.
 
-HDX aggregates (ACLED's admin2-month counts for users without event-level access) live in their
-own table: they are counts, not events, and become series directly.
+HDX aggregates (ACLED's admin2-month counts) are stored by `forecasting.store.aggregates`.
 """
 
 from __future__ import annotations
@@ -387,19 +386,15 @@ def _checkpoint(row) -> Checkpoint:
 
 
 __all__ = [
-    "AggregateSaveResult",
     "Checkpoint",
     "PullInProgressError",
     "PullLeaseLostError",
-    "aggregate_monthly_counts",
     "claim_source",
-    "count_aggregates",
     "delete_events",
     "finish_pull",
     "new_owner",
     "read_checkpoint",
     "release_source",
-    "write_aggregates",
     "save_pulled_page",
     "start_pull",
 ]

@@ -24,8 +24,11 @@ run: $(STAMP)
 	$(BIN)/conflictwatch run --as-of 2025-07
 	$(BIN)/conflictwatch run --as-of 2025-08
 
+# Two worker processes, a test file each at a time: module fixtures (a store loaded with the
+# sample, the labelled worlds) are built once per file, and each worker has its own PostgreSQL
+# database (tests/conftest.py), so the halves never meet.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # Debian's chromium for the HTML report's browser test (Playwright drives it; no browser download).
 browser:

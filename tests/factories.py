@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def conflictwatch(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the command line as a user would (`python -m jobs ...`) in `cwd`, with none of the
+    caller's conflictwatch, ACLED or UCDP settings in the environment; `env` adds to it. A wide
+    terminal keeps a usage error on one line (not wrapped in a box) wherever the tests run."""
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("CONFLICTWATCH_", "ACLED_", "UCDP_"))}
+    environment["COLUMNS"] = "300"
+    environment.update(env or {})
+    return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 ACLED_HEADER = (
     "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,"
     "assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,iso,region,"

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from factories import acled_row
+from factories import acled_row, conflictwatch
 
 from forecasting.detectors import build_series, parse_as_of
 from forecasting.detectors.backfill import series_history
@@ -129,13 +126,6 @@ def test_the_command_prints_every_months_alerts_and_its_progress_on_stderr(tmp_p
     assert half.returncode == 2
     backwards = conflictwatch("detect", "--from", "2025-01", "--to", "2024-11", cwd=tmp_path)
     assert backwards.returncode == 1 and "--from 2025-01 is after --to 2024-11" in backwards.stderr
-
-
-def conflictwatch(*args: str, cwd) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
-    environment["COLUMNS"] = "300"  # usage errors in one line, not wrapped in a box
-    return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=180)
 
 
 def test_report_from_to_writes_a_report_for_every_month(tmp_path, write_acled):

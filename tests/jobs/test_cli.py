@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
-from factories import acled_row
-
-
-def conflictwatch(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120
-    )
+from factories import acled_row, conflictwatch
 
 
 def test_help_lists_the_commands(tmp_path):

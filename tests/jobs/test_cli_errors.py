@@ -6,24 +6,12 @@ A real `conflictwatch` process each time, on real SQLite and PostgreSQL database
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
-from factories import acled_row
+from factories import acled_row, conflictwatch
 
 from jobs.cli import EXIT_BUG, EXIT_USER_ERROR, report_error
-
-
-def conflictwatch(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("CONFLICTWATCH_", "ACLED_", "UCDP_"))}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120
-    )
 
 
 def one_error_line(result: subprocess.CompletedProcess, code: int = 1) -> str:

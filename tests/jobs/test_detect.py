@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
-from factories import acled_row
+from factories import acled_row, conflictwatch
 
 from forecasting.alerts import Alert, AlertRecord, BandCheck
 from forecasting.detectors import DetectionSettings
@@ -161,12 +158,6 @@ def test_mays_area_record_is_one_incident_with_its_drivers_beneath(sample_store)
     assert any(alert.kind == "record" and alert.scope["country"] == "Niger" and alert.scope["admin1"] is None
                for alert in other.members)
     assert all(alert.scope["country"] == "Niger" for alert in other.members)
-
-
-def conflictwatch(*args: str, cwd) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
-    return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=180)
 
 
 def test_detect_json_uses_no_event_after_the_as_of_day(tmp_path, write_acled):

@@ -5,28 +5,18 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from factories import acled_row
+from factories import acled_row, conflictwatch
 
 PLACES = [
     ("Burkina Faso", "Est", "Gourma", 9.0),
     ("Burkina Faso", "Sahel", "Soum", 14.0),
     ("Mali", "Mopti", "Bandiagara", 6.0),
 ]
-
-
-def conflictwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
-    return subprocess.run(
-        [sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
-    )
 
 
 @pytest.fixture(scope="module")

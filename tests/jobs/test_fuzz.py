@@ -19,7 +19,6 @@ import os
 import signal
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa

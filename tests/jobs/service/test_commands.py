@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from factories import conflictwatch
 
 from forecasting.store import runs as run_log
-
-
-def conflictwatch(*args: str, cwd) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("CONFLICTWATCH_")}
-    return subprocess.run([sys.executable, "-m", "jobs", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_runs_lists_the_run_log_and_a_slot_shows_its_steps(tmp_path):

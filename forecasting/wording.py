@@ -136,16 +136,6 @@ def period_label(period: str) -> str:
     return month_name(period) if len(period) == 7 else day_name(period)
 
 
-def month_span(first: Any, last: Any) -> str:
-    """'March–May 2025', 'November 2024–January 2025', or one month's name."""
-    first, last = _date(first), _date(last)
-    if (first.year, first.month) == (last.year, last.month):
-        return month_name(first)
-    if first.year == last.year:
-        return f"{first.strftime('%B')}\u2013{month_name(last)}"
-    return f"{month_name(first)}\u2013{month_name(last)}"
-
-
 def _date(value: Any) -> dt.date:
     if isinstance(value, str):
         return dt.date.fromisoformat(value if len(value) == 10 else f"{value[:7]}-01")

@@ -47,13 +47,6 @@ def area_sentence(inputs: ReportInputs) -> str | None:
     return f"{during[0].upper()}{during[1:]}, {number(observed)} fatalities were reported across {where}{comparison}."
 
 
-def country_sentence(inputs: ReportInputs, country: str) -> str | None:
-    """`In Mali, 180 fatalities were reported in July 2025, within the 90% expected range of 120
-    to 260.` None without the country's series for the month."""
-    found = _month_against_expected(inputs, {**_AREA, "country": country})
-    return None if found is None else _country_sentence(inputs, country, *found)
-
-
 def _country_sentence(inputs: ReportInputs, country: str, observed: float, comparison: str) -> str:
     return f"In {country}, {number(observed)} fatalities were reported {_during(inputs)}{comparison}."
 

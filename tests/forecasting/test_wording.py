@@ -54,7 +54,6 @@ def test_places_tiers_and_periods():
     assert wording.period_label("2024-08") == "August 2024"
     assert wording.period_label("2025-07-01") == "1 July 2025"
     assert wording.month_name(pd.Timestamp("2025-05-01")) == wording.month_name(dt.date(2025, 5, 3)) == "May 2025"
-    assert wording.month_span("2025-03", "2025-05") == "March\u2013May 2025"
     assert wording.value_range(58, 215.2) == "58\u2013215" and wording.value_range(3, 3) == "3"
     assert wording.number(1234.4) == "1,234" and wording.number(None) == "-"
 

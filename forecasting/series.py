@@ -119,7 +119,9 @@ def series_for_levels(
     `counts_for_measure`)."""
     if counts.empty:
         return empty_series()
-    frames = [series_from_counts(counts, level, measure, end=end) for level in levels for measure in measures]
+    # Each level's frame is checked once, as part of the whole (a check per level cost a third
+    # of building the series).
+    frames = [_series_from_counts(counts, level, measure, end=end) for level in levels for measure in measures]
     return validate_series(pd.concat(frames, ignore_index=True))
 
 
@@ -155,6 +157,18 @@ def series_from_counts(
     """Zero-filled series from monthly counts: the level's columns, `year`, `month` and a column
     named by the measure (`events`, `fatalities`: the shape `forecasting.store.events.monthly_counts`
     returns; `demonstrations`: see `counts_for_measure`), already counted for the measure."""
+    return validate_series(_series_from_counts(counts, level, measure, start=start, end=end))
+
+
+def _series_from_counts(
+    counts: pd.DataFrame,
+    level: str,
+    measure: str,
+    *,
+    start: dt.date | pd.Timestamp | None = None,
+    end: dt.date | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """`series_from_counts`, not yet checked (`validate_series`) nor sorted."""
     columns = _level_columns(level)
     _check_measure(measure)
     counts = counts.copy()
@@ -192,7 +206,7 @@ def series_from_counts(
             frame[name] = None
     frame["series_id"] = series_ids(frame, level, measure)
     frame["value"] = frame["value"].astype("int64")
-    return validate_series(frame[list(SERIES_COLUMNS)])
+    return frame[list(SERIES_COLUMNS)]
 
 
 def load_series(

@@ -199,8 +199,6 @@ def run_detections(
     assessed up to the newest event, as `run_detection` would; a month after it is an error,
     raised before any month is assessed.
     """
-    import pandas as pd
-
     from forecasting.detectors.backfill import series_history
 
     months = month_range(first, last)
@@ -219,18 +217,30 @@ def run_detections(
     log.info("detect %s to %s: %d events", moments[0].text, moments[-1].text, len(events))
     history = series_history(pipeline.build_series(events, moments[-1], measures=detection_settings(config).measures))
     dates = events["event_date"].to_numpy()
+    drivers = _driver_events(store, config, moments[-1], since=incidents.drivers_since(moments[0].day))
+    driver_dates = drivers["event_date"].to_numpy()
     # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
     memo = _memo(store, keep_origins=True)
     results = []
     for index, moment in enumerate(moments):
         # Events are ordered by date (then id), as a load up to this day would return them.
-        known = events.iloc[: int(dates.searchsorted(pd.Timestamp(moment.day).to_datetime64(), side="right"))]
+        known = events.iloc[: _position(dates, moment.day)]
+        month_drivers = drivers.iloc[_position(driver_dates, incidents.drivers_since(moment.day), side="left"):
+                                     _position(driver_dates, moment.day)].reset_index(drop=True)
         found, series, forecasts = find_alerts(known, moment, config, series=history.as_of(moment), memo=memo)
         coverage = _coverage(store, config, months[index], known=coverage[0] if index else None)
-        results.append(_assess(store, config, moment, known, series, forecasts, found, save=True, coverage=coverage))
+        results.append(_assess(store, config, moment, known, series, forecasts, found, save=True, coverage=coverage,
+                               drivers=month_drivers))
         if on_month is not None:
             on_month(index + 1, len(moments), results[-1])
     return results
+
+
+def _position(dates, day: "dt.date", side: str = "right") -> int:
+    """Where `day` falls in sorted event dates: after its events (`right`) or before them."""
+    import pandas as pd
+
+    return int(dates.searchsorted(pd.Timestamp(day).to_datetime64(), side=side))
 
 
 def _load_events(store: Store, config: Config, moment: AsOf) -> "pd.DataFrame":
@@ -242,11 +252,13 @@ def _load_events(store: Store, config: Config, moment: AsOf) -> "pd.DataFrame":
     )
 
 
-def _driver_events(store: Store, config: Config, moment: AsOf) -> "pd.DataFrame":
+def _driver_events(store: Store, config: Config, moment: AsOf, since: "dt.date | None" = None) -> "pd.DataFrame":
     """The events that can drive the month's alerts: the as-of month and the months before it
-    that tier-shift windows and level changes cover, with location and notes."""
+    that tier-shift windows and level changes cover (from `since`, where given), with location
+    and notes."""
     return stored_events.load_events(
-        store, countries=list(config.watch_area.countries), start=incidents.drivers_since(moment.day), until=moment.day,
+        store, countries=list(config.watch_area.countries), start=since or incidents.drivers_since(moment.day),
+        until=moment.day,
         columns=list(incidents.DRIVER_COLUMNS),
     )
 
@@ -265,14 +277,16 @@ def _aggregate_series(store: Store, config: Config, moment: AsOf) -> "tuple[AsOf
 def _assess(
     store: Store, config: Config, moment: AsOf, events: "pd.DataFrame | None", series: "pd.DataFrame",
     forecasts: "pd.DataFrame", found: list[Alert], *, save: bool,
-    coverage: "tuple[DataCoverage | None, list[str]]" = (None, []),
+    coverage: "tuple[DataCoverage | None, list[str]]" = (None, []), drivers: "pd.DataFrame | None" = None,
 ) -> DetectionResult:
     """The month's findings through the stored lifecycle (new, ongoing, resolved, suppressed),
-    stored unless `save` is off."""
+    stored unless `save` is off. `drivers`: the month's `_driver_events`, where already loaded."""
     rules = config.detect.lifecycle_rules()
     settings = detection_settings(config)
     if events is not None:
-        found = incidents.with_driving_events(found, _driver_events(store, config, moment), settings.driving_events)
+        if drivers is None:
+            drivers = _driver_events(store, config, moment)
+        found = incidents.with_driving_events(found, drivers, settings.driving_events)
     history = stored_alerts.load_alert_history(store, before=moment.month_text)
     checks = stored_alerts.load_band_checks(store, before=moment.month_text)
     readings = pipeline.month_readings(events, series, forecasts, moment)

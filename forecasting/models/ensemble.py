@@ -105,8 +105,8 @@ class Ensemble:
         """Weights per level and calibration from the members' rolling-origin record on `judged`."""
         names = list(self.members)
 
-        def remembered(name: str, history: Panel, forecast):
-            return self.memo.origin_forecast(history, (name, horizons, self.seed), forecast)
+        def remembered(seen: Panel, observed: int, forecasts):
+            return self.memo.origin_forecasts(seen, (names, observed, horizons, self.seed), forecasts)
 
         cells = rolling_origin_forecasts(judged, self.members, origins=self.origins, horizons=horizons, remember=remembered)
         record = member_record(cells, names)

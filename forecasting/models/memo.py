@@ -9,10 +9,10 @@ depend on nothing but the history the ensemble was fitted on (and the code), so:
   fingerprint of that history: the next `detect` of the month, a report of it, or a rerun of
   the service finds it there. A history that changed in any month (a late event, a correction)
   has another fingerprint, so its judgement is computed afresh and replaces the month's old one.
-- each member's **forecasts at each rolling origin** are kept in memory, for one process only,
-  when `keep_origins` is on: a backfill's months share all but one of their origins (month m+1's
-  history cut at an origin is month m's cut one month later), so each month fits the members at
-  its newest origin only.
+- the members' **forecasts at each rolling origin**, with their outcomes, are kept in memory,
+  for one process only, when `keep_origins` is on: a backfill's months share all but one of
+  their origins (month m+1's history cut at an origin is month m's cut one month later), so
+  each month fits the members at its newest origin only.
 
 A memo only ever returns what the computation it stands for would return from the same inputs:
 keys are digests of the inputs, the settings and the source of the forecasting code, so an
@@ -59,7 +59,7 @@ class ForecastMemo:
     def __init__(self, judgements: Judgements | None = None, *, keep_origins: bool = False):
         self.judgements = judgements
         self.keep_origins = keep_origins
-        self._origins: dict[str, pd.DataFrame] = {}
+        self._origins: dict[str, list[pd.DataFrame]] = {}
         self._used: set[str] = set()
 
     def judgement(self, panel: Panel, settings: tuple, judge: Callable[[], Judgement]) -> Judgement:
@@ -80,15 +80,18 @@ class ForecastMemo:
             self.judgements.save(key, forecast_month(panel), setting, encode_judgement(result))
         return result
 
-    def origin_forecast(self, panel: Panel, settings: tuple, forecast: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        """`forecast()` of a member (named in `settings`) fitted on `panel`, a history cut at a
-        rolling origin; remembered in memory when `keep_origins` is on."""
+    def origin_forecasts(
+        self, seen: Panel, settings: tuple, forecasts: Callable[[], list[pd.DataFrame]]
+    ) -> list[pd.DataFrame]:
+        """`forecasts()`: the members' forecasts at one rolling origin of the series `seen` (up to
+        the months observed after it; `forecasting.models.rolling.origin_forecasts`), with
+        `settings`; remembered in memory when `keep_origins` is on."""
         if not self.keep_origins:
-            return forecast()
-        key = _digest(repr(settings), panel_fingerprint(panel))
+            return forecasts()
+        key = _digest(repr(settings), panel_fingerprint(seen))
         self._used.add(key)
         if key not in self._origins:
-            self._origins[key] = forecast()
+            self._origins[key] = forecasts()
         return self._origins[key]
 
 

@@ -33,35 +33,26 @@ def rolling_origin_forecasts(
     origins: int = 24,
     horizons: int = 6,
     mase_years: int = MASE_YEARS,
-    remember: Callable[[str, Panel, Callable[[], pd.DataFrame]], pd.DataFrame] | None = None,
+    remember: Callable[[Panel, int, Callable[[], list[pd.DataFrame]]], list[pd.DataFrame]] | None = None,
 ) -> pd.DataFrame:
     """Every observed rolling-origin forecast: the forecast frame's columns plus `origin` (last
     month the model saw), `horizon` (months ahead), `level`, `observed` and `scale` (the MASE
     denominator, see `forecasting.scores`), one row per model, series, origin and month ahead.
-    `model` is the key of `models`. `remember(name, history, forecast)`, where given, returns
-    `forecast()` of model `name` fitted on `history` (a memo may return it from an earlier call
-    on the same history)."""
+    `model` is the key of `models`. `remember(seen, observed, forecasts)`, where given, returns
+    `forecasts()`, an origin's `origin_forecasts(seen, observed, ...)` (a memo may return them
+    from an earlier call on the same `seen`)."""
     frames = []
     for months_back in range(1, origins + 1):
-        history = panel.truncate(months_back)
-        if len(history) == 0:
+        if not (panel.lengths > months_back).any():
             break
-        outcomes = observed_after(panel, months_back, min(horizons, months_back))
-        known = pd.DataFrame(
-            {
-                "scale": seasonal_naive_scale(history.values, mase_years),
-                "level": history.levels,
-                "origin": history.last_periods.astype("datetime64[ns]"),
-            },
-            index=pd.Index(history.series_ids, name="series_id"),
-        )
-        for name, build in models.items():
-            def forecast(build=build, history=history):
-                return build().fit(history).predict(horizons)
+        # An origin's forecasts depend on the series up to the last month observed after it.
+        observed = min(horizons, months_back)
+        seen = panel.truncate(months_back - observed)
 
-            predicted = forecast() if remember is None else remember(name, history, forecast)
-            predicted = predicted.merge(outcomes, on=["series_id", "period"], how="inner").join(known, on="series_id")
-            frames.append(predicted.assign(model=name))
+        def forecasts(seen=seen, observed=observed):
+            return origin_forecasts(seen, observed, models, horizons=horizons, mase_years=mase_years)
+
+        frames += forecasts() if remember is None else remember(seen, observed, forecasts)
         log.debug("rolling origin %d of %d done", months_back, origins)
     if not frames:
         return pd.DataFrame(columns=list(CELL_KEYS))
@@ -70,6 +61,29 @@ def rolling_origin_forecasts(
         (cells["period"].dt.year - cells["origin"].dt.year) * 12 + cells["period"].dt.month - cells["origin"].dt.month
     )
     return cells
+
+
+def origin_forecasts(
+    seen: Panel, observed: int, models: Mapping[str, Callable[[], Model]], *, horizons: int, mase_years: int
+) -> list[pd.DataFrame]:
+    """Each model's forecasts from the origin `observed` months before the end of the `seen`
+    series (fitted on the months up to it), with the outcomes of those months: one frame a model."""
+    history = seen.truncate(observed)
+    outcomes = observed_after(seen, observed, observed)
+    known = pd.DataFrame(
+        {
+            "scale": seasonal_naive_scale(history.values, mase_years),
+            "level": history.levels,
+            "origin": history.last_periods.astype("datetime64[ns]"),
+        },
+        index=pd.Index(history.series_ids, name="series_id"),
+    )
+    frames = []
+    for name, build in models.items():
+        predicted = build().fit(history).predict(horizons)
+        predicted = predicted.merge(outcomes, on=["series_id", "period"], how="inner").join(known, on="series_id")
+        frames.append(predicted.assign(model=name))
+    return frames
 
 
 def observed_after(panel: Panel, months_back: int, horizons: int) -> pd.DataFrame:

@@ -1,14 +1,19 @@
 """One map per country: where this month's political violence happened against the twelve months
 before, capitals labelled from the gazetteer, the incidents' places highlighted.
 
-Points only, on longitude and latitude (equirectangular, scaled by the cosine of the mean
-latitude so that distances look right): no outline data ships with the project, and the report
-must draw with no network (see docs/reports.md).
+On longitude and latitude (equirectangular, scaled by the cosine of the mean latitude so that
+distances look right), over country outlines from Natural Earth's 1:110m countries (public
+domain), shipped as reports/data/outlines.json (see reports/data/README.md): the report draws
+with no network.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import math
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +28,16 @@ _AREA_PER_DEATH = 6.0
 _AREA_NO_DEATHS = 6.0
 _LARGEST_AREA = 900.0
 _LEGEND_DEATHS = (1, 10, 50)
+OUTLINES = Path(__file__).parent / "data" / "outlines.json"
+#: Attribution, though the source asks none (public domain).
+OUTLINE_SOURCE = "Country outlines: Natural Earth, 1:110m countries (public domain)."
+
+
+@functools.cache
+def outlines() -> dict[str, list[np.ndarray]]:
+    """Each country's outline rings, arrays of (longitude, latitude)."""
+    rings = json.loads(OUTLINES.read_text(encoding="utf-8"))
+    return {country: [np.asarray(ring, dtype=float) for ring in country_rings] for country, country_rings in rings.items()}
 
 
 def marker_area(fatalities) -> np.ndarray:
@@ -53,6 +68,7 @@ def map_figure(inputs: ReportInputs, country: str, title: str, highlighted: list
         axes.text(0.5, 0.5, "No located events", transform=axes.transAxes, ha="center", va="center", color=style.TEXT_GREY)
         axes.set_axis_off()
         return figure
+    _draw_outlines(axes, country)
     if not earlier.empty:
         axes.scatter(earlier["longitude"], earlier["latitude"], s=marker_area(earlier["fatalities"]), color=style.GREY,
                      alpha=0.45, linewidths=0, label="Twelve months before", zorder=1)
@@ -71,11 +87,22 @@ def map_figure(inputs: ReportInputs, country: str, title: str, highlighted: list
     axes.set_xlim(west - pad, east + pad)
     axes.set_ylim(south - pad, north + pad)
     axes.set_aspect(1 / math.cos(math.radians((south + north) / 2)))
+    figure.text(0.76, 0.1, "\n".join(textwrap.wrap(OUTLINE_SOURCE, 34)), fontsize=8, color=style.TEXT_GREY, va="bottom")
     axes.set_xlabel("Longitude (\u00b0)")
     axes.set_ylabel("Latitude (\u00b0)")
     axes.grid(True, color=style.LIGHT_GREY, linewidth=0.5)
     _legend(figure, inputs)
     return figure
+
+
+def _draw_outlines(axes, country: str) -> None:
+    """Every shipped country outline under the points (the axes' limits clip them to the map):
+    the map's country a light fill, its neighbours white, borders grey."""
+    for name, rings in outlines().items():
+        for ring in rings:
+            axes.fill(ring[:, 0], ring[:, 1], facecolor=style.OUTLINE_FILL if name == country else "white",
+                      edgecolor=style.TEXT_GREY if name == country else style.GREY, linewidth=1.0 if name == country else 0.6,
+                      zorder=0, gid=f"outline:{name}")
 
 
 def _draw_capitals(axes, capitals: pd.DataFrame) -> None:

@@ -25,6 +25,8 @@ REDDISH_PURPLE = "#CC79A7"
 GREY = "#BBBBBB"
 LIGHT_GREY = "#E4E4E4"
 TEXT_GREY = "#555555"
+#: The land of the country a map is of (its neighbours are white).
+OUTLINE_FILL = "#F3EFE6"
 
 OBSERVED_COLOUR = BLACK
 EXPECTED_COLOUR = BLUE

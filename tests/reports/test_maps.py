@@ -1,0 +1,44 @@
+"""The maps' country outlines: shipped, drawn under the points, seen in the PNG."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgba
+from matplotlib.patches import Polygon
+from PIL import Image
+
+from reports import maps, style
+
+
+def test_the_shipped_outlines_hold_the_watch_area_and_its_neighbours_as_closed_rings():
+    found = maps.outlines()
+    assert {"Mali", "Burkina Faso", "Niger", "Algeria", "Nigeria", "Côte d'Ivoire"} <= set(found)
+    for country, rings in found.items():
+        for ring in rings:
+            assert len(ring) >= 4 and (ring[0] == ring[-1]).all(), country
+    # Bamako, Ouagadougou and Niamey lie inside their country's bounding box, and nowhere else's.
+    def inside(country, longitude, latitude):
+        points = np.concatenate(found[country])
+        return points[:, 0].min() <= longitude <= points[:, 0].max() and points[:, 1].min() <= latitude <= points[:, 1].max()
+
+    assert inside("Mali", -8.0, 12.65) and inside("Burkina Faso", -1.53, 12.37) and inside("Niger", 2.11, 13.51)
+    assert not inside("Burkina Faso", -8.0, 12.65)
+
+
+def test_a_map_draws_the_outlines_under_its_points(report_inputs, tmp_path):
+    with style.report_style():
+        figure = maps.map_figure(report_inputs, "Mali", "Mali: where political violence happened", [])
+        axes = figure.axes[0]
+        outlines = [patch for patch in axes.patches if isinstance(patch, Polygon) and (patch.get_gid() or "").startswith("outline:")]
+        drawn = {patch.get_gid() for patch in outlines}
+        assert {"outline:Mali", "outline:Burkina Faso", "outline:Niger"} <= drawn
+        points = [collection for collection in axes.collections if isinstance(collection, PathCollection)]
+        assert points and max(patch.get_zorder() for patch in outlines) < min(points_.get_zorder() for points_ in points)
+        (mali,) = [patch for patch in outlines if patch.get_gid() == "outline:Mali"]
+        assert mali.get_facecolor() == to_rgba(style.OUTLINE_FILL)
+        figure.savefig(tmp_path / "map.png", dpi=50)
+    # Mali's land fill covers a good part of the map's pixels.
+    pixels = np.asarray(Image.open(tmp_path / "map.png").convert("RGB"))
+    fill = np.array(to_rgba(style.OUTLINE_FILL)[:3]) * 255
+    assert (np.abs(pixels.astype(int) - fill).sum(axis=-1) <= 6).mean() > 0.05

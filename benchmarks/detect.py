@@ -1,7 +1,8 @@
 """Benchmark of `detect`: speed on the shipped sample and at 10,000 admin2 series, and quality
-(recall, false new alerts, delay per kind) on the labelled synthetic worlds of the tests.
+(recall, false new alerts, new incidents, delay per kind) on the labelled synthetic worlds of
+the tests.
 
-    .venv/bin/python benchmarks/detect.py [--skip-quality | --quality-only] [--tuning]
+    .venv/bin/python benchmarks/detect.py [--skip-quality | --quality-only] [--tuning] [--verbose]
 
 Quality is measured on `labelled.HELD_OUT_SEEDS`, seeds never used to choose the defaults
 (`--tuning` adds the test's seeds, which were).
@@ -75,15 +76,18 @@ def large(admin1_per_country: int = 50, admin2_per_admin1: int = 67) -> None:
           f"{len(alerts)} alerts ({load})")
 
 
-def quality(seeds: tuple[int, ...], label: str) -> None:
-    """Recall, delay and false new alerts on the labelled worlds of `seeds`, credited strictly
-    (`labelled.explains`)."""
+def quality(seeds: tuple[int, ...], label: str, *, verbose: bool = False) -> None:
+    """Recall, delay, false new alerts and new incidents on the labelled worlds of `seeds`,
+    credited strictly (`labelled.explains`). An incident is false when none of its alerts is
+    explained by an injection; `verbose` lists the missed injections and the false incidents."""
     found, total, delays = defaultdict(int), defaultdict(int), defaultdict(list)
     false_new = false_all = false_critical = months = new_total = 0
+    incidents_new = incidents_told = incidents_critical = 0
+    false_incidents = false_incidents_told = false_incidents_critical = 0
     false_kinds: dict[str, int] = defaultdict(int)
     for seed in seeds:
         world = labelled.make_world(seed)
-        reported, new = labelled.detect_month_by_month(world)
+        reported, new, told = labelled.detect_month_by_month(world)
         for month in labelled.EVALUATED_MONTHS:
             months += 1
             new_total += len(new[month])
@@ -93,6 +97,18 @@ def quality(seeds: tuple[int, ...], label: str) -> None:
                     false_new += 1
                     false_critical += alert.severity == "critical"
                     false_kinds[alert.kind] += 1
+            for incident in told[month]:
+                if incident.status != "new":
+                    continue
+                incidents_new += 1
+                incidents_told += incident.severity != "info"
+                incidents_critical += incident.severity == "critical"
+                if not any(labelled.explains(i, a) for i in world.injections for a in incident.members):
+                    false_incidents += 1
+                    false_incidents_told += incident.severity != "info"
+                    false_incidents_critical += incident.severity == "critical"
+                    if verbose:
+                        print(f"  seed {seed} {month:%Y-%m} false incident ({incident.severity}): {incident.message}")
         for injection in world.injections:
             total[injection.kind] += 1
             month = labelled.found_in(injection, reported)
@@ -100,6 +116,9 @@ def quality(seeds: tuple[int, ...], label: str) -> None:
                 found[injection.kind] += 1
                 delays[injection.kind].append((month.year - injection.first_month.year) * 12
                                               + month.month - injection.first_month.month)
+            elif verbose:
+                print(f"  seed {seed} missed {injection.kind} {injection.country} {injection.admin1} {injection.admin2} "
+                      f"{injection.first_month:%Y-%m}")
     print(f"quality on {label} seeds {', '.join(map(str, seeds))} x {len(labelled.EVALUATED_MONTHS)} months:")
     print("| kind | found / injected | mean delay (months after first detectable) |")
     print("| --- | --- | --- |")
@@ -110,6 +129,10 @@ def quality(seeds: tuple[int, ...], label: str) -> None:
           f"false (explained by no injection) {false_new / months:.2f} ({false_critical / months:.2f} critical); "
           f"false alerts a month counting ongoing repeats {false_all / months:.2f}; false new by kind "
           f"{dict(sorted(false_kinds.items()))}")
+    print(f"new incidents a month {incidents_new / months:.2f} ({incidents_told / months:.2f} warning or critical, "
+          f"{incidents_critical / months:.2f} critical), of which false (no alert explained by an injection) "
+          f"{false_incidents / months:.2f} ({false_incidents_told / months:.2f} warning or critical, "
+          f"{false_incidents_critical / months:.2f} critical)")
 
 
 def main() -> None:
@@ -119,15 +142,16 @@ def main() -> None:
     parser.add_argument("--quality-only", action="store_true", help="only the labelled-data quality figures")
     parser.add_argument("--tuning", action="store_true",
                         help="also report the seeds the defaults were tuned on (the test's), beside the held-out ones")
+    parser.add_argument("--verbose", action="store_true", help="list missed injections and false incidents")
     options = parser.parse_args()
     if not options.quality_only:
         end_to_end()
     if not options.skip_large and not options.quality_only:
         large()
     if not options.skip_quality:
-        quality(labelled.HELD_OUT_SEEDS, "held-out")
+        quality(labelled.HELD_OUT_SEEDS, "held-out", verbose=options.verbose)
         if options.tuning:
-            quality(labelled.TUNING_SEEDS, "tuning")
+            quality(labelled.TUNING_SEEDS, "tuning", verbose=options.verbose)
 
 
 if __name__ == "__main__":

@@ -28,12 +28,15 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from forecasting import wording
-from forecasting.alerts import SCOPE_KEYS, SEVERITY_ORDER, Alert, AlertRecord, Status
+from forecasting.alerts import (
+    SCOPE_KEYS, SEVERITY_ORDER, Alert, AlertRecord, BandCheck, LifecycleOutcome, LifecycleRules, MonthReadings, Status,
+    apply_lifecycle,
+)
 from forecasting.events import DEMONSTRATIONS, UNLOCATED, counted_as_political_violence, is_located
 
 if TYPE_CHECKING:
@@ -47,8 +50,10 @@ DRIVER_COLUMNS = (
 #: Characters of an event's notes shown under an alert.
 NOTE_CHARACTERS = 200
 #: Months of events before the as-of month whose events can drive an alert (3-month tier-shift
-#: windows and level changes held 3 months look back this far).
+#: windows and level changes held 3 months look back this far; a year-to-date pace, to January).
 DRIVER_MONTHS_BEFORE = 2
+#: The column `with_actor_families` adds: each event's actor family, as alert scopes name actors.
+ACTOR_FAMILY = "actor_family"
 
 #: Kinds whose observed minus expected is an excess over one period (the unit of "explains").
 _EXCESS_KINDS = ("surge", "drop", "record", "tier_shift", "spread", "change_point")
@@ -59,13 +64,43 @@ _DEPTH = {"admin2": 4, "admin1": 3, "tier": 2, "actor": 2, "country": 1}
 # --- driving events ---------------------------------------------------------------------------
 
 
+def driving_event_rows(alerts: Sequence[Alert], events: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The `limit` events that weigh most in `alerts` (one alert, or a story's lead and then its
+    members): the events of each alert's scope and period, counted as the alert counts them
+    (political violence, or demonstrations for their measure; tiers of located events only),
+    each once. The lead's events come first (what the story is about: a wave's day, a record's
+    month), then the members', each part most deaths first, then earliest. The one selection
+    behind every alert's, incident's and report page's driving events.
+
+    `events`: an event frame with at least event_date, source_id, country, admin1, admin2, tier,
+    actor1 (as the source names it) and fatalities (`with_actor_families` is applied when its
+    column is missing). Returns those rows, with `ACTOR_FAMILY`.
+    """
+    import pandas as pd
+
+    if events.empty or limit <= 0 or not alerts:
+        return events.head(0)
+    events = with_actor_families(events)
+    lead = events[_driven(alerts[0], events)]
+    others = None
+    for alert in alerts[1:]:
+        mine = _driven(alert, events)
+        others = mine if others is None else others | mine
+    parts = [lead] if others is None else [lead, events[others]]
+    order = ["fatalities", "event_date", "source_id"]
+    picked = pd.concat([part.sort_values(order, ascending=[False, True, True]) for part in parts])
+    return picked.drop_duplicates("source_id").head(limit)
+
+
 def driving_events(alert: Alert, events: pd.DataFrame, limit: int) -> list[dict[str, Any]]:
-    """The `limit` events that weigh most in `alert` (most deaths first, then earliest): the
-    events of its scope and period. `events`: an event frame with `DRIVER_COLUMNS` (actors as
-    the source names them)."""
-    if events.empty or limit <= 0:
-        return []
-    events = _with_families(events)
+    """`driving_event_rows` of one alert as its JSON evidence: event_id, date, location,
+    country, admin1, admin2, actor (as the source names it), fatalities, note (the first
+    `NOTE_CHARACTERS` of the source's notes)."""
+    return [_event_record(row) for row in driving_event_rows([alert], events, limit).itertuples(index=False)]
+
+
+def _driven(alert: Alert, events: pd.DataFrame) -> pd.Series:
+    """Which events are of `alert`'s scope and period, counted as it counts them."""
     first, last = _period_days(alert)
     chosen = (events["event_date"] >= first) & (events["event_date"] <= last)
     # What the alert counts: demonstrations for their measure, political violence otherwise.
@@ -74,51 +109,50 @@ def driving_events(alert: Alert, events: pd.DataFrame, limit: int) -> list[dict[
     else:
         chosen &= counted_as_political_violence(events)
     scope = alert.scope
-    if alert.kind == "synchronized":
-        units = set(alert.evidence.get("admin2_units") or ())
+    if alert.kind == "synchronized" and alert.evidence.get("admin2_units"):
+        # A wave's places are the units it hit, in one country or several.
         countries = alert.evidence.get("countries") or ([scope["country"]] if scope.get("country") else [])
-        chosen &= events["admin2"].isin(units) & events["country"].isin(countries)
-        if scope.get("actor"):
-            chosen &= events["actor1"] == scope["actor"]
+        chosen &= events["admin2"].isin(set(alert.evidence["admin2_units"])) & events["country"].isin(countries)
     else:
         for key in ("country", "admin1", "admin2", "tier"):
             if scope.get(key) is not None:
                 chosen &= events[key] == scope[key]
-        if scope.get("actor") is not None:
-            chosen &= events["actor1"] == scope["actor"]
-    picked = events[chosen].sort_values(["fatalities", "event_date", "source_id"], ascending=[False, True, True])
-    return [_event_record(row) for row in picked.head(limit).itertuples(index=False)] if not picked.empty else []
+    if scope.get("actor") is not None:
+        chosen &= events[ACTOR_FAMILY] == scope["actor"]
+    return chosen
 
 
 def drivers_since(day: dt.date) -> dt.date:
-    """The first day whose events can drive an alert of the month of `day`."""
+    """The first day whose events can drive an alert of the month of `day`: the month
+    `DRIVER_MONTHS_BEFORE` before it, or 1 January when earlier (a year-to-date pace)."""
     months = day.year * 12 + day.month - 1 - DRIVER_MONTHS_BEFORE
-    return dt.date(months // 12, months % 12 + 1, 1)
+    return min(dt.date(months // 12, months % 12 + 1, 1), dt.date(day.year, 1, 1))
 
 
 def with_driving_events(alerts: Iterable[Alert], events: pd.DataFrame | None, limit: int) -> list[Alert]:
     """Each alert with its driving events (resolved notices keep the ones they were told with).
-    `events`: an event frame with `DRIVER_COLUMNS` covering the alerts' periods (the as-of month
-    and `DRIVER_MONTHS_BEFORE` before it), actors as the source names them; None: no events
-    (HDX aggregates), no driving events."""
+    `events`: an event frame with `DRIVER_COLUMNS` covering the alerts' periods (from
+    `drivers_since` the as-of day), actors as the source names them; None: no events (HDX
+    aggregates), no driving events."""
     if events is None:
         return list(alerts)
-    events = _with_families(events)
+    events = with_actor_families(events)
     return [
         alert if alert.status == "resolved" else dataclasses.replace(alert, driving_events=driving_events(alert, events, limit))
         for alert in alerts
     ]
 
 
-def _with_families(events: pd.DataFrame) -> pd.DataFrame:
-    """`actor1` as actor families (what alert scopes name), the source's name kept as `actor`,
-    and `tier` unlocated for events the source did not locate at their place (as the detectors
-    count them); a frame already prepared is returned as it is."""
-    if "actor" in events:
+def with_actor_families(events: pd.DataFrame) -> pd.DataFrame:
+    """`events` with each event's actor family in `ACTOR_FAMILY` (what alert scopes name; the
+    source's name stays in `actor1`) and `tier` unlocated for events the source did not locate
+    at their place (as the detectors count them); a frame that has the column is returned as
+    it is."""
+    if ACTOR_FAMILY in events:
         return events
     from forecasting.detectors.actors import actor_families
 
-    prepared = events.assign(actor=events["actor1"], actor1=actor_families(events["actor1"]))
+    prepared = events.assign(**{ACTOR_FAMILY: actor_families(events["actor1"])})
     if "geo_precision" in events and "tier" in events:
         prepared["tier"] = prepared["tier"].where(is_located(events), UNLOCATED)
     return prepared
@@ -133,29 +167,33 @@ def _event_record(row) -> dict[str, Any]:
         "country": row.country,
         "admin1": row.admin1 if isinstance(row.admin1, str) else None,
         "admin2": row.admin2 if isinstance(row.admin2, str) else None,
-        "actor": row.actor,
+        "actor": row.actor1,
         "fatalities": int(row.fatalities),
         "note": notes[:NOTE_CHARACTERS],
     }
 
 
 def _period_days(alert: Alert) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last day of the events an alert is about."""
+    """First and last day of the events an alert is about: a wave's days; a year-to-date pace's
+    year to its period; a tier shift's or level change's months; a 30-day record's window; else
+    its month (or the month to its day)."""
     import pandas as pd
 
     evidence = alert.evidence
     if alert.kind == "synchronized" and evidence.get("first_day"):
         return pd.Timestamp(evidence["first_day"]), pd.Timestamp(evidence.get("last_day") or evidence["first_day"])
-    if len(alert.period) == 10:
-        last = pd.Timestamp(alert.period)
+    day = len(alert.period) == 10
+    last = pd.Timestamp(alert.period) if day else pd.Timestamp(f"{alert.period}-01") + pd.offsets.MonthEnd(0)
+    month = last.replace(day=1)
+    if alert.kind == "run_rate":
+        return month.replace(month=1), last
+    if day:
         start = evidence.get("window_start")
-        return (pd.Timestamp(start) if start else last.replace(day=1)), last
-    month = pd.Timestamp(f"{alert.period}-01")
+        return (pd.Timestamp(start) if start else month), last
     months = int(evidence.get("window_months") or evidence.get("months_at_new_level") or 1)
     if alert.kind not in ("tier_shift", "change_point"):
         months = 1
-    first = month - pd.DateOffset(months=months - 1)
-    return first, month + pd.offsets.MonthEnd(0)
+    return month - pd.DateOffset(months=months - 1), last
 
 
 # --- grouping ---------------------------------------------------------------------------------
@@ -427,6 +465,48 @@ def form_incidents(
 _STATUS_ORDER = {"new": 0, "ongoing": 1, "resolved": 2}
 
 
+@dataclass(frozen=True)
+class MonthTold:
+    """One detection month through the lifecycle and into incidents: `lifecycle` (what
+    `apply_lifecycle` decided), `told` (the reported alerts, each naming its incident, and the
+    incidents) and `records` (the lifecycle's records, each alert naming its incident: what to
+    store for the next months)."""
+
+    lifecycle: LifecycleOutcome
+    told: IncidentOutcome
+    records: list[AlertRecord]
+
+
+def tell_month(
+    found: list[Alert],
+    history: list[AlertRecord],
+    checks: Sequence[BandCheck],
+    readings: MonthReadings | None,
+    as_of_month: str,
+    rules: LifecycleRules,
+    *,
+    explained_share: float,
+    area_name: str,
+    driving_limit: int,
+) -> MonthTold:
+    """The month's `found` alerts through the alert lifecycle (`forecasting.alerts.
+    apply_lifecycle`, from the stored `history` and band `checks` of earlier months and this
+    month's `readings`) and grouped into incidents (`form_incidents`): what `detect` stores and
+    reports, and what the labelled benchmark measures."""
+    outcome = apply_lifecycle(found, history, as_of_month, rules, readings, checks)
+    episodes = {record.alert.id: record.episode for record in outcome.records if record.suppressed_by is None}
+    told = form_incidents(
+        outcome.reported, episodes, history, as_of_month, explained_share=explained_share, area_name=area_name,
+        driving_limit=driving_limit,
+    )
+    incident_of = {alert.id: alert.incident for alert in told.alerts if alert.status != "resolved"}
+    records = [
+        dataclasses.replace(record, alert=dataclasses.replace(record.alert, incident=incident_of.get(record.alert.id)))
+        for record in outcome.records
+    ]
+    return MonthTold(lifecycle=outcome, told=told, records=records)
+
+
 def _recent_places(earlier: list[AlertRecord], as_of_month: str, open_episodes: Mapping[str, set[str]]) -> dict[str, list]:
     """Open incidents told in the month before `as_of_month`, with the scopes of their alerts
     there."""
@@ -476,7 +556,8 @@ def _incident(name: str, as_of_month: str, first: str, status: Status, group: li
     message = lead.message
     if status != "resolved" and others:
         plural = "s" if len(others) != 1 else ""
-        message = f"{lead.message.rstrip()} Told with {len(others)} related alert{plural} about {wording.places(places)}."
+        about = wording.place_list(_about(others), area_name, limit=10)
+        message = f"{lead.message.rstrip()} Told with {len(others)} related alert{plural} about {about}."
     title = f"{wording.kind_label(lead.kind)}: {wording.place_name(lead.scope, area_name)}, {wording.period_label(lead.period)}"
     if status == "resolved":
         title = f"Resolved: {title}"
@@ -492,8 +573,9 @@ def _ordered(alerts: list[Alert]) -> list[Alert]:
 
 
 def _places(lead: Alert, members: list[Alert], area_name: str) -> list[str]:
-    """The places an incident concerns in words, most specific first: the units a wave hit and
-    the members' admin units, then the countries (the whole area only when nothing narrower)."""
+    """The places an incident concerns, each in words that need no context (`wording.place`),
+    most specific first: the units a wave hit and the members' admin units, then the countries
+    (the whole area only when nothing narrower)."""
     scopes = [dict(unit) for unit in lead.evidence.get("units") or ()] if lead.kind == "synchronized" else []
     scopes += [{**alert.scope, "tier": None, "actor": None} for alert in members if alert.kind != "synchronized"]
     scopes.sort(key=lambda scope: -_depth(scope))
@@ -501,12 +583,23 @@ def _places(lead: Alert, members: list[Alert], area_name: str) -> list[str]:
     return list(dict.fromkeys(names)) or [area_name]
 
 
+def _about(alerts: list[Alert]) -> list[dict[str, str | None]]:
+    """The places the related alerts are about (an actor family's alert is about its place),
+    most specific first, for `wording.place_list`."""
+    scopes = [{**alert.scope, "actor": None} for alert in alerts]
+    return sorted(scopes, key=lambda scope: -_depth(scope))
+
+
 def _incident_drivers(members: list[Alert], limit: int) -> list[dict[str, Any]]:
-    """The members' driving events, each once, most deaths first."""
+    """The lead's driving events, then the other members' (most deaths first), each once: the
+    order `driving_event_rows` gives a story's events."""
+    def deadliest(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(events, key=lambda event: (-int(event.get("fatalities") or 0), str(event.get("date")),
+                                                 str(event.get("event_id"))))
+
+    ranked = deadliest(members[0].driving_events) if members else []
+    ranked += deadliest(event for alert in members[1:] for event in alert.driving_events)
     seen: dict[str, dict[str, Any]] = {}
-    for alert in members:
-        for event in alert.driving_events:
-            seen.setdefault(str(event.get("event_id")), event)
-    ranked = sorted(seen.values(), key=lambda event: (-int(event.get("fatalities") or 0), str(event.get("date")),
-                                                      str(event.get("event_id"))))
-    return ranked[:limit]
+    for event in ranked:
+        seen.setdefault(str(event.get("event_id")), event)
+    return list(seen.values())[:limit]

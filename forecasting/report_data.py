@@ -14,11 +14,9 @@ import pandas as pd
 
 from forecasting.alerts import SCOPE_KEYS, Alert
 from forecasting.detectors.settings import AsOf
-from forecasting.events import UNLOCATED
+from forecasting.events import POLITICAL_VIOLENCE, UNLOCATED
 from forecasting.series import scope_level
 
-#: ACLED's event types that are political violence (DESIGN.md "What is counted").
-POLITICAL_VIOLENCE = "Political violence"
 
 _YEAR_TO_DATE_COLUMNS = ["alert_id", "curve", "year", "date", "value"]
 _ALERT_SHARE_COLUMNS = ["alert_id", "period", "at_tier", "total", "share", "part"]
@@ -164,13 +162,15 @@ def units_hit_per_day(events: pd.DataFrame, alerts: Iterable[Alert], as_of: AsOf
     in its country each day, over the `days` days to the as-of day (zero-filled), counted by the
     detector's own `units_hit_per_day`. Columns alert_id, day, units.
 
-    `events`: event_date, country, admin1, admin2 and `actor` (the actor family)."""
+    `events`: event_date, country, admin1, admin2 and actor1 (as the source names it)."""
     from forecasting.detectors.synchronized import units_hit_per_day as detector_count
+    from forecasting.incidents import ACTOR_FAMILY, with_actor_families
 
     frames = []
     last = pd.Timestamp(as_of.day)
     calendar = pd.date_range(last - pd.Timedelta(days=days - 1), last, freq="D")
-    families = events.assign(actor1=events["actor"]) if "actor" in events else events
+    families = with_actor_families(events)
+    families = families.assign(actor1=families[ACTOR_FAMILY])
     for alert in alerts:
         if alert.kind != "synchronized" or not alert.scope.get("actor") or not alert.scope.get("country"):
             continue
@@ -220,30 +220,18 @@ NOTE_CHARACTERS = 200
 
 
 def driving_events(events: pd.DataFrame, alert: Alert, limit: int = DRIVING_EVENTS) -> list[DrivingEvent]:
-    """The events behind `alert`, deadliest first (then the latest): those in its scope and
-    period (a day period: that day; a tier shift: its window months).
+    """The events behind `alert` as the brief's table shows them: the events
+    `forecasting.incidents.driving_event_rows` picks (its scope and period, counted as it
+    counts them, deadliest first), the one selection alerts, emails and pages share."""
+    return _driving(events, [alert], limit)
 
-    `events`: columns source, source_id, event_date, country, admin1, admin2, location, tier,
-    actor (family, as the detectors group actors), actor1, fatalities, notes.
-    """
-    if events.empty:
-        return []
-    # Alerts count political violence (DESIGN.md "What is counted"): so do their driving events.
-    chosen = events["disorder_type"] == POLITICAL_VIOLENCE if "disorder_type" in events else pd.Series(True, index=events.index)
-    for key in SCOPE_KEYS:
-        value = alert.scope.get(key)
-        if value:
-            chosen &= events[key] == value
-    if len(alert.period) == 10:
-        start = end = pd.Timestamp(alert.period)
-    else:
-        end = month_of(alert.period) + pd.offsets.MonthEnd(0)
-        months = int(alert.evidence.get("window_months", 1)) if alert.kind == "tier_shift" else 1
-        if alert.kind == "run_rate":
-            months = month_of(alert.period).month
-        start = month_of(alert.period) - pd.DateOffset(months=months - 1)
-    chosen &= (events["event_date"] >= start) & (events["event_date"] <= end)
-    picked = events[chosen].sort_values(["fatalities", "event_date"], ascending=[False, False]).head(limit)
+
+def _driving(events: pd.DataFrame, alerts: Sequence[Alert], limit: int) -> list[DrivingEvent]:
+    """`events`: columns source, source_id, event_date, disorder_type, country, admin1, admin2,
+    location, tier, actor1 (as the source names it), latitude, longitude, fatalities, notes."""
+    from forecasting.incidents import driving_event_rows
+
+    picked = driving_event_rows(alerts, events, limit)
     return [
         DrivingEvent(
             event_id=str(row.source_id), date=pd.Timestamp(row.event_date).date().isoformat(),
@@ -343,26 +331,28 @@ def story_key(alert: Alert) -> tuple:
 
 
 def stories(alerts: Iterable[Alert], events: pd.DataFrame) -> list[Story]:
-    """The alerts grouped into stories, most human impact first (`rank` order); the lead of each
-    is its most severe alert, then the one with the most excess deaths, then the strongest."""
+    """The alerts grouped into stories, most human impact first (`rank` order). The lead of an
+    incident's story is the incident's (`forecasting.incidents.lead_alert`: a wave before the
+    places it hit, else the most specific place that explains most); of a story grouped by
+    place, its most severe alert, then the one with the most excess deaths, then the strongest.
+    Its events are its members' driving events, deadliest first."""
     from forecasting.alerts import SEVERITY_ORDER
+    from forecasting.incidents import lead_alert
 
     groups: dict[tuple, list[Alert]] = {}
     for alert in alerts:
         groups.setdefault(story_key(alert), []).append(alert)
     told = []
-    for members in groups.values():
+    for key, members in groups.items():
         members = sorted(members, key=lambda alert: (-SEVERITY_ORDER[alert.severity], -_monthly_excess(alert), alert.score, alert.id))
-        # The lead's own events first (a wave's day, a record's month), then its members'.
-        found: dict[str, DrivingEvent] = {}
-        for alert in members:
-            for event in driving_events(events, alert):
-                found.setdefault(event.event_id, event)
-        deadliest = list(found.values())[:DRIVING_EVENTS]
+        if key[0] == "incident":
+            lead = lead_alert([alert for alert in members if alert.status != "resolved"] or members)
+            members = [lead, *(alert for alert in members if alert is not lead)]
+        found = _driving(events, members, DRIVING_EVENTS)
         told.append(Story(
-            lead=members[0], members=tuple(members), events=tuple(deadliest),
+            lead=members[0], members=tuple(members), events=tuple(found),
             excess_deaths=max(_monthly_excess(alert) for alert in members),
-            deadliest=max((event.fatalities for event in found.values()), default=0),
+            deadliest=max((event.fatalities for event in found), default=0),
         ))
     return rank(told)
 

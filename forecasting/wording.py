@@ -54,17 +54,76 @@ STATUS_LABELS = {"new": "New", "ongoing": "Ongoing", "resolved": "Resolved"}
 
 
 def place(scope: Mapping[str, str | None], area_name: str) -> str:
-    """A place in a sentence: 'Gourma, Est (Burkina Faso)', 'Kayes (Mali)', 'Mali',
-    'provincial capitals of Burkina Faso', or the watch area's name."""
+    """A place in a sentence: 'Gourma (Est, Burkina Faso)', 'Kayes district (Kayes, Mali)' (an
+    admin2 unit named as its admin1 unit), 'Kayes (Mali)', 'Mali', 'provincial capitals of
+    Burkina Faso', or the watch area's name. The parentheses always hold the wider units, so no
+    name is read twice as 'Kayes, Kayes'."""
     country, admin1, admin2 = scope.get("country"), scope.get("admin1"), scope.get("admin2")
     tier = scope.get("tier")
     if tier:
         return f"{tier_name(tier)} of {country}" if country else tier_name(tier)
     if admin2:
-        return f"{admin2}, {admin1} ({country})" if admin1 else f"{admin2} ({country})"
+        return f"{district(admin2, admin1)} ({admin1}, {country})" if admin1 else f"{admin2} ({country})"
     if admin1:
         return f"{admin1} ({country})"
     return country or area_name
+
+
+def district(admin2: str, admin1: str | None) -> str:
+    """An admin2 unit's name, 'Kayes district' where it is also its admin1 unit's name."""
+    return f"{admin2} district" if admin1 is not None and admin2 == admin1 else admin2
+
+
+def place_list(scopes: Iterable[Mapping[str, str | None]], area_name: str, *, limit: int = 8) -> str:
+    """Places in a sentence, each name read once and every unit with the units that hold it:
+    admin2 units grouped by their admin1 unit, admin1 units by country, then the rest, most
+    specific first as given: 'Bafoulabe, Diema and Kayes district (Kayes, Mali); Niono (Segou,
+    Mali); Kayes and Segou (Mali); Mali'. Past `limit` names, 'and 4 more places'."""
+    groups: dict[tuple, list[str]] = {}
+    for scope in scopes:
+        country, admin1, admin2 = scope.get("country"), scope.get("admin1"), scope.get("admin2")
+        if scope.get("tier") or not (admin1 or admin2):
+            name = place(scope, area_name)
+            key = ("place", name)
+        elif admin2:
+            key, name = ("admin2", country, admin1), district(admin2, admin1)
+        else:
+            key, name = ("admin1", country), admin1
+        groups.setdefault(key, []).append(name)
+
+    def holder(key: tuple) -> str:
+        if key[0] == "admin2":
+            return f" ({key[2]}, {key[1]})" if key[2] else f" ({key[1]})"
+        return f" ({key[1]})" if key[0] == "admin1" else ""
+
+    text, hidden = _grouped(groups, holder, limit)
+    return text + (f" and {hidden} more place{'s' if hidden != 1 else ''}" if hidden else "")
+
+
+def units_by_region(units: Iterable[Mapping[str, str | None]], *, limit: int = 10) -> str:
+    """The admin2 units of one country by admin1 unit, for a sentence that names the country:
+    'Bafoulabe, Diema, Kayes district and Nioro in Kayes; Macina and Niono in Segou'; past `limit`
+    units, 'and 3 more'."""
+    regions: dict[str, list[str]] = {}
+    for unit in units:
+        if unit.get("admin2"):
+            regions.setdefault(unit.get("admin1") or "", []).append(district(unit["admin2"], unit.get("admin1")))
+    text, hidden = _grouped(regions, lambda region: f" in {region}" if region else "", limit)
+    return text + (f" and {hidden} more" if hidden else "")
+
+
+def _grouped(groups: Mapping[Any, list[str]], holder, limit: int) -> tuple[str, int]:
+    """Each group's names once ('A, B and C') followed by `holder(key)`, groups joined by '; ',
+    at most `limit` names in all; returns the text and how many names were left out."""
+    parts, shown = [], 0
+    unique = {key: list(dict.fromkeys(names)) for key, names in groups.items()}
+    for key, names in unique.items():
+        names = names[: max(limit - shown, 0)]
+        if not names:
+            break
+        shown += len(names)
+        parts.append(places(names, limit=len(names)) + holder(key))
+    return "; ".join(parts), sum(len(names) for names in unique.values()) - shown
 
 
 def place_name(scope: Mapping[str, str | None], area_name: str) -> str:

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from forecasting.alerts import Alert, apply_lifecycle
+from forecasting.alerts import Alert
 from forecasting.as_of import AsOf, month_range, parse_as_of
 from forecasting.detectors import DetectionSettings
 from forecasting.detectors import pipeline
@@ -290,17 +290,11 @@ def _assess(
     history = stored_alerts.load_alert_history(store, before=moment.month_text)
     checks = stored_alerts.load_band_checks(store, before=moment.month_text)
     readings = pipeline.month_readings(events, series, forecasts, moment)
-    outcome = apply_lifecycle(found, history, moment.month_text, rules, readings, checks)
-    episodes = {record.alert.id: record.episode for record in outcome.records if record.suppressed_by is None}
-    told = incidents.form_incidents(
-        outcome.reported, episodes, history, moment.month_text, explained_share=settings.incident_explained_share,
+    month = incidents.tell_month(
+        found, history, checks, readings, moment.month_text, rules, explained_share=settings.incident_explained_share,
         area_name=settings.area_name, driving_limit=settings.driving_events,
     )
-    incident_of = {alert.id: alert.incident for alert in told.alerts if alert.status != "resolved"}
-    records = [
-        dataclasses.replace(record, alert=dataclasses.replace(record.alert, incident=incident_of.get(record.alert.id)))
-        for record in outcome.records
-    ]
+    outcome, told, records = month.lifecycle, month.told, month.records
     if save:
         stored_alerts.save_detection(
             store, moment.month_text, records, outcome.resolved, outcome.checks, incidents=told.incidents

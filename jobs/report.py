@@ -138,16 +138,16 @@ MAP_COLUMNS = ["event_date", "country", "admin1", "admin2", "location", "latitud
 def _brief_events(store: Store, countries: list[str], moment: AsOf) -> pd.DataFrame:
     """The events of the twelve months before the as-of month and of the month itself, with the
     columns the driving-events tables and the maps show; actors also by family, as the
-    detectors group them."""
+    detectors group them (`forecasting.incidents.with_actor_families`)."""
     import pandas as pd
 
-    from forecasting.detectors.actors import actor_families
+    from forecasting.incidents import with_actor_families
 
     columns = ["source", "source_id", "event_date", "disorder_type", "country", "admin1", "admin2", "location", "tier",
                "actor1", "latitude", "longitude", "fatalities", "notes"]
     start = (moment.month - pd.DateOffset(months=12)).date()
     events = stored_events.load_events(store, countries=countries, start=start, until=moment.day, columns=columns)
-    return events.assign(actor=actor_families(events["actor1"]))
+    return with_actor_families(events)
 
 
 def _capitals(config: Config, countries: list[str]) -> pd.DataFrame:

@@ -227,7 +227,7 @@ _COUNT_KINDS = ("surge", "drop", "record", "run_rate", "tier_shift")
 
 def _fold_actor_families(alerts: list[Alert]) -> list[Alert]:
     """An actor family's alert raised together with the same alert for all actors (same kind,
-    measure, period and otherwise the same scope) is one story, told once as the all-actors
+    measure, period, window and otherwise the same scope) is one story, told once as the all-actors
     alert: at the higher of the two severities, with the family's alert summarised in its
     evidence (`actor_families`) and, for counts, its part named in the message. A family alert
     without its all-actors alert is kept as it is."""
@@ -259,7 +259,12 @@ def _with_actor_families(alert: Alert, families: list[Alert]) -> Alert:
 
 
 def _without_actor(alert: Alert) -> tuple:
-    return (alert.kind, alert.measure, alert.period, *(alert.scope.get(name) for name in ("country", "admin1", "admin2", "tier")))
+    """What an actor family's alert and the all-actors alert it folds into share: kind, measure,
+    period, the rest of the scope and the window counted (a tier shift over three months is
+    not part of one over the month, so "Of the 86, 174 by JNIM" cannot be written)."""
+    window = (alert.evidence.get("window_months"), alert.evidence.get("window_start"))
+    return (alert.kind, alert.measure, alert.period, *(alert.scope.get(name) for name in ("country", "admin1", "admin2", "tier")),
+            *window)
 
 
 def sort_alerts(alerts: list[Alert]) -> list[Alert]:

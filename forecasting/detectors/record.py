@@ -70,6 +70,9 @@ def detect_monthly_records(
             continue
         first = earlier["period"].min() if not earlier.empty else as_of.month
         scope = scope_of(row)
+        # The message states the numbers the alert carries (the expectation as rounded there).
+        told = _Row(observed=float(row.observed), expected=round(float(row.expected), 1), lower=float(row.lower),
+                    upper=float(row.upper), measure=row.measure)
         candidates.append(
             Finding(
                 kind="record",
@@ -82,7 +85,7 @@ def detect_monthly_records(
                 upper=float(row.upper),
                 p_value=float(row.p_upper),
                 size=float(row.observed) / max(float(row.expected), 1.0),
-                message=_message(row, scope, wording.month_name(as_of.month), "month", since, first, settings),
+                message=_message(told, scope, wording.month_name(as_of.month), "month", since, first, settings),
                 evidence={
                     "series_id": row.series_id,
                     "level": row.level,
@@ -158,7 +161,7 @@ def _window_record(windows, level, columns, name, measure, headline, as_of, sett
         scope[column] = value
     window_text = f"the 30 days to {wording.day_name(as_of.day)}"
     first = earlier.index.min() - pd.Timedelta(days=_WINDOW_DAYS - 1)
-    row = _Row(observed=current, expected=mean, lower=lower, upper=upper, measure=measure)
+    row = _Row(observed=current, expected=round(mean, 1), lower=lower, upper=upper, measure=measure)
     return Finding(
         kind="record",
         scope=scope,

@@ -62,6 +62,8 @@ def detect_spread(series: pd.DataFrame, as_of: AsOf, settings: DetectionSettings
         scope = scope_of(row)
         since = last_active.get(row.Index)
         fatalities = fatalities_by_scope.get(_scope_key(row), 0)
+        expected = round(rate, 2)
+        lower, upper = float(distributions.poisson_ppf(0.05, rate)), float(distributions.poisson_ppf(0.95, rate))
         candidates.append(
             Finding(
                 kind="spread",
@@ -69,12 +71,12 @@ def detect_spread(series: pd.DataFrame, as_of: AsOf, settings: DetectionSettings
                 measure="events",
                 period=as_of.month_text,
                 observed=float(row.value),
-                expected=round(rate, 2),
-                lower=float(distributions.poisson_ppf(0.05, rate)),
-                upper=float(distributions.poisson_ppf(0.95, rate)),
+                expected=expected,
+                lower=lower,
+                upper=upper,
                 p_value=p_value,
                 size=float(row.value) / max(rate, 1.0),
-                message=_message(scope, row.value, fatalities, before, since, as_of, settings, rate),
+                message=_message(scope, row.value, fatalities, before, since, as_of, settings, (expected, lower, upper)),
                 evidence={
                     "series_id": row.Index,
                     "level": row.level,
@@ -91,7 +93,8 @@ def _scope_key(row) -> tuple:
     return (row.country, row.admin1, row.admin2)
 
 
-def _message(scope, events, fatalities, before, since, as_of, settings, rate) -> str:
+def _message(scope, events, fatalities, before, since, as_of, settings, expected: tuple[float, float, float]) -> str:
+    """The sentence, with the numbers the alert carries: `expected` is (expected, lower, upper)."""
     where = wording.place(scope, settings.area_name)
     when = wording.month_name(as_of.month) if not as_of.is_day else f"{wording.month_name(as_of.month)} (to {wording.day_name(as_of.day)})"
     deaths = f" and {wording.count(fatalities)} reported fatalities" if fatalities else ""
@@ -105,6 +108,5 @@ def _message(scope, events, fatalities, before, since, as_of, settings, rate) ->
         history = f"after only {wording.count(before)} in the previous 12 months"
     return wording.sentence(
         f"Violence spread to {where}: {wording.count(events)} political-violence events{deaths} in {when}, "
-        f"{history} (expected {wording.expected(rate)}, "
-        f"{wording.interval(distributions.poisson_ppf(0.05, rate), distributions.poisson_ppf(0.95, rate))})."
+        f"{history} (expected {wording.expected(expected[0])}, {wording.interval(expected[1], expected[2])})."
     )

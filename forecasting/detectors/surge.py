@@ -52,19 +52,23 @@ def detect_surges_and_drops(predictive: pd.DataFrame, as_of: AsOf, settings: Det
 def _finding(kind: str, row, as_of: AsOf, settings: DetectionSettings) -> Finding:
     scope = scope_of(row)
     observed, expected = float(row.observed), float(row.expected)
+    # The message states the expectation the alert carries (rounded), and compares the numbers
+    # as printed.
+    told = round(expected, 1)
     if kind == "surge":
         size = observed / max(expected, 1.0)
         p_value = float(row.p_upper)
-        comparison = wording.above_expected(observed, expected).replace(", ", ": ", 1)
+        comparison = wording.above_expected(observed, told).replace(", ", ": ", 1)
     else:
         size = max(expected, 1.0) / max(observed, 1.0)
         p_value = float(row.p_lower)
-        comparison = f": {wording.percent(1 - observed / max(expected, 1e-9))} below the expected level"
+        fall = 1 - wording.printed(observed) / max(wording.printed(told), 1e-9)
+        comparison = f": {wording.percent(fall)} below the expected level"
     when = _when(as_of)
     verb = "rose to" if kind == "surge" else "fell to"
     message = (
         f"{wording.subject(row.measure, scope, settings.area_name)} {verb} {wording.count(observed)} "
-        f"{when}, against {wording.expected(expected)} expected ({wording.interval(row.lower, row.upper)})"
+        f"{when}, against {wording.expected(told)} expected ({wording.interval(row.lower, row.upper)})"
         f"{comparison}."
     )
     return Finding(
@@ -73,7 +77,7 @@ def _finding(kind: str, row, as_of: AsOf, settings: DetectionSettings) -> Findin
         measure=row.measure,
         period=as_of.month_text,
         observed=observed,
-        expected=round(expected, 1),
+        expected=told,
         lower=float(row.lower),
         upper=float(row.upper),
         p_value=p_value,

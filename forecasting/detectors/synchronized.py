@@ -143,12 +143,15 @@ def _finding(actor, start, units, mean, size, history, per_start, hits, p_value,
         if first_day == last_day
         else f"{first_day.day}\u2013{wording.day_name(last_day)}"
     )
-    named = ", ".join(admin2[:6]) + (f" and {len(admin2) - 6} more" if len(admin2) > 6 else "")
+    hit = [dict(zip(("country", "admin1", "admin2"), place.split("|"))) for place in places]
+    # Each unit with its region (and country, for a wave across borders): 'Kayes' alone could
+    # be the region or its district.
+    named = wording.units_by_region(hit) if len(countries) == 1 else wording.place_list(hit, "", limit=10)
     history_text = f"not seen since {wording.day_name(since)}" if since is not None else "not seen in the past three years"
     message = wording.sentence(
-        f"{actor} struck {units} admin2 units of {where} on {days_text} ({named}), against "
-        f"{wording.expected(mean)} expected in {'one day' if width == 1 else f'{width} days'} (90% range {wording.count(lower)}\u2013{wording.count(upper)}): "
-        f"{history_text}."
+        f"{actor} struck {wording.count(units)} admin2 units of {where} on {days_text} ({named}), against "
+        f"{wording.expected(round(mean, 2))} expected in {'one day' if width == 1 else f'{width} days'} "
+        f"({wording.interval(lower, upper)}): {history_text}."
     )
     return Finding(
         kind="synchronized",
@@ -165,7 +168,7 @@ def _finding(actor, start, units, mean, size, history, per_start, hits, p_value,
         evidence={
             "admin2_units": admin2,
             "admin1_units": sorted({place.split("|")[1] for place in places} - {""}),
-            "units": [dict(zip(("country", "admin1", "admin2"), place.split("|"))) for place in places],
+            "units": hit,
             "countries": countries,
             "first_day": first_day.date().isoformat(),
             "last_day": last_day.date().isoformat(),

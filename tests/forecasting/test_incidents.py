@@ -83,8 +83,12 @@ def test_one_incident_new_then_ongoing_then_resolved_with_stable_ids():
     wave_incident = first.incidents[0]
     assert wave_incident.severity == "critical" and wave_incident.status == "new"
     assert wave_incident.lead.kind == "synchronized" and len(wave_incident.members) == 8
-    assert {"Kayes, Kayes (Mali)", "Nioro, Kayes (Mali)", "Diema, Kayes (Mali)", "Kayes (Mali)"} <= set(wave_incident.places)
-    assert "Nioro" in wave_incident.message
+    assert {"Kayes district (Kayes, Mali)", "Nioro (Kayes, Mali)", "Diema (Kayes, Mali)", "Kayes (Mali)"} <= set(wave_incident.places)
+    # Each place once, with the units that hold it: never "Kayes, Kayes" nor "Nioro, Kayes (Mali), Diema, ...".
+    assert wave_incident.message.endswith(
+        " Told with 7 related alerts about Nioro and Kayes district (Kayes, Mali); Kayes (Mali); provincial capitals of "
+        "Mali; Mali; the Central Sahel."
+    )
     assert all(a.incident == (wave_incident.id if a.scope["country"] != "Niger" else first.incidents[1].id) for a in first.alerts)
     history = _records(first, MONTH, episodes)
 

@@ -42,6 +42,36 @@ def test_driving_events_are_the_scope_and_period_deadliest_first_with_a_note_exc
     assert [event.event_id for event in driving_events(events(), alert(kind="synchronized", period="2025-07-01", country="Mali"))] == ["MLI1", "MLI0"]
 
 
+def test_the_report_and_the_alerts_pick_the_same_driving_events():
+    """One selection (forecasting.incidents.driving_event_rows) behind the alert's JSON, its
+    email and its report page."""
+    from forecasting.incidents import driving_events as alert_driving_events
+
+    for found in (alert(country="Mali", admin1="Kayes"), alert(country="Mali", actor="JNIM"),
+                  alert(kind="run_rate", country="Mali", period="2025-07")):
+        assert [event.event_id for event in driving_events(events(), found)] == [
+            event["event_id"] for event in alert_driving_events(found, events(), 6)
+        ]
+
+
+def test_an_incidents_story_is_led_by_the_incidents_lead_the_wave():
+    """The 1 July wave leads its incident's page, not the JNIM surge in Mali it explains (though
+    that surge has more deaths above expected)."""
+    import dataclasses
+
+    wave = dataclasses.replace(
+        alert(kind="synchronized", severity="critical", measure="events", observed=9, expected=1.4, period="2025-07-01",
+              country="Mali", actor="JNIM"),
+        incident="incident-1", evidence={"admin2_units": ["Kayes", "Nioro"], "countries": ["Mali"],
+                                         "first_day": "2025-07-01", "last_day": "2025-07-01"})
+    surge = dataclasses.replace(alert(severity="critical", observed=251, expected=94, country="Mali", actor="JNIM"),
+                                incident="incident-1")
+    (story,) = stories([surge, wave], events())
+    assert story.lead == wave and story.members == (wave, surge)
+    # The wave's own events first (its day), then the members' (the surge's month holds Segou's 50).
+    assert [event.event_id for event in story.events] == ["MLI1", "MLI0", "MLI4", "MLI2"]
+
+
 def test_a_district_and_its_region_are_one_story_led_by_the_most_severe():
     region = alert(kind="record", severity="critical", observed=47, expected=3, country="Mali", admin1="Kayes")
     district = alert(severity="warning", observed=30, expected=0.5, country="Mali", admin1="Kayes", admin2="Nioro")

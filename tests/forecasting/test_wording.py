@@ -41,13 +41,15 @@ def test_a_level_held_states_its_range_when_the_months_differ_a_lot():
 
 def test_places_tiers_and_periods():
     assert wording.place({"country": "Mali", "admin1": "Kayes"}, "X") == "Kayes (Mali)"
-    assert wording.place({"country": "Burkina Faso", "admin1": "Est", "admin2": "Gourma"}, "X") == "Gourma, Est (Burkina Faso)"
+    assert wording.place({"country": "Burkina Faso", "admin1": "Est", "admin2": "Gourma"}, "X") == "Gourma (Est, Burkina Faso)"
+    # A district named as its region: never "Kayes, Kayes".
+    assert wording.place({"country": "Mali", "admin1": "Kayes", "admin2": "Kayes"}, "X") == "Kayes district (Kayes, Mali)"
     assert wording.place({"country": "Burkina Faso", "tier": "admin2_capital"}, "X") == "provincial capitals of Burkina Faso"
     assert wording.place({"country": None}, "the Central Sahel") == "the Central Sahel"
     assert wording.place_name({"country": "Mali", "tier": "admin2_capital", "actor": "JNIM"}, "X") == (
         "Mali - Provincial (admin2) capitals - JNIM"
     )
-    assert wording.place_name({"country": "Burkina Faso", "admin1": "Est", "admin2": "Gourma"}, "X") == "Gourma, Est (Burkina Faso)"
+    assert wording.place_name({"country": "Burkina Faso", "admin1": "Est", "admin2": "Gourma"}, "X") == "Gourma (Est, Burkina Faso)"
     assert wording.places(["Kayes", "Nioro", "Diema"]) == "Kayes, Nioro and Diema"
     assert wording.places([f"P{i}" for i in range(8)], limit=3) == "P0, P1, P2 and 5 more"
     assert wording.tier_label("admin3_seat") == "Commune (admin3) seats"
@@ -56,6 +58,23 @@ def test_places_tiers_and_periods():
     assert wording.month_name(pd.Timestamp("2025-05-01")) == wording.month_name(dt.date(2025, 5, 3)) == "May 2025"
     assert wording.value_range(58, 215.2) == "58\u2013215" and wording.value_range(3, 3) == "3"
     assert wording.number(1234.4) == "1,234" and wording.number(None) == "-"
+
+
+def test_a_list_of_places_reads_each_name_once_with_the_units_that_hold_it():
+    kayes = [{"country": "Mali", "admin1": "Kayes", "admin2": name} for name in ("Bafoulabe", "Diema", "Kayes")]
+    scopes = [*kayes, {"country": "Mali", "admin1": "Segou", "admin2": "Niono"}, {"country": "Mali", "admin1": "Kayes"},
+              {"country": "Mali", "admin1": "Segou"}, {"country": "Mali", "tier": "admin2_capital"}, {"country": "Mali"},
+              {"country": None}]
+    assert wording.place_list(scopes, "the Central Sahel") == (
+        "Bafoulabe, Diema and Kayes district (Kayes, Mali); Niono (Segou, Mali); Kayes and Segou (Mali); "
+        "provincial capitals of Mali; Mali and 1 more place"
+    )
+    assert wording.place_list(scopes[:2], "X") == "Bafoulabe and Diema (Kayes, Mali)"
+    assert wording.place_list([{"country": "Mali"}, {"country": None}], "the Central Sahel") == "Mali; the Central Sahel"
+    assert wording.units_by_region([*kayes, {"country": "Mali", "admin1": "Segou", "admin2": "Niono"}]) == (
+        "Bafoulabe, Diema and Kayes district in Kayes; Niono in Segou"
+    )
+    assert wording.units_by_region(kayes, limit=2) == "Bafoulabe and Diema in Kayes and 1 more"
 
 
 def test_evidence_reaches_a_person_labelled_and_without_missing_values():

@@ -135,6 +135,15 @@ def test_the_first_of_july_wave_is_one_critical_incident_naming_its_places(sampl
     places = " ".join(wave.places)
     assert all(name in places for name in ("Kayes", "Nioro", "Niono", "Macina"))
     assert "Nioro" in wave.message and "Kayes" in wave.message
+    # Each place read once, with the units that hold it: never "Kayes, Kayes (Mali)" or "Bafoulabe, Kayes (Mali), Diema".
+    assert "Kayes district, Kenieba, Kita, Nioro and Yelimane in Kayes; Macina and Niono in Segou)" in wave.message
+    assert "Kayes, Kayes" not in wave.message and "Told with" in wave.message
+    assert "Nioro and Kayes district (Kayes, Mali)" in wave.message.split("Told with")[1]
+    # The report tells the same story under the same lead.
+    from forecasting.report_data import stories
+
+    (story,) = [story for story in stories(result.alerts, pd.DataFrame()) if story.lead.incident == wave.id]
+    assert story.lead.id == wave.lead.id
     # Every alert about Mali's places, its region and the area this month is told within it.
     for alert in result.alerts:
         if alert.scope.get("country") == "Mali" and alert.kind in ("surge", "synchronized", "spread") and alert.status != "resolved":

@@ -397,35 +397,40 @@ def found_in(injection: Injection, alerts_by_month: dict) -> pd.Timestamp | None
     return None
 
 
-def detect_month_by_month(world: World) -> tuple[dict, dict]:
-    """Run detection and the lifecycle over `EVALUATED_MONTHS`, as a monthly service would.
+def detect_month_by_month(world: World) -> tuple[dict, dict, dict]:
+    """Run detection, the lifecycle and the grouping into incidents over `EVALUATED_MONTHS`, as
+    a monthly service would (`forecasting.incidents.tell_month`, as `detect` does).
 
-    Returns (alerts found per month, new alerts reported per month).
+    Returns (alerts found per month, new alerts reported per month, incidents told per month).
     """
     import dataclasses
 
-    from forecasting.alerts import apply_lifecycle
     from forecasting.detectors import build_series, detect, history_for_forecast, month_readings, parse_as_of
+    from forecasting.incidents import tell_month
     from forecasting.models import forecast
     from jobs.config import DetectConfig
 
     defaults = DetectConfig()
+    settings = defaults.detection_settings("the watch area")
 
-    history, checks, found, new = [], [], {}, {}
+    history, checks, found, new, told = [], [], {}, {}, {}
     for month in EVALUATED_MONTHS:
         as_of = parse_as_of(month.strftime("%Y-%m"))
         series = build_series(world.events, as_of)
         forecasts = forecast(history_for_forecast(series, as_of), horizon=1, seed=0)
-        alerts = detect(world.events, series, forecasts, as_of, defaults.detection_settings("the watch area"))
+        alerts = detect(world.events, series, forecasts, as_of, settings)
         readings = month_readings(world.events, series, forecasts, as_of)
-        outcome = apply_lifecycle(alerts, history, as_of.month_text, defaults.lifecycle_rules(), readings, checks)
+        outcome = tell_month(alerts, history, checks, readings, as_of.month_text, defaults.lifecycle_rules(),
+                             explained_share=settings.incident_explained_share, area_name=settings.area_name,
+                             driving_limit=settings.driving_events)
         # As the store does: the episodes resolved this month get `resolved_as_of`.
         history = [
             dataclasses.replace(record, resolved_as_of=as_of.month_text)
-            if record.episode in outcome.resolved and record.resolved_as_of is None else record
+            if record.episode in outcome.lifecycle.resolved and record.resolved_as_of is None else record
             for record in history
         ] + outcome.records
-        checks += outcome.checks
+        checks += outcome.lifecycle.checks
         found[month] = alerts
-        new[month] = [alert for alert in outcome.reported if alert.status == "new"]
-    return found, new
+        new[month] = [alert for alert in outcome.lifecycle.reported if alert.status == "new"]
+        told[month] = outcome.told.incidents
+    return found, new, told

@@ -34,7 +34,7 @@ def measured():
     results = []
     for seed in SEEDS:
         world = labelled.make_world(seed)
-        found, new = labelled.detect_month_by_month(world)
+        found, new, _ = labelled.detect_month_by_month(world)
         results.append((world, {**found, **{("new", month): alerts for month, alerts in new.items()}}))
     return results
 

@@ -63,3 +63,18 @@ def test_a_change_point_is_folded_without_a_count_in_its_message():
     (told,) = deduplicate([everyone, alert(kind="change_point", actor="JNIM", observed=95.0, severity="critical")])
     assert told.message == everyone.message and told.severity == "critical"
     assert [f["actor"] for f in told.evidence["actor_families"]] == ["JNIM"]
+
+
+def test_a_family_alert_over_another_window_is_not_folded():
+    """A family's tier shift over the three months to July is no part of everyone's over July:
+    folding it wrote "Of the 8, 22 by JNIM"."""
+    import dataclasses
+
+    everyone = alert(kind="tier_shift", measure="events", observed=8.0)
+    everyone = dataclasses.replace(everyone, evidence={**everyone.evidence, "window_months": 1})
+    jnim = alert(kind="tier_shift", measure="events", actor="JNIM", observed=22.0)
+    jnim = dataclasses.replace(jnim, evidence={**jnim.evidence, "window_months": 3})
+    assert {a.id: a for a in deduplicate([everyone, jnim])} == {everyone.id: everyone, jnim.id: jnim}
+    same_window = dataclasses.replace(jnim, observed=7.0, evidence={**jnim.evidence, "window_months": 1})
+    (told,) = deduplicate([everyone, same_window])
+    assert told.message.endswith("Of the 8, 7 by JNIM.")

@@ -143,7 +143,8 @@ def _has_real_events(events: pd.DataFrame) -> bool:
 #: SQLite's covering index of monthly counts is dropped for a load that writes at least this many
 #: rows (and at least half as many as the table held) and rebuilt before the load commits:
 #: building it once costs about a third of keeping it up to date row by row (docs/benchmarks.md).
-BULK_LOAD_ROWS = 100_000
+#: (A block of a file holds about 80,000 ACLED rows: a load of one block into an empty table is one.)
+BULK_LOAD_ROWS = 50_000
 _MONTHLY_INDEX = next(index for index in _TABLE.indexes if index.name == "ix_events_monthly_counts")
 
 
@@ -158,6 +159,7 @@ class EventWriter:
         self._last_written_share: float | None = None  # of the last frame saved: new or newer rows
         self._index_dropped = False
         self._sample_dropped = False
+        self._copy_as_new: bool | None = None  # PostgreSQL: whether to try COPY straight into events
 
     def save(self, events: pd.DataFrame) -> SaveResult:
         """Upsert an event frame: new events are inserted; a stored event is replaced only by a
@@ -168,12 +170,20 @@ class EventWriter:
         deletes the sample's rows, in this same transaction: real and synthetic events are never
         stored together. The result says how many went; the caller warns once it has committed."""
         removed = self.drop_synthetic_sample() if _has_real_events(events) else 0
+        if self._last_written_share is None:
+            self._rows_before = self._connection.execute(sa.select(sa.func.count()).select_from(_TABLE)).scalar_one()
         if self._dialect == "sqlite" and not self._index_dropped and self._is_bulk_load(len(events)):
             _MONTHLY_INDEX.drop(self._connection)
             self._index_dropped = True
-        if self._last_written_share is None:
-            self._rows_before = self._connection.execute(sa.select(sa.func.count()).select_from(_TABLE)).scalar_one()
-        result = _upsert(self._connection, self._dialect, events)
+        if self._copy_as_new is None:
+            # Into an empty table every event is new (until a later block repeats one).
+            self._copy_as_new = self._dialect == "postgresql" and self._rows_before == 0
+        result = None
+        if self._copy_as_new and len(events):
+            result = _copy_new_events(self._connection.connection.driver_connection, events[_DATA_COLUMNS])
+            self._copy_as_new = result is not None
+        if result is None:
+            result = _upsert(self._connection, self._dialect, events)
         written = result.inserted + result.updated
         self._rows_written += written
         self._last_written_share = written / len(events) if len(events) else self._last_written_share
@@ -194,11 +204,13 @@ class EventWriter:
 
     def _is_bulk_load(self, rows: int) -> bool:
         """Whether this load, going by what its last frame wrote, will write enough rows to rebuild
-        the index rather than update it (the first frame is always written with the index: a
-        reload of unchanged rows writes nothing and must not pay for a rebuild)."""
-        if self._last_written_share is None:
-            return False
-        expected = self._rows_written + rows * self._last_written_share
+        the index rather than update it. The first frame into an empty table writes all its rows;
+        into a table with rows it is written with the index (a reload of unchanged rows writes
+        nothing and must not pay for a rebuild)."""
+        share = self._last_written_share
+        if share is None:
+            share = 1.0 if self._rows_before == 0 else 0.0
+        expected = self._rows_written + rows * share
         return expected >= BULK_LOAD_ROWS and 2 * expected >= self._rows_before
 
     def finish(self) -> None:
@@ -317,6 +329,26 @@ def _upsert_postgresql(driver_connection, events: pd.DataFrame, columns: str, on
         inserted, written = cursor.fetchone()
         cursor.execute("DROP TABLE staging_events")
     return inserted, written
+
+
+def _copy_new_events(driver_connection, events: pd.DataFrame) -> SaveResult | None:
+    """COPY a frame of events new to the store straight into `events`: half the server's work of
+    a staging table and a merge. None, with nothing written, when one of them is stored already
+    (an event repeated in a later block of the file): the caller merges the frame instead."""
+    import psycopg
+
+    buffer = _as_copy_csv(events)
+    with driver_connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT copy_new_events")
+        try:
+            with cursor.copy(f"COPY events ({', '.join(_DATA_COLUMNS)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                while chunk := buffer.read(1 << 20):
+                    copy.write(chunk)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT copy_new_events")
+            return None
+        cursor.execute("RELEASE SAVEPOINT copy_new_events")
+    return SaveResult(inserted=len(events), updated=0, unchanged=0)
 
 
 def _as_copy_csv(events: pd.DataFrame) -> io.BytesIO:

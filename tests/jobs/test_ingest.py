@@ -335,6 +335,18 @@ def test_a_file_read_in_many_blocks_loads_whole_or_not_at_all(store, write_acled
     assert stored_events.count_events(store) == 400
 
 
+def test_an_event_repeated_in_a_later_block_of_a_first_load_is_merged(store, write_acled, monkeypatch):
+    """Into an empty store each block goes in as new events (on PostgreSQL, COPY straight into
+    the table); an event the file lists again in a later block is merged as in any other load:
+    the newer version stays, counted once."""
+    monkeypatch.setattr("forecasting.sources.files.BLOCK_BYTES", 4096)
+    newer = acled_row("BFA000003", "2024-04-15", fatalities="9", timestamp="1747000001")
+    (report,) = ingest(store, [write_acled("repeats.csv", _many_rows(300) + [newer] + _many_rows(100, first_id=300))])
+    assert (report.rows_read, report.inserted, report.updated, report.unchanged) == (401, 400, 1, 0)
+    events = stored(store)
+    assert len(events) == 400 and events.loc["BFA000003", "fatalities"] == 9
+
+
 def test_a_bulk_load_rebuilds_the_monthly_index_and_a_failed_one_keeps_it(tmp_path, monkeypatch):
     """SQLite drops its covering index of monthly counts for a big load and builds it again in
     the same transaction; a load that fails leaves the table and the index as they were."""
@@ -358,6 +370,8 @@ def test_a_bulk_load_rebuilds_the_monthly_index_and_a_failed_one_keeps_it(tmp_pa
     with pytest.raises(RuntimeError, match="stopped"):
         with stored_events.event_writer(store) as writer:
             writer.save(events.iloc[:60])
+            during = writer._connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
+            assert "ix_events_monthly_counts" not in set(during)  # 60 new rows into an empty table: a bulk load at once
             writer.save(events.iloc[60:])
             raise RuntimeError("stopped")
     assert indexes() == before and stored_events.count_events(store) == 0

@@ -6,11 +6,12 @@ Prints the report's time and its ratio to `detect`'s in the same run (target: re
 twice detect and at most 15 s). The brief gives at most 8 pages whatever the alerts; padding
 alerts (below) add stories to its table and rows to the appendix's alert table.
 
-Loads the shipped synthetic sample into a fresh SQLite file, runs detection once (timed, but not
-part of the report's figure: the weekly run hands the report its detection), then times
-`build_report` with that detection: gathering the inputs (series, forward forecasts, tier
-shares, source counts) and rendering (PDF, PNGs, HTML, JSON). Prints the figures;
-docs/benchmarks.md records them with the machine they came from.
+Loads the shipped synthetic sample into a fresh SQLite file, then, `--repeat` times, runs
+detection (the reference) and `build_report` with the first run's detection (padded): gathering
+the inputs (series, forward forecasts, tier shares, source counts) and rendering (PDF, PNGs in
+forked workers, HTML, JSON, incident emails). Wall and CPU time (the workers' included) of each;
+the ratio of each pair, taken seconds apart. Prints the figures; docs/benchmarks.md records them
+with the load they came from.
 
 The sample's months carry 6-12 critical alerts. To reach the asked-for number of alert pages,
 the benchmark promotes the month's remaining alerts to critical and then adds critical surge
@@ -40,6 +41,7 @@ from jobs.detect import run_detection
 from jobs.ingest import ingest_sample_if_empty
 from jobs.report import build_report, report_inputs
 from reports.render import render_report
+from timing import alternate, ratio_line
 
 
 def padded(detection, wanted: int):
@@ -76,7 +78,6 @@ def main() -> None:
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder:
         store = open_store(f"sqlite:///{Path(folder) / 'bench.db'}")
         config = dataclasses.replace(Config(), forecast=ForecastConfig(executor="process", workers=2))
@@ -84,37 +85,39 @@ def main() -> None:
         ingest_sample_if_empty(store, load_gazetteer([]), seat_radius_km=config.gazetteer.seat_radius_km)
         print(f"ingest sample: {time.perf_counter() - started:.1f} s")
 
-        started = time.perf_counter()
-        detection = run_detection(store, config, arguments.as_of)
-        detect_seconds = time.perf_counter() - started
-        print(f"detection {arguments.as_of}: {detect_seconds:.1f} s, {len(detection.alerts)} alerts "
-              f"({sum(alert.severity == 'critical' for alert in detection.alerts)} critical)")
-        detection = padded(detection, arguments.alert_pages)
-
+        # Detection (the reference) and the report alternate, so both see the same neighbours.
         out = arguments.keep or Path(folder) / "out"
-        totals, cpu, gathers, renders = [], [], [], []
-        for _ in range(arguments.repeat):
+        state = {}
+
+        def detect() -> tuple[float, float]:
             started, started_cpu = time.perf_counter(), _cpu_seconds()
-            files = build_report(store, config, arguments.as_of, detection=detection, out_dir=out)
-            totals.append(time.perf_counter() - started)
-            cpu.append(_cpu_seconds() - started_cpu)
-            started = time.perf_counter()
-            inputs = report_inputs(store, config, parse_as_of(arguments.as_of), detection)
-            gathers.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            render_report(inputs, out / "render-only")
-            renders.append(time.perf_counter() - started)
+            state["found"] = run_detection(store, config, arguments.as_of)
+            state.setdefault("padded", padded(state["found"], arguments.alert_pages))
+            return time.perf_counter() - started, _cpu_seconds() - started_cpu
+
+        def report() -> tuple[float, float]:
+            started, started_cpu = time.perf_counter(), _cpu_seconds()
+            state["files"] = build_report(store, config, arguments.as_of, detection=state["padded"], out_dir=out)
+            return time.perf_counter() - started, _cpu_seconds() - started_cpu
+
+        reports, detects = alternate(report, detect, arguments.repeat)
+        detection, files, found = state["padded"], state["files"], state["found"]
+        started = time.perf_counter()
+        inputs = report_inputs(store, config, parse_as_of(arguments.as_of), detection)
+        gather = time.perf_counter() - started
+        started = time.perf_counter()
+        render_report(inputs, out / "render-only")
+        render = time.perf_counter() - started
         size = sum(path.stat().st_size for path in files.out_dir.iterdir()) / 1e6
+        print(f"detection {arguments.as_of}: {len(found.alerts)} alerts "
+              f"({sum(alert.severity == 'critical' for alert in found.alerts)} critical); padded to "
+              f"{sum(alert.severity == 'critical' for alert in detection.alerts)} critical")
         print(f"report: {files.pages} pages (brief {files.brief_pages}), {files.alert_pages} incident pages, "
               f"{len(files.charts)} PNGs, {size:.1f} MB")
-        print(f"build_report (gather + render), median of {arguments.repeat}: {statistics.median(totals):.1f} s "
-              f"(min {min(totals):.1f} s, max {max(totals):.1f} s); CPU time, PNG workers included, "
-              f"{statistics.median(cpu):.1f} s")
-        print(f"  gather inputs: {statistics.median(gathers):.1f} s; render: {statistics.median(renders):.1f} s "
-              f"({statistics.median(renders) / files.pages:.2f} s a page)")
-        print(f"report / detect: {statistics.median(totals) / detect_seconds:.1f} (target at most 2)")
-        print(f"machine: {os.cpu_count()} CPUs; load average at the start {load_at_start:.1f}, at the end "
-              f"{os.getloadavg()[0]:.1f}")
+        print(ratio_line("build_report", reports, "detect", detects, target=2))
+        print(f"CPU: build_report / detect {statistics.median(reports.cpus) / statistics.median(detects.cpus):.1f}x "
+              f"(PNG workers and detection's forecast workers included); {len(os.sched_getaffinity(0))} usable cores")
+        print(f"once more, apart: gather inputs {gather:.1f} s; render {render:.1f} s ({render / files.pages:.2f} s a page)")
         store.engine.dispose()
 
 

@@ -295,7 +295,7 @@ def test_surge_and_drop_candidates_at_their_boundaries():
 
 def test_surge_and_drop_findings_carry_their_numbers():
     as_of = parse_as_of("2025-01-10")
-    rows = predictive_rows(dict(observed=95, expected=20.04, lower=10, upper=32, p_upper=1e-7, p_lower=1.0, admin2=np.nan),
+    rows = predictive_rows(dict(observed=95, expected=20.46, lower=10, upper=32, p_upper=1e-7, p_lower=1.0, admin2=np.nan),
                            dict(observed=4, expected=60, lower=40, upper=82, p_upper=1.0, p_lower=2e-9, admin1="Gao",
                                 series_id="fatalities|admin1|Mali|Gao"),
                            dict(observed=0, expected=12, lower=5, upper=20, p_upper=1.0, p_lower=0.01, admin1="Mopti",
@@ -305,8 +305,8 @@ def test_surge_and_drop_findings_carry_their_numbers():
     found = {f.scope["admin1"] or "area": f for f in detect_surges_and_drops(rows, as_of, SETTINGS).candidates}
     surge, drop, empty, area = found["Kayes"], found["Gao"], found["Mopti"], found["area"]
     assert (surge.kind, surge.measure, surge.period, surge.observed, surge.expected, surge.lower, surge.upper) == (
-        "surge", "fatalities", "2025-01", 95.0, 20.0, 10.0, 32.0)
-    assert (surge.p_value, surge.size) == (1e-7, pytest.approx(95 / 20.04))
+        "surge", "fatalities", "2025-01", 95.0, 20.5, 10.0, 32.0)
+    assert (surge.p_value, surge.size) == (1e-7, pytest.approx(95 / 20.46))
     assert surge.scope == {"country": "Mali", "admin1": "Kayes", "admin2": None, "tier": None, "actor": None}
     assert surge.evidence == {"series_id": "fatalities|admin1|Mali|Kayes", "level": "admin1",
                               "partial_month_through": "2025-01-10", "forecast_model": "test"}

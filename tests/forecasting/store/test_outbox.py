@@ -193,7 +193,7 @@ def test_a_pass_out_of_time_or_facing_a_silent_server_leaves_the_rest_untried(st
 
 def test_a_permanent_error_fails_at_once_with_its_description_and_the_last_allowed_attempt_too(store):
     outbox.enqueue(store, [message("a"), message("b")], message_id_domain="sahel.test", now=T0)
-    result = outbox.deliver(store, refuse, now=T0, is_permanent=lambda error: True,
+    result = outbox.deliver(store, refuse, now=T0, is_permanent=lambda error: isinstance(error, ConnectionRefusedError),
                             describe=lambda error: f"described: {error}", max_attempts=5)
     assert (result.sent, result.failed_attempts, result.remaining) == (0, 2, 0)
     stored = outbox.list_messages(store)
@@ -202,18 +202,37 @@ def test_a_permanent_error_fails_at_once_with_its_description_and_the_last_allow
     outbox.deliver(store, refuse, now=T0, max_attempts=2, retry_base_seconds=10)
     (c,) = [m for m in outbox.list_messages(store) if m.key == "c"]
     assert (c.state, c.next_attempt_at) == ("pending", T0 + dt.timedelta(seconds=10))
-    outbox.deliver(store, refuse, now=c.next_attempt_at, max_attempts=2, retry_base_seconds=10, retry_max_seconds=15)
+    outbox.deliver(store, refuse, now=c.next_attempt_at, max_attempts=3, retry_base_seconds=10, retry_max_seconds=25)
     (c,) = [m for m in outbox.list_messages(store) if m.key == "c"]
-    assert (c.state, c.attempts, c.next_attempt_at) == ("failed", 2, T0 + dt.timedelta(seconds=25))
+    assert (c.state, c.attempts, c.next_attempt_at) == ("pending", 2, T0 + dt.timedelta(seconds=10 + 20))
+    outbox.deliver(store, refuse, now=c.next_attempt_at, max_attempts=3, retry_base_seconds=10, retry_max_seconds=25)
+    (c,) = [m for m in outbox.list_messages(store) if m.key == "c"]
+    assert (c.state, c.attempts, c.next_attempt_at) == ("failed", 3, T0 + dt.timedelta(seconds=10 + 20 + 25))
 
 
 def test_a_sent_message_records_when_and_clears_the_last_error(store):
     outbox.enqueue(store, [message("a")], message_id_domain="sahel.test", now=T0)
     outbox.deliver(store, refuse, now=T0)
     later = T0 + dt.timedelta(minutes=5)
-    assert outbox.deliver(store, lambda *arguments: None, now=later).sent == 1
+    handed = []
+    assert outbox.deliver(store, lambda *arguments: handed.append(arguments), now=later).sent == 1
     (sent,) = outbox.list_messages(store)
     assert (sent.state, sent.sent_at, sent.last_error, sent.attempts) == ("sent", later, None, 2)
+    assert handed == [(outbox.message_id_for("a", "sahel.test"), "desk@sahel.test", message("a").content)]
+
+
+def test_a_message_whose_sender_stopped_while_sending_is_logged_as_a_possible_duplicate(store, caplog):
+    """More attempts than recorded failures: an earlier sender counted its attempt and never
+    came back (it may have delivered the message). A retry after a recorded failure is not one."""
+    outbox.enqueue(store, [message("a")], message_id_domain="sahel.test", now=T0)
+    outbox.deliver(store, refuse, now=T0)  # attempt 1, failure 1
+    caplog.set_level("WARNING", logger="forecasting.store.outbox")
+    outbox.deliver(store, refuse, now=T0 + dt.timedelta(hours=1))  # attempt 2 after failure 1: a retry
+    assert "may have been delivered already" not in caplog.text
+    with store.engine.begin() as connection:  # attempt 3 counted by a sender that then died
+        connection.execute(sa.text("UPDATE outbox SET attempts = attempts + 1"))
+    outbox.deliver(store, lambda *arguments: None, now=T0 + dt.timedelta(hours=2))
+    assert "may have been delivered already, re-sending with the same Message-ID" in caplog.text
 
 
 def test_only_released_alert_and_digest_messages_count_as_told(store):

@@ -116,3 +116,95 @@ def test_a_pull_that_lost_its_lease_writes_nothing_more(store):
         pulls.finish_pull(store, "acled", first, deletions=[], deletions_since=None, advance_watermark=True,
                           log_file="x", log_format="acled-api")
     assert pulls.read_checkpoint(store, "acled").pages_done == 0
+
+
+def test_a_checkpoint_holds_what_a_resumed_pull_needs_and_a_new_pull_starts_from_zero(store):
+    import sqlalchemy as sa
+
+    assert pulls.read_checkpoint(store, "acled") is None
+    owner = pulls.new_owner()
+    began = dt.datetime.now(dt.timezone.utc)
+    claimed = pulls.claim_source(store, "acled", owner, LEASE)
+    assert (claimed.query, claimed.phase, claimed.pages_done, claimed.events_received, claimed.timestamp_watermark) == (
+        None, None, 0, 0, None)
+    with store.engine.connect() as connection:
+        (until,) = connection.execute(sa.text("SELECT lease_until FROM pull_state WHERE source = 'acled'")).one()
+    until = dt.datetime.fromisoformat(until) if isinstance(until, str) else until
+    until = until if until.tzinfo else until.replace(tzinfo=dt.timezone.utc)
+    assert began + LEASE <= until <= dt.datetime.now(dt.timezone.utc) + LEASE
+    started = pulls.start_pull(store, "acled", owner, {"b": 2, "a": 1}, next_url="https://api.test/page/1")
+    assert (started.query, started.phase, started.next_page, started.next_url) == (
+        {"a": 1, "b": 2}, "pages", None, "https://api.test/page/1")
+    # Two pages; the second received a row more than it stored (a rejected row) and older timestamps.
+    for number, (events, received) in enumerate([(page([1, 2], [500, 900]), 2), (page([3], [700]), 2)], start=1):
+        pulls.save_pulled_page(store, "acled", owner, events, rows_received=received, next_page=None,
+                               next_url=f"https://api.test/page/{number + 1}", last_page=False, lease=LEASE)
+    middle = pulls.read_checkpoint(store, "acled")
+    assert (middle.phase, middle.next_url, middle.pages_done, middle.events_received, middle.inserted,
+            middle.updated, middle.newest_received) == ("pages", "https://api.test/page/3", 2, 4, 3, 0, 900)
+    pulls.save_pulled_page(store, "acled", owner, page([1], [950]), rows_received=1, next_page=None, next_url=None,
+                           last_page=True, lease=LEASE)
+    last = pulls.read_checkpoint(store, "acled")
+    assert (last.phase, last.next_url, last.pages_done, last.updated, last.newest_received) == ("finishing", None, 3, 1, 950)
+    # The same owner starting again (a new pull, not a resume) counts from zero.
+    again = pulls.start_pull(store, "acled", owner, QUERY, next_page=1)
+    assert (again.pages_done, again.events_received, again.inserted, again.updated, again.newest_received) == (0, 0, 0, 0, None)
+
+
+def test_finishing_logs_the_whole_pull_once_keeps_the_deletions_mark_and_frees_the_source(store):
+    from forecasting.store.events import ingest_log
+
+    owner = pulls.new_owner()
+    pulls.claim_source(store, "acled", owner, LEASE)
+    pulls.start_pull(store, "acled", owner, QUERY, next_page=1)
+    pulls.save_pulled_page(store, "acled", owner, page([1, 2], [100, 200]), rows_received=3, next_page=2, next_url=None,
+                           last_page=False, lease=LEASE)
+    pulls.save_pulled_page(store, "acled", owner, page([1], [300]), rows_received=1, next_page=None, next_url=None,
+                           last_page=True, lease=LEASE)
+    pulls.finish_pull(store, "acled", owner, deletions=[], deletions_since=1_700_000_000, advance_watermark=True,
+                      log_file="ACLED API", log_format="acled-api")
+    (logged,) = ingest_log(store).to_dict("records")
+    assert (logged["file"], logged["format"], logged["rows_read"], logged["inserted"], logged["updated"],
+            logged["unchanged"], logged["rejected"]) == ("ACLED API", "acled-api", 4, 2, 1, 1, 0)
+    assert pulls.read_checkpoint(store, "acled").deletions_since == 1_700_000_000
+    # The lease is free: another live pull claims the source at once.
+    assert pulls.claim_source(store, "acled", pulls.new_owner(), LEASE).source == "acled"
+
+
+def test_a_pull_that_received_nothing_moves_no_mark_and_names_no_countries(store):
+    pull(store, pulls.new_owner(), [])
+    done = pulls.read_checkpoint(store, "acled")
+    assert (done.timestamp_watermark, done.watermark_countries, done.completed_query) == (
+        None, None, {"countries": ["Burkina Faso"], "kind": "incremental", "newer_than": None, "start": "2018-01-01"})
+    pull(store, pulls.new_owner(), [page([1], [500])])
+    pull(store, pulls.new_owner(), [], query={**QUERY, "countries": ["Niger"]})
+    done = pulls.read_checkpoint(store, "acled")
+    assert (done.timestamp_watermark, done.watermark_countries) == (500, ("Niger",))
+
+
+def test_only_the_holder_releases_a_lease_and_sources_are_leased_apart(store):
+    import os
+
+    holder = f"{socket.gethostname()}|{os.getpid()}|holder"
+    pulls.claim_source(store, "acled", holder, LEASE)
+    pulls.release_source(store, "acled", pulls.new_owner())
+    with pytest.raises(pulls.PullInProgressError):
+        pulls.claim_source(store, "acled", pulls.new_owner(), LEASE)
+    assert pulls.claim_source(store, "ucdp", pulls.new_owner(), LEASE).source == "ucdp"
+    assert pulls.read_checkpoint(store, "acled").source == "acled"
+    # A holder on this host whose process id is not a number, or a process alive under any
+    # user (pid 1), is not taken for dead.
+    pulls.release_source(store, "acled", holder)
+    for alive in (f"{socket.gethostname()}|init|x", f"{socket.gethostname()}|1|x"):
+        pulls.claim_source(store, "acled", alive, LEASE)
+        with pytest.raises(pulls.PullInProgressError):
+            pulls.claim_source(store, "acled", pulls.new_owner(), LEASE)
+        pulls.release_source(store, "acled", alive)
+
+
+def test_deletions_touch_only_their_source_and_go_in_chunks(store):
+    pull(store, pulls.new_owner(), [page(list(range(1, 1203)), [100] * 1202)])
+    deletions = [(f"BFA{number}", 100) for number in range(1, 1202)]
+    assert pulls.delete_events(store, "ucdp", deletions) == 0
+    assert pulls.delete_events(store, "acled", deletions) == 1201
+    assert list(stored_events.load_events(store, columns=["source_id"])["source_id"]) == ["BFA1202"]

@@ -66,11 +66,13 @@ def detection_settings(config: Config) -> DetectionSettings:
 
 def find_alerts(
     events: "pd.DataFrame | None", as_of: AsOf, config: Config, *, series: "pd.DataFrame | None" = None,
-    memo: "ForecastMemo | None" = None,
+    memo: "ForecastMemo | None" = None, known: "pd.DataFrame | None" = None,
 ) -> tuple[list[Alert], "pd.DataFrame", "pd.DataFrame"]:
     """Detection without the store: events (up to the as-of day) -> alerts, series, forecasts.
     Monthly counts without events (HDX aggregates): `events` None and their `series` given.
-    `memo`: what the forecast may remember (`forecasting.models.memo`); the same alerts without."""
+    `memo`: what the forecast may remember (`forecasting.models.memo`); `known`: the events as
+    the detectors see them (`pipeline.known_events`), where already computed. The same alerts
+    without either."""
     from forecasting.models import forecast
 
     settings = detection_settings(config)
@@ -85,7 +87,7 @@ def find_alerts(
         executor=config.forecast.executor_settings(),
         memo=memo,
     )
-    alerts = pipeline.detect(events, series, forecasts, as_of, settings)
+    alerts = pipeline.detect(events, series, forecasts, as_of, settings, known=known)
     return alerts, series, forecasts
 
 
@@ -219,18 +221,22 @@ def run_detections(
     dates = events["event_date"].to_numpy()
     drivers = _driver_events(store, config, moments[-1], since=incidents.drivers_since(moments[0].day))
     driver_dates = drivers["event_date"].to_numpy()
+    known = pipeline.known_events(events, moments[-1])
+    known_dates = known["event_date"].to_numpy()
     # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
     memo = _memo(store, keep_origins=True)
     results = []
     for index, moment in enumerate(moments):
         # Events are ordered by date (then id), as a load up to this day would return them.
-        known = events.iloc[: _position(dates, moment.day)]
+        month_events = events.iloc[: _position(dates, moment.day)]
         month_drivers = drivers.iloc[_position(driver_dates, incidents.drivers_since(moment.day), side="left"):
                                      _position(driver_dates, moment.day)].reset_index(drop=True)
-        found, series, forecasts = find_alerts(known, moment, config, series=history.as_of(moment), memo=memo)
+        month_known = known.iloc[: _position(known_dates, moment.day)]
+        found, series, forecasts = find_alerts(month_events, moment, config, series=history.as_of(moment), memo=memo,
+                                               known=month_known)
         coverage = _coverage(store, config, months[index], known=coverage[0] if index else None)
-        results.append(_assess(store, config, moment, known, series, forecasts, found, save=True, coverage=coverage,
-                               drivers=month_drivers))
+        results.append(_assess(store, config, moment, month_events, series, forecasts, found, save=True,
+                               coverage=coverage, drivers=month_drivers, known=month_known))
         if on_month is not None:
             on_month(index + 1, len(moments), results[-1])
     return results
@@ -278,9 +284,11 @@ def _assess(
     store: Store, config: Config, moment: AsOf, events: "pd.DataFrame | None", series: "pd.DataFrame",
     forecasts: "pd.DataFrame", found: list[Alert], *, save: bool,
     coverage: "tuple[DataCoverage | None, list[str]]" = (None, []), drivers: "pd.DataFrame | None" = None,
+    known: "pd.DataFrame | None" = None,
 ) -> DetectionResult:
     """The month's findings through the stored lifecycle (new, ongoing, resolved, suppressed),
-    stored unless `save` is off. `drivers`: the month's `_driver_events`, where already loaded."""
+    stored unless `save` is off. `drivers`: the month's `_driver_events`, and `known`, its
+    `pipeline.known_events`, where already computed."""
     rules = config.detect.lifecycle_rules()
     settings = detection_settings(config)
     if events is not None:
@@ -289,7 +297,7 @@ def _assess(
         found = incidents.with_driving_events(found, drivers, settings.driving_events)
     history = stored_alerts.load_alert_history(store, before=moment.month_text)
     checks = stored_alerts.load_band_checks(store, before=moment.month_text)
-    readings = pipeline.month_readings(events, series, forecasts, moment)
+    readings = pipeline.month_readings(events, series, forecasts, moment, known=known)
     month = incidents.tell_month(
         found, history, checks, readings, moment.month_text, rules, explained_share=settings.incident_explained_share,
         area_name=settings.area_name, driving_limit=settings.driving_events,

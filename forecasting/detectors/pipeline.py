@@ -50,7 +50,7 @@ def build_series(
     (protests and riots) only when asked for, as their own series (no actor series), never mixed
     into the others.
     """
-    known = _known_events(events, as_of)
+    known = known_events(events, as_of)
     violence = tuple(measure for measure in measures if measure in VIOLENCE_MEASURES)
     frames = []
     if violence and not known.empty:
@@ -75,8 +75,9 @@ def build_series(
     return validate_series(series[~unattributed])
 
 
-def _known_events(events: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
-    """What every detector and reading of the month sees: the political-violence events dated up
+def known_events(events: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
+    """What every detector and reading of the month sees (row by row, so a backfill computes it
+    once for its last month and cuts each month's rows from it): the political-violence events dated up
     to the as-of day, with `actor1` as armed actor families (None for protesters and rioters)
     and, where the frame has precision codes, `tier` `unlocated` for events the source did not
     locate at their place (as the store has them)."""
@@ -99,18 +100,21 @@ def detect(
     forecasts: pd.DataFrame,
     as_of: AsOf,
     settings: DetectionSettings,
+    *,
+    known: pd.DataFrame | None = None,
 ) -> list[Alert]:
     """Alerts about the as-of month (status `new`; the lifecycle decides the rest).
 
     `events`: event frame up to the as-of day (at least `EVENT_COLUMNS`), or None for monthly
     counts only (ACLED's HDX aggregates): then the registered detectors that need events do not
     run. `series`: `build_series` output (or series of aggregates); `forecasts`: a forecast frame
-    for the as-of month fitted on `history_for_forecast`. Every registered detector
+    for the as-of month fitted on `history_for_forecast`. `known`: `known_events(events, as_of)`,
+    where the caller has it already. Every registered detector
     (`forecasting.detectors.registry.DETECTORS`) runs once on the same inputs.
     Returns alerts sorted most severe first; each alert's evidence names its `series_id`.
     """
     inputs = DetectionInputs(
-        events=_known_events(events, as_of) if events is not None else None,
+        events=_known(events, as_of, known),
         series=series,
         predictive=month_against_forecast(series, forecasts, as_of),
         as_of=as_of,
@@ -152,10 +156,12 @@ def _with_series_id(alert: Alert) -> Alert:
 
 
 def month_readings(
-    events: pd.DataFrame | None, series: pd.DataFrame, forecasts: pd.DataFrame, as_of: AsOf
+    events: pd.DataFrame | None, series: pd.DataFrame, forecasts: pd.DataFrame, as_of: AsOf, *,
+    known: pd.DataFrame | None = None,
 ) -> MonthReadings:
     """What the lifecycle judges open episodes back in band by: each series' as-of month against
-    its forecast's 90% range and, with events (as `detect` takes them), the month's tier shares."""
+    its forecast's 90% range and, with events (as `detect` takes them), the month's tier shares.
+    `known`: as `detect` takes it."""
     predictive = month_against_forecast(series, forecasts, as_of)
     bands = {
         series_id: Band(float(observed), float(lower), float(upper))
@@ -165,7 +171,13 @@ def month_readings(
     }
     if events is None:
         return MonthReadings(series=bands, tier_shares=None)
-    return MonthReadings(series=bands, tier_shares=tier_shares(_known_events(events, as_of), as_of))
+    return MonthReadings(series=bands, tier_shares=tier_shares(_known(events, as_of, known), as_of))
+
+
+def _known(events: pd.DataFrame | None, as_of: AsOf, known: pd.DataFrame | None) -> pd.DataFrame | None:
+    if events is None:
+        return None
+    return known if known is not None else known_events(events, as_of)
 
 
 def deduplicate(alerts: list[Alert]) -> list[Alert]:

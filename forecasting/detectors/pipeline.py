@@ -128,8 +128,36 @@ def detect(
         if detector.runs_on(inputs)
         for alert in control_false_discoveries(detector.find(inputs), settings.false_discovery_rate)
     ]
+    if inputs.events is not None:
+        found = [alert for alert in found if not one_ordinary_attack(alert, inputs.events, settings)]
     usual = usual_month_fatalities(series, forecasts, as_of)
     return sort_alerts(deduplicate([grade(_with_series_id(alert), usual, settings) for alert in found]))
+
+
+def one_ordinary_attack(alert: Alert, events: pd.DataFrame, settings: DetectionSettings) -> bool:
+    """Whether a surge or record of deaths is one attack of ordinary size, not a change of its
+    place: one event holds most of the deaths above expected, that event killed fewer than
+    `critical_excess_fatalities` (25), and without it the place's deaths are inside their 90%
+    range. Deaths come in clumps, so a district that expects almost none crosses its range with
+    any one attack of a dozen deaths: that attack is the story, and one attack of that size is
+    not news where the district sits. A massacre (25 or more) stays an alert wherever it
+    happens; a surge that holds without its deadliest event, or that one event does not explain
+    (a country's record month), is a change. `events`: the detectors' events (`actor1` the
+    actor family, tiers of located events only)."""
+    from forecasting.incidents import ACTOR_FAMILY, driving_event_rows
+
+    if alert.measure != "fatalities" or alert.kind not in ("surge", "record") or None in (alert.upper, alert.expected):
+        return False
+    rows = driving_event_rows([alert], events.assign(**{ACTOR_FAMILY: events["actor1"]}), 1)
+    deadliest = float(rows["fatalities"].iloc[0]) if not rows.empty else 0.0
+    observed, excess = float(alert.observed), float(alert.observed) - float(alert.expected)
+    return (deadliest < settings.critical_excess_fatalities and deadliest >= _MOST * excess
+            and observed - deadliest <= float(alert.upper))
+
+
+#: "Most of" an excess: the share one event must hold to be the story (as a lead explains at
+#: least half of its group's largest excess, forecasting.incidents.lead_alert).
+_MOST = 0.5
 
 
 def usual_month_fatalities(series: pd.DataFrame, forecasts: pd.DataFrame, as_of: AsOf) -> dict[str | None, float]:

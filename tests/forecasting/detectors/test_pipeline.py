@@ -78,3 +78,41 @@ def test_a_family_alert_over_another_window_is_not_folded():
     same_window = dataclasses.replace(jnim, observed=7.0, evidence={**jnim.evidence, "window_months": 1})
     (told,) = deduplicate([everyone, same_window])
     assert told.message.endswith("Of the 8, 7 by JNIM.")
+
+
+def test_a_surge_of_deaths_that_is_one_ordinary_attack_is_not_raised():
+    """Deaths come in clumps: a district expecting almost none crosses its range with any one
+    attack of a dozen deaths. Without its deadliest event a surge must still be out of range,
+    unless that event is a massacre (25 or more: docs/detectors.md)."""
+    import dataclasses
+
+    import pandas as pd
+
+    from forecasting.detectors.pipeline import one_ordinary_attack
+    from jobs.config import DetectConfig
+
+    settings = DetectConfig().detection_settings("the Central Sahel")
+
+    def events(*deaths: int) -> pd.DataFrame:
+        return pd.DataFrame({
+            "source_id": [f"E{i}" for i in range(len(deaths))], "event_date": pd.Timestamp("2025-07-04"),
+            "country": "Mali", "admin1": "Kayes", "admin2": "Nioro", "tier": "other", "actor1": "JNIM",
+            "fatalities": list(deaths),
+        })
+
+    def surge(observed: float) -> Alert:
+        return Alert(kind="surge", scope={"country": "Mali", "admin1": "Kayes", "admin2": "Nioro", "tier": None,
+                                          "actor": None},
+                     measure="fatalities", period="2025-07", observed=observed, expected=0.3, lower=0.0, upper=1.7,
+                     score=1e-4, severity="warning", message="m.")
+
+    assert one_ordinary_attack(surge(13), events(13), settings)  # one attack of 13
+    assert one_ordinary_attack(surge(14), events(13, 1), settings)  # 1 without it: inside 0-1.7
+    assert not one_ordinary_attack(surge(30), events(30), settings)  # a massacre
+    assert not one_ordinary_attack(surge(14), events(5, 5, 4), settings)  # 9 without the deadliest: a change
+    # A month no one event explains: 142 against 96 expected, 22 in the deadliest attack (less than
+    # half the 46 above expected), though 120 without it is inside 78-132.
+    country = dataclasses.replace(surge(142), expected=96.0, upper=132.0)
+    assert not one_ordinary_attack(country, events(22, *[10] * 12), settings)
+    events_alert = dataclasses.replace(surge(13), measure="events")
+    assert not one_ordinary_attack(events_alert, events(13), settings)  # only deaths come in clumps

@@ -233,7 +233,11 @@ def plan_messages(
     already_sent = outbox.known_keys(store, [_alert_key(story, address) for address, story in critical])
     composed: dict[str, IncidentEmail] = {}
     if incident_emails is not None and any(_alert_key(story, address) not in already_sent for address, story in critical):
-        composed = {message.incident_id: message for message in incident_emails()}
+        try:
+            composed = {message.incident_id: message for message in incident_emails()}
+        except Exception as error:  # noqa: BLE001 - a critical incident goes out even when its chart cannot be drawn
+            log.error("could not compose the incident emails (%s: %s): sending them as plain text",
+                      type(error).__name__, error)
     for recipient in email.recipients:
         mine = [story for story in told_stories if wants_story(recipient, story)]
         told = outbox.alerts_told(store, recipient.address)

@@ -408,3 +408,20 @@ def test_a_critical_incident_goes_out_as_the_email_composed_for_it_composed_only
     assert f'src="cid:{chart.content_id}"' in message.get_body(("html",)).get_content()
     (image,) = [part for part in message.walk() if part.get_content_type() == "image/png"]
     assert image["Content-ID"] == f"<{chart.content_id}>" and image.get_content() == chart.path.read_bytes()
+
+
+def test_a_critical_incident_goes_out_in_plain_text_when_its_email_cannot_be_composed(
+    store, smtp_server, email_config, service_config, make_alert, caplog
+):
+    config = service_config(email=email_config(smtp_server.port))
+    alert = make_alert(country="Mali", severity="critical")
+
+    def compose():
+        raise OSError("No space left on device")
+
+    notify(store, config, NO_SECRETS, alerts=[alert], report=None, as_of="2025-05", occasion="pull:0", now=NOW,
+           incident_emails=compose)
+
+    (message,) = [item.message for item in smtp_server.to("mali@sahel-desk.test")]
+    assert message["Subject"] == "[conflictwatch] CRITICAL: " + alert.message
+    assert "could not compose the incident emails (OSError: No space left on device)" in caplog.text

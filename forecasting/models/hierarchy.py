@@ -77,19 +77,22 @@ def coherent_parents(panel: Panel, parents: pd.Series) -> list[tuple[str, list[s
     when it does, finest parents first (so their sums are reconciled before their own parents')."""
     if parents.empty or len(panel) == 0:
         return []
-    row = pd.Series(np.arange(len(panel)), index=panel.series_ids)
-    linked = parents[parents.index.isin(row.index) & parents.isin(row.index)]
+    # Plain dicts: pandas' lookups and group-by of string ids cost most of a detect's fit here.
+    row = {series_id: index for index, series_id in enumerate(panel.series_ids)}
+    linked = parents[parents.index.isin(list(row)) & parents.isin(list(row))]
+    children_of: dict[str, list[str]] = {}
+    for child, parent in zip(linked.index, linked.to_numpy()):
+        children_of.setdefault(parent, []).append(child)
     depth = {"area": 0, "country": 1, "admin1": 2, "admin2": 3}
-    level_of = pd.Series(panel.levels, index=panel.series_ids)
     values = np.nan_to_num(panel.values)
     order = []
-    for parent, children in linked.groupby(linked.values, sort=True).groups.items():
-        kids = list(children)
+    for parent in sorted(children_of):
+        kids = children_of[parent]
         own = row[parent]
-        rows = row[kids].to_numpy()
+        rows = np.array([row[kid] for kid in kids])
         same_end = (panel.last_periods[rows] == panel.last_periods[own]).all()
         if same_end and np.array_equal(values[rows].sum(axis=0), values[own]):
-            order.append((depth.get(level_of[parent], 0), parent, kids))
+            order.append((depth.get(panel.levels[own], 0), parent, kids))
     return [(parent, kids) for _, parent, kids in sorted(order, key=lambda item: -item[0])]
 
 

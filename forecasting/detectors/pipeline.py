@@ -135,10 +135,10 @@ def detect(
 
 
 def one_ordinary_attack(alert: Alert, events: pd.DataFrame, settings: DetectionSettings) -> bool:
-    """Whether a surge or record of deaths is one attack of ordinary size, not a change of its
-    place: one event holds most of the deaths above expected, that event killed fewer than
-    `critical_excess_fatalities` (25), and without it the place's deaths are inside their 90%
-    range. Deaths come in clumps, so a district that expects almost none crosses its range with
+    """Whether a surge, record or shift toward a settlement tier of deaths is one attack of
+    ordinary size, not a change of its place: one event holds most of the deaths above
+    expected, that event killed fewer than `critical_excess_fatalities` (25), and without it the
+    place's deaths (a tier's share of the window's deaths) are inside their 90% range. Deaths come in clumps, so a district that expects almost none crosses its range with
     any one attack of a dozen deaths: that attack is the story, and one attack of that size is
     not news where the district sits. A massacre (25 or more) stays an alert wherever it
     happens; a surge that holds without its deadliest event, or that one event does not explain
@@ -146,13 +146,19 @@ def one_ordinary_attack(alert: Alert, events: pd.DataFrame, settings: DetectionS
     actor family, tiers of located events only)."""
     from forecasting.incidents import ACTOR_FAMILY, driving_event_rows
 
-    if alert.measure != "fatalities" or alert.kind not in ("surge", "record") or None in (alert.upper, alert.expected):
+    if alert.measure != "fatalities" or alert.kind not in ("surge", "record", "tier_shift") or None in (
+            alert.upper, alert.expected) or alert.observed <= alert.expected:
         return False
     rows = driving_event_rows([alert], events.assign(**{ACTOR_FAMILY: events["actor1"]}), 1)
     deadliest = float(rows["fatalities"].iloc[0]) if not rows.empty else 0.0
     observed, excess = float(alert.observed), float(alert.observed) - float(alert.expected)
-    return (deadliest < settings.critical_excess_fatalities and deadliest >= _MOST * excess
-            and observed - deadliest <= float(alert.upper))
+    if alert.kind == "tier_shift":
+        # A shift toward a tier: the share without that event, of the window's deaths without it.
+        total = float(alert.evidence.get("total") or 0.0)
+        inside = (observed - deadliest) / max(total - deadliest, 1.0) <= float(alert.evidence["baseline_upper_share"])
+    else:
+        inside = observed - deadliest <= float(alert.upper)
+    return deadliest < settings.critical_excess_fatalities and deadliest >= _MOST * excess and inside
 
 
 #: "Most of" an excess: the share one event must hold to be the story (as a lead explains at

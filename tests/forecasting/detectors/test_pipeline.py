@@ -114,5 +114,14 @@ def test_a_surge_of_deaths_that_is_one_ordinary_attack_is_not_raised():
     # half the 46 above expected), though 120 without it is inside 78-132.
     country = dataclasses.replace(surge(142), expected=96.0, upper=132.0)
     assert not one_ordinary_attack(country, events(22, *[10] * 12), settings)
+    # Deaths at provincial capitals, 10 of 35 in the month against 4% usually: one attack of 8 at
+    # a capital makes the share; without it 2 of 27 is inside the usual 0-10%.
+    shift = dataclasses.replace(surge(10), kind="tier_shift", expected=1.4, upper=3.5,
+                                scope={**surge(10).scope, "admin1": None, "admin2": None, "tier": "admin2_capital"},
+                                evidence={"total": 35.0, "baseline_upper_share": 0.1})
+    at_capital = events(8, 2).assign(tier="admin2_capital")
+    assert one_ordinary_attack(shift, at_capital, settings)
+    massacre = dataclasses.replace(shift, observed=32.0, evidence={"total": 57.0, "baseline_upper_share": 0.1})
+    assert not one_ordinary_attack(massacre, events(30, 2).assign(tier="admin2_capital"), settings)
     events_alert = dataclasses.replace(surge(13), measure="events")
     assert not one_ordinary_attack(events_alert, events(13), settings)  # only deaths come in clumps

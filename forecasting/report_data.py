@@ -235,12 +235,19 @@ def _driving(events: pd.DataFrame, alerts: Sequence[Alert], limit: int) -> list[
     return [
         DrivingEvent(
             event_id=str(row.source_id), date=pd.Timestamp(row.event_date).date().isoformat(),
-            place=", ".join(str(part) for part in (row.location, row.admin1, row.country) if isinstance(part, str) and part),
+            place=_event_place(row.location, row.admin1, row.country),
             actor=str(row.actor1 or ""), fatalities=int(row.fatalities), source=str(row.source),
             note=_excerpt(row.notes), latitude=_coordinate(row.latitude), longitude=_coordinate(row.longitude),
         )
         for row in picked.itertuples(index=False)
     ]
+
+
+def _event_place(*names) -> str:
+    """'Nioro, Kayes, Mali': the place, its region and country, a name that repeats the one before
+    it said once (the town of Kayes in Kayes region is 'Kayes, Mali', never 'Kayes, Kayes')."""
+    parts = [name for name in names if isinstance(name, str) and name]
+    return ", ".join(name for index, name in enumerate(parts) if index == 0 or name != parts[index - 1])
 
 
 def _coordinate(value) -> float | None:

@@ -38,6 +38,7 @@ def test_driving_events_are_the_scope_and_period_deadliest_first_with_a_note_exc
     assert [event.event_id for event in found] == ["MLI1", "MLI0", "MLI2"]  # not June's 99, Segou or a demonstration
     assert found[0].place == "Nioro, Kayes, Mali" and found[0].fatalities == 30 and found[0].date == "2025-07-01"
     assert len(found[0].note) == 200 and found[0].note.endswith("\u2026")
+    assert found[1].place == "Kayes, Mali"  # the town of Kayes in Kayes region: never "Kayes, Kayes"
     # A day's alert (a wave) takes that day's events only.
     assert [event.event_id for event in driving_events(events(), alert(kind="synchronized", period="2025-07-01", country="Mali"))] == ["MLI1", "MLI0"]
 

@@ -112,26 +112,34 @@ def test_a_pull_that_lost_its_lease_writes_nothing_more(store):
         pulls.save_pulled_page(store, "acled", first, page([1], [100]), rows_received=1, next_page=2, next_url=None,
                                last_page=False, lease=LEASE)
     assert stored_events.count_events(store) == 0
-    with pytest.raises(pulls.PullLeaseLostError):
+    with pytest.raises(pulls.PullLeaseLostError, match="lost its claim to another pull"):
         pulls.finish_pull(store, "acled", first, deletions=[], deletions_since=None, advance_watermark=True,
                           log_file="x", log_format="acled-api")
     assert pulls.read_checkpoint(store, "acled").pages_done == 0
 
 
-def test_a_checkpoint_holds_what_a_resumed_pull_needs_and_a_new_pull_starts_from_zero(store):
+def lease_until(store, source: str = "acled") -> dt.datetime | None:
+    """The stored expiry of the source's lease (SQLite hands back naive text; it is UTC)."""
     import sqlalchemy as sa
 
+    with store.engine.connect() as connection:
+        until = connection.execute(sa.text("SELECT lease_until FROM pull_state WHERE source = :s"), {"s": source}).scalar()
+    until = dt.datetime.fromisoformat(until) if isinstance(until, str) else until
+    return until if until is None or until.tzinfo else until.replace(tzinfo=dt.timezone.utc)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def test_a_checkpoint_holds_what_a_resumed_pull_needs_and_a_new_pull_starts_from_zero(store):
     assert pulls.read_checkpoint(store, "acled") is None
     owner = pulls.new_owner()
-    began = dt.datetime.now(dt.timezone.utc)
+    began = now()
     claimed = pulls.claim_source(store, "acled", owner, LEASE)
-    assert (claimed.query, claimed.phase, claimed.pages_done, claimed.events_received, claimed.timestamp_watermark) == (
-        None, None, 0, 0, None)
-    with store.engine.connect() as connection:
-        (until,) = connection.execute(sa.text("SELECT lease_until FROM pull_state WHERE source = 'acled'")).one()
-    until = dt.datetime.fromisoformat(until) if isinstance(until, str) else until
-    until = until if until.tzinfo else until.replace(tzinfo=dt.timezone.utc)
-    assert began + LEASE <= until <= dt.datetime.now(dt.timezone.utc) + LEASE
+    assert (claimed.query, claimed.phase, claimed.pages_done, claimed.events_received, claimed.inserted, claimed.updated,
+            claimed.timestamp_watermark) == (None, None, 0, 0, 0, 0, None)
+    assert began + LEASE <= lease_until(store) <= now() + LEASE
     started = pulls.start_pull(store, "acled", owner, {"b": 2, "a": 1}, next_url="https://api.test/page/1")
     assert (started.query, started.phase, started.next_page, started.next_url) == (
         {"a": 1, "b": 2}, "pages", None, "https://api.test/page/1")
@@ -139,16 +147,22 @@ def test_a_checkpoint_holds_what_a_resumed_pull_needs_and_a_new_pull_starts_from
     for number, (events, received) in enumerate([(page([1, 2], [500, 900]), 2), (page([3], [700]), 2)], start=1):
         pulls.save_pulled_page(store, "acled", owner, events, rows_received=received, next_page=None,
                                next_url=f"https://api.test/page/{number + 1}", last_page=False, lease=LEASE)
+    # Every page renews the lease from the moment it is stored; a page may come back empty.
+    renewed = now()
+    pulls.save_pulled_page(store, "acled", owner, page([1], [500]).iloc[:0], rows_received=0, next_page=None,
+                           next_url="https://api.test/page/3", last_page=False, lease=2 * LEASE)
+    assert renewed + 2 * LEASE <= lease_until(store) <= now() + 2 * LEASE
     middle = pulls.read_checkpoint(store, "acled")
     assert (middle.phase, middle.next_url, middle.pages_done, middle.events_received, middle.inserted,
-            middle.updated, middle.newest_received) == ("pages", "https://api.test/page/3", 2, 4, 3, 0, 900)
+            middle.updated, middle.newest_received) == ("pages", "https://api.test/page/3", 3, 4, 3, 0, 900)
     pulls.save_pulled_page(store, "acled", owner, page([1], [950]), rows_received=1, next_page=None, next_url=None,
                            last_page=True, lease=LEASE)
     last = pulls.read_checkpoint(store, "acled")
-    assert (last.phase, last.next_url, last.pages_done, last.updated, last.newest_received) == ("finishing", None, 3, 1, 950)
+    assert (last.phase, last.next_url, last.pages_done, last.updated, last.newest_received) == ("finishing", None, 4, 1, 950)
     # The same owner starting again (a new pull, not a resume) counts from zero.
     again = pulls.start_pull(store, "acled", owner, QUERY, next_page=1)
-    assert (again.pages_done, again.events_received, again.inserted, again.updated, again.newest_received) == (0, 0, 0, 0, None)
+    assert (again.next_page, again.pages_done, again.events_received, again.inserted, again.updated,
+            again.newest_received) == (1, 0, 0, 0, 0, None)
 
 
 def test_finishing_logs_the_whole_pull_once_keeps_the_deletions_mark_and_frees_the_source(store):
@@ -156,7 +170,9 @@ def test_finishing_logs_the_whole_pull_once_keeps_the_deletions_mark_and_frees_t
 
     owner = pulls.new_owner()
     pulls.claim_source(store, "acled", owner, LEASE)
+    started = now()
     pulls.start_pull(store, "acled", owner, QUERY, next_page=1)
+    after_start = now()
     pulls.save_pulled_page(store, "acled", owner, page([1, 2], [100, 200]), rows_received=3, next_page=2, next_url=None,
                            last_page=False, lease=LEASE)
     pulls.save_pulled_page(store, "acled", owner, page([1], [300]), rows_received=1, next_page=None, next_url=None,
@@ -166,13 +182,20 @@ def test_finishing_logs_the_whole_pull_once_keeps_the_deletions_mark_and_frees_t
     (logged,) = ingest_log(store).to_dict("records")
     assert (logged["file"], logged["format"], logged["rows_read"], logged["inserted"], logged["updated"],
             logged["unchanged"], logged["rejected"]) == ("ACLED API", "acled-api", 4, 2, 1, 1, 0)
+    logged_start = pd.Timestamp(logged["started_at"])
+    logged_start = logged_start.tz_localize("UTC") if logged_start.tzinfo is None else logged_start
+    assert started <= logged_start <= after_start  # the pull's start, not the finishing run's
     assert pulls.read_checkpoint(store, "acled").deletions_since == 1_700_000_000
+    assert lease_until(store) is None
     # The lease is free: another live pull claims the source at once.
     assert pulls.claim_source(store, "acled", pulls.new_owner(), LEASE).source == "acled"
 
 
 def test_a_pull_that_received_nothing_moves_no_mark_and_names_no_countries(store):
+    from forecasting.store.events import ingest_log
+
     pull(store, pulls.new_owner(), [])
+    assert ingest_log(store)[["rows_read", "inserted", "updated", "unchanged"]].iloc[0].tolist() == [0, 0, 0, 0]
     done = pulls.read_checkpoint(store, "acled")
     assert (done.timestamp_watermark, done.watermark_countries, done.completed_query) == (
         None, None, {"countries": ["Burkina Faso"], "kind": "incremental", "newer_than": None, "start": "2018-01-01"})
@@ -192,6 +215,14 @@ def test_only_the_holder_releases_a_lease_and_sources_are_leased_apart(store):
         pulls.claim_source(store, "acled", pulls.new_owner(), LEASE)
     assert pulls.claim_source(store, "ucdp", pulls.new_owner(), LEASE).source == "ucdp"
     assert pulls.read_checkpoint(store, "acled").source == "acled"
+    # One owner holding two sources: each checkpoint and lease is its own.
+    both = pulls.new_owner()
+    for source in ("ged", "gdelt"):
+        pulls.claim_source(store, source, both, LEASE)
+    pulls.start_pull(store, "ged", both, QUERY, next_page=7)
+    assert pulls.read_checkpoint(store, "gdelt").query is None
+    pulls.release_source(store, "ged", both)
+    assert lease_until(store, "ged") is None and lease_until(store, "gdelt") is not None
     # A holder on this host whose process id is not a number, or a process alive under any
     # user (pid 1), is not taken for dead.
     pulls.release_source(store, "acled", holder)

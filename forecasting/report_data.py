@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from forecasting import wording
 from forecasting.alerts import SCOPE_KEYS, Alert
 from forecasting.detectors.settings import AsOf
 from forecasting.events import POLITICAL_VIOLENCE, UNLOCATED
@@ -235,19 +236,12 @@ def _driving(events: pd.DataFrame, alerts: Sequence[Alert], limit: int) -> list[
     return [
         DrivingEvent(
             event_id=str(row.source_id), date=pd.Timestamp(row.event_date).date().isoformat(),
-            place=_event_place(row.location, row.admin1, row.country),
+            place=wording.event_place(row.location, row.admin1, row.country),
             actor=str(row.actor1 or ""), fatalities=int(row.fatalities), source=str(row.source),
             note=_excerpt(row.notes), latitude=_coordinate(row.latitude), longitude=_coordinate(row.longitude),
         )
         for row in picked.itertuples(index=False)
     ]
-
-
-def _event_place(*names) -> str:
-    """'Nioro, Kayes, Mali': the place, its region and country, a name that repeats the one before
-    it said once (the town of Kayes in Kayes region is 'Kayes, Mali', never 'Kayes, Kayes')."""
-    parts = [name for name in names if isinstance(name, str) and name]
-    return ", ".join(name for index, name in enumerate(parts) if index == 0 or name != parts[index - 1])
 
 
 def _coordinate(value) -> float | None:

@@ -137,6 +137,14 @@ def place_name(scope: Mapping[str, str | None], area_name: str) -> str:
     return name
 
 
+def event_place(*names: str | None) -> str:
+    """'Nioro, Kayes, Mali': an event's place from the most to the least specific name, a name
+    that repeats the one before it said once (the town of Kayes in Kayes region is 'Kayes, Mali',
+    never 'Kayes, Kayes')."""
+    parts = [name for name in names if isinstance(name, str) and name]
+    return ", ".join(name for index, name in enumerate(parts) if index == 0 or name != parts[index - 1])
+
+
 def places(names: Iterable[str], *, limit: int = 6) -> str:
     """A list of places in a sentence: 'Kayes, Nioro and Diema'; past `limit`, 'and 4 more'."""
     names = list(dict.fromkeys(names))

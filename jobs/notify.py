@@ -528,8 +528,7 @@ def _story_lines(story: Story) -> list[str]:
 
 
 def _event_line(event: dict) -> str:
-    where = ", ".join(str(part) for part in (event.get("location"), event.get("admin2"), event.get("admin1"),
-                                              event.get("country")) if part)
+    where = wording.event_place(event.get("location"), event.get("admin2"), event.get("admin1"), event.get("country"))
     deaths = int(event.get("fatalities") or 0)
     text = (f"{wording.day_name(event['date'])}, {where}: {event.get('actor') or 'unknown actor'}, "
             f"{wording.count(deaths)} reported fatalit{'y' if deaths == 1 else 'ies'} (source id {event.get('event_id')})")

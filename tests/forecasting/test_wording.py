@@ -77,6 +77,15 @@ def test_a_list_of_places_reads_each_name_once_with_the_units_that_hold_it():
     assert wording.units_by_region(kayes, limit=2) == "Bafoulabe and Diema in Kayes and 1 more"
 
 
+def test_an_event_place_says_a_name_repeated_by_the_unit_above_it_once():
+    # ACLED names the town of Kayes, its district and its region alike.
+    assert wording.event_place("Diboli", "Kayes", "Kayes", "Mali") == "Diboli, Kayes, Mali"
+    assert wording.event_place("Kayes", "Kayes", "Kayes", "Mali") == "Kayes, Mali"
+    assert wording.event_place("Nioro", None, "Kayes", "Mali") == "Nioro, Kayes, Mali"
+    # Only a name right after the same one goes: a town named like the country stays.
+    assert wording.event_place("Niger", "Tillaberi", "Niger") == "Niger, Tillaberi, Niger"
+
+
 def test_evidence_reaches_a_person_labelled_and_without_missing_values():
     facts = wording.evidence_facts(
         {"highest_since": None, "months_without_higher": 14, "series_id": "fatalities|country|Mali",

@@ -364,7 +364,7 @@ def test_an_incident_is_one_email_per_recipient_with_its_alerts_and_driving_even
     assert message["X-Conflictwatch-Key"] == f"incident:{incident.id}:mali@sahel-desk.test"
     body = message.get_body(("plain",)).get_content()
     assert incident.message in body and "Related alerts (2):" in body and "Kayes region: 40 events." in body
-    assert "3 May 2025, Diboli, Kayes, Kayes, Mali: JNIM, 41 reported fatalities (source id MLI7298). Border post" in body
+    assert "3 May 2025, Diboli, Kayes, Mali: JNIM, 41 reported fatalities (source id MLI7298). Border post" in body
 
     # Two months later its alerts are resolved: one resolved email to each who was told.
     history = [AlertRecord(alert, "2025-05", alert.id) for alert in told.alerts]

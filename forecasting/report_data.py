@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from forecasting.alerts import SCOPE_KEYS, Alert
 from forecasting.detectors.settings import AsOf
 from forecasting.events import POLITICAL_VIOLENCE, UNLOCATED
 from forecasting.series import scope_level
+
+if TYPE_CHECKING:
+    from forecasting.models.memo import ForecastMemo
 
 
 _YEAR_TO_DATE_COLUMNS = ["alert_id", "curve", "year", "date", "value"]
@@ -182,10 +186,12 @@ def units_hit_per_day(events: pd.DataFrame, alerts: Iterable[Alert], as_of: AsOf
     return pd.concat(frames, ignore_index=True)
 
 
-def forecast_ahead(series: pd.DataFrame, model: str, *, horizon: int, seed: int, as_of: AsOf) -> pd.DataFrame:
+def forecast_ahead(series: pd.DataFrame, model: str, *, horizon: int, seed: int, as_of: AsOf,
+                   memo: ForecastMemo | None = None) -> pd.DataFrame:
     """The fit the trend charts extend to the right: forecasts of the months after `as_of` for
     the watch area's and each country's fatalities, fitted on every complete month up to
-    `as_of` (for a month so far, on the months before it). Empty when there is nothing to fit."""
+    `as_of` (for a month so far, on the months before it). Empty when there is nothing to fit.
+    `memo`: what the forecast may remember (`forecasting.models.memo`); same forecasts without."""
     from forecasting.models import forecast
 
     wanted = series[(series["measure"] == "fatalities") & series["level"].isin(("area", "country"))]
@@ -193,7 +199,7 @@ def forecast_ahead(series: pd.DataFrame, model: str, *, horizon: int, seed: int,
     steps = horizon + (1 if as_of.is_day else 0)
     if history.empty or steps <= 0:
         return pd.DataFrame()
-    ahead = forecast(history, model, horizon=steps, seed=seed)
+    ahead = forecast(history, model, horizon=steps, seed=seed, memo=memo)
     return ahead[ahead["period"] > as_of.month]
 
 

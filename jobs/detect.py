@@ -143,7 +143,7 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     moment = resolve_as_of(store, as_of)
     coverage = _coverage(store, config, parse_as_of(as_of))
     events = _load_events(store, config, moment)
-    memo = _memo(store)
+    memo = forecast_memo(store)
     if events.empty and aggregates.count_aggregates(store) > 0:
         moment, series = _aggregate_series(store, config, moment)
         found, series, forecasts = find_alerts(None, moment, config, series=series, memo=memo)
@@ -153,9 +153,10 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     return _assess(store, config, moment, events, series, forecasts, found, save=save, coverage=coverage)
 
 
-def _memo(store: Store, *, keep_origins: bool = False) -> "ForecastMemo":
+def forecast_memo(store: Store, *, keep_origins: bool = False) -> "ForecastMemo":
     """The forecast's memo: the ensemble's judgements kept in the store, so the next detection
-    of a month whose history has not changed (a rerun, the report) does not judge again."""
+    of a month whose history has not changed (a rerun) does not judge again, nor the report its
+    forecast of the months ahead."""
     from forecasting.models.memo import ForecastMemo
     from forecasting.store.judgements import StoredJudgements
 
@@ -224,7 +225,7 @@ def run_detections(
     known = pipeline.known_events(events, moments[-1])
     known_dates = known["event_date"].to_numpy()
     # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
-    memo = _memo(store, keep_origins=True)
+    memo = forecast_memo(store, keep_origins=True)
     results = []
     for index, moment in enumerate(moments):
         # Events are ordered by date (then id), as a load up to this day would return them.

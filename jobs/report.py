@@ -96,6 +96,7 @@ def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) ->
     """Everything the report shows, from the store and the detection, up to `moment.day`."""
     from forecasting import report_data
     from forecasting.models import resolve_model_name
+    from jobs.detect import forecast_memo
     from reports.inputs import ReportInputs
 
     countries = list(config.watch_area.countries)
@@ -104,8 +105,10 @@ def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) ->
     alerts = list(detection.alerts)
     counts = stored_events.source_counts(store, countries=countries, until=moment.day)
     events = _brief_events(store, countries, moment)
+    # The ensemble's judgement of this fit is kept in the store, as detection's is: the month's
+    # incident emails, its report and their reruns judge the members once between them.
     ahead = report_data.forecast_ahead(series, config.forecast.model, horizon=config.forecast.horizon,
-                                       seed=config.forecast.seed, as_of=moment)
+                                       seed=config.forecast.seed, as_of=moment, memo=forecast_memo(store))
     return ReportInputs(
         as_of=moment.text,
         watch_area=config.watch_area.name,

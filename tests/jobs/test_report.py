@@ -335,3 +335,23 @@ def test_the_july_brief_tells_the_deadliest_incident_first_in_at_most_eight_page
     assert all("Appendix" in text for text in pages[files.brief_pages:])
     for text in pages[: files.brief_pages]:
         assert "series_id" not in text and "|" not in text and "None" not in text
+
+
+def test_the_reports_forecast_ahead_is_judged_once_and_kept_in_the_store(store, write_acled, gazetteer):
+    from forecasting.detectors import parse_as_of
+    from forecasting.store.judgements import count_judgements
+    from jobs.detect import run_detection
+    from jobs.report import report_inputs
+
+    ingest_files(store, [write_acled("events.csv", event_rows(synthetic=False))], gazetteer, seat_radius_km=5.0)
+    config = Config(forecast=ForecastConfig(horizon=3, executor="serial", workers=1))
+    detection = run_detection(store, config, "2025-05")
+    detected = count_judgements(store)
+
+    first = report_inputs(store, config, parse_as_of("2025-05"), detection)
+    assert count_judgements(store) == detected + 1  # the ensemble's judgement of the fit ahead
+    again = report_inputs(store, config, parse_as_of("2025-05"), detection)
+    assert count_judgements(store) == detected + 1
+    ahead = first.forecasts[first.forecasts["period"] > "2025-05-01"]
+    assert set(ahead["period"].dt.strftime("%Y-%m")) == {"2025-06", "2025-07", "2025-08"}
+    pd.testing.assert_frame_equal(first.forecasts, again.forecasts)

@@ -91,6 +91,12 @@ def months_between(earlier: dt.date, later: dt.date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after `day`'s (before it when negative)."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
 def month_positions(days: pd.Series, start: pd.Timestamp) -> np.ndarray:
     """`months_between(start, day)` of every day of a datetime64 Series, as an integer array:
     each day's month as a position in a run of months from `start`'s."""

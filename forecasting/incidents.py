@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from forecasting import wording
+from forecasting.as_of import add_months
 from forecasting.alerts import (
     SCOPE_KEYS, SEVERITY_ORDER, Alert, AlertRecord, BandCheck, LifecycleOutcome, LifecycleRules, MonthReadings, Status,
     apply_lifecycle,
@@ -125,8 +126,7 @@ def _driven(alert: Alert, events: pd.DataFrame) -> pd.Series:
 def drivers_since(day: dt.date) -> dt.date:
     """The first day whose events can drive an alert of the month of `day`: the month
     `DRIVER_MONTHS_BEFORE` before it, or 1 January when earlier (a year-to-date pace)."""
-    months = day.year * 12 + day.month - 1 - DRIVER_MONTHS_BEFORE
-    return min(dt.date(months // 12, months % 12 + 1, 1), dt.date(day.year, 1, 1))
+    return min(add_months(day, -DRIVER_MONTHS_BEFORE), dt.date(day.year, 1, 1))
 
 
 def with_driving_events(alerts: Iterable[Alert], events: pd.DataFrame | None, limit: int) -> list[Alert]:

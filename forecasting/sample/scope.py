@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from forecasting.as_of import add_months, months_between
+
 
 SEED = 20250701
 FIRST_DAY = date(2018, 1, 1)
@@ -19,7 +21,7 @@ LAST_DAY = date(2025, 8, 31)
 # The export the sample pretends to be: every timestamp (first publication or revision) is
 # before it, so "what was known on day X" questions have sensible answers.
 EXPORT_DAY = date(2025, 9, 9)
-N_MONTHS = (LAST_DAY.year - FIRST_DAY.year) * 12 + LAST_DAY.month - FIRST_DAY.month + 1
+N_MONTHS = months_between(FIRST_DAY, LAST_DAY) + 1
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 GAZETTEER_DIR = PACKAGE_DIR.parent / "gazetteer" / "data"
@@ -71,11 +73,11 @@ COUNTRY_BY_ISO3 = {country.iso3: country for country in COUNTRIES}
 
 def month_index(day: date) -> int:
     """Months since January 2018 (0 = 2018-01)."""
-    return (day.year - FIRST_DAY.year) * 12 + day.month - 1
+    return months_between(FIRST_DAY, day)
 
 
 def month_start(index: int) -> date:
-    return date(FIRST_DAY.year + index // 12, index % 12 + 1, 1)
+    return add_months(FIRST_DAY, index)
 
 
 def month_label(index: int) -> str:

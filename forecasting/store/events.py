@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -249,18 +248,6 @@ def event_writer(store: Store) -> Iterator[EventWriter]:
         writer = EventWriter(connection, store.dialect)
         yield writer
         writer.finish()
-
-
-def save_events(store: Store, loads: list[tuple[pd.DataFrame, LoadRecord]]) -> list[SaveResult]:
-    """Upsert validated event frames, each with its ingest-log record, in one transaction."""
-    results = []
-    with event_writer(store) as writer:
-        for events, record in loads:
-            began = time.perf_counter()
-            result = writer.save(events)
-            writer.log(record, result, time.perf_counter() - began)
-            results.append(result)
-    return results
 
 
 def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> SaveResult:
@@ -547,7 +534,6 @@ __all__ = [
     "ingest_log",
     "load_events",
     "monthly_counts",
-    "save_events",
     "source_counts",
     "stored_countries",
 ]

@@ -26,6 +26,9 @@ ACTOR_FAMILIES: dict[str, str] = {
     "Islamic State Sahel": r"Islamic State Sahel|Islamic State \(Greater Sahara\)|\bISGS\b|\bISSP\b|Islamic State West Africa",
     "State forces": r"^Military Forces of|^Police Forces of|Wagner Group|Africa Corps|Volunteers for the Defense of the Homeland|\bVDP\b",
 }
+#: An actor family is assessed on its own in a country (its tier shift, its year-to-date pace)
+#: once it has this many events in the baseline: fewer cannot say what is usual for it.
+MIN_FAMILY_EVENTS = 100
 _PATTERNS = {family: re.compile(pattern, re.IGNORECASE) for family, pattern in ACTOR_FAMILIES.items()}
 
 #: ACLED's inter codes of actors that are not armed groups: rioters (5) and protesters (6), as

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import distributions, wording
+from forecasting.detectors.actors import MIN_FAMILY_EVENTS
 from forecasting.detectors.counts import upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -23,8 +24,6 @@ from forecasting.detectors.tier_shift import SHIFT_TIERS, event_months
 from forecasting.events import UNLOCATED
 
 _CANDIDATE_P = 0.05
-#: An actor family is projected on its own once it has this many events in the earlier years.
-_MIN_FAMILY_EVENTS = 100
 
 
 def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
@@ -55,7 +54,7 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
         in_country = countries == country
         scopes.append(({"country": country}, in_country))
         sizes = pd.Series(actors[in_country & earlier]).value_counts()
-        families = [None, *sorted(sizes.index[sizes >= _MIN_FAMILY_EVENTS])]
+        families = [None, *sorted(sizes.index[sizes >= MIN_FAMILY_EVENTS])]
         for actor in families:
             by_actor = in_country if actor is None else in_country & (actors == actor)
             if actor is not None:

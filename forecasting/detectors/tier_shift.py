@@ -26,6 +26,7 @@ import pandas as pd
 
 from forecasting import distributions, wording
 from forecasting.as_of import month_positions
+from forecasting.detectors.actors import MIN_FAMILY_EVENTS
 from forecasting.detectors.counts import beta_binomial_tails
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -33,8 +34,6 @@ from forecasting.events import UNLOCATED
 
 SHIFT_TIERS = ("admin1_capital", "admin2_capital", "admin3_seat")
 _WINDOWS = (1, 3)
-#: An actor family is tested on its own in a country once it has this many baseline events.
-_MIN_FAMILY_EVENTS = 100
 #: A baseline thinner than this cannot say what is usual.
 _MIN_BASELINE_EVENTS = 30
 _CANDIDATE_P = 0.05
@@ -88,7 +87,7 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
     for country in sorted(pd.unique(countries)):
         in_country = countries == country
         family_sizes = pd.Series(actors[in_country & in_baseline]).value_counts()
-        families = sorted(family_sizes.index[family_sizes >= _MIN_FAMILY_EVENTS])
+        families = sorted(family_sizes.index[family_sizes >= MIN_FAMILY_EVENTS])
         groups = [(None, in_country)] + [(family, in_country & (actors == family)) for family in families]
         for actor, rows in groups:
             at = position[rows]

@@ -12,7 +12,7 @@ import pytest
 from forecasting.backtest import backtest, backtest_forecasts
 from forecasting.events import EventBounds
 from forecasting.models import QUANTILES
-from forecasting.scores import crps_skill, quantile_crps, score, seasonal_naive_scale, summarize
+from forecasting.scores import SCORE_COLUMNS, crps_skill, quantile_crps, score, seasonal_naive_scale, summarize
 from forecasting.series import series_from_events
 from forecasting.sources.files import read_event_file
 
@@ -161,3 +161,57 @@ def test_default_beats_the_field_benchmarks_at_admin1_on_the_shipped_sample(ship
     assert per_model.loc["default", "crps"] < per_model.loc["conflictology", "crps"]
     assert per_model.loc["default", "crps"] < per_model.loc["seasonal_naive", "crps"]
     assert 0.85 <= per_model.loc["default", "coverage_90"] <= 0.95
+
+
+def test_a_forecast_error_is_scaled_by_a_scale_under_one_too():
+    cells = pd.DataFrame({"observed": [3.0], "scale": [0.5], "q05": [0.0], "q10": [0.0], "q25": [1.0], "q50": [2.0],
+                          "q75": [2.0], "q90": [4.0], "q95": [4.0]})
+    assert score(cells)["scaled_error"].tolist() == [2.0]  # |3 - 2| / 0.5
+
+
+def test_backtest_defaults_are_24_origins_6_months_ahead_seed_0_and_it_passes_its_settings_on():
+    series = series_frame(months=40, count=2)
+    table = backtest(series, ["trailing_mean"])
+    assert table.groupby("horizon")["n"].first().to_dict() == {1: 48, 2: 46, 3: 44, 4: 42, 5: 40, 6: 38}
+    settings = dict(origins=3, horizons=2, seed=5, mase_years=1)
+    expected = summarize(backtest_forecasts(series, ["trailing_mean", "conflictology"], **settings))
+    pd.testing.assert_frame_equal(backtest(series, ["trailing_mean"], **settings), expected)
+    assert not backtest(series, ["trailing_mean"], origins=3, horizons=2, seed=6, mase_years=1).equals(expected)
+    default_seed = summarize(backtest_forecasts(series, ["trailing_mean", "conflictology"], origins=3, horizons=2, seed=0))
+    pd.testing.assert_frame_equal(backtest(series, ["trailing_mean"], origins=3, horizons=2), default_seed)
+
+
+def test_crps_of_an_outcome_below_every_quantile_and_over_series_and_months_ahead():
+    # Every quantile at 10 and nothing happened: each pinball loss is (1 - tau) * 10, summing to
+    # 10 * (7 - 3.5) = 35; CRPS = 2 * 35 / 7 = 10.
+    assert quantile_crps(np.array([0.0]), np.full((1, 7), 10.0))[0] == pytest.approx(10.0)
+    # Series x months ahead x quantiles: one score per series and month.
+    grid = np.stack([np.full((3, 7), 10.0), np.full((3, 7), 20.0)])
+    assert quantile_crps(np.zeros((2, 3)), grid) == pytest.approx(np.array([[10.0] * 3, [20.0] * 3]))
+
+
+def test_outcomes_on_an_interval_bound_are_inside_it_and_scores_keep_the_cells_index():
+    cells = pd.DataFrame({"observed": [2.0, 9.0], "scale": [1.0, 1.0], "q05": [0.0, 0.0], "q10": [1.0, 1.0],
+                          "q25": [2.0, 2.0], "q50": [4.0, 4.0], "q75": [5.0, 9.0], "q90": [7.0, 9.0], "q95": [9.0, 9.0]},
+                         index=[5, 9])
+    scored = score(cells)
+    assert scored.index.tolist() == [5, 9]
+    assert scored["in_50"].tolist() == [True, True] and scored["in_90"].tolist() == [True, True]
+
+
+def test_summaries_are_sorted_and_an_empty_backtest_has_the_columns():
+    assert list(summarize(pd.DataFrame()).columns) == list(SCORE_COLUMNS)
+    cells = pd.DataFrame({"model": ["z", "a"], "level": "admin1", "horizon": 1, "observed": 1.0, "scale": 1.0,
+                          **{column: 1.0 for column in ("q05", "q10", "q25", "q50", "q75", "q90", "q95")}})
+    assert summarize(cells)["model"].tolist() == ["a", "z"]
+
+
+def test_crps_skill_is_undefined_against_a_perfect_reference_or_without_one():
+    table = pd.DataFrame({"model": ["conflictology", "default", "conflictology", "default"],
+                          "level": ["admin1", "admin1", "country", "country"], "horizon": [1, 1, 1, 1],
+                          "crps": [0.0, 2.0, 0.5, 0.25]}, index=[7, 8, 9, 10])
+    skill = crps_skill(table)
+    assert skill.index.tolist() == [7, 8, 9, 10]
+    assert np.isnan(skill[7]) and np.isnan(skill[8]) and skill[10] == pytest.approx(0.5)
+    unleveled = crps_skill(table.drop(columns=["level"]))
+    assert unleveled.index.tolist() == [7, 8, 9, 10] and unleveled.dtype == float and unleveled.isna().all()

@@ -97,3 +97,13 @@ def test_conflictology_draws_from_the_last_twelve_months_only():
     pd.testing.assert_frame_equal(same, Conflictology(seed=4).fit(wide).predict(1))
     assert not np.array_equal(quantiles(same), quantiles(Conflictology(seed=5).fit(wide).predict(1)))
     assert not np.array_equal(quantiles(same), quantiles(Conflictology(seed=4, draws=10).fit(wide).predict(1)))
+
+
+def test_each_baseline_names_itself_and_a_single_year_has_no_spread_to_add():
+    one_year = panel([float(month) for month in range(1, 13)])
+    frame = SeasonalNaive().fit(one_year).predict(2)
+    assert set(frame["model"]) == {"seasonal_naive"}
+    # No year-on-year change to learn from: every quantile is last year's month.
+    assert (quantiles(frame) == np.array([[1.0] * 7, [2.0] * 7])).all()
+    assert set(TrailingMean().fit(one_year).predict(1)["model"]) == {"trailing_mean"}
+    assert set(Conflictology().fit(one_year).predict(1)["model"]) == {"conflictology"}

@@ -14,6 +14,19 @@ calibrated quantile is expm1(log1p(q_tau) + d_tau), floored at 0. On the log1p s
 serves a district with 2 deaths a month and a country with 400 alike: it widens or narrows the
 interval in proportion, and it cannot push a quantile below zero.
 
+By default only the ends of the 90% interval (q05, q95) are moved (`INTERVAL_ENDS`), and to the
+4th and 96th percentiles of their residuals rather than the 5th and 95th (`TAIL_MARGIN`):
+
+- moving every quantile (the median and the 50% interval too) scored about the same at admin1
+  and 1-5 points of CRPS skill worse by country on the tuning worlds (seeds 1-3, 24 origins),
+  and brought the 50% interval no nearer 50%: a recent window's inner residual quantiles are
+  noisy, and the members' inner quantiles were already close;
+- conformal coverage holds for exchangeable months, and regimes that change make the next months
+  unlike the window: with the 5th/95th percentiles the 90% interval covered 82-92% on the tuning
+  worlds, with the 4th/96th 83-93%, for about one point of CRPS skill.
+
+`fit_calibration(cells, adjusted=QUANTILES, margin=0.0)` is plain split conformal on every quantile.
+
 Where a (level, horizon) has fewer than `MIN_RESIDUALS` residuals, its shifts are the level's
 (over all horizons) plus the horizon's departure from the pooled shifts (every level's residuals at
 that horizon minus every level's at all horizons), so a level of three countries keeps its own
@@ -34,6 +47,11 @@ from forecasting.models.base import QUANTILE_COLUMNS, QUANTILES
 #: quantiles rest on two residuals each side, about the least that is not noise.
 MIN_RESIDUALS = 40
 ANY = "*"
+#: Quantile levels calibration moves by default: the ends of the 90% interval (see module doc).
+INTERVAL_ENDS = (0.05, 0.95)
+#: How much further out than nominal the moved ends are set: 0.01 puts q05 at the 4th percentile
+#: of its residuals and q95 at the 96th (see module doc).
+TAIL_MARGIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -61,15 +79,23 @@ class Calibration:
         return np.zeros(len(QUANTILES))
 
 
-def fit_calibration(cells: pd.DataFrame, *, min_residuals: int = MIN_RESIDUALS) -> Calibration:
+def fit_calibration(
+    cells: pd.DataFrame,
+    *,
+    min_residuals: int = MIN_RESIDUALS,
+    adjusted: tuple[float, ...] = INTERVAL_ENDS,
+    margin: float = TAIL_MARGIN,
+) -> Calibration:
     """Shifts from rolling-origin cells (`level`, `horizon`, `observed`, q05 ... q95), as the
-    module doc says. Pure: the same cells give the same calibration."""
+    module doc says: for the quantile levels in `adjusted` (the others keep a shift of 0), each
+    set `margin` further into its tail. Pure: the same cells give the same calibration."""
     if cells.empty:
         return Calibration({}, 1)
     observed = np.log1p(cells["observed"].to_numpy(dtype=float))
     residuals = observed[:, None] - np.log1p(np.clip(cells[list(QUANTILE_COLUMNS)].to_numpy(dtype=float), 0.0, None))
     levels = cells["level"].fillna(ANY).astype(str).to_numpy()
     horizons = cells["horizon"].to_numpy(dtype=int)
+    moved = np.isin(np.asarray(QUANTILES), np.asarray(adjusted))
     shifts: dict[tuple[str, object], np.ndarray] = {}
     groups = [((ANY, ANY), np.ones(len(cells), dtype=bool))]
     groups += [((ANY, int(h)), horizons == h) for h in np.unique(horizons)]
@@ -79,18 +105,20 @@ def fit_calibration(cells: pd.DataFrame, *, min_residuals: int = MIN_RESIDUALS) 
         groups += [((str(level), int(h)), at_level & (horizons == h)) for h in np.unique(horizons[at_level])]
     for key, rows in groups:
         if rows.sum() >= min_residuals:
-            shifts[key] = residual_quantiles(residuals[rows])
+            shifts[key] = np.where(moved, residual_quantiles(residuals[rows], margin), 0.0)
     return Calibration(shifts, int(horizons.max()))
 
 
-def residual_quantiles(residuals: np.ndarray) -> np.ndarray:
-    """Per quantile level tau (columns of `residuals`), the tau-quantile of its residuals: the
+def residual_quantiles(residuals: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """Per quantile level tau (columns of `residuals`), the tau-quantile of its residuals, taken
+    `margin` further into its tail (tau - margin below the median, tau + margin above): the
     lower order statistic below the median and the upper one above, so that the calibrated tails
     cover at least their nominal share of the residuals (split conformal's finite-sample rule)."""
     shifts = np.empty(len(QUANTILES))
     for index, tau in enumerate(QUANTILES):
         method = "lower" if tau < 0.5 else "higher" if tau > 0.5 else "linear"
-        shifts[index] = np.quantile(residuals[:, index], tau, method=method)
+        level = tau - margin if tau < 0.5 else tau + margin if tau > 0.5 else tau
+        shifts[index] = np.quantile(residuals[:, index], level, method=method)
     return shifts
 
 

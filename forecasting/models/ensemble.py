@@ -8,11 +8,13 @@ and uses it twice:
 
 - **weights** (`ensemble_weights`): per level (country, admin1, ...), greedy forward selection
   with replacement (Caruana et al. 2004) in steps of 0.1, each step adding the member that lowers
-  the combined CRPS most over those recent forecasts. Recent origins only (12 by default): on
-  series whose regimes last years, the members that tracked the last year and a half are the ones
-  to trust now. A level with no record gets equal weights.
+  the combined CRPS most over those recent forecasts. Recent origins only (`ORIGINS`, 24): on
+  series whose regimes last years, the members that tracked the last two years are the ones to
+  trust now (12 origins of three countries were too few to weigh by: docs/forecasting.md). A
+  level with no record gets equal weights.
 - **calibration** (`forecasting.models.calibration`): the combined forecasts of those origins
-  against what happened give the conformal shifts of every quantile, per level and horizon.
+  against what happened give the conformal shifts of the 90% interval's ends, per level and
+  horizon.
 
 Averaging quantiles (Vincentization) keeps every quantile non-negative and in order. Members: the
 damped-trend negative binomial (a local level that follows regime changes), the robust level
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 MEMBERS = ("negbin", "robust_level", "conflictology", "trailing_mean")
 #: Series per level the record is judged on (see the module doc).
 MAX_SERIES_PER_LEVEL = 1000
+#: Recent origins the weights and the calibration are judged on (see the module doc).
+ORIGINS = 24
 #: Greedy selection steps: weights are multiples of 1 / STEPS.
 STEPS = 10
 _NUMBERS = ["mean", *QUANTILE_COLUMNS]
@@ -62,7 +66,7 @@ class Ensemble:
         members: Mapping[str, Callable[[], Model]],
         *,
         seed: int = 0,
-        origins: int = 12,
+        origins: int = ORIGINS,
         horizons: int = 6,
         max_series_per_level: int = MAX_SERIES_PER_LEVEL,
         memo: ForecastMemo | None = None,

@@ -61,7 +61,7 @@ def test_calibration_repairs_a_wrong_model_family_on_held_out_months():
     raw_50, raw_90 = coverage(held_out)
     assert raw_90 < 0.6  # the model really is wrong
 
-    calibration = fit_calibration(learnt)
+    calibration = fit_calibration(learnt, adjusted=QUANTILES, margin=0.0)  # every quantile, as split conformal
     levels = pd.Series("admin2", index=held_out["series_id"].unique())
     calibrated = pd.concat(
         [apply_calibration(frame.drop(columns=["origin", "horizon", "observed", "scale", "level"]), levels, calibration)
@@ -82,6 +82,22 @@ def test_residual_quantiles_round_the_tails_outward():
     assert shifts[3] == pytest.approx(9.5)  # the median interpolates
 
 
+def test_by_default_only_the_ends_of_the_90_percent_interval_move_and_a_little_further_out():
+    """The ensemble's calibration: q05 and q95 get the 4th and 96th percentiles of their
+    residuals; the median and the inner quantiles are left as the members said."""
+    rows = [{"level": "admin1", "horizon": 1, "observed": float(value), **{name: 50.0 for name in QUANTILE_COLUMNS}}
+            for value in range(100)]
+    cells = pd.DataFrame(rows)
+    residuals = np.log1p(cells["observed"].to_numpy()) - np.log1p(50.0)
+    shifts = fit_calibration(cells).shift_for("admin1", 1)
+    assert shifts[1:-1].tolist() == [0.0] * 5
+    assert shifts[0] == pytest.approx(np.quantile(residuals, 0.04, method="lower"))  # observed 3, not 4
+    assert shifts[-1] == pytest.approx(np.quantile(residuals, 0.96, method="higher"))  # observed 96, not 95
+    assert np.expm1(np.log1p(50.0) + shifts[0]) == pytest.approx(3.0)
+    plain = fit_calibration(cells, margin=0.0).shift_for("admin1", 1)
+    assert plain[0] > shifts[0] and plain[-1] < shifts[-1]
+
+
 def test_calibration_pools_where_a_level_and_horizon_has_too_few_residuals():
     rows = []
     for level, count, residual in (("admin1", 100, 1.0), ("country", 10, -1.0)):
@@ -89,7 +105,7 @@ def test_calibration_pools_where_a_level_and_horizon_has_too_few_residuals():
             quantile = 9.0
             observed = np.expm1(np.log1p(quantile) + residual)
             rows.append({"level": level, "horizon": 1, "observed": observed, **{name: quantile for name in QUANTILE_COLUMNS}})
-    calibration = fit_calibration(pd.DataFrame(rows))
+    calibration = fit_calibration(pd.DataFrame(rows), adjusted=QUANTILES)
     assert calibration.shift_for("admin1", 1) == pytest.approx(np.ones(len(QUANTILES)))
     # The country's 10 residuals are too few, at its horizon and over all: it gets the shifts of
     # all 110 pooled.

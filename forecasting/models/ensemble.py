@@ -22,7 +22,7 @@ damped-trend negative binomial (a local level that follows regime changes), the 
 
 The record is judged on at most `max_series_per_level` series of each level (a seeded sample
 where a level has more): at 10,000 admin2 units the backtest of every series would cost many
-times the forecast itself, and a thousand series x 12 origins x 6 months ahead already pin the
+times the forecast itself, and a thousand series x 24 origins x 6 months ahead already pin the
 weights and the shifts down. Levels smaller than that (every level of the shipped sample) use all
 their series.
 """

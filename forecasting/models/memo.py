@@ -2,7 +2,7 @@
 forecast twice.
 
 Most of a `detect` is the ensemble's judgement of its members (`forecasting.models.ensemble`):
-a dozen rolling-origin forecasts of every member, to set its weights and calibration. Both
+two dozen rolling-origin forecasts of every member, to set its weights and calibration. Both
 depend on nothing but the history the ensemble was fitted on (and the code), so:
 
 - the **judgement** (weights per level, calibration) is kept in a `Judgements` store under a

@@ -205,11 +205,14 @@ def notify_step(
             return build_incident_emails(store, config, detection, out_dir=out_dir)
     else:
         incident_emails = None
+    # Named as the report's folder is: detection settles a month the data end inside of as the
+    # month so far (report-2025-05-19 beside emails-2025-05-19).
+    period = detection.as_of.text if detection is not None else as_of
     notifications = notify(
         store, config, secrets, alerts=list(detection.alerts) if detection is not None else [],
         report=report if request.job in REPORT_EMAIL_JOBS else None, as_of=as_of, occasion=f"{request.job}:{request.slot}", run_id=run.id,
         dry_run=request.dry_run, incidents=list(detection.incidents) if detection is not None else [],
-        eml_dir=out_dir / f"emails-{as_of}" if request.dry_run else None, incident_emails=incident_emails,
+        eml_dir=out_dir / f"emails-{period}" if request.dry_run else None, incident_emails=incident_emails,
     )
     return StepOutcome(notifications.state, notifications.counts(), output=notifications)
 

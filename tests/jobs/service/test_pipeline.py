@@ -132,7 +132,7 @@ def test_a_dry_run_sends_queues_and_stores_no_alert(store, small_config, write_a
     assert dry.report.pdf.is_file() and not (tmp_path / "out" / "report-2025-05-19").exists()
     print_summary(dry, config)
     assert f"Report (dry run, the real report folder is untouched): {dry.report.pdf}" in capsys.readouterr().out
-    _assert_the_emails_written_are_the_rich_ones(tmp_path / "out" / "dry-run" / "emails-2025-05", dry)
+    _assert_the_emails_written_are_the_rich_ones(tmp_path / "out" / "dry-run" / "emails-2025-05-19", dry)
 
     real = run_pipeline(store, config, NO_SECRETS, dataclasses.replace(request, slot="manual:2025-05", dry_run=False),
                         gazetteer=gazetteer)

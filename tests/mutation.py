@@ -124,13 +124,13 @@ def _mutate(name: str, mutmut: Path, max_children: int) -> dict:
     for path in files:
         _leave_unmutated(folder / path, module.not_core)
     environment = {**os.environ, "CI": os.environ.get("CI", "true")}
+    judges = _fingerprint(module)  # before the run: tests edited while it runs count as new next time
     began = time.monotonic()
     print(f"== {name}: mutating {', '.join(files)} against {', '.join(tests)}", flush=True)
     _run(name, mutmut, folder, environment, max_children, [])
     # mutmut keeps a mutant's verdict until its function changes: when the module's tests have
     # changed since the last complete run, its survivors are named again so that new tests get
     # their chance.
-    judges = _fingerprint(module)
     stamp = folder / "tests.sha256"
     if stamp.exists() and stamp.read_text(encoding="utf-8") != judges:
         survivors = sorted(mutant for mutant, status in _statuses(mutmut, folder, environment).items()

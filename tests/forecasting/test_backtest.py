@@ -173,6 +173,9 @@ def test_backtest_defaults_are_24_origins_6_months_ahead_seed_0_and_it_passes_it
     series = series_frame(months=40, count=2)
     table = backtest(series, ["trailing_mean"])
     assert table.groupby("horizon")["n"].first().to_dict() == {1: 48, 2: 46, 3: 44, 4: 42, 5: 40, 6: 38}
+    cells = backtest_forecasts(series, ["conflictology"])
+    assert cells.groupby("horizon").size().to_dict() == {1: 48, 2: 46, 3: 44, 4: 42, 5: 40, 6: 38}
+    pd.testing.assert_frame_equal(cells, backtest_forecasts(series, ["conflictology"], origins=24, horizons=6, seed=0))
     settings = dict(origins=3, horizons=2, seed=5, mase_years=1)
     expected = summarize(backtest_forecasts(series, ["trailing_mean", "conflictology"], **settings))
     pd.testing.assert_frame_equal(backtest(series, ["trailing_mean"], **settings), expected)

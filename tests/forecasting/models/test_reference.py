@@ -79,6 +79,9 @@ def test_negative_binomial_quantiles_are_poisson_without_dispersion_and_zero_wit
     assert found[3] == pytest.approx(found[0])  # a negative dispersion is none
     # Just below the threshold the negative binomial is taken as the Poisson it nearly is.
     assert negative_binomial_quantiles(np.array([50.0]), np.array([0.99e-4]))[0] == pytest.approx(stats.poisson.ppf(levels, 50.0))
+    # A mean under one still has a negative binomial's spread: mean 0.9, variance 0.9 + 0.5 * 0.81.
+    small = negative_binomial_quantiles(np.array([0.9]), np.array([0.5]))[0]
+    assert small == pytest.approx(stats.nbinom.ppf(levels, 0.81 / 0.405, 0.9 / 1.305)) and small[-1] > 0
     # A negative mean is none; shapes broadcast (one dispersion for two series and two horizons).
     assert (negative_binomial_quantiles(np.array([-3.0]), np.array([0.0])) == 0).all()
     assert negative_binomial_quantiles(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array(0.2)).shape == (2, 2, 7)
@@ -107,3 +110,12 @@ def test_each_baseline_names_itself_and_a_single_year_has_no_spread_to_add():
     assert (quantiles(frame) == np.array([[1.0] * 7, [2.0] * 7])).all()
     assert set(TrailingMean().fit(one_year).predict(1)["model"]) == {"trailing_mean"}
     assert set(Conflictology().fit(one_year).predict(1)["model"]) == {"conflictology"}
+
+
+def test_conflictology_defaults_to_seed_0_and_1000_draws_from_every_one_of_the_twelve_months():
+    wide = panel(list(np.arange(12.0) ** 2))
+    pd.testing.assert_frame_equal(Conflictology().fit(wide).predict(1),
+                                  Conflictology(seed=0, draws=1000).fit(wide).predict(1))
+    # One month in twelve at 100: about 83 of 1,000 draws, more than the 5% above q95.
+    first = Conflictology().fit(panel([100.0] + [0.0] * 11)).predict(1)
+    assert quantiles(first)[0, -1] == 100.0

@@ -251,6 +251,21 @@ def expected(value: float) -> str:
     return "fewer than one" if value < 1 else count(value)
 
 
+def count_cell(value: float | None) -> str:
+    """A count in a table cell as the sentences print it (`count`: '8.7', '1,087'); '-' when missing."""
+    return "-" if value is None else count(value)
+
+
+def expected_cell(value: float | None, lower: float | None, upper: float | None) -> str:
+    """An expected count and its 90% range in a table cell, worded as the alert's sentence words
+    them: '1.4 (0\u20134)', 'almost none (0\u20132.3)'; '-' when nothing was expected."""
+    if value is None:
+        return "-"
+    if lower is None or upper is None:
+        return expected(value)
+    return f"{expected(value)} ({value_range(lower, upper)})"
+
+
 def rate(value: float, unit: str = "a month") -> str:
     """'27 a month'; 'almost none a month' below one half."""
     return f"{expected(value) if float(value) < 1 else count(value)} {unit}"

@@ -20,8 +20,9 @@ from forecasting.wording import (
     KIND_LABELS,
     SEVERITY_LABELS,
     STATUS_LABELS,
-    count,
+    count_cell,
     evidence_facts,
+    expected_cell,
     month_label,
     p_value,
     period_label,
@@ -53,10 +54,10 @@ def story_title(inputs: ReportInputs, story: Story) -> str:
 
 def coverage_lines(inputs: ReportInputs) -> list[tuple[str, str]]:
     """(label, text) pairs: months held, newest event, sources, what is counted."""
-    held = (f"{_count(inputs.months_held)} months, {month_label(inputs.data_start)} to {month_label(inputs.month)}"
+    held = (f"{count_cell(inputs.months_held)} months, {month_label(inputs.data_start)} to {month_label(inputs.month)}"
             if inputs.data_start else "no events")
     newest = inputs.data_cutoff.strftime("%-d %B %Y") if inputs.data_cutoff else "no events"
-    sources = "; ".join(f"{source.name} ({_count(source.events)} events)" for source in inputs.sources) or "none"
+    sources = "; ".join(f"{source.name} ({count_cell(source.events)} events)" for source in inputs.sources) or "none"
     return [("Months held", held), ("Newest event", newest), ("Sources", sources), ("What is counted", WHAT_IS_COUNTED)]
 
 
@@ -114,10 +115,10 @@ def story_facts(inputs: ReportInputs, story: Story) -> list[tuple[str, str]]:
     facts = [
         ("Severity", f"{SEVERITY_LABELS[alert.severity]} ({STATUS_LABELS[alert.status].lower()})"),
         ("Period", period_label(alert.period)),
-        (observed, _count(alert.observed)),
+        (observed, count_cell(alert.observed)),
     ]
     if alert.expected is not None:
-        facts.append((expected, _count(alert.expected)))
+        facts.append((expected, count_cell(alert.expected)))
     if alert.lower is not None and alert.upper is not None:
         facts.append((range_name, value_range(alert.lower, alert.upper)))
     facts.append(("Chance of this by luck alone", p_value(alert.score)))
@@ -125,7 +126,7 @@ def story_facts(inputs: ReportInputs, story: Story) -> list[tuple[str, str]]:
     facts += [(label, text) for label, text in evidence_facts(alert.evidence)
               if label not in ("Forecast model", "Forecast fallback", "Tests this month", "Admin2 units")]
     if story.excess_deaths >= 1:
-        facts.append(("Deaths above expected in the month", _count(story.excess_deaths)))
+        facts.append(("Deaths above expected in the month", count_cell(story.excess_deaths)))
     return facts
 
 
@@ -134,7 +135,7 @@ def member_lines(inputs: ReportInputs, story: Story) -> list[str]:
     lines = []
     for alert in story.members[1:]:
         lines.append(f"{KIND_LABELS.get(alert.kind, alert.kind)}, {place_name(alert.scope, inputs.watch_area)} "
-                     f"({'deaths' if alert.measure == 'fatalities' else 'events'}: {_count(alert.observed)})")
+                     f"({'deaths' if alert.measure == 'fatalities' else 'events'}: {count_cell(alert.observed)})")
     return lines
 
 
@@ -197,20 +198,18 @@ def _events_table(figure: Figure, story: Story, top: float) -> None:
 
 def event_cells(event) -> list[str]:
     """A driving event as the table shows it, column by column (EVENT_COLUMNS)."""
-    return [event.date, event.place, event.actor, _count(event.fatalities), event.event_id, event.note]
+    return [event.date, event.place, event.actor, count_cell(event.fatalities), event.event_id, event.note]
 
 
 TABLE_COLUMNS = ("Severity", "Where", "What", "Status", "Observed", "Expected (90% range)")
 
 
 def story_row(inputs: ReportInputs, story: Story) -> list[str]:
-    """A story as the other-stories table shows it (TABLE_COLUMNS)."""
+    """A story as the other-stories table shows it (TABLE_COLUMNS), its numbers as its sentence
+    prints them."""
     alert = story.lead
-    expected = "-" if alert.expected is None else _count(alert.expected)
-    if alert.lower is not None and alert.upper is not None:
-        expected += f" ({value_range(alert.lower, alert.upper)})"
     return [SEVERITY_LABELS[alert.severity], place_name(alert.scope, inputs.watch_area), KIND_LABELS.get(alert.kind, alert.kind),
-            STATUS_LABELS[alert.status].lower(), _count(alert.observed), expected]
+            STATUS_LABELS[alert.status].lower(), count_cell(alert.observed), expected_cell(alert.expected, alert.lower, alert.upper)]
 
 
 def others_page(inputs: ReportInputs, others: Sequence[Story], resolved: Sequence[Story], period: str) -> Figure:
@@ -259,8 +258,3 @@ def resolved_line(inputs: ReportInputs, story: Story) -> str:
     alert = story.lead
     return (f"{place_name(alert.scope, inputs.watch_area)}, {KIND_LABELS.get(alert.kind, alert.kind).lower()} "
             f"({period_label(alert.period)}): resolved.")
-
-
-def _count(value) -> str:
-    """A number as the alert sentences print it (forecasting.wording.count); `-` for none."""
-    return "-" if value is None else count(value)

@@ -7,7 +7,16 @@ import textwrap
 from matplotlib.figure import Figure
 
 from forecasting.alerts import Alert
-from forecasting.wording import KIND_LABELS, SEVERITY_LABELS, month_label, number, period_label, place_name, value_range
+from forecasting.wording import (
+    KIND_LABELS,
+    SEVERITY_LABELS,
+    count_cell,
+    expected_cell,
+    month_label,
+    number,
+    period_label,
+    place_name,
+)
 from reports import style
 from reports.inputs import SYNTHETIC_NOTICE, ReportInputs
 from reports.selection import by_severity
@@ -138,17 +147,15 @@ def stamp(figure: Figure, inputs: ReportInputs) -> None:
 
 
 def alert_row(inputs: ReportInputs, alert: Alert) -> list[str]:
-    """One alert as the table shows it, column by column (ALERT_COLUMNS); HTML reuses it."""
-    expected = number(alert.expected)
-    if alert.expected is not None and alert.lower is not None and alert.upper is not None:
-        expected += f" ({value_range(alert.lower, alert.upper)})"
+    """One alert as the table shows it, column by column (ALERT_COLUMNS); HTML reuses it. Its
+    numbers are printed as its sentence (the Finding column) prints them."""
     return [
         SEVERITY_LABELS[alert.severity],
         place_name(alert.scope, inputs.watch_area),
         f"{KIND_LABELS.get(alert.kind, alert.kind)}, {alert.measure}",
         period_label(alert.period),
-        number(alert.observed),
-        expected,
+        count_cell(alert.observed),
+        expected_cell(alert.expected, alert.lower, alert.upper),
         alert.message,
     ]
 

@@ -98,3 +98,17 @@ def test_evidence_reaches_a_person_labelled_and_without_missing_values():
         ("Earlier years", "2023: 153, 2024: 1,490"),
     ]
     assert all("None" not in text and "_" not in label for label, text in facts)
+
+
+@pytest.mark.parametrize(
+    ("expected", "lower", "upper", "text"),
+    [(1.4, 0, 4, "1.4 (0\u20134)"), (0.033, 0, 2.3, "almost none (0\u20132.3)"), (0.8, 0, 3, "fewer than one (0\u20133)"),
+     (158.4, 125, 221, "158 (125\u2013221)"), (None, None, None, "-"), (2.0, None, None, "2")],
+)
+def test_a_table_cell_words_the_expected_count_as_the_sentence_does(expected, lower, upper, text):
+    assert wording.expected_cell(expected, lower, upper) == text
+
+
+def test_a_table_cell_prints_a_count_as_the_sentence_does():
+    # 8.7 a month in the sentence is 8.7 in the table, not 9.
+    assert [wording.count_cell(value) for value in (8.7, 1087, None)] == ["8.7", "1,087", "-"]

@@ -355,3 +355,15 @@ def test_the_reports_forecast_ahead_is_judged_once_and_kept_in_the_store(store, 
     ahead = first.forecasts[first.forecasts["period"] > "2025-05-01"]
     assert set(ahead["period"].dt.strftime("%Y-%m")) == {"2025-06", "2025-07", "2025-08"}
     pd.testing.assert_frame_equal(first.forecasts, again.forecasts)
+
+
+def test_the_synthetic_sample_is_credited_without_a_none_on_the_page():
+    """The methods page prints 'Licence: <licence>': the sample's must not read 'Licence: None'."""
+    from jobs.report import source_notes
+
+    counts = pd.DataFrame([{"source": SYNTHETIC_SOURCE, "synthetic": True, "events": 12}])
+
+    [note] = source_notes(counts)
+
+    assert note.events == 12 and note.name == SYNTHETIC_SOURCE
+    assert not re.search(r"\bNone\b", f"{note.citation} Licence: {note.licence}")

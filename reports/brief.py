@@ -164,7 +164,7 @@ def story_page(inputs: ReportInputs, story: Story) -> Figure:
         y -= 0.045
     members = member_lines(inputs, story)
     if members:
-        figure.text(0.69, y, f"Other alerts of this story ({len(members)})", fontsize=8, color=style.TEXT_GREY, va="top")
+        figure.text(0.69, y, f"Other alerts of this incident ({len(members)})", fontsize=8, color=style.TEXT_GREY, va="top")
         y -= 0.022
         for line in members[:6]:
             wrapped = textwrap.wrap(line, 48)[:2]

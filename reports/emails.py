@@ -66,9 +66,7 @@ def incident_subject(inputs: ReportInputs, story: Story) -> str:
 def incident_email(inputs: ReportInputs, story: Story, chart: Chart | None, *, report_name: str | None) -> IncidentEmail:
     """The email of one incident; `report_name` is the report PDF's file name (None: a pass that
     writes no report, the daily pull)."""
-    import jinja2
-
-    from reports.html import TEMPLATES
+    from reports.html import environment
 
     facts = story_facts(inputs, story)
     events = [event_cells(event) for event in story.events]
@@ -87,8 +85,7 @@ def incident_email(inputs: ReportInputs, story: Story, chart: Chart | None, *, r
     pointer = (f"The full report is the PDF {report_name}, sent with the weekly report email." if report_name
                else "The next weekly report tells it with the month's other incidents.")
     lines += ["", pointer]
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
-    html = environment.get_template("incident_email.html.j2").render(
+    html = environment(keep_trailing_newline=False).get_template("incident_email.html.j2").render(
         subject=incident_subject(inputs, story), notice=notice, narrative=narrative, facts=facts, members=members,
         event_columns=EVENT_COLUMNS, events=events, pointer=pointer, severity=story.severity,
         chart={"src": f"cid:{chart.content_id}", "title": chart.title} if chart else None,

@@ -14,6 +14,7 @@ Every value is text escaped by Jinja2; the same wording and numbers as the PDF (
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,12 +54,15 @@ class HtmlPlan:
     appendix_charts: Sequence[str]
 
 
-def _environment():
+@functools.cache
+def environment(*, keep_trailing_newline: bool = True):
+    """The templates' Jinja2 environment, one per process: it compiles each template once (a
+    compile costs more than a render, and a report renders a dozen emails)."""
     import jinja2
 
     # autoescape on every template whatever its name: they are all HTML.
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True)
+                              keep_trailing_newline=keep_trailing_newline)
 
 
 def report_page(inputs: ReportInputs, plan: HtmlPlan, charts: Mapping[str, Chart], *, pdf_name: str, json_name: str) -> str:
@@ -79,7 +83,7 @@ def report_page(inputs: ReportInputs, plan: HtmlPlan, charts: Mapping[str, Chart
             "events": [event_cells(event) for event in story.events],
         })
     anchors = {story.id: f"#incident-{number}" for number, (story, _key) in enumerate(plan.paged, start=1)}
-    return _environment().get_template("report.html.j2").render(
+    return environment().get_template("report.html.j2").render(
         title=report_title(inputs), period=period_text(inputs), notice=SYNTHETIC_NOTICE if inputs.synthetic else None,
         pdf_name=pdf_name, json_name=json_name,
         lines=_lines(plan.lines, lambda line: anchors.get(line.story.id, "#other-incidents")),
@@ -95,7 +99,7 @@ def report_page(inputs: ReportInputs, plan: HtmlPlan, charts: Mapping[str, Chart
 
 def weekly_email(inputs: ReportInputs, lines: Sequence[BriefLine], inline: Sequence[Chart], *, pdf_name: str) -> str:
     """The brief's first page as an email body, with the `inline` charts as cid: images."""
-    return _environment().get_template("weekly_email.html.j2").render(
+    return environment().get_template("weekly_email.html.j2").render(
         title=report_title(inputs), period=period_text(inputs), notice=SYNTHETIC_NOTICE if inputs.synthetic else None,
         lines=_lines(lines, lambda line: None), coverage=coverage_lines(inputs), pdf_name=pdf_name,
         charts=[{"src": f"cid:{chart.content_id}", "title": chart.title} for chart in inline],

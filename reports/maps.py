@@ -105,16 +105,22 @@ def _draw_outlines(axes, country: str) -> None:
                       zorder=0, gid=f"outline:{name}")
 
 
+#: How each level of capital is drawn (marker, area, label size, weight), the largest first.
+CAPITAL_STYLES = {"national_capital": ("*", 180, 10, "bold"), "admin1_capital": ("s", 36, 8.5, "bold"),
+                  "admin2_capital": ("s", 12, 7, "normal")}
+
+
 def _draw_capitals(axes, capitals: pd.DataFrame) -> None:
-    styles = {"national_capital": ("*", 180, 10, "bold"), "admin1_capital": ("s", 36, 8.5, "bold"), "admin2_capital": ("s", 12, 7, "normal")}
-    for level, (marker, size, fontsize, weight) in styles.items():
+    rank = {level: position for position, level in enumerate(CAPITAL_STYLES)}
+    for level, (marker, size, fontsize, weight) in CAPITAL_STYLES.items():
         chosen = capitals[capitals["level"] == level] if not capitals.empty else capitals
         if chosen.empty:
             continue
         axes.scatter(chosen["longitude"], chosen["latitude"], marker=marker, s=size, color=style.BLACK, zorder=5)
-        # A provincial capital that is also its region's capital is labelled once, as the larger.
+        # A seat that is also a larger capital (Bamako: the nation's and its district's; a
+        # region's seat: its province's too) is labelled once, as the largest.
         for row in chosen.drop_duplicates("seat").itertuples(index=False):
-            if level != "national_capital" and (capitals["seat"].eq(row.seat) & capitals["level"].lt(level)).any():
+            if (capitals["seat"].eq(row.seat) & capitals["level"].map(rank).lt(rank[level])).any():
                 continue
             axes.annotate(row.seat, xy=(row.longitude, row.latitude), xytext=(4, 3), textcoords="offset points",
                           fontsize=fontsize, fontweight=weight, color=style.BLACK, zorder=6)

@@ -42,3 +42,25 @@ def test_a_map_draws_the_outlines_under_its_points(report_inputs, tmp_path):
     pixels = np.asarray(Image.open(tmp_path / "map.png").convert("RGB"))
     fill = np.array(to_rgba(style.OUTLINE_FILL)[:3]) * 255
     assert (np.abs(pixels.astype(int) - fill).sum(axis=-1) <= 6).mean() > 0.05
+
+
+def test_a_seat_that_is_several_capitals_is_labelled_once_as_the_largest(report_inputs):
+    """Bamako is the national capital and its district's seat, Kayes its region's and its
+    province's: one label each (the map said 'Bamako' twice)."""
+    import dataclasses
+
+    import pandas as pd
+
+    capitals = pd.DataFrame([
+        ("Mali", "national_capital", "Bamako", 12.64, -8.0), ("Mali", "admin1_capital", "Bamako", 12.64, -8.0),
+        ("Mali", "admin1_capital", "Kayes", 14.45, -11.44), ("Mali", "admin2_capital", "Kayes", 14.45, -11.44),
+        ("Mali", "admin2_capital", "Kita", 13.03, -9.49),
+    ], columns=["country", "level", "seat", "latitude", "longitude"])
+    inputs = dataclasses.replace(report_inputs, capitals=capitals)
+    with style.report_style():
+        figure = maps.map_figure(inputs, "Mali", "Mali: where political violence happened", [])
+        labels = [text.get_text() for text in figure.axes[0].texts]
+
+    assert sorted(label for label in labels if label in {"Bamako", "Kayes", "Kita"}) == ["Bamako", "Kayes", "Kita"]
+    sizes = {text.get_text(): text.get_fontsize() for text in figure.axes[0].texts}
+    assert sizes["Bamako"] == maps.CAPITAL_STYLES["national_capital"][2] and sizes["Kayes"] == maps.CAPITAL_STYLES["admin1_capital"][2]

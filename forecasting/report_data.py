@@ -295,7 +295,8 @@ class Story:
 
     `excess_deaths`: reported deaths above expected in the lead's month, the largest over the
     members (a year-to-date pace counts its average month). `deadliest`: deaths in the deadliest
-    driving event. `status` is the lead's: new, ongoing or resolved.
+    driving event of the lead's month (a year-to-date pace's events go back to January, and a
+    May massacre must not rank July's page 1). `status` is the lead's: new, ongoing or resolved.
     """
 
     lead: Alert
@@ -356,10 +357,11 @@ def stories(alerts: Iterable[Alert], events: pd.DataFrame) -> list[Story]:
             lead = lead_alert([alert for alert in members if alert.status != "resolved"] or members)
             members = [lead, *(alert for alert in members if alert is not lead)]
         found = _driving(events, members, DRIVING_EVENTS)
+        month = month_of(members[0].period)
         told.append(Story(
             lead=members[0], members=tuple(members), events=tuple(found),
             excess_deaths=max(_monthly_excess(alert) for alert in members),
-            deadliest=max((event.fatalities for event in found), default=0),
+            deadliest=max((event.fatalities for event in found if month_of(event.date) == month), default=0),
         ))
     return rank(told)
 

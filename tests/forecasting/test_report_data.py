@@ -97,6 +97,18 @@ def test_resolved_stories_come_last_and_events_alerts_count_their_deadliest_even
     assert told[0].excess_deaths == 0
 
 
+def test_a_year_to_date_pace_is_ranked_by_its_months_events_not_an_earlier_massacre():
+    # The pace's driving events go back to January and include June's 99 deaths (listed on its
+    # page), but July's page 1 ranks it by July: its deadliest July event has 30.
+    pace = alert(kind="run_rate", observed=400, expected=380, period="2025-07", country="Mali", admin1="Kayes")
+    surge = alert(observed=60, expected=10, country="Mali", admin1="Segou")
+    told = stories([pace, surge], events())
+    (kayes,) = [story for story in told if story.lead == pace]
+    assert 99 in [event.fatalities for event in kayes.events]
+    assert kayes.deadliest == 30
+    assert [story.lead for story in told] == [surge, pace]
+
+
 def test_the_map_takes_the_months_political_violence_and_the_twelve_months_before():
     as_of = parse_as_of("2025-07")
     assert list(month_events(events(), as_of)["source_id"]) == ["MLI0", "MLI1", "MLI2", "MLI4"]

@@ -75,7 +75,7 @@ def map_figure(inputs: ReportInputs, country: str, title: str, highlighted: list
     if not month.empty:
         axes.scatter(month["longitude"], month["latitude"], s=marker_area(month["fatalities"]), color=style.VERMILLION,
                      alpha=0.75, edgecolors="white", linewidths=0.5, label=month_label(inputs.month), zorder=3)
-    _draw_capitals(axes, capitals)
+    _draw_capitals(axes, capitals, named={name for name, _, _ in highlighted})
     for name, latitude, longitude in highlighted:
         axes.scatter([longitude], [latitude], s=700, facecolors="none", edgecolors=style.BLUE, linewidths=2.2, zorder=4)
         axes.annotate(name, xy=(longitude, latitude), xytext=(14, -14), textcoords="offset points", fontsize=9,
@@ -110,7 +110,9 @@ CAPITAL_STYLES = {"national_capital": ("*", 180, 10, "bold"), "admin1_capital": 
                   "admin2_capital": ("s", 12, 7, "normal")}
 
 
-def _draw_capitals(axes, capitals: pd.DataFrame) -> None:
+def _draw_capitals(axes, capitals: pd.DataFrame, named: set[str]) -> None:
+    """Capitals' markers, and their names except those in `named` (an incident's place, named
+    in its own label: one name a place)."""
     rank = {level: position for position, level in enumerate(CAPITAL_STYLES)}
     for level, (marker, size, fontsize, weight) in CAPITAL_STYLES.items():
         chosen = capitals[capitals["level"] == level] if not capitals.empty else capitals
@@ -120,7 +122,7 @@ def _draw_capitals(axes, capitals: pd.DataFrame) -> None:
         # A seat that is also a larger capital (Bamako: the nation's and its district's; a
         # region's seat: its province's too) is labelled once, as the largest.
         for row in chosen.drop_duplicates("seat").itertuples(index=False):
-            if (capitals["seat"].eq(row.seat) & capitals["level"].map(rank).lt(rank[level])).any():
+            if row.seat in named or (capitals["seat"].eq(row.seat) & capitals["level"].map(rank).lt(rank[level])).any():
                 continue
             axes.annotate(row.seat, xy=(row.longitude, row.latitude), xytext=(4, 3), textcoords="offset points",
                           fontsize=fontsize, fontweight=weight, color=style.BLACK, zorder=6)

@@ -64,3 +64,22 @@ def test_a_seat_that_is_several_capitals_is_labelled_once_as_the_largest(report_
     assert sorted(label for label in labels if label in {"Bamako", "Kayes", "Kita"}) == ["Bamako", "Kayes", "Kita"]
     sizes = {text.get_text(): text.get_fontsize() for text in figure.axes[0].texts}
     assert sizes["Bamako"] == maps.CAPITAL_STYLES["national_capital"][2] and sizes["Kayes"] == maps.CAPITAL_STYLES["admin1_capital"][2]
+
+
+def test_an_incidents_place_that_is_a_capital_is_named_once_in_the_incident_colour(report_inputs):
+    """Niono is a provincial capital and the place of an incident: its name once, in the
+    incident's label (the map printed it in black and in blue)."""
+    import dataclasses
+
+    import pandas as pd
+
+    capitals = pd.DataFrame([("Mali", "admin2_capital", "Niono", 14.25, -5.99), ("Mali", "admin2_capital", "Kita", 13.03, -9.49)],
+                            columns=["country", "level", "seat", "latitude", "longitude"])
+    inputs = dataclasses.replace(report_inputs, capitals=capitals)
+    with style.report_style():
+        figure = maps.map_figure(inputs, "Mali", "Mali: where political violence happened", [("Niono", 14.25, -5.99)])
+        texts = [text for text in figure.axes[0].texts if text.get_text() in {"Niono", "Kita"}]
+
+    assert sorted(text.get_text() for text in texts) == ["Kita", "Niono"]
+    (niono,) = [text for text in texts if text.get_text() == "Niono"]
+    assert niono.get_color() == style.BLUE

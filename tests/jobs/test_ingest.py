@@ -425,3 +425,26 @@ def test_leaving_the_read_ahead_early_never_waits_on_its_producer():
         worker = threading.Thread(target=consume, daemon=True)
         worker.start()
         assert finished.wait(10), f"leaving early hung (producer ended with {ending})"
+
+
+def test_a_file_of_no_events_saves_nothing_and_counts_nothing(store, write_acled):
+    (report,) = ingest(store, [write_acled("empty.csv", [])])
+    assert (report.inserted, report.updated, report.unchanged) == (0, 0, 0)
+    assert stored_events.count_events(store) == 0
+
+
+def test_real_events_replace_only_the_rows_the_shipped_sample_marks_as_its_own(store, write_acled):
+    """The sample's rows are ACLED's, with SYN ids and the sample's mark in `source`: a small
+    stand-in for the 20,000-event sample, so the rule is checked in a second."""
+    def marked(event_id: str) -> str:
+        return acled_row(event_id).replace("Test source", "conflictwatch synthetic sample (test)")
+
+    ingest(store, [write_acled("sample.csv", [marked("SYNBFA1"), marked("SYNBFA2")])])
+    # More of the sample, or nothing at all, is no real data: the sample stays.
+    ingest(store, [write_acled("more.csv", [marked("SYNBFA3")]), write_acled("empty.csv", [])])
+    assert sorted(stored(store).index) == ["SYNBFA1", "SYNBFA2", "SYNBFA3"]
+    # A real event arrives (an id that only looks synthetic): the sample goes, lookalikes stay.
+    ingest(store, [write_acled("real.csv", [acled_row("SYNBFA9"), marked("BFA7"), marked("SYOBFA1")])])
+    assert sorted(stored(store).index) == ["BFA7", "SYNBFA9", "SYOBFA1"]
+    ingest(store, [write_acled("later.csv", [acled_row("BFA1")])])
+    assert sorted(stored(store).index) == ["BFA1", "BFA7", "SYNBFA9", "SYOBFA1"]

@@ -433,7 +433,7 @@ def test_a_file_of_no_events_saves_nothing_and_counts_nothing(store, write_acled
     assert stored_events.count_events(store) == 0
 
 
-def test_real_events_replace_only_the_rows_the_shipped_sample_marks_as_its_own(store, write_acled):
+def test_real_events_replace_only_the_rows_the_shipped_sample_marks_as_its_own(store, write_acled, caplog):
     """The sample's rows are ACLED's, with SYN ids and the sample's mark in `source`: a small
     stand-in for the 20,000-event sample, so the rule is checked in a second."""
     def marked(event_id: str) -> str:
@@ -444,7 +444,12 @@ def test_real_events_replace_only_the_rows_the_shipped_sample_marks_as_its_own(s
     ingest(store, [write_acled("more.csv", [marked("SYNBFA3")]), write_acled("empty.csv", [])])
     assert sorted(stored(store).index) == ["SYNBFA1", "SYNBFA2", "SYNBFA3"]
     # A real event arrives (an id that only looks synthetic): the sample goes, lookalikes stay.
-    ingest(store, [write_acled("real.csv", [acled_row("SYNBFA9"), marked("BFA7"), marked("SYOBFA1")])])
+    with caplog.at_level("WARNING", logger="jobs.ingest"):
+        ingest(store, [write_acled("real.csv", [acled_row("SYNBFA9"), marked("BFA7"), marked("SYOBFA1")])])
     assert sorted(stored(store).index) == ["BFA7", "SYNBFA9", "SYOBFA1"]
-    ingest(store, [write_acled("later.csv", [acled_row("BFA1")])])
+    assert "removed the 3 events of the shipped SYNTHETIC sample" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="jobs.ingest"):
+        ingest(store, [write_acled("later.csv", [acled_row("BFA1")])])
     assert sorted(stored(store).index) == ["BFA1", "BFA7", "SYNBFA9", "SYOBFA1"]
+    assert "SYNTHETIC" not in caplog.text

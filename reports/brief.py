@@ -144,6 +144,10 @@ _EVENT_X = (0.05, 0.125, 0.285, 0.45, 0.5, 0.585)
 _EVENT_WRAP = (10, 26, 26, 6, 13, 66)
 
 
+#: The gid of a story page's chart axes: the incident email shows that part of the page.
+STORY_CHART = "story-chart"
+
+
 def story_page(inputs: ReportInputs, story: Story) -> Figure:
     """One story: heading, its sentence, the chart of what it compares, the facts, its other
     alerts, and the table of its driving events."""
@@ -156,7 +160,7 @@ def story_page(inputs: ReportInputs, story: Story) -> Figure:
     sentence = textwrap.wrap(story_sentence(story), 125, break_on_hyphens=False)
     figure.text(0.05, 0.885, "\n".join(sentence), fontsize=10.5, va="top", linespacing=1.35)
     top = 0.885 - 0.028 * len(sentence) - 0.06
-    alert_chart(figure, (0.07, 0.42, 0.56, top - 0.42), inputs, story.lead)
+    alert_chart(figure, (0.07, 0.42, 0.56, top - 0.42), inputs, story.lead).set_gid(STORY_CHART)
     y = top + 0.03
     for label, value in story_facts(inputs, story):
         figure.text(0.69, y, label, fontsize=8, color=style.TEXT_GREY, va="top")

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from forecasting.report_data import Story
 from forecasting.wording import month_label, place_name
 from reports import charts, maps, pages, style
-from reports.brief import BriefLine, first_page, others_page, story_page, story_title
+from reports.brief import STORY_CHART, BriefLine, first_page, others_page, story_page, story_title
 from reports.emails import IncidentEmail, incident_email, write_eml
 from reports.html import HtmlPlan, report_page, weekly_email
 from reports.findings import month_lines
@@ -125,7 +125,9 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
     email_path.write_text(html_body, encoding="utf-8")
     # One email per incident with a page (its chart that page's PNG), and per critical one the
     # brief had no room for (no chart); a .eml of each to look at.
-    charted = [(story, charts_by_key.get(key)) for story, key in html_plan.paged]
+    boxes = {page.chart_key: _chart_box(page.figure) for page in brief if page.story_id}
+    charted = [(story, _email_chart(charts_by_key[key], boxes[key]) if key in charts_by_key else None)
+               for story, key in html_plan.paged]
     charted += [(story, None) for story in plan.others if story.severity == "critical"]
     incident_emails = _incident_emails(inputs, charted, out_dir, stem, report_name=pdf_path.name)
 
@@ -157,8 +159,35 @@ def render_incident_emails(inputs: ReportInputs, out_dir: Path) -> tuple[Inciden
             pages.stamp(page.figure, inputs)
             path = out_dir / f"{page.chart_key}.png"
             page.figure.savefig(path, dpi=style.PNG_DPI, format="png")
-            charted.append((story, _chart(inputs, page, path)))
+            charted.append((story, _email_chart(_chart(inputs, page, path), _chart_box(page.figure))))
     return _incident_emails(inputs, charted, out_dir, stem, report_name=None)
+
+
+def _chart_box(figure: Figure) -> tuple[float, float, float, float]:
+    """The part of a story page an email shows, in figure fractions (left, bottom, right, top):
+    its chart with the tick labels and title around it, not the sentence, facts and events the
+    email writes out in text."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    (axes,) = [axes for axes in figure.axes if axes.get_gid() == STORY_CHART]
+    canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+    box = axes.get_tightbbox(canvas.get_renderer()).transformed(figure.transFigure.inverted())
+    pad = 0.01
+    return max(box.x0 - pad, 0.0), max(box.y0 - pad, 0.0), min(box.x1 + pad, 1.0), min(box.y1 + pad, 1.0)
+
+
+def _email_chart(chart: Chart, box: tuple[float, float, float, float]) -> Chart:
+    """`chart` (a page's PNG) cut to `box`, saved beside it as `<key>-email.png`: an email shows
+    the chart at a readable size rather than a whole A4 page squeezed into a mail client."""
+    from PIL import Image  # a dependency of matplotlib's
+
+    left, bottom, right, top = box
+    path = chart.path.with_name(f"{chart.path.stem}-email.png")
+    with Image.open(chart.path) as page:
+        width, height = page.size
+        cut = page.crop((round(left * width), round((1 - top) * height), round(right * width), round((1 - bottom) * height)))
+        cut.save(path)
+    return dataclasses.replace(chart, path=path, width=cut.width, height=cut.height, content_id=path.name)
 
 
 def _incident_emails(inputs: ReportInputs, charted: list[tuple[Story, Chart | None]], out_dir: Path, stem: str, *,

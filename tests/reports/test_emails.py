@@ -30,11 +30,26 @@ def test_an_incident_email_has_text_html_and_its_chart_inline(rendered):
     assert "Central Sahel fatalities reached 1,210 in May 2025, well above the expected 640." in text
     assert "Chance of this by luck alone: p < 0.001" in text
     assert "The full report is the PDF central-sahel-2025-05.pdf" in text and "central-sahel-2025-05.pdf" in html
-    # The chart is the incident page's PNG, inline under the Content-ID the HTML refers to.
+    # The chart is the incident page's chart cut from its PNG, inline under the Content-ID the
+    # HTML refers to: the page's own sentence, facts and events are the email's text.
     images = [part for part in message.walk() if part.get_content_type() == "image/png"]
     assert len(images) == 1 and f'src="cid:{first.chart.content_id}"' in html
     assert images[0]["Content-ID"] == f"<{first.chart.content_id}>"
     assert images[0].get_content() == first.chart.path.read_bytes()
+
+
+def test_an_incident_emails_chart_is_the_chart_of_its_page_not_the_whole_page(rendered):
+    from PIL import Image
+
+    paged = rendered.incident_emails[: rendered.alert_pages]
+    page_pngs = {chart.path.name: chart for chart in rendered.charts}
+    for message in paged:
+        page = page_pngs[message.chart.path.name.replace("-email.png", ".png")]
+        with Image.open(message.chart.path) as cut, Image.open(page.path) as whole:
+            assert (cut.width, cut.height) == (message.chart.width, message.chart.height)
+            # Most of the page's width (the chart and its labels), well under half its height.
+            assert 0.55 * whole.width < cut.width < whole.width and 0.2 * whole.height < cut.height < 0.5 * whole.height
+            assert len(cut.convert("RGB").getcolors(maxcolors=1 << 20)) > 50  # a drawn chart, not a blank strip
 
 
 def test_the_est_email_lists_its_driving_events(rendered):

@@ -15,7 +15,7 @@ from forecasting.gazetteer import load_gazetteer
 from forecasting.store import alerts as stored_alerts
 from forecasting.store import open_store
 from jobs.config import Config, DetectConfig, ForecastConfig
-from jobs.detect import NoDataForPeriodError, detection_settings, run_detection
+from jobs.detect import NoDataForPeriodError, detection_settings, run_detection, run_detections
 from jobs.ingest import ingest_files, ingest_sample_if_empty
 
 
@@ -61,8 +61,9 @@ def test_the_sample_shift_toward_provincial_capitals_is_not_resolved_while_the_s
     opened = open_store(f"sqlite:///{tmp_path / 'conflictwatch.db'}")
     ingest_sample_if_empty(opened, load_gazetteer(), seat_radius_km=5.0)
     config = Config()
-    reported = {month: run_detection(opened, config, month).alerts
-                for month in ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08")}
+    # One pass over the months (the same alerts and lifecycle as month by month: test_backfill.py).
+    months = ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08")
+    reported = dict(zip(months, (result.alerts for result in run_detections(opened, config, months[0], months[-1]))))
     shifts = {month: _find(alerts, "tier_shift", country="Burkina Faso", tier="admin2_capital", actor=None)
               for month, alerts in reported.items()}
     (first,) = shifts["2025-01"]

@@ -18,7 +18,7 @@ from forecasting.alerts import SEVERITY_ORDER, Alert
 from forecasting.wording import KIND_LABELS, MEASURE_NAMES, TIER_LABELS, count, month_label, number, period_label, place_name
 from reports import style
 from reports.inputs import ReportInputs
-from reports.selection import alert_rows, alerts_about, by_severity, forecast_rows, month_of, scope_level, series_rows
+from reports.selection import alert_rows, alerts_about, by_severity, forecast_rows, month_of, series_rows
 
 MEASURE_UNITS = {"fatalities": "Reported fatalities per month", "events": "Events per month"}
 #: How many admin1 panels share one page of small multiples.
@@ -73,47 +73,70 @@ def draw_trend(axes: Axes, inputs: ReportInputs, scope: dict[str, str | None], m
         axes.set_ylabel(MEASURE_UNITS[measure])
 
 
+#: A month with fewer located events than this is left blank on the tier chart: shares of a
+#: handful of events swing to 0% or 100% and say nothing about where violence happens.
+MIN_TIER_EVENTS = 10
+
+
 def tier_figure(inputs: ReportInputs) -> Figure:
     """Share of each country's events by settlement tier over time, as stacked areas (each
-    month sums to 100%); tier-shift alerts are marked above their month."""
+    month sums to 100%), with the number of events behind them; tier-shift alerts are marked
+    above their month."""
     figure = style.new_page()
     _page_heading(
         figure,
         "Where events happen: share of events by settlement tier",
-        "Share of each month's events at capitals and seats and elsewhere (%); "
-        "an event within the gazetteer radius of a capital or seat counts as at it",
+        "Share of each month's political-violence events by tier (%): an event within the gazetteer radius of a capital "
+        "or seat counts as at it.\n"
+        f"Only events located at a named place (geo-precision 1); months with fewer than {MIN_TIER_EVENTS} of them are "
+        "left blank.",
     )
     countries = list(inputs.countries) or sorted(inputs.tier_shares["country"].dropna().unique())
     grid = figure.add_gridspec(1, max(len(countries), 1), left=0.06, right=0.98, top=0.8, bottom=0.2, wspace=0.12)
     start = inputs.month - pd.DateOffset(months=inputs.history_months)
     shares = inputs.tier_shares[inputs.tier_shares["period"] >= start] if not inputs.tier_shares.empty else inputs.tier_shares
-    handles = []
+    handles: dict[str, object] = {}
     for column, country in enumerate(countries):
         axes = figure.add_subplot(grid[0, column], sharey=figure.axes[0] if column else None)
-        axes.set_title(country, fontsize=11)
-        table = pd.DataFrame()
+        table, events = pd.DataFrame(), 0
         if not shares.empty:
-            table = shares[shares["country"] == country].pivot_table(index="period", columns="tier", values="share", aggfunc="sum")
+            mine = shares[shares["country"] == country]
+            table = tier_table(mine)
+            events = int(mine["events"].sum())
+        axes.set_title(f"{country}: {number(events)} located events", fontsize=11)
         if table.empty:
             axes.text(0.5, 0.5, "No events", transform=axes.transAxes, ha="center", va="center", color=style.TEXT_GREY)
         else:
             tiers = [tier for tier in TIER_LABELS if tier in table.columns]
-            handles = axes.stackplot(
-                table.index, *[table[tier].fillna(0).to_numpy() * 100 for tier in tiers],
+            drawn = axes.stackplot(
+                table.index, *[table[tier].to_numpy() * 100 for tier in tiers],
                 labels=[TIER_LABELS[tier] for tier in tiers], colors=[style.TIER_COLOURS[tier] for tier in tiers], linewidth=0,
             )
+            handles.update((TIER_LABELS[tier], handle) for tier, handle in zip(tiers, drawn))
             _mark_tier_shifts(axes, [alert for alert in inputs.alerts if alert.kind == "tier_shift" and alert.scope.get("country") == country])
         axes.set_ylim(0, 100)
         axes.margins(x=0)
         axes.grid(axis="x", visible=False)
         style.format_month_axis(axes)
         if column == 0:
-            axes.set_ylabel("Share of events (%)")
+            axes.set_ylabel("Share of located events (%)")
         else:
             axes.tick_params(labelleft=False)
     if handles:
-        figure.legend(handles=handles[::-1], loc="lower center", ncols=5, bbox_to_anchor=(0.5, 0.06))
+        # Every tier any country has, in the stacking order from the top (not only the last country's).
+        order = [label for label in reversed(TIER_LABELS.values()) if label in handles]
+        figure.legend(handles=[handles[label] for label in order], loc="lower center", ncols=5, bbox_to_anchor=(0.5, 0.06))
     return figure
+
+
+def tier_table(shares: pd.DataFrame) -> pd.DataFrame:
+    """One country's `monthly_tier_shares` rows as months x tiers of shares (0..1), a month with
+    fewer than `MIN_TIER_EVENTS` located events all NaN (a gap on the chart)."""
+    if shares.empty:
+        return pd.DataFrame()
+    table = shares.pivot_table(index="period", columns="tier", values="share", aggfunc="sum").fillna(0.0)
+    totals = shares.groupby("period")["events"].sum().reindex(table.index)
+    return table.mask(totals < MIN_TIER_EVENTS, axis=0)
 
 
 def _mark_tier_shifts(axes: Axes, alerts: list[Alert]) -> None:

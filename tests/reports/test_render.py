@@ -277,3 +277,34 @@ def test_critical_stories_beyond_the_page_limit_stay_in_the_table(tmp_path, make
     table = pdf_pages_text(files.pdf)[files.brief_pages - 1]
     assert table.startswith("Other incidents, May 2025")
     assert "Burkina Faso" in table  # the record of Burkina Faso (a critical) has no page of its own
+
+
+def test_the_tier_chart_counts_its_events_leaves_thin_months_blank_and_names_every_tier(report_inputs):
+    """A month of 3 located events would swing to 0% or 100%: it is a gap. Each panel says how
+    many events are behind it, and the legend names a tier only one country has."""
+    import pandas as pd
+
+    from reports import charts, style
+
+    shares = report_inputs.tier_shares
+    thin_month = shares["period"].max()
+    countries = sorted(shares["country"].unique())
+    # The last country has no national capital events at all; the thin month has 3 events.
+    shares = shares[~((shares["country"] == countries[-1]) & (shares["tier"] == "national_capital"))].copy()
+    thin = shares["period"] == thin_month
+    shares.loc[thin, "events"] = 0
+    shares.loc[thin & (shares["tier"] == "other"), "events"] = 3
+    table = charts.tier_table(shares[shares["country"] == countries[0]])
+    assert table.loc[thin_month].isna().all() and table.drop(index=thin_month).notna().all().all()
+
+    inputs = dataclasses.replace(report_inputs, tier_shares=shares, countries=tuple(countries))
+    with style.report_style():
+        figure = charts.tier_figure(inputs)
+    titles = ["".join(axes.get_title(loc=loc) for loc in ("left", "center", "right")) for axes in figure.axes]
+    totals = shares.groupby("country")["events"].sum()
+    start = inputs.month - pd.DateOffset(months=inputs.history_months)
+    shown = shares[shares["period"] >= start].groupby("country")["events"].sum()
+    assert titles == [f"{country}: {shown[country]:,} located events" for country in countries]
+    assert totals.sum() >= shown.sum()
+    (legend,) = figure.legends
+    assert "National capital" in [text.get_text() for text in legend.get_texts()]

@@ -67,7 +67,8 @@ def draw_trend(axes: Axes, inputs: ReportInputs, scope: dict[str, str | None], m
 
     axes.axvline(inputs.month, color=style.GREY, linewidth=1, linestyle=":", zorder=0)
     _mark_alerts(axes, alerts_about(inputs.alerts, measure, scope), observed, label=label_alerts and not compact)
-    axes.set_ylim(bottom=0)
+    # Counts are whole numbers: a series of zeros gets an axis to 1, not matplotlib's 0-0.05.
+    axes.set_ylim(0, max(axes.get_ylim()[1], 1.0))
     style.format_month_axis(axes)
     if not compact:
         axes.set_ylabel(MEASURE_UNITS[measure])
@@ -354,7 +355,8 @@ def draw_alert_tier_share(axes: Axes, inputs: ReportInputs, shares: pd.DataFrame
         axes.plot([month_of(alert.period)], [evidence["share"] * 100], marker=style.SEVERITY_MARKERS[alert.severity],
                   markersize=10, color=colour, linestyle="none", zorder=5, label=f"Alert ({alert.severity})")
     highest = max(float(shown["share"].fillna(0).max()), evidence.get("share", 0), evidence.get("baseline_upper_share", 0))
-    axes.set_ylim(0, max(highest, 0.01) * 100 * 1.35)  # room above for the legend
+    # Room above for the legend, but a share never reads above 100%.
+    axes.set_ylim(0, min(max(highest, 0.01) * 100 * 1.35, 100))
     style.format_month_axis(axes)
     axes.set_ylabel(f"Share of {noun} at {tier} (%)")
     axes.legend(loc="upper left", ncols=2, fontsize=8.5)

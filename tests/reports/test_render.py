@@ -308,3 +308,20 @@ def test_the_tier_chart_counts_its_events_leaves_thin_months_blank_and_names_eve
     assert totals.sum() >= shown.sum()
     (legend,) = figure.legends
     assert "National capital" in [text.get_text() for text in legend.get_texts()]
+
+
+def test_a_series_of_zeros_gets_an_axis_to_one_not_to_a_fraction_of_an_event(report_inputs):
+    from reports import charts, style
+
+    scope = {"country": "Niger", "admin1": "Diffa", "admin2": None, "tier": None, "actor": None}
+    series = report_inputs.series.copy()
+    diffa = (series["admin1"] == "Diffa") & (series["measure"] == "fatalities")
+    series.loc[diffa, "value"] = 0
+    ids = set(series.loc[diffa, "series_id"])
+    forecasts = report_inputs.forecasts[~report_inputs.forecasts["series_id"].isin(ids)]
+    inputs = dataclasses.replace(report_inputs, series=series, forecasts=forecasts)
+    with style.report_style():
+        figure = style.new_page()
+        axes = figure.add_axes((0.1, 0.1, 0.8, 0.8))
+        charts.draw_trend(axes, inputs, scope, "fatalities", label_alerts=False)
+    assert diffa.any() and axes.get_ylim() == (0.0, 1.0)

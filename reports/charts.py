@@ -1,4 +1,4 @@
-"""The report's charts, each a matplotlib Figure (A4 landscape, Agg, no pyplot).
+"""The report's charts, each a matplotlib Figure (A4 landscape, no pyplot).
 
 Every time chart shows the observed monthly values as a black line, the forecast mean as a
 dashed blue line and the forecast's 5th-95th percentiles as a shaded "90% expected range";

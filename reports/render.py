@@ -305,21 +305,13 @@ def _contents(ordered: list[_Page], brief: int) -> list[tuple[str, str]]:
 
 
 def _write_pages(inputs: ReportInputs, ordered: list[_Page], out_dir: Path, pdf_path: Path) -> list[Chart]:
-    """Every page into the PDF, and each chart page also as a PNG. Each figure is built once;
-    matplotlib renders it once per format (Agg for the PNG, its PDF renderer for the PDF page), so
-    the PNGs are saved by forked worker processes while this process writes the PDF, on as many
-    cores as the process may use."""
-    charts = []
+    """Every page into the PDF, numbered "page n of N", and each chart page also as a PNG: the
+    PDF page rasterized (pdfium), so each figure is drawn once."""
     for page in ordered:
         pages.stamp(page.figure, inputs)
-        if page.chart_key is not None:
-            path = out_dir / f"{page.chart_key}.png"
-            charts.append((page.figure, path))
-    with _PngWriter([figure for figure, _ in charts]) as writer:
-        for index, (_figure, path) in enumerate(charts):
-            writer.save(index, path)
-        _write_pdf(inputs, ordered, pdf_path)
-    return [_chart(inputs, page, out_dir / f"{page.chart_key}.png") for page in ordered if page.chart_key is not None]
+    pngs = [out_dir / f"{page.chart_key}.png" if page.chart_key is not None else None for page in ordered]
+    save_pages([page.figure for page in ordered], pngs, pdf_path, _pdf_metadata(inputs))
+    return [_chart(inputs, page, png) for page, png in zip(ordered, pngs) if png is not None]
 
 
 def _chart(inputs: ReportInputs, page: _Page, path: Path) -> Chart:
@@ -327,57 +319,101 @@ def _chart(inputs: ReportInputs, page: _Page, path: Path) -> Chart:
                  height=style.PNG_SIZE[1], content_id=path.name, inline=page.inline)
 
 
-#: The figures a forked PNG worker saves: inherited from the parent at fork, never pickled
-#: (pickling an A4 figure costs about what drawing it does).
-_FORKED_FIGURES: list[Figure] = []
+#: The figures `save_pages` is saving: forked workers inherit them, never pickled (pickling an A4
+#: figure costs about what drawing it does).
+_FIGURES: list[Figure] = []
 
 
-def _save_png(index: int, path: Path) -> None:
-    _FORKED_FIGURES[index].savefig(path, dpi=style.PNG_DPI, format="png")
+def save_pages(figures: list[Figure], pngs: list[Path | None], pdf_path: Path, metadata: dict,
+               workers: int | None = None) -> None:
+    """`figures` as the pages of the PDF at `pdf_path`, each numbered "page n of N", and each with
+    a path in `pngs` also as that PNG: its PDF page rasterized at `style.PNG_DPI` (number
+    included), so matplotlib draws each figure once, for the PDF.
 
+    Drawing is most of a report's time, so the pages are shared among forked worker processes,
+    one per usable core (a fork costs milliseconds, where a fresh interpreter would import
+    matplotlib again): each draws every `workers`-th page to a PDF of its own and rasterizes
+    its charts' pages, and this process joins their PDFs page by page (pypdf). With one core,
+    or without fork, this process does it all. Raises the first error of a worker."""
+    import multiprocessing
 
-class _PngWriter:
-    """Saves figures as PNGs in forked worker processes (one per usable core, started at the
-    first save: a fork costs milliseconds, where a fresh interpreter would import matplotlib
-    again for a second or more), or in this process after the block when fork is unavailable or
-    only one core is usable. Leaving the block waits for every PNG and raises the first error."""
-
-    def __init__(self, figures: list[Figure], workers: int | None = None) -> None:
-        self.figures = figures
-        self.workers = min(workers or _usable_cores(), len(figures))
-        self.executor = None
-        self.futures: list = []
-        self.serial: list[tuple[int, Path]] = []
-
-    def __enter__(self) -> "_PngWriter":
-        import multiprocessing
-
-        if self.workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            from concurrent.futures import ProcessPoolExecutor
-
-            _FORKED_FIGURES[:] = self.figures
-            self.executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
-        return self
-
-    def save(self, index: int, path: Path) -> None:
-        if self.executor is None:
-            self.serial.append((index, path))
-        else:
-            self.futures.append(self.executor.submit(_save_png, index, path))
-
-    def __exit__(self, *error) -> None:
-        if self.executor is None:
-            if error[0] is None:
-                for index, path in self.serial:
-                    self.figures[index].savefig(path, dpi=style.PNG_DPI, format="png")
+    workers = min(workers or _usable_cores(), len(figures))
+    forked = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+    _FIGURES[:] = figures
+    try:
+        if not forked:
+            pdf_path.write_bytes(_save_share(0, 1, pngs, metadata))
             return
-        try:
-            if error[0] is None:
-                for future in self.futures:
-                    future.result()
-        finally:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            _FORKED_FIGURES.clear()
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as executor:
+            futures = [executor.submit(_save_share, first, workers, pngs, metadata) for first in range(workers)]
+            shares = [future.result() for future in futures]
+    finally:
+        _FIGURES.clear()
+    _join_shares(shares, len(figures), pdf_path, metadata)
+
+
+def _save_share(first: int, step: int, pngs: list[Path | None], metadata: dict) -> bytes:
+    """Pages first, first + step, ... of _FIGURES: the PDF of them returned, and the PNG of each
+    page with a path in `pngs` saved."""
+    import io
+
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    total = len(_FIGURES)
+    pdf = io.BytesIO()
+    indices = range(first, total, step)
+    with PdfPages(pdf, metadata=metadata) as document:
+        for index in indices:
+            figure = _FIGURES[index]
+            footer = figure.text(0.95, 0.025, f"page {index + 1} of {total}", fontsize=7.5, color=style.TEXT_GREY, ha="right")
+            document.savefig(figure)
+            footer.remove()
+    share = pdf.getvalue()
+    charted = [(position, pngs[index], _FIGURES[index].get_size_inches()) for position, index in enumerate(indices)
+               if pngs[index] is not None]
+    if charted:
+        _rasterize(share, charted)
+    return share
+
+
+def _rasterize(pdf: bytes, pngs: list[tuple[int, Path, tuple[float, float]]]) -> None:
+    """Pages of `pdf` (position, PNG path, page size in inches) as PNGs at `style.PNG_DPI`, as
+    many pixels as matplotlib would give (an A4 page: `style.PNG_SIZE`)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        for position, path, (width, height) in pngs:
+            page = document[position]
+            bitmap = page.render(scale=style.PNG_DPI / 72, rev_byteorder=True, may_draw_forms=False)
+            # pdfium rounds a page's pixel size up (8.27 in: 828 px), matplotlib to the nearest (827).
+            image = bitmap.to_pil().crop((0, 0, round(width * style.PNG_DPI), round(height * style.PNG_DPI)))
+            image.save(path, format="png", compress_level=PNG_COMPRESSION)
+            page.close()
+    finally:
+        document.close()
+
+
+#: zlib level of the PNGs: 1 is about twice as fast as Pillow's default 6 on these pages, for
+#: files a few per cent larger.
+PNG_COMPRESSION = 1
+
+
+def _join_shares(shares: list[bytes], total: int, path: Path, metadata: dict) -> None:
+    """One PDF of the workers' shares (share k holds pages k, k + len(shares), ...), in page order."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    readers = [PdfReader(io.BytesIO(share)) for share in shares]
+    writer = PdfWriter()
+    for index in range(total):
+        writer.add_page(readers[index % len(shares)].pages[index // len(shares)])
+    writer.add_metadata({f"/{key}": value for key, value in metadata.items() if value is not None})
+    with open(path, "wb") as file:
+        writer.write(file)
 
 
 def _usable_cores() -> int:
@@ -387,21 +423,14 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _write_pdf(inputs: ReportInputs, ordered: list[_Page], path: Path) -> None:
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    metadata = {
+def _pdf_metadata(inputs: ReportInputs) -> dict:
+    return {
         "Title": pages.report_title(inputs),
         "Subject": "SYNTHETIC DATA - " + SYNTHETIC_NOTICE if inputs.synthetic else f"Trend report, {month_label(inputs.month)}",
         "Creator": "conflictwatch",
         # No creation date: the same inputs give the same file.
         "CreationDate": None,
     }
-    with PdfPages(path, metadata=metadata) as pdf:
-        for number, page in enumerate(ordered, start=1):
-            footer = page.figure.text(0.95, 0.025, f"page {number} of {len(ordered)}", fontsize=7.5, color=style.TEXT_GREY, ha="right")
-            pdf.savefig(page.figure)
-            footer.remove()
 
 
 def _chart_title(inputs: ReportInputs, page: _Page) -> str:

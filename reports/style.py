@@ -2,8 +2,9 @@
 
 Colours are the Okabe-Ito palette, which readers with any common colour-vision deficiency can
 tell apart; meaning never rests on colour alone (lines differ in style, markers carry labels).
-Charts are `matplotlib.figure.Figure` objects drawn with Agg; nothing touches pyplot's global
-state. The rc settings below apply only inside `report_style()`.
+Charts are `matplotlib.figure.Figure` objects, drawn once, to PDF (`render.save_pages`; the PNGs
+are their PDF pages rasterized); nothing touches pyplot's global state. The rc settings below
+apply only inside `report_style()`.
 """
 
 from __future__ import annotations

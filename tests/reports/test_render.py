@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from reports.inputs import SYNTHETIC_NOTICE
-from reports.render import _PngWriter, render_report
+from reports.render import render_report, save_pages
 from reports.style import PNG_SIZE
 
 
@@ -158,28 +158,31 @@ def _small_figures(count: int):
     return figures
 
 
-def test_pngs_saved_by_forked_workers_are_those_saved_here(tmp_path):
+def test_pages_saved_by_forked_workers_are_those_saved_here(tmp_path):
     figures = _small_figures(3)
-    with _PngWriter(figures, workers=2) as writer:
-        assert writer.executor is not None  # Linux: forked workers
-        for index in range(3):
-            writer.save(index, tmp_path / f"forked-{index}.png")
-    with _PngWriter(figures, workers=1) as writer:
-        assert writer.executor is None
-        for index in range(3):
-            writer.save(index, tmp_path / f"here-{index}.png")
-    for index in range(3):
-        with Image.open(tmp_path / f"forked-{index}.png") as forked, Image.open(tmp_path / f"here-{index}.png") as here:
+    metadata = {"Title": "Small figures", "CreationDate": None}
+    for workers in (2, 1):
+        pngs = [tmp_path / f"{workers}-{index}.png" if index != 1 else None for index in range(3)]
+        save_pages(figures, pngs, tmp_path / f"{workers}.pdf", metadata, workers=workers)
+    for index in (0, 2):
+        with Image.open(tmp_path / f"2-{index}.png") as forked, Image.open(tmp_path / f"1-{index}.png") as here:
+            # The PNG is the PDF page rasterized: the figure's size at 100 dpi, number included.
+            assert forked.size == here.size == (300, 200)
             assert forked.tobytes() == here.tobytes()
-    with Image.open(tmp_path / "forked-0.png") as first, Image.open(tmp_path / "forked-1.png") as second:
-        assert first.tobytes() != second.tobytes()
+    assert not (tmp_path / "2-1.png").exists()
+    with Image.open(tmp_path / "2-0.png") as first, Image.open(tmp_path / "2-2.png") as third:
+        assert first.tobytes() != third.tobytes()
+    # The workers' shares (pages 1 and 3, page 2) are joined in page order, numbered, titled.
+    joined, here = pdf_pages_text(tmp_path / "2.pdf"), pdf_pages_text(tmp_path / "1.pdf")
+    assert joined == here
+    assert all(f"figure {index}" in page and f"page {index + 1} of 3" in page for index, page in enumerate(joined))
+    assert PdfReader(tmp_path / "2.pdf").metadata.title == "Small figures"
 
 
 def test_a_png_a_worker_cannot_write_fails_the_report(tmp_path):
+    pngs = [tmp_path / "fine.png", tmp_path / "no-such-folder" / "lost.png"]
     with pytest.raises(FileNotFoundError):
-        with _PngWriter(_small_figures(2), workers=2) as writer:
-            writer.save(0, tmp_path / "fine.png")
-            writer.save(1, tmp_path / "no-such-folder" / "lost.png")
+        save_pages(_small_figures(2), pngs, tmp_path / "report.pdf", {}, workers=2)
 
 
 def test_file_names_are_safe_and_stay_in_the_folder(rendered):

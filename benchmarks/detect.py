@@ -45,9 +45,12 @@ DETECT_IMPORTS = ("jobs.cli", "jobs.detect", "jobs.ingest", "forecasting.models.
 def end_to_end(as_of: str = "2025-07", runs: int = 5) -> None:
     """`conflictwatch detect --json` on the sample, process start included (store already loaded),
     against `conflictwatch --help` (process start and the CLI) in the same run, alternating: the
-    first detection of the month (the store holds no judgement of the ensemble for it: emptied
-    before each such run), a detection again (the judgement kept by the one before), and a
-    process that only imports what `detect` imports (the floor under both)."""
+    first detection of the month after the month before was detected (the store holds no
+    judgement of the ensemble for it, and of its members' rolling-origin forecasts only those the
+    month before kept: the newest origin's are emptied before each such run), the same in a store
+    that keeps nothing (every judgement and origin emptied: a month detected out of order, or the
+    code before origins were kept), a detection again (the judgement kept by the one before), and
+    a process that only imports what `detect` imports (the floor under all)."""
     import sqlite3
 
     from timing import Timings, ratio_line, run_command
@@ -55,29 +58,44 @@ def end_to_end(as_of: str = "2025-07", runs: int = 5) -> None:
     # With bytecode caches, as an installed conflictwatch has them: a shell that sets
     # PYTHONDONTWRITEBYTECODE would have every process compile each of our modules again.
     environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    year, month = map(int, as_of[:7].split("-"))
+    # The newest origin of the month's judgement saw the series up to the month before.
+    newest_seen = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "jobs", "detect", "--as-of", as_of, "--json"]
         # Loads the sample (another month, so that this one has nothing kept yet).
         subprocess.run([*command[:5], "2018-12", "--json"], cwd=folder, env=environment, capture_output=True, check=True)
         database = Path(folder) / "conflictwatch.db"
 
-        def first_of_month():
-            with sqlite3.connect(database) as connection:
-                # (A store of code older than the judgements has nothing to empty: the same script
-                # then times that code, both kinds alike.)
-                if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'ensemble_judgements'").fetchone():
-                    connection.execute("DELETE FROM ensemble_judgements")
-            return run_command(command, cwd=folder, env=environment)
+        def empty(*statements):
+            def run():
+                with sqlite3.connect(database) as connection:
+                    # (A store of code older than a table has nothing to empty there: the same
+                    # script then times that code, every kind alike.)
+                    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+                    for table, statement in statements:
+                        if table in tables:
+                            connection.execute(statement)
+                return run_command(command, cwd=folder, env=environment)
+            return run
 
+        first_of_month = empty(("ensemble_judgements", "DELETE FROM ensemble_judgements"),
+                               ("ensemble_origins", f"DELETE FROM ensemble_origins WHERE seen_until = '{newest_seen}'"))
+        nothing_kept = empty(("ensemble_judgements", "DELETE FROM ensemble_judgements"),
+                             ("ensemble_origins", "DELETE FROM ensemble_origins"))
         imports = [sys.executable, "-c", "import " + ", ".join(DETECT_IMPORTS)]
-        timed = {"help": [], "first": [], "again": [], "imports": []}
+        timed = {"help": [], "first": [], "cold": [], "again": [], "imports": []}
         for _ in range(runs):
             timed["help"].append(run_command([sys.executable, "-m", "jobs", "--help"], cwd=folder, env=environment))
+            timed["cold"].append(nothing_kept())
             timed["first"].append(first_of_month())
             timed["again"].append(run_command(command, cwd=folder, env=environment))
             timed["imports"].append(run_command(imports, cwd=folder, env=environment))
-    help_, first, again, imported = (Timings([w for w, _ in timed[name]], [c for _, c in timed[name]]) for name in timed)
-    print(ratio_line(f"detect --as-of {as_of} on the sample, first of the month", first, "--help", help_, target=5))
+    help_, first, cold, again, imported = (Timings([w for w, _ in timed[name]], [c for _, c in timed[name]])
+                                           for name in timed)
+    print(ratio_line(f"detect --as-of {as_of} on the sample, first of the month (the month before detected)", first,
+                     "--help", help_, target=5))
+    print(ratio_line(f"detect --as-of {as_of} on the sample, nothing kept", cold, "--help", help_, target=5))
     print(ratio_line(f"detect --as-of {as_of} on the sample, again", again, "--help", help_, target=5))
     print(ratio_line("importing what detect imports", imported, "--help", help_))
 

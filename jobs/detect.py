@@ -156,11 +156,12 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
 def forecast_memo(store: Store, *, keep_origins: bool = False) -> "ForecastMemo":
     """The forecast's memo: the ensemble's judgements kept in the store, so the next detection
     of a month whose history has not changed (a rerun) does not judge again, nor the report its
-    forecast of the months ahead."""
+    forecast of the months ahead; and its members' forecasts at each rolling origin, so the
+    first detection of a new month fits them at its newest origin only."""
     from forecasting.models.memo import ForecastMemo
-    from forecasting.store.judgements import StoredJudgements
+    from forecasting.store.judgements import StoredJudgements, StoredOrigins
 
-    return ForecastMemo(StoredJudgements(store), keep_origins=keep_origins)
+    return ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store), keep_origins=keep_origins)
 
 
 def _coverage(

@@ -9,10 +9,12 @@ depend on nothing but the history the ensemble was fitted on (and the code), so:
   fingerprint of that history: the next `detect` of the month, a report of it, or a rerun of
   the service finds it there. A history that changed in any month (a late event, a correction)
   has another fingerprint, so its judgement is computed afresh and replaces the month's old one.
-- the members' **forecasts at each rolling origin**, with their outcomes, are kept in memory,
-  for one process only, when `keep_origins` is on: a backfill's months share all but one of
-  their origins (month m+1's history cut at an origin is month m's cut one month later), so
-  each month fits the members at its newest origin only.
+- the members' **forecasts at each rolling origin**, with their outcomes, are kept in an
+  `Origins` store under a fingerprint of the series seen at that origin, and in memory for one
+  process when `keep_origins` is on: consecutive months share all but one of their origins
+  (month m+1's history cut at an origin is month m's cut one month later), so the first
+  `detect` of a new month, after the month before was detected, and each month of a backfill,
+  fit the members at the newest origin only.
 
 A memo only ever returns what the computation it stands for would return from the same inputs:
 keys are digests of the inputs, the settings and the source of the forecasting code, so an
@@ -52,30 +54,50 @@ class Judgements(Protocol):
         ...
 
 
-class ForecastMemo:
-    """See the module doc. `judgements`: where judgements are kept (None: not kept);
-    `keep_origins`: remember the members' rolling-origin forecasts in memory."""
+class Origins(Protocol):
+    """Where the members' forecasts at rolling origins are kept (`forecasting.store.judgements`)."""
 
-    def __init__(self, judgements: Judgements | None = None, *, keep_origins: bool = False):
+    def load(self, key: str) -> bytes | None:
+        """The forecasts saved under `key` (as `encode_forecasts` wrote them), or None."""
+        ...
+
+    def save(self, origins: list[tuple[str, str, str, bytes]]) -> None:
+        """Keep each (key, seen_until, settings, forecasts), in place of any other kept for the
+        same last month seen (`YYYY-MM`) and settings (those series have changed since)."""
+        ...
+
+
+class ForecastMemo:
+    """See the module doc. `judgements`: where judgements are kept (None: not kept); `origins`:
+    where the members' rolling-origin forecasts are kept (None: not kept); `keep_origins`:
+    remember those in memory too (a backfill)."""
+
+    def __init__(self, judgements: Judgements | None = None, *, origins: Origins | None = None,
+                 keep_origins: bool = False):
         self.judgements = judgements
+        self.origins = origins
         self.keep_origins = keep_origins
         self._origins: dict[str, list[pd.DataFrame]] = {}
         self._used: set[str] = set()
+        self._unsaved: list[tuple[str, str, str, bytes]] = []
 
     def judgement(self, panel: Panel, settings: tuple, judge: Callable[[], Judgement]) -> Judgement:
         """`judge()`'s weights and calibration for an ensemble fitted on `panel` with `settings`
         (members, origins, months ahead, seed), from the store where they were kept before."""
-        if self.judgements is None and not self.keep_origins:
+        if self.judgements is None and self.origins is None and not self.keep_origins:
             return judge()
         setting = _digest(repr(settings), code_version())
         key = _digest(setting, panel_fingerprint(panel))
         kept = self.judgements.load(key) if self.judgements is not None else None
         if kept is not None:
             return decode_judgement(kept)
-        self._used = set()
+        self._used, self._unsaved = set(), []
         result = judge()
         # Only the origins this judgement used can serve the next month's: the others go.
         self._origins = {key: frame for key, frame in self._origins.items() if key in self._used}
+        if self._unsaved:
+            self.origins.save(self._unsaved)
+            self._unsaved = []
         if self.judgements is not None:
             self.judgements.save(key, forecast_month(panel), setting, encode_judgement(result))
         return result
@@ -85,14 +107,26 @@ class ForecastMemo:
     ) -> list[pd.DataFrame]:
         """`forecasts()`: the members' forecasts at one rolling origin of the series `seen` (up to
         the months observed after it; `forecasting.models.rolling.origin_forecasts`), with
-        `settings`; remembered in memory when `keep_origins` is on."""
-        if not self.keep_origins:
+        `settings`; remembered in memory when `keep_origins` is on, read from and saved to the
+        `origins` store where there is one (saved with the judgement they serve)."""
+        if self.origins is None and not self.keep_origins:
             return forecasts()
-        key = _digest(repr(settings), panel_fingerprint(seen))
+        setting = _digest(repr(settings), code_version())
+        key = _digest(setting, panel_fingerprint(seen))
         self._used.add(key)
-        if key not in self._origins:
-            self._origins[key] = forecasts()
-        return self._origins[key]
+        if key in self._origins:
+            return self._origins[key]
+        kept = self.origins.load(key) if self.origins is not None else None
+        if kept is not None:
+            frames = decode_forecasts(kept)
+        else:
+            frames = forecasts()
+            encoded = encode_forecasts(frames) if self.origins is not None else None
+            if encoded is not None:
+                self._unsaved.append((key, seen_until(seen), setting, encoded))
+        if self.keep_origins:
+            self._origins[key] = frames
+        return frames
 
 
 def panel_fingerprint(panel: Panel) -> str:
@@ -112,6 +146,11 @@ def forecast_month(panel: Panel) -> str:
     if len(panel) == 0:
         return ""
     return str(panel.last_periods.max() + np.timedelta64(1, "M"))
+
+
+def seen_until(panel: Panel) -> str:
+    """The last month of `panel`'s latest series (`YYYY-MM`)."""
+    return str(panel.last_periods.max()) if len(panel) else ""
 
 
 @functools.cache
@@ -149,6 +188,53 @@ def decode_judgement(text: str) -> Judgement:
         for level, horizon, values in data["shifts"]
     }
     return weights, Calibration(shifts, int(data["horizons"]))
+
+
+def encode_forecasts(frames: list[pd.DataFrame]) -> bytes | None:
+    """One origin's member forecasts (one frame a member) as Arrow IPC bytes that
+    `decode_forecasts` reads back equal, dtypes included; None where the frames do not share
+    their columns and dtypes (not kept: computed again when needed)."""
+    import pyarrow as pa
+
+    if not frames or any(
+        list(frame.dtypes.items()) != list(frames[0].dtypes.items())
+        or not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1
+        for frame in frames
+    ):
+        return None
+    tables = [pa.Table.from_pandas(frame, preserve_index=False) for frame in frames]
+    try:
+        # A column of None in one frame and of text in another: text in both.
+        fields = pa.unify_schemas([table.schema.remove_metadata() for table in tables], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    # Columns of Python objects (text or None) read back as objects, not as pandas' str dtype.
+    objects = [str(name) for name, dtype in frames[0].dtypes.items() if dtype == object]
+    schema = fields.with_metadata({
+        **(tables[0].schema.metadata or {}),
+        b"conflictwatch": json.dumps({"rows": [len(frame) for frame in frames], "objects": objects}).encode(),
+    })
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+        for table in tables:
+            writer.write_table(table.cast(fields).replace_schema_metadata(schema.metadata))
+    return sink.getvalue().to_pybytes()
+
+
+def decode_forecasts(data: bytes) -> list[pd.DataFrame]:
+    """The frames `encode_forecasts` wrote."""
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(data).read_all()
+    layout = json.loads(table.schema.metadata[b"conflictwatch"])
+    whole = table.to_pandas()
+    for name in layout["objects"]:
+        whole[name] = pd.Series(table.column(name).to_pylist(), dtype=object)
+    frames, start = [], 0
+    for rows in layout["rows"]:
+        frames.append(whole.iloc[start : start + rows].reset_index(drop=True))
+        start += rows
+    return frames
 
 
 def _digest(*parts: str) -> str:

@@ -1,9 +1,10 @@
-"""The ensemble's judgements of its members, kept between runs (`forecasting.models.memo`).
+"""The ensemble's judgements of its members, and its members' forecasts at each rolling origin,
+kept between runs (`forecasting.models.memo`).
 
-One row per forecast month and settings: a judgement saved for a month replaces the one kept
-for the same month and settings, whose history has changed since (otherwise its key, a digest of
-the history, would have matched). A cache: any row may be deleted at any time, at the cost of
-computing it again.
+Judgements: one row per forecast month and settings; a judgement saved for a month replaces the
+one kept for the same month and settings, whose history has changed since (otherwise its key, a
+digest of the history, would have matched). Origins: likewise one row per last month seen and
+settings. A cache: any row may be deleted at any time, at the cost of computing it again.
 """
 
 from __future__ import annotations
@@ -27,7 +28,19 @@ class EnsembleJudgement(Base):
     saved_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
+class EnsembleOrigin(Base):
+    __tablename__ = "ensemble_origins"
+    __table_args__ = (sa.Index(None, "seen_until", "settings"),)
+
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    seen_until: Mapped[str] = mapped_column(sa.String(7))
+    settings: Mapped[str] = mapped_column(sa.String(40))
+    forecasts: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    saved_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
 _TABLE = EnsembleJudgement.__table__
+_ORIGINS = EnsembleOrigin.__table__
 
 
 class StoredJudgements:
@@ -49,6 +62,34 @@ class StoredJudgements:
             ))
             # Two processes judging the same history at once save the same row: the second is a no-op.
             connection.execute(dialect_insert(self.store.dialect)(_TABLE).values(row).on_conflict_do_nothing())
+
+
+class StoredOrigins:
+    """`forecasting.models.memo.Origins` in a store."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def load(self, key: str) -> bytes | None:
+        with self.store.engine.connect() as connection:
+            return connection.execute(sa.select(_ORIGINS.c.forecasts).where(_ORIGINS.c.key == key)).scalar()
+
+    def save(self, origins: list[tuple[str, str, str, bytes]]) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.store.engine.begin() as connection:
+            for key, seen_until, settings, forecasts in origins:
+                connection.execute(sa.delete(_ORIGINS).where(
+                    (_ORIGINS.c.seen_until == seen_until) & (_ORIGINS.c.settings == settings) & (_ORIGINS.c.key != key)
+                ))
+                row = {"key": key, "seen_until": seen_until, "settings": settings, "forecasts": forecasts,
+                       "saved_at": now}
+                connection.execute(dialect_insert(self.store.dialect)(_ORIGINS).values(row).on_conflict_do_nothing())
+
+
+def count_origins(store: Store) -> int:
+    """How many rolling origins' member forecasts the store keeps."""
+    with store.engine.connect() as connection:
+        return connection.execute(sa.select(sa.func.count()).select_from(_ORIGINS)).scalar_one()
 
 
 def count_judgements(store: Store) -> int:

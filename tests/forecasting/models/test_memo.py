@@ -10,9 +10,12 @@ import pandas as pd
 
 from forecasting.models import forecast
 from forecasting.models.calibration import ANY, Calibration
-from forecasting.models.memo import ForecastMemo, decode_judgement, encode_judgement
+from forecasting.models import make_model
+from forecasting.models.base import Panel
+from forecasting.models.memo import ForecastMemo, decode_forecasts, decode_judgement, encode_forecasts, encode_judgement
+from forecasting.models.rolling import origin_forecasts
 from forecasting.series import series_from_counts
-from forecasting.store.judgements import StoredJudgements, count_judgements
+from forecasting.store.judgements import StoredJudgements, StoredOrigins, count_judgements, count_origins
 
 
 def district_counts(months: int = 30) -> pd.DataFrame:
@@ -97,3 +100,66 @@ def test_members_remembered_at_their_origins_give_the_next_months_forecast_uncha
         upto = history[history["period"] < pd.Timestamp("2021-01-01") + pd.DateOffset(months=months)]
         pd.testing.assert_frame_equal(forecast(upto, "default", horizon=1, seed=4, memo=memo),
                                       forecast(upto, "default", horizon=1, seed=4), check_exact=True)
+
+
+def _origin_keys(store) -> set[tuple[str, str]]:
+    with store.engine.connect() as connection:
+        return {tuple(row) for row in connection.exec_driver_sql("SELECT key, seen_until FROM ensemble_origins")}
+
+
+def _months(history: pd.DataFrame, months: int) -> pd.DataFrame:
+    return history[history["period"] < pd.Timestamp("2021-01-01") + pd.DateOffset(months=months)]
+
+
+def test_origins_kept_in_the_store_give_the_next_months_forecast_unchanged_and_only_the_newest_is_fitted(store):
+    history = _history(district_counts(months=31))
+
+    def stored_memo():  # a new process each month: nothing in memory
+        return ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store))
+
+    pd.testing.assert_frame_equal(forecast(_months(history, 30), "default", horizon=1, seed=4, memo=stored_memo()),
+                                  forecast(_months(history, 30), "default", horizon=1, seed=4), check_exact=True)
+    before = _origin_keys(store)
+    # One row an origin, the newest having seen the series up to their last month.
+    assert len({month for _, month in before}) == len(before) > 1 and max(month for _, month in before) == "2023-06"
+
+    got = forecast(_months(history, 31), "default", horizon=1, seed=4, memo=stored_memo())
+
+    pd.testing.assert_frame_equal(got, forecast(_months(history, 31), "default", horizon=1, seed=4), check_exact=True)
+    after = _origin_keys(store)
+    # The month before's origins served this one: only the newest was fitted (and saved).
+    assert before < after and {month for _, month in after - before} == {"2023-07"}
+    assert count_judgements(store) == 2
+
+
+def test_a_change_in_an_earlier_month_refits_the_origins_that_saw_it_and_replaces_them(store):
+    counts = district_counts()
+    memo = ForecastMemo(origins=StoredOrigins(store))
+    forecast(_history(counts), "default", horizon=1, seed=4, memo=memo)
+    before = _origin_keys(store)
+
+    counts.loc[(counts["admin2"] == "Kayes-1") & (counts["year"] == 2022) & (counts["month"] == 3), "fatalities"] += 40
+    changed = _history(counts)
+    got = forecast(changed, "default", horizon=1, seed=4, memo=ForecastMemo(origins=StoredOrigins(store)))
+
+    pd.testing.assert_frame_equal(got, forecast(changed, "default", horizon=1, seed=4), check_exact=True)
+    after = _origin_keys(store)
+    # The origins that saw March 2022 were fitted again and replaced theirs; the earlier ones stay.
+    replaced = {month for _, month in before - after}
+    assert replaced == {month for _, month in after - before} and min(replaced) == "2022-03"
+    assert {month for _, month in before & after} == {month for _, month in before if month < "2022-03"}
+    assert count_origins(store) == len(before)
+
+
+def test_an_origins_forecasts_read_back_equal_dtypes_and_missing_values_included():
+    panel = Panel.from_series(_history(district_counts()))
+    models = {name: (lambda name=name: make_model(name, seed=4)) for name in ("negbin", "conflictology")}
+    frames = origin_forecasts(panel, 1, models, horizons=1, mase_years=1)
+    frames[1].loc[0, "fallback"] = "zero"  # text beside None in a column of Python objects
+
+    back = decode_forecasts(encode_forecasts(frames))
+
+    assert len(back) == 2 and frames[0]["fallback"].dtype == object
+    for frame, read in zip(frames, back):
+        pd.testing.assert_frame_equal(read, frame, check_exact=True)
+        assert [value for value in read["fallback"]] == [value for value in frame["fallback"]]

@@ -120,8 +120,10 @@ def series_for_levels(
     if counts.empty:
         return empty_series()
     # Each level's frame is checked once, as part of the whole (a check per level cost a third
-    # of building the series).
-    frames = [_series_from_counts(counts, level, measure, end=end) for level in levels for measure in measures]
+    # of building the series); the months and units are read once for every level, and each
+    # level is summed and zero-filled once for all its measures.
+    prepared = _prepared(counts, level_columns(levels))
+    frames = [frame for level in levels for frame in _level_series(prepared, level, measures, end=end)]
     return validate_series(pd.concat(frames, ignore_index=True))
 
 
@@ -169,14 +171,34 @@ def _series_from_counts(
     end: dt.date | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """`series_from_counts`, not yet checked (`validate_series`) nor sorted."""
-    columns = _level_columns(level)
-    _check_measure(measure)
+    [frame] = _level_series(_prepared(counts, _level_columns(level)), level, (measure,), start=start, end=end)
+    return frame
+
+
+def _prepared(counts: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Monthly counts with empty units of `columns` named `UNKNOWN` and a `period` column."""
     counts = counts.copy()
     for name in columns:
         counts[name] = counts[name].fillna(UNKNOWN)
     counts["period"] = pd.to_datetime(
         {"year": counts["year"], "month": counts["month"], "day": 1}
     ).astype("datetime64[ns]")
+    return counts
+
+
+def _level_series(
+    counts: pd.DataFrame,
+    level: str,
+    measures: tuple[str, ...] | list[str],
+    *,
+    start: dt.date | pd.Timestamp | None = None,
+    end: dt.date | pd.Timestamp | None = None,
+) -> list[pd.DataFrame]:
+    """Zero-filled series at `level`, one frame per measure of `measures`, from `_prepared`
+    counts; not yet checked nor sorted."""
+    columns = _level_columns(level)
+    for measure in measures:
+        _check_measure(measure)
     if start is not None:
         counts = counts[counts["period"] >= _month_start(start)]
     if end is not None:
@@ -185,10 +207,10 @@ def _series_from_counts(
     first = _month_start(start) if start is not None else counts["period"].min()
     last = _month_start(end) if end is not None else counts["period"].max()
     if counts.empty and (start is None or end is None):
-        return empty_series()
+        return [empty_series() for _ in measures]
     periods = pd.date_range(first, last, freq="MS")
 
-    totals = counts.groupby([*columns, "period"], sort=True)[measure].sum()
+    totals = counts.groupby([*columns, "period"], sort=True)[list(measures)].sum()
     if columns:
         scopes = totals.index.droplevel("period").unique().to_frame(index=False)
         grid = scopes.loc[scopes.index.repeat(len(periods))].reset_index(drop=True)
@@ -196,17 +218,21 @@ def _series_from_counts(
         full = pd.MultiIndex.from_frame(grid)
     else:
         full = pd.Index(periods, name="period")
-    frame = totals.reindex(full, fill_value=0).rename("value").reset_index()
-
-    frame["level"] = level
-    frame["measure"] = measure
-    frame["actor"] = frame.pop("actor1") if "actor1" in frame else None
+    totals = totals.reindex(full, fill_value=0)
+    shared = totals.index.to_frame(index=False)
+    shared["level"] = level
+    shared["actor"] = shared.pop("actor1") if "actor1" in shared else None
     for name in SCOPE_COLUMNS:
-        if name not in frame:
-            frame[name] = None
-    frame["series_id"] = series_ids(frame, level, measure)
-    frame["value"] = frame["value"].astype("int64")
-    return frame[list(SERIES_COLUMNS)]
+        if name not in shared:
+            shared[name] = None
+    # The scope part of the ids (`|admin1|Mali|Kayes`), joined once for every measure.
+    scope_ids = series_ids(shared, level, "")
+    frames = []
+    for measure in measures:
+        frame = shared.assign(value=totals[measure].to_numpy().astype("int64"), measure=measure,
+                              series_id=measure + scope_ids)
+        frames.append(frame[list(SERIES_COLUMNS)])
+    return frames
 
 
 def load_series(

@@ -72,6 +72,9 @@ def build_series(
     unattributed = ((series["level"] == "actor") & (series["actor"] == UNKNOWN)) | (
         (series["level"] == "tier") & (series["tier"] == UNLOCATED)
     )
+    if len(frames) == 1:
+        # One checked, sorted frame less whole series: still checked and sorted.
+        return series[~unattributed].reset_index(drop=True)
     return validate_series(series[~unattributed])
 
 

@@ -64,12 +64,13 @@ MODULES: dict[str, Module] = {
     ),
     "store_writers": Module(
         ["forecasting/store/events.py"],
-        ["tests/jobs/test_ingest.py"],
-        # Loading the 20,000-event sample per mutant would take minutes; the small files test the
-        # same writer, on SQLite (the bulk load's index too), and on PostgreSQL the loads that take
-        # its own paths (COPY into an empty table and its fallback, the staged merge of newer
-        # versions, rows without timestamps, a frame with rows skipped).
-        ["-k", "not sample and (sqlite or bulk_load or every_field or newer_timestamp or revised"
+        ["tests/forecasting/store/test_event_writer.py", "tests/jobs/test_ingest.py"],
+        # Loading the 20,000-event sample per mutant would take minutes. The writer's own tests run
+        # whole, on both databases (which way each frame went in, the bulk load's index, the
+        # counts); of the ingest step's, on SQLite the small files, and on PostgreSQL the loads
+        # that take its own paths (COPY into an empty table and its fallback, the staged merge of
+        # newer versions, rows without timestamps, a frame with rows skipped).
+        ["-k", "not sample and (event_writer or sqlite or bulk_load or every_field or newer_timestamp or revised"
                " or repeated_in_a_later_block or skip_invalid)"],
         not_core=["EventWriter.save_aggregates", "holds_synthetic_sample", "load_events", "monthly_counts", "count_events", "data_cutoff",
                   "event_span", "data_start", "_data_edge", "stored_countries", "source_counts", "ingest_log",

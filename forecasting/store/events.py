@@ -83,12 +83,17 @@ class IngestLog(Base):
 @dataclass(frozen=True)
 class SaveResult:
     """What one save did: events new to the store, replaced by a newer version, or left as they
-    were; and rows of the shipped synthetic sample deleted to make way for these real events."""
+    were; and rows of the shipped synthetic sample deleted to make way for these real events.
+
+    `method` says how the frame went in: `copy` (PostgreSQL's COPY straight into an empty
+    table), `merge` (the upsert: on PostgreSQL a COPY into a staging table, then one INSERT ...
+    ON CONFLICT), `none` (a frame of no rows); empty for a total of several saves."""
 
     inserted: int
     updated: int
     unchanged: int
     synthetic_removed: int = 0
+    method: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,7 @@ class EventWriter:
         written = result.inserted + result.updated
         self._rows_written += written
         self._last_written_share = written / len(events) if len(events) else self._last_written_share
-        return replace(result, synthetic_removed=removed) if removed else result
+        return replace(result, synthetic_removed=removed)
 
     def drop_synthetic_sample(self) -> int:
         """Delete every stored row of the shipped synthetic sample, and with them the alerts,
@@ -251,7 +256,7 @@ def event_writer(store: Store) -> Iterator[EventWriter]:
 
 def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> SaveResult:
     if events.empty:
-        return SaveResult(0, 0, 0)
+        return SaveResult(0, 0, 0, method="none")
     # Set-based upserts straight from the driver: row-by-row ORM merges would be two orders of
     # magnitude slower at a million events. A stored version is replaced only by a newer one.
     columns = ", ".join(_DATA_COLUMNS)
@@ -267,7 +272,7 @@ def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> Sa
         values = _as_database_values(events[_DATA_COLUMNS])
         inserted, written = _upsert_sqlite(driver_connection, values, columns, on_conflict)
     updated = written - inserted
-    return SaveResult(inserted=inserted, updated=updated, unchanged=len(events) - written)
+    return SaveResult(inserted=inserted, updated=updated, unchanged=len(events) - written, method="merge")
 
 
 def _revised_without_timestamp(dialect: str) -> str:
@@ -328,7 +333,7 @@ def _copy_new_events(driver_connection, events: pd.DataFrame) -> SaveResult | No
             cursor.execute("ROLLBACK TO SAVEPOINT copy_new_events")
             return None
         cursor.execute("RELEASE SAVEPOINT copy_new_events")
-    return SaveResult(inserted=len(events), updated=0, unchanged=0)
+    return SaveResult(inserted=len(events), updated=0, unchanged=0, method="copy")
 
 
 def _postgresql_type(column: sa.Column) -> str:

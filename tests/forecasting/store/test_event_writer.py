@@ -1,0 +1,362 @@
+"""The event writer on its own, on a SQLite file and on PostgreSQL: the counts each save returns,
+which way each frame goes in (PostgreSQL's COPY straight into an empty table, or the merge), and
+SQLite's covering index of monthly counts around a bulk load.
+
+tests/jobs/test_ingest.py checks the same writer through the whole ingest step; these tests call
+it directly, so that `make mutate` can rerun them for every mutant in well under a second."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pandas as pd
+import pytest
+from factories import ACLED_HEADER, acled_row
+
+from forecasting.events import EventBounds
+from forecasting.sources.files import read_event_file
+from forecasting.store import events as stored_events
+from forecasting.store.events import SaveResult, event_writer
+
+BOUNDS = EventBounds(today=dt.date(2026, 1, 1))
+INDEX = "ix_events_monthly_counts"
+
+
+@pytest.fixture
+def frame(tmp_path):
+    """An event frame as the ingest step saves it (read and validated from ACLED CSV lines, every
+    event in the `other` tier): `frame("A1", "A2", ...)` or `frame(*lines)` for whole rows."""
+    names = (f"frame{number}.csv" for number in itertools.count())
+
+    def build(*rows: str) -> pd.DataFrame:
+        path = tmp_path / next(names)
+        lines = [row if "," in row else acled_row(row) for row in rows]
+        path.write_text(ACLED_HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        _, _, validated = read_event_file(path, BOUNDS)
+        return validated.events.assign(tier="other")
+
+    return build
+
+
+def ids(prefix: str, count: int, first: int = 0) -> list[str]:
+    return [f"{prefix}{number:04d}" for number in range(first, first + count)]
+
+
+def stored(store) -> pd.DataFrame:
+    return stored_events.load_events(store).set_index("source_id")
+
+
+def save_committed(store, *frames: pd.DataFrame) -> list[SaveResult]:
+    with event_writer(store) as writer:
+        return [writer.save(events) for events in frames]
+
+
+def test_an_empty_frame_saves_nothing_and_counts_nothing(store, frame):
+    empty = frame("A1").iloc[:0]
+
+    (nothing,) = save_committed(store, empty)
+    assert nothing == SaveResult(inserted=0, updated=0, unchanged=0, synthetic_removed=0, method="none")
+    assert stored_events.count_events(store) == 0
+
+    save_committed(store, frame("A1", "A2"))
+    (again,) = save_committed(store, empty)
+    assert again == SaveResult(0, 0, 0, method="none")
+    assert sorted(stored(store).index) == ["A1", "A2"]
+
+
+def test_into_an_empty_table_frames_are_copied_until_one_repeats_a_stored_event(store, frame):
+    """PostgreSQL copies each frame straight into an empty table; a frame that repeats an event
+    already written (a later block of the same file) is merged instead, and so is every frame
+    after it. SQLite always merges."""
+    copy = "copy" if store.dialect == "postgresql" else "merge"
+    newer = acled_row("A1", fatalities="9", timestamp="1747000001")
+
+    with event_writer(store) as writer:
+        nothing = writer.save(frame("A1").iloc[:0])  # an empty frame first changes nothing
+        first = writer.save(frame("A1", "A2"))
+        second = writer.save(frame("A3"))
+        repeating = writer.save(frame("A4", newer, "A2"))
+        after = writer.save(frame("A5"))
+
+    assert nothing == SaveResult(0, 0, 0, method="none")
+    assert first == SaveResult(inserted=2, updated=0, unchanged=0, method=copy)
+    assert second == SaveResult(inserted=1, updated=0, unchanged=0, method=copy)
+    assert repeating == SaveResult(inserted=1, updated=1, unchanged=1, method="merge")
+    assert after == SaveResult(inserted=1, updated=0, unchanged=0, method="merge")
+    events = stored(store)
+    assert sorted(events.index) == ["A1", "A2", "A3", "A4", "A5"]  # the failed COPY left nothing behind
+    assert events.loc["A1", "fatalities"] == 9 and events.loc["A2", "fatalities"] == 4
+
+
+def test_into_a_table_with_rows_every_frame_is_merged(store, frame):
+    save_committed(store, frame("A1", "A2"))
+
+    with event_writer(store) as writer:
+        new = writer.save(frame("B1", "B2"))
+        more = writer.save(frame("B3"))
+        repeated = writer.save(frame("A1", "B1"))
+
+    assert new == SaveResult(inserted=2, updated=0, unchanged=0, method="merge")
+    assert more == SaveResult(inserted=1, updated=0, unchanged=0, method="merge")
+    assert repeated == SaveResult(inserted=0, updated=0, unchanged=2, method="merge")
+    assert stored_events.count_events(store) == 5
+
+
+def test_newer_versions_replace_and_older_or_equal_ones_are_counted_unchanged(store, frame):
+    save_committed(store, frame(*[acled_row(name, fatalities="4", timestamp="1000") for name in ("A1", "A2", "A3")]))
+
+    (result,) = save_committed(store, frame(
+        acled_row("A1", fatalities="5", timestamp="2000"),  # newer: replaces
+        acled_row("A2", fatalities="6", timestamp="1000"),  # the same version: ignored
+        acled_row("A3", fatalities="7", timestamp="999"),   # older: ignored
+        acled_row("A4", fatalities="8", timestamp="1"),     # new
+    ))
+
+    assert result == SaveResult(inserted=1, updated=1, unchanged=2, method="merge")
+    events = stored(store)
+    assert events["fatalities"].to_dict() == {"A1": 5, "A2": 4, "A3": 4, "A4": 8}
+    assert events["timestamp"].to_dict() == {"A1": 2000, "A2": 1000, "A3": 1000, "A4": 1}
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("fatalities", "40"), ("notes", "Revised note."), ("event_date", "2025-05-15"), ("latitude", "12.5")],
+)
+def test_a_row_without_timestamp_replaces_a_stored_one_when_any_column_differs(store, frame, column, value):
+    """Rows without a timestamp (stored as 0) have no version to compare: any changed data
+    column replaces the stored row; the same row again changes nothing."""
+    save_committed(store, frame(acled_row("A1", timestamp=""), acled_row("A2", timestamp="")))
+
+    (same,) = save_committed(store, frame(acled_row("A1", timestamp=""), acled_row("A2", timestamp="")))
+    (revised,) = save_committed(store, frame(acled_row("A1", timestamp="", **{column: value}), acled_row("A2", timestamp="")))
+
+    assert same == SaveResult(inserted=0, updated=0, unchanged=2, method="merge")
+    assert revised == SaveResult(inserted=0, updated=1, unchanged=1, method="merge")
+    event = stored_events.load_events(store).set_index("source_id").loc["A1"]
+    expected = frame(acled_row("A1", timestamp="", **{column: value})).iloc[0][column]
+    assert event[column] == (pytest.approx(expected) if column == "latitude" else expected)
+    assert event["timestamp"] == 0
+
+
+def test_a_row_without_timestamp_never_replaces_a_timestamped_one(store, frame):
+    save_committed(store, frame(acled_row("A1", fatalities="4", timestamp="1000")))
+    (result,) = save_committed(store, frame(acled_row("A1", fatalities="40", timestamp="")))
+    assert result == SaveResult(inserted=0, updated=0, unchanged=1, method="merge")
+    assert stored(store).loc["A1", "fatalities"] == 4
+
+
+def test_missing_values_and_every_type_come_back_as_written(store, frame):
+    """Both load paths (COPY on PostgreSQL, the merge) store the same values: dates, integers,
+    floats, text, empty optional fields as missing."""
+    rows = [acled_row("A1", admin3="", latitude="", longitude="", fatalities="0", notes="Quote \"this\", and that"),
+            acled_row("A2", "2024-02-29", fatalities="12", timestamp="1747000123")]
+    save_committed(store, frame(*rows))  # copied on PostgreSQL
+    save_committed(store, frame(acled_row("A0"), *rows))  # merged
+
+    events = stored(store)
+    assert pd.isna(events.loc["A1", "latitude"]) and pd.isna(events.loc["A1", "admin3"])
+    assert events.loc["A1", "notes"] == 'Quote "this", and that'
+    assert (events.loc["A1", "fatalities"], events.loc["A2", "fatalities"]) == (0, 12)
+    assert events.loc["A2", "event_date"] == pd.Timestamp("2024-02-29")
+    assert (events.loc["A2", "year"], events.loc["A2", "month"], events.loc["A2", "timestamp"]) == (2024, 2, 1747000123)
+    assert events.loc["A2", "latitude"] == pytest.approx(12.0616)
+    assert events.loc["A2", "iso"] == 854 and events.loc["A2", "tier"] == "other"
+
+
+def test_the_ingest_log_records_the_load_with_the_events(store, frame):
+    started = dt.datetime(2026, 1, 1, 6, 30, tzinfo=dt.timezone.utc)
+    record = stored_events.LoadRecord(file="export.csv", format="acled", rows_read=5, rejected=2, started_at=started)
+
+    with event_writer(store) as writer:
+        result = writer.save(frame("A1", "A2", "A3"))
+        writer.log(record, result, 1.5)
+
+    log = stored_events.ingest_log(store)
+    assert log.loc[0, ["file", "format", "rows_read", "inserted", "updated", "unchanged", "rejected", "seconds"]].tolist() == [
+        "export.csv", "acled", 5, 3, 0, 0, 2, 1.5
+    ]
+    stamp = pd.Timestamp(log.loc[0, "started_at"])
+    # PostgreSQL hands the time back with its zone; SQLite without one (as it was given: UTC).
+    assert (stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")) == started
+
+
+def test_a_writer_that_raises_leaves_nothing_behind(store, frame):
+    with pytest.raises(RuntimeError, match="stopped"):
+        with event_writer(store) as writer:
+            writer.save(frame("A1", "A2"))
+            raise RuntimeError("stopped")
+    assert stored_events.count_events(store) == 0
+
+
+def monthly_index_present(writer) -> bool:
+    """Whether the covering index of monthly counts exists, seen from inside the writer's
+    transaction (where a bulk load on SQLite drops it until `finish`). PostgreSQL never has it."""
+    connection = writer._connection
+    if connection.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    else:
+        query = "SELECT indexname FROM pg_indexes WHERE tablename = 'events'"
+    return INDEX in set(connection.exec_driver_sql(query).scalars())
+
+
+def monthly_query_plan(store) -> str:
+    """SQLite's plan for a query of monthly counts."""
+    with store.engine.connect() as connection:
+        plan = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT year, month, admin2, count(*), sum(fatalities) FROM events"
+            " WHERE disorder_type = 'Political violence' GROUP BY year, month, admin2"
+        ).fetchall()
+    return " ".join(str(row) for row in plan)
+
+
+class Stop(Exception):
+    """Raised to roll a writer's transaction back once its steps are checked."""
+
+
+@pytest.fixture
+def small_bulk_loads(monkeypatch):
+    """A bulk load from 20 rows on, instead of 50,000."""
+    monkeypatch.setattr(stored_events, "BULK_LOAD_ROWS", 20)
+
+
+def test_a_bulk_load_into_an_empty_table_starts_at_the_threshold(store, frame, small_bulk_loads):
+    """SQLite drops the index once a load into an empty table is to write BULK_LOAD_ROWS rows,
+    and builds it again before the load commits, where queries of monthly counts use it again.
+    PostgreSQL has no such index and drops nothing."""
+    sqlite = store.dialect == "sqlite"
+    with pytest.raises(Stop), event_writer(store) as writer:
+        writer.save(frame(*ids("A", 19)))
+        assert monthly_index_present(writer) == sqlite  # 19 rows: not a bulk load
+        writer.save(frame(*ids("A", 1, first=19)))
+        assert not monthly_index_present(writer)  # 20 rows
+        raise Stop
+    assert stored_events.count_events(store) == 0
+
+    with event_writer(store) as writer:
+        writer.save(frame(*ids("A", 20)))
+        assert not monthly_index_present(writer)
+        writer.save(frame(*ids("A", 5, first=20)))
+        assert not monthly_index_present(writer)
+    with event_writer(store) as writer:
+        assert monthly_index_present(writer) == sqlite
+    assert stored_events.count_events(store) == 25
+    if sqlite:
+        assert INDEX in monthly_query_plan(store)
+
+
+def test_a_bulk_load_into_a_table_with_rows_writes_at_least_half_as_many(store, frame, small_bulk_loads):
+    """Into a table with rows a load is bulk once what it is to write (going by its frames so
+    far) reaches both the threshold and half the rows the table held: its first frame never is."""
+    sqlite = store.dialect == "sqlite"
+    save_committed(store, frame(*ids("A", 40)))
+
+    with pytest.raises(Stop), event_writer(store) as writer:
+        writer.save(frame(*ids("B", 30)))
+        assert monthly_index_present(writer) == sqlite  # a first frame: it may write nothing
+        writer.save(frame(*ids("B", 1, first=30)))
+        assert not monthly_index_present(writer)
+        raise Stop
+    with pytest.raises(Stop), event_writer(store) as writer:
+        writer.save(frame(*ids("B", 10)))
+        writer.save(frame(*ids("B", 9, first=10)))
+        assert monthly_index_present(writer) == sqlite  # 19 rows
+        writer.save(frame(*ids("B", 1, first=19)))
+        assert not monthly_index_present(writer)  # 20 rows: the threshold, and half of 40
+        raise Stop
+
+    save_committed(store, frame("A9999"))  # 41 rows: 20 is less than half of them
+    with pytest.raises(Stop), event_writer(store) as writer:
+        writer.save(frame(*ids("B", 10)))
+        writer.save(frame(*ids("B", 10, first=10)))
+        assert monthly_index_present(writer) == sqlite
+        writer.save(frame(*ids("B", 1, first=20)))
+        assert not monthly_index_present(writer)  # 21 rows
+        raise Stop
+    assert stored_events.count_events(store) == 41
+
+
+def test_a_bulk_load_goes_by_the_share_of_rows_its_frames_wrote(store, frame, small_bulk_loads):
+    """What a load is to write is projected from the share of its last frame's rows that were
+    new or newer versions: unchanged rows write nothing, and a frame of no rows changes nothing."""
+    sqlite = store.dialect == "sqlite"
+    save_committed(store, frame(*[acled_row(name, timestamp="1000") for name in ids("A", 40)]))
+
+    with pytest.raises(Stop), event_writer(store) as writer:
+        # Half the rows written (10 newer versions, 10 unchanged): 10 written, 0.5 of each frame.
+        half = writer.save(frame(*[acled_row(name, timestamp="2000") for name in ids("A", 10)],
+                                 *[acled_row(name, timestamp="1000") for name in ids("A", 10, first=10)]))
+        assert (half.updated, half.unchanged) == (10, 10)
+        writer.save(frame("A0000").iloc[:0])  # a frame of no rows changes no share
+        writer.save(frame(*ids("B", 18)))  # 10 + 18 * 0.5 = 19 rows expected
+        assert monthly_index_present(writer) == sqlite
+        writer.save(frame(*ids("B", 2, first=18)))  # 28 written + 2 * 1.0
+        assert not monthly_index_present(writer)
+        raise Stop
+
+    with pytest.raises(Stop), event_writer(store) as writer:
+        writer.save(frame(*ids("B", 10)))
+        writer.save(frame("A0000").iloc[:0])  # keeps the share of the frame before (1.0)
+        writer.save(frame(*ids("B", 10, first=10)))  # 10 + 10
+        assert not monthly_index_present(writer)
+        raise Stop
+
+
+def test_a_reload_of_unchanged_rows_keeps_the_index(store, frame, small_bulk_loads):
+    sqlite = store.dialect == "sqlite"
+    rows = ids("A", 30)
+    save_committed(store, frame(*rows))
+    with event_writer(store) as writer:
+        for start in range(0, 30, 10):
+            writer.save(frame(*rows[start : start + 10]))
+            assert monthly_index_present(writer) == sqlite
+    if sqlite:
+        assert INDEX in monthly_query_plan(store)
+
+
+def test_a_filtered_frame_saves_its_rows_whatever_its_index(store, frame):
+    """A caller may hand over a filtered or reordered frame (its index no longer 0, 1, 2, ...):
+    only its columns are written, by COPY as by the merge."""
+    events = frame("A1", "A2", acled_row("A3", fatalities="0"), "A4", "A5")
+    kept = events[events["fatalities"] > 0].iloc[[3, 0, 2]]  # A5, A1, A4: index 4, 0, 3
+
+    (first,) = save_committed(store, kept)
+    (second,) = save_committed(store, events.iloc[[1, 2]].iloc[::-1])
+
+    assert (first.inserted, second.inserted) == (3, 2)
+    assert sorted(stored(store).index) == ["A1", "A2", "A3", "A4", "A5"]
+    assert stored(store).loc["A3", "fatalities"] == 0
+
+
+def test_stored_days_compare_as_days(store, frame):
+    """Event days are stored as days (on SQLite the text YYYY-MM-DD), so that reading up to a
+    day includes that day's events, whichever way they went in."""
+    save_committed(store, frame(acled_row("A1", "2025-05-14"), acled_row("A2", "2025-05-15")))
+    save_committed(store, frame(acled_row("A3", "2025-05-14"), acled_row("A4", "2025-05-13")))
+
+    until = stored_events.load_events(store, until=dt.date(2025, 5, 14))
+    assert sorted(until["source_id"]) == ["A1", "A3", "A4"]
+    with store.engine.connect() as connection:
+        days = connection.exec_driver_sql("SELECT source_id, event_date FROM events ORDER BY source_id").fetchall()
+    assert [(name, str(day)) for name, day in days] == [
+        ("A1", "2025-05-14"), ("A2", "2025-05-15"), ("A3", "2025-05-14"), ("A4", "2025-05-13")
+    ]
+
+
+def test_the_synthetic_rows_are_acled_rows_with_their_ids_and_their_mark(store, frame):
+    """Real events delete the shipped sample's rows (ACLED's, SYN ids, the mark in `sources`) once
+    per writer; a row of another data set with the same id and mark is not the sample's."""
+    def marked(event_id: str) -> str:
+        return acled_row(event_id).replace("Test source", "conflictwatch synthetic sample (test)")
+
+    save_committed(store, frame(marked("SYNBFA1"), marked("SYNBFA2")), frame(marked("SYNBFA3")).assign(source="ucdp"))
+
+    with event_writer(store) as writer:
+        real = writer.save(frame("BFA1"))
+        later = writer.save(frame("BFA2"))
+        again = writer.drop_synthetic_sample()
+
+    assert real == SaveResult(inserted=1, updated=0, unchanged=0, synthetic_removed=2, method="merge")
+    assert later == SaveResult(inserted=1, updated=0, unchanged=0, method="merge") and again == 0
+    events = stored_events.load_events(store)
+    assert sorted(zip(events["source"], events["source_id"])) == [("acled", "BFA1"), ("acled", "BFA2"), ("ucdp", "SYNBFA3")]

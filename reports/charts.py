@@ -7,7 +7,8 @@ alerts are marked where they happened, coloured and shaped by severity, and labe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,7 @@ def draw_trend(axes: Axes, inputs: ReportInputs, scope: dict[str, str | None], m
     _mark_alerts(axes, alerts_about(inputs.alerts, measure, scope), observed, label=label_alerts and not compact)
     # Counts are whole numbers: a series of zeros gets an axis to 1, not matplotlib's 0-0.05.
     axes.set_ylim(0, max(axes.get_ylim()[1], 1.0))
-    style.format_month_axis(axes)
+    style.format_month_axis(axes, compact=compact)
     if not compact:
         axes.set_ylabel(MEASURE_UNITS[measure])
 
@@ -156,37 +157,41 @@ def _mark_tier_shifts(axes: Axes, alerts: list[Alert]) -> None:
                       bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": style.SEVERITY_COLOURS[worst]})
 
 
-def admin1_figures(inputs: ReportInputs, country: str, measure: str = "fatalities") -> list[Figure]:
+def admin1_pages(inputs: ReportInputs, country: str, measure: str = "fatalities") -> list[Callable[[], Figure]]:
     """Small multiples: one panel per admin1 unit of `country` (alphabetical, so a reader finds
     a region where they expect it), each on its own scale; units with alerts are titled in
-    the colour of their most severe alert and their alerts are marked."""
+    the colour of their most severe alert and their alerts are marked. A page per
+    PANELS_PER_PAGE units, each built when called (the report builds a page in the worker
+    process that draws it)."""
     units = inputs.series[(inputs.series["level"] == "admin1") & (inputs.series["country"] == country) & (inputs.series["measure"] == measure)]
     names = sorted(units["admin1"].dropna().unique(), key=str.casefold)
-    figures = []
-    for first in range(0, len(names), PANELS_PER_PAGE):
-        chunk = names[first:first + PANELS_PER_PAGE]
-        figure = style.new_page()
-        part = f" ({first // PANELS_PER_PAGE + 1} of {-(-len(names) // PANELS_PER_PAGE)})" if len(names) > PANELS_PER_PAGE else ""
-        _page_heading(
-            figure,
-            f"{country}: {measure} by admin1 unit{part}",
-            f"{MEASURE_UNITS[measure]}, each panel on its own scale; shading: {style.BAND_LABEL}; "
-            "markers: alerts (\u25a0 critical, \u25c6 warning, \u25cf info)",
-        )
-        columns = 2 if len(chunk) <= 4 else 3 if len(chunk) <= 9 else 4
-        rows = -(-len(chunk) // columns)
-        grid = figure.add_gridspec(rows, columns, left=0.05, right=0.98, top=0.83, bottom=0.09, hspace=0.6, wspace=0.22)
-        for index, name in enumerate(chunk):
-            axes = figure.add_subplot(grid[index // columns, index % columns])
-            scope = {"country": country, "admin1": name}
-            draw_trend(axes, inputs, scope, measure, label_alerts=False, compact=True)
-            unit_alerts = alerts_about(inputs.alerts, measure, scope)
-            worst = max(unit_alerts, key=lambda alert: SEVERITY_ORDER[alert.severity], default=None)
-            axes.set_title(name + (f"  \u2014 {worst.severity}" if worst else ""), fontsize=9.5,
-                           color=style.SEVERITY_COLOURS[worst.severity] if worst else style.BLACK)
-            axes.tick_params(labelsize=7.5)
-        figures.append(figure)
-    return figures
+    chunks = [names[first:first + PANELS_PER_PAGE] for first in range(0, len(names), PANELS_PER_PAGE)]
+    return [functools.partial(_admin1_figure, inputs, country, measure, chunk,
+                              f" ({index + 1} of {len(chunks)})" if len(chunks) > 1 else "")
+            for index, chunk in enumerate(chunks)]
+
+
+def _admin1_figure(inputs: ReportInputs, country: str, measure: str, chunk: list[str], part: str) -> Figure:
+    figure = style.new_page()
+    _page_heading(
+        figure,
+        f"{country}: {measure} by admin1 unit{part}",
+        f"{MEASURE_UNITS[measure]}, each panel on its own scale; shading: {style.BAND_LABEL}; "
+        "markers: alerts (\u25a0 critical, \u25c6 warning, \u25cf info)",
+    )
+    columns = 2 if len(chunk) <= 4 else 3 if len(chunk) <= 9 else 4
+    rows = -(-len(chunk) // columns)
+    grid = figure.add_gridspec(rows, columns, left=0.05, right=0.98, top=0.83, bottom=0.09, hspace=0.6, wspace=0.22)
+    for index, name in enumerate(chunk):
+        axes = figure.add_subplot(grid[index // columns, index % columns])
+        scope = {"country": country, "admin1": name}
+        draw_trend(axes, inputs, scope, measure, label_alerts=False, compact=True)
+        unit_alerts = alerts_about(inputs.alerts, measure, scope)
+        worst = max(unit_alerts, key=lambda alert: SEVERITY_ORDER[alert.severity], default=None)
+        axes.set_title(name + (f"  \u2014 {worst.severity}" if worst else ""), fontsize=9.5,
+                       color=style.SEVERITY_COLOURS[worst.severity] if worst else style.BLACK)
+        axes.tick_params(labelsize=7.5)
+    return figure
 
 
 #: What an alert's observed value, expected value and range are, by kind: each detector compares

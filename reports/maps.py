@@ -114,15 +114,19 @@ def _draw_capitals(axes, capitals: pd.DataFrame, named: set[str]) -> None:
     """Capitals' markers, and their names except those in `named` (an incident's place, named
     in its own label: one name a place)."""
     rank = {level: position for position, level in enumerate(CAPITAL_STYLES)}
+    # A seat that is also a larger capital (Bamako: the nation's and its district's; a region's
+    # seat: its province's too) is labelled once, as the largest.
+    largest: dict[str, int] = {}
+    for seat, level in zip(capitals.get("seat", ()), capitals.get("level", ())):
+        if level in rank:
+            largest[seat] = min(largest.get(seat, rank[level]), rank[level])
     for level, (marker, size, fontsize, weight) in CAPITAL_STYLES.items():
         chosen = capitals[capitals["level"] == level] if not capitals.empty else capitals
         if chosen.empty:
             continue
         axes.scatter(chosen["longitude"], chosen["latitude"], marker=marker, s=size, color=style.BLACK, zorder=5)
-        # A seat that is also a larger capital (Bamako: the nation's and its district's; a
-        # region's seat: its province's too) is labelled once, as the largest.
         for row in chosen.drop_duplicates("seat").itertuples(index=False):
-            if row.seat in named or (capitals["seat"].eq(row.seat) & capitals["level"].map(rank).lt(rank[level])).any():
+            if row.seat in named or largest[row.seat] < rank[level]:
                 continue
             axes.annotate(row.seat, xy=(row.longitude, row.latitude), xytext=(4, 3), textcoords="offset points",
                           fontsize=fontsize, fontweight=weight, color=style.BLACK, zorder=6)

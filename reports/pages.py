@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
+from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
@@ -41,8 +43,10 @@ def period_text(inputs: ReportInputs) -> str:
     return month_label(inputs.month)
 
 
-def alert_table_pages(inputs: ReportInputs) -> list[Figure]:
-    """The alerts, most severe first, as many pages as they need (at least one)."""
+def alert_table_pages(inputs: ReportInputs) -> list[Callable[[], Figure]]:
+    """The alerts, most severe first, as many pages as they need (at least one), each built when
+    called (the report builds a page in the worker process that draws it); how many there are
+    is known at once."""
     alerts = by_severity(inputs.alerts)
     rows = [_table_row(inputs, alert) for alert in alerts]
     pages: list[list[tuple[Alert, list[list[str]]]]] = [[]]
@@ -54,29 +58,30 @@ def alert_table_pages(inputs: ReportInputs) -> list[Figure]:
             used = 0
         pages[-1].append((alert, cells))
         used += height + 0.6
-    figures = []
-    for index, page in enumerate(pages):
-        figure = style.new_page()
-        part = f" ({index + 1} of {len(pages)})" if len(pages) > 1 else ""
-        figure.text(0.05, 0.95, f"Alerts for {period_text(inputs)}{part}", fontsize=15, fontweight="bold", va="top")
-        figure.text(0.05, 0.905, f"{len(alerts)} alerts, most severe first. Expected: the forecast for the month; "
-                    "range: where 90% of months are expected to fall.", fontsize=9.5, color=style.TEXT_GREY, va="top")
-        y = 0.86
-        for heading, x, width in _TABLE_COLUMNS:
-            figure.text(x, y, "\n".join(textwrap.wrap(heading, width)), fontsize=9, fontweight="bold", va="top")
-        y -= 0.05
-        figure.add_artist(_rule(figure, y + 0.012))
-        if not page:
-            figure.text(0.05, y - 0.01, "No alerts: every series stayed within its expected range.", fontsize=11, va="top")
-        for alert, cells in page:
-            colour = style.SEVERITY_COLOURS[alert.severity]
-            for (heading, x, _width), lines in zip(_TABLE_COLUMNS, cells):
-                is_severity = heading == "Severity"
-                figure.text(x, y, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.25,
-                            color=colour if is_severity else style.BLACK, fontweight="bold" if is_severity else "normal")
-            y -= _LINE * max(len(cell) for cell in cells) + 0.012
-        figures.append(figure)
-    return figures
+    return [functools.partial(_alert_table_figure, inputs, len(alerts), page, f" ({index + 1} of {len(pages)})" if len(pages) > 1 else "")
+            for index, page in enumerate(pages)]
+
+
+def _alert_table_figure(inputs: ReportInputs, alerts: int, page: list[tuple[Alert, list[list[str]]]], part: str) -> Figure:
+    figure = style.new_page()
+    figure.text(0.05, 0.95, f"Alerts for {period_text(inputs)}{part}", fontsize=15, fontweight="bold", va="top")
+    figure.text(0.05, 0.905, f"{alerts} alerts, most severe first. Expected: the forecast for the month; "
+                "range: where 90% of months are expected to fall.", fontsize=9.5, color=style.TEXT_GREY, va="top")
+    y = 0.86
+    for heading, x, width in _TABLE_COLUMNS:
+        figure.text(x, y, "\n".join(textwrap.wrap(heading, width)), fontsize=9, fontweight="bold", va="top")
+    y -= 0.05
+    figure.add_artist(_rule(figure, y + 0.012))
+    if not page:
+        figure.text(0.05, y - 0.01, "No alerts: every series stayed within its expected range.", fontsize=11, va="top")
+    for alert, cells in page:
+        colour = style.SEVERITY_COLOURS[alert.severity]
+        for (heading, x, _width), lines in zip(_TABLE_COLUMNS, cells):
+            is_severity = heading == "Severity"
+            figure.text(x, y, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.25,
+                        color=colour if is_severity else style.BLACK, fontweight="bold" if is_severity else "normal")
+        y -= _LINE * max(len(cell) for cell in cells) + 0.012
+    return figure
 
 
 def methods_page(inputs: ReportInputs) -> Figure:

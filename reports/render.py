@@ -11,9 +11,11 @@ other countries' maps, every alert, methods. Every chart page is also written as
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +39,11 @@ _AREA = {"country": None, "admin1": None, "admin2": None, "tier": None, "actor":
 
 @dataclass
 class _Page:
-    """A page in the making: its figure, its contents title, its chart key if it is a chart, and
-    the group it belongs to, and the story it tells (None: not a story page)."""
+    """A page in the making: what builds its figure (called in the worker process that draws
+    the page), its contents title, its chart key if it is a chart, the group it belongs to, and
+    the story it tells (None: not a story page)."""
 
-    figure: Figure
+    draw: Callable[[], Figure]
     title: str
     chart_key: str | None = None
     inline: bool = False
@@ -95,21 +98,20 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
     stem = f"{safe_filename(inputs.watch_area)}-{safe_filename(inputs.as_of)}"
     plan = plan_brief(inputs)
     with style.report_style():
-        brief, appendix = _brief_pages(inputs, plan), _appendix_pages(inputs, plan)
-        for page in appendix:
-            page.figure.text(0.97, 0.975, APPENDIX, fontsize=10, fontweight="bold", color=style.TEXT_GREY, ha="right", va="top")
-        # Page 1 points to the pages after it, so it is drawn last, once page numbers are known.
+        brief = _brief_pages(inputs, plan)
+        appendix = [dataclasses.replace(page, draw=functools.partial(_in_appendix, page.draw)) for page in _appendix_pages(inputs, plan)]
+        # Page 1 points to the pages after it, so it is planned last, once page numbers are known.
         numbers = {page.story_id: number for number, page in enumerate([*brief, *appendix], start=2) if page.story_id}
         lines = [BriefLine(story, text, numbers.get(story.id) if story else None) for text, story in month_lines(inputs)]
         ordered = [*brief, *appendix]
         contents = _contents(ordered, len(brief))
-        first = _Page(first_page(inputs, lines, pages.report_title(inputs), pages.period_text(inputs), contents, len(brief) + 1),
-                      "The month in five lines")
+        first = _Page(functools.partial(first_page, inputs, lines, pages.report_title(inputs), pages.period_text(inputs), contents,
+                                        len(brief) + 1), "The month in five lines")
         ordered.insert(0, first)
         findings = [line.text for line in lines]
 
         pdf_path = out_dir / f"{stem}.pdf"
-        chart_files = _write_pages(inputs, ordered, out_dir, pdf_path)
+        chart_files, boxes = _write_pages(inputs, ordered, out_dir, pdf_path)
 
     charts_by_key = {chart.key: chart for chart in chart_files}
     html_path, email_path, json_path = out_dir / f"{stem}.html", out_dir / f"{stem}-email.html", out_dir / f"{stem}.json"
@@ -125,7 +127,6 @@ def render_report(inputs: ReportInputs, out_dir: Path) -> ReportFiles:
     email_path.write_text(html_body, encoding="utf-8")
     # One email per incident with a page (its chart that page's PNG), and per critical one the
     # brief had no room for (no chart); a .eml of each to look at.
-    boxes = {page.chart_key: _chart_box(page.figure) for page in brief if page.story_id}
     charted = [(story, _email_chart(charts_by_key[key], boxes[key]) if key in charts_by_key else None)
                for story, key in html_plan.paged]
     charted += [(story, None) for story in plan.others if story.severity == "critical"]
@@ -156,20 +157,24 @@ def render_incident_emails(inputs: ReportInputs, out_dir: Path) -> tuple[Inciden
         for number, story in enumerate((story for story in inputs.stories
                                         if story.severity == "critical" and story.status != "resolved"), start=1):
             page = _story_page(inputs, story, number, taken)
-            pages.stamp(page.figure, inputs)
+            figure = page.draw()
+            pages.stamp(figure, inputs)
             path = out_dir / f"{page.chart_key}.png"
-            page.figure.savefig(path, dpi=style.PNG_DPI, format="png")
-            charted.append((story, _email_chart(_chart(inputs, page, path), _chart_box(page.figure))))
+            figure.savefig(path, dpi=style.PNG_DPI, format="png")
+            charted.append((story, _email_chart(_chart(inputs, page, path), _chart_box(figure))))
     return _incident_emails(inputs, charted, out_dir, stem, report_name=None)
 
 
-def _chart_box(figure: Figure) -> tuple[float, float, float, float]:
+def _chart_box(figure: Figure) -> tuple[float, float, float, float] | None:
     """The part of a story page an email shows, in figure fractions (left, bottom, right, top):
     its chart with the tick labels and title around it, not the sentence, facts and events the
-    email writes out in text."""
+    email writes out in text. None for a page that is no story page."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    (axes,) = [axes for axes in figure.axes if axes.get_gid() == STORY_CHART]
+    charts = [axes for axes in figure.axes if axes.get_gid() == STORY_CHART]
+    if not charts:
+        return None
+    (axes,) = charts
     canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
     box = axes.get_tightbbox(canvas.get_renderer()).transformed(figure.transFigure.inverted())
     pad = 0.01
@@ -239,14 +244,14 @@ def _brief_pages(inputs: ReportInputs, plan: BriefPlan) -> list[_Page]:
         body.append(_story_page(inputs, story, number, taken))
     for country in plan.mapped:
         body.append(_map_page(inputs, country, taken))
-    body.append(_Page(others_page(inputs, plan.others, plan.resolved, pages.period_text(inputs)), "Other incidents"))
+    body.append(_Page(functools.partial(others_page, inputs, plan.others, plan.resolved, pages.period_text(inputs)), "Other incidents"))
     return body
 
 
 def _story_page(inputs: ReportInputs, story: Story, number: int, taken: set[str]) -> _Page:
     title = story_title(inputs, story)
     key = unique_filename(f"incident-{number:02d}-{safe_filename(place_name(story.lead.scope, inputs.watch_area), limit=40)}", taken)
-    return _Page(story_page(inputs, story), title[:1].upper() + title[1:], key, inline=number <= 3, story_id=story.id)
+    return _Page(functools.partial(story_page, inputs, story), title[:1].upper() + title[1:], key, inline=number <= 3, story_id=story.id)
 
 
 def _map_page(inputs: ReportInputs, country: str, taken: set[str]) -> _Page:
@@ -260,21 +265,23 @@ def _map_page(inputs: ReportInputs, country: str, taken: set[str]) -> _Page:
             name = story.lead.scope.get("admin2") or story.lead.scope.get("admin1") or deadliest.place.split(",")[0]
             places.append((name, deadliest.latitude, deadliest.longitude))
     title = f"{country}: where political violence happened, {month_label(inputs.month)}"
-    figure = maps.map_figure(inputs, country, title, list(dict.fromkeys(places))[:8])
+    figure = functools.partial(maps.map_figure, inputs, country, title, list(dict.fromkeys(places))[:8])
     return _Page(figure, f"Map: {country}", unique_filename(f"map-{safe_filename(country)}", taken), inline=False)
 
 
 def _appendix_pages(inputs: ReportInputs, plan: BriefPlan) -> list[_Page]:
     taken: set[str] = set()
     title = f"{inputs.watch_area}: fatalities per month"
-    body = [_Page(charts.trend_figure(inputs, _AREA, "fatalities", title), title, unique_filename("trend-watch-area", taken), True)]
+    body = [_Page(functools.partial(charts.trend_figure, inputs, _AREA, "fatalities", title), title,
+                  unique_filename("trend-watch-area", taken), True)]
     for country in inputs.countries:
         title = f"{country}: fatalities per month"
-        figure = charts.trend_figure(inputs, {**_AREA, "country": country}, "fatalities", title)
+        figure = functools.partial(charts.trend_figure, inputs, {**_AREA, "country": country}, "fatalities", title)
         body.append(_Page(figure, title, unique_filename(f"trend-{safe_filename(country)}", taken), group="Trends by country"))
-    body.append(_Page(charts.tier_figure(inputs), "Share of events by settlement tier", unique_filename("settlement-tiers", taken)))
+    body.append(_Page(functools.partial(charts.tier_figure, inputs), "Share of events by settlement tier",
+                      unique_filename("settlement-tiers", taken)))
     for country in inputs.countries:
-        for index, figure in enumerate(charts.admin1_figures(inputs, country)):
+        for index, figure in enumerate(charts.admin1_pages(inputs, country)):
             title = f"{country}: fatalities by admin1 unit" + (" (continued)" if index else "")
             body.append(_Page(figure, title, unique_filename(f"admin1-{safe_filename(country)}", taken), group="Admin1 units by country"))
     for country in inputs.countries:
@@ -282,8 +289,14 @@ def _appendix_pages(inputs: ReportInputs, plan: BriefPlan) -> list[_Page]:
             body.append(_map_page(inputs, country, taken))
     body.extend(_Page(figure, "Every alert" if index == 0 else "Every alert (continued)")
                 for index, figure in enumerate(pages.alert_table_pages(inputs)))
-    body.append(_Page(pages.methods_page(inputs), "Methods and data"))
+    body.append(_Page(functools.partial(pages.methods_page, inputs), "Methods and data"))
     return body
+
+
+def _in_appendix(draw: Callable[[], Figure]) -> Figure:
+    figure = draw()
+    figure.text(0.97, 0.975, APPENDIX, fontsize=10, fontweight="bold", color=style.TEXT_GREY, ha="right", va="top")
+    return figure
 
 
 def _contents(ordered: list[_Page], brief: int) -> list[tuple[str, str]]:
@@ -304,14 +317,21 @@ def _contents(ordered: list[_Page], brief: int) -> list[tuple[str, str]]:
     return contents
 
 
-def _write_pages(inputs: ReportInputs, ordered: list[_Page], out_dir: Path, pdf_path: Path) -> list[Chart]:
+def _write_pages(inputs: ReportInputs, ordered: list[_Page], out_dir: Path,
+                 pdf_path: Path) -> tuple[list[Chart], dict[str, tuple[float, float, float, float]]]:
     """Every page into the PDF, numbered "page n of N", and each chart page also as a PNG: the
-    PDF page rasterized (pdfium), so each figure is drawn once."""
-    for page in ordered:
-        pages.stamp(page.figure, inputs)
+    PDF page rasterized (pdfium), so each figure is built and drawn once. Returns the charts and
+    the email box of each story page's chart (by chart key)."""
     pngs = [out_dir / f"{page.chart_key}.png" if page.chart_key is not None else None for page in ordered]
-    save_pages([page.figure for page in ordered], pngs, pdf_path, _pdf_metadata(inputs))
-    return [_chart(inputs, page, png) for page, png in zip(ordered, pngs) if png is not None]
+    drawn = save_pages([functools.partial(_stamped, page.draw, inputs) for page in ordered], pngs, pdf_path, _pdf_metadata(inputs))
+    boxes = {page.chart_key: box for page, box in zip(ordered, drawn) if page.story_id and page.chart_key and box}
+    return [_chart(inputs, page, png) for page, png in zip(ordered, pngs) if png is not None], boxes
+
+
+def _stamped(draw: Callable[[], Figure], inputs: ReportInputs) -> Figure:
+    figure = draw()
+    pages.stamp(figure, inputs)
+    return figure
 
 
 def _chart(inputs: ReportInputs, page: _Page, path: Path) -> Chart:
@@ -319,63 +339,68 @@ def _chart(inputs: ReportInputs, page: _Page, path: Path) -> Chart:
                  height=style.PNG_SIZE[1], content_id=path.name, inline=page.inline)
 
 
-#: The figures `save_pages` is saving: forked workers inherit them, never pickled (pickling an A4
-#: figure costs about what drawing it does).
-_FIGURES: list[Figure] = []
+#: What builds each page `save_pages` is saving: forked workers inherit them, never pickled.
+_DRAWS: list[Callable[[], Figure]] = []
 
 
-def save_pages(figures: list[Figure], pngs: list[Path | None], pdf_path: Path, metadata: dict,
-               workers: int | None = None) -> None:
-    """`figures` as the pages of the PDF at `pdf_path`, each numbered "page n of N", and each with
-    a path in `pngs` also as that PNG: its PDF page rasterized at `style.PNG_DPI` (number
-    included), so matplotlib draws each figure once, for the PDF.
+def save_pages(draws: list[Callable[[], Figure]], pngs: list[Path | None], pdf_path: Path, metadata: dict,
+               workers: int | None = None) -> list[tuple[float, float, float, float] | None]:
+    """The figures that `draws` build, as the pages of the PDF at `pdf_path`, each numbered
+    "page n of N", and each with a path in `pngs` also as that PNG: its PDF page rasterized at
+    `style.PNG_DPI` (number included), so each figure is built and drawn once, for the PDF.
+    Returns, by page, the email box of its story chart (`_chart_box`; None: no story page).
 
-    Drawing is most of a report's time, so the pages are shared among forked worker processes,
-    one per usable core (a fork costs milliseconds, where a fresh interpreter would import
-    matplotlib again): each draws every `workers`-th page to a PDF of its own and rasterizes
-    its charts' pages, and this process joins their PDFs page by page (pypdf). With one core,
-    or without fork, this process does it all. Raises the first error of a worker."""
+    Building and drawing are most of a report's time, so the pages are shared among forked
+    worker processes, one per usable core (a fork costs milliseconds, where a fresh interpreter
+    would import matplotlib again): each builds and draws every `workers`-th page to a PDF of
+    its own and rasterizes its charts' pages, and this process joins their PDFs page by page
+    (pypdf). With one core, or without fork, this process does it all. Raises the first error
+    of a worker."""
     import multiprocessing
 
-    workers = min(workers or _usable_cores(), len(figures))
+    workers = min(workers or _usable_cores(), len(draws))
     forked = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
-    _FIGURES[:] = figures
+    _DRAWS[:] = draws
     try:
         if not forked:
-            pdf_path.write_bytes(_save_share(0, 1, pngs, metadata))
-            return
+            share, boxes = _save_share(0, 1, pngs, metadata)
+            pdf_path.write_bytes(share)
+            return boxes
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as executor:
             futures = [executor.submit(_save_share, first, workers, pngs, metadata) for first in range(workers)]
             shares = [future.result() for future in futures]
     finally:
-        _FIGURES.clear()
-    _join_shares(shares, len(figures), pdf_path, metadata)
+        _DRAWS.clear()
+    _join_shares([share for share, _ in shares], len(draws), pdf_path, metadata)
+    return [shares[index % workers][1][index // workers] for index in range(len(draws))]
 
 
-def _save_share(first: int, step: int, pngs: list[Path | None], metadata: dict) -> bytes:
-    """Pages first, first + step, ... of _FIGURES: the PDF of them returned, and the PNG of each
-    page with a path in `pngs` saved."""
+def _save_share(first: int, step: int, pngs: list[Path | None], metadata: dict) -> tuple[bytes, list]:
+    """Pages first, first + step, ... of _DRAWS, each built, drawn into one PDF and let go: that
+    PDF and each page's story-chart box returned, the PNG of each page with a path in `pngs`
+    saved."""
     import io
 
     from matplotlib.backends.backend_pdf import PdfPages
 
-    total = len(_FIGURES)
+    total = len(_DRAWS)
     pdf = io.BytesIO()
     indices = range(first, total, step)
+    boxes, charted = [], []
     with PdfPages(pdf, metadata=metadata) as document:
-        for index in indices:
-            figure = _FIGURES[index]
-            footer = figure.text(0.95, 0.025, f"page {index + 1} of {total}", fontsize=7.5, color=style.TEXT_GREY, ha="right")
+        for position, index in enumerate(indices):
+            figure = _DRAWS[index]()
+            figure.text(0.95, 0.025, f"page {index + 1} of {total}", fontsize=7.5, color=style.TEXT_GREY, ha="right")
             document.savefig(figure)
-            footer.remove()
+            boxes.append(_chart_box(figure))
+            if pngs[index] is not None:
+                charted.append((position, pngs[index], tuple(figure.get_size_inches())))
     share = pdf.getvalue()
-    charted = [(position, pngs[index], _FIGURES[index].get_size_inches()) for position, index in enumerate(indices)
-               if pngs[index] is not None]
     if charted:
         _rasterize(share, charted)
-    return share
+    return share, boxes
 
 
 def _rasterize(pdf: bytes, pngs: list[tuple[int, Path, tuple[float, float]]]) -> None:

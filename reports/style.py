@@ -93,13 +93,18 @@ def new_page() -> Figure:
     return Figure(figsize=PAGE_SIZE)
 
 
-def format_month_axis(axes) -> None:
-    """Dated x axis: concise month/year ticks that stay legible at any span."""
-    from matplotlib import dates
+def format_month_axis(axes, *, compact: bool = False) -> None:
+    """Dated x axis: concise month/year ticks that stay legible at any span. `compact` (a small
+    multiple): at most 4 ticks on each axis (the years of a three-year history), whole numbers
+    on the value axis; ticks are most of a small multiple's drawing time, and a panel a few
+    centimetres wide reads no better for more."""
+    from matplotlib import dates, ticker
 
-    locator = dates.AutoDateLocator(minticks=4, maxticks=10)
+    locator = dates.AutoDateLocator(minticks=2, maxticks=4) if compact else dates.AutoDateLocator(minticks=4, maxticks=10)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator, show_offset=False))
+    if compact:
+        axes.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10], integer=True))
 
 
 def format_month_of_year_axis(axes) -> None:

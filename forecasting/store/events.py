@@ -400,11 +400,14 @@ def load_events(
     `detect --as-of` use no data after the as-of date.
     """
     names = list(columns or EVENT_COLUMNS)
-    query = sa.select(*[_TABLE.c[name] for name in names]).order_by(_TABLE.c.event_date, _TABLE.c.id)
-    query = _filtered(query, countries, start, until)
+    # The date as the driver gives it (SQLite: ISO text), not parsed row by row into a date by
+    # SQLAlchemy: the column is parsed once, as a whole, in `_typed_columns`.
+    selected = [sa.type_coerce(_TABLE.c[name], sa.String) if name == "event_date" else _TABLE.c[name]
+                for name in names]
+    query = _filtered(sa.select(*selected).order_by(_TABLE.c.event_date, _TABLE.c.id), countries, start, until)
     with store.engine.connect() as connection:
-        frame = pd.read_sql_query(query, connection)
-    return _typed(frame)
+        rows = connection.execute(query).all()
+    return _typed_columns(names, list(zip(*rows)) if rows else [() for _ in names])
 
 
 def monthly_counts(
@@ -519,19 +522,23 @@ def _filtered(query, countries, start, until):
     return query
 
 
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    if "event_date" in frame:
-        frame["event_date"] = pd.to_datetime(frame["event_date"]).astype("datetime64[ns]")
-    for name in INTEGER_COLUMNS:
-        if name in frame:
-            frame[name] = frame[name].astype("Int64")
-    for name in FLOAT_COLUMNS:
-        if name in frame:
-            frame[name] = frame[name].astype("float64")
-    text = [name for name in frame.columns if frame[name].dtype == object or str(frame[name].dtype) in ("str", "string")]
-    for name in text:
-        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-    return frame
+def _typed_columns(names: list[str], columns: list[tuple]) -> pd.DataFrame:
+    """An event frame from the values of each of its columns: dates as datetime64[ns], integers
+    as nullable Int64, floats, text as Python objects with None; each column built once in its
+    type (reading it through pandas' SQL layer guessed each type, then converted it)."""
+    import numpy as np
+
+    typed = {}
+    for name, values in zip(names, columns):
+        if name == "event_date":
+            typed[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[ns]")
+        elif name in INTEGER_COLUMNS:
+            typed[name] = pd.array(values, dtype="Int64")
+        elif name in FLOAT_COLUMNS:
+            typed[name] = np.array(values, dtype="float64")
+        else:
+            typed[name] = pd.Series(values, dtype=object)
+    return pd.DataFrame(typed, columns=names)
 
 
 __all__ = [

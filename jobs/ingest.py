@@ -95,25 +95,22 @@ def ingest_files(
             # Series come from aggregates only when no events are stored: the sample would hide them.
             sample_removed += writer.drop_synthetic_sample()
         saved_aggregates = writer.save_aggregates([(aggregate.cells, str(aggregate.path)) for aggregate in aggregates])
-        for event_file in files:
+        # Every file is read, validated and staged first, then each is merged: SQLite's staged
+        # events are written in C while the next block is validated (see EventWriter.stage).
+        staged = []
+        for number, event_file in enumerate(files):
             began = time.perf_counter()
-            rows_read, saved, rejects = 0, [], []
+            rows_read, rejects = 0, []
             for rows, validated in _read_ahead(_tiered_blocks(event_file, gazetteer, seat_radius_km, bounds)):
                 rows_read += rows
                 if not validated.rejects.empty:
                     rejects.append(validated.rejects)
                 if rejects and not skip_invalid:
                     continue  # the load will be rolled back; read on only to list every bad row
-                saved.append(writer.save(validated.events))
+                writer.stage(validated.events, number)
             rejected = pd.concat(rejects, ignore_index=True) if rejects else None
             if rejected is not None and not skip_invalid:
                 raise InvalidEventsError(str(event_file.path), rejected)
-            sample_removed += sum(r.synthetic_removed for r in saved)
-            result = stored_events.SaveResult(
-                inserted=sum(r.inserted for r in saved),
-                updated=sum(r.updated for r in saved),
-                unchanged=sum(r.unchanged for r in saved),
-            )
             record = stored_events.LoadRecord(
                 file=str(event_file.path),
                 format=event_file.format,
@@ -121,7 +118,12 @@ def ingest_files(
                 rejected=0 if rejected is None else len(rejected),
                 started_at=started_at,
             )
-            writer.log(record, result, time.perf_counter() - began)
+            staged.append((number, event_file, record, rejected, time.perf_counter() - began))
+        for number, event_file, record, rejected, seconds in staged:
+            began = time.perf_counter()
+            result = writer.merge_staged(number)
+            sample_removed += result.synthetic_removed
+            writer.log(record, result, seconds + time.perf_counter() - began)
             loaded.append((event_file, record, result, rejected))
     if sample_removed:
         log.warning(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -163,6 +166,10 @@ class EventWriter:
         self._index_dropped = False
         self._sample_dropped = False
         self._copy_as_new: bool | None = None  # PostgreSQL: whether to try COPY straight into events
+        self._staging: _StagingFile | None = None  # SQLite: frames staged for `merge_staged`
+        self._staging_attached = False
+        self._staged_results: dict[int, SaveResult] = {}
+        self._staged_real: set[int] = set()
 
     def save(self, events: pd.DataFrame) -> SaveResult:
         """Upsert an event frame: new events are inserted; a stored event is replaced only by a
@@ -191,6 +198,93 @@ class EventWriter:
         self._rows_written += written
         self._last_written_share = written / len(events) if len(events) else self._last_written_share
         return replace(result, synthetic_removed=removed)
+
+    def stage(self, events: pd.DataFrame, file: int) -> None:
+        """Set a frame of `file`'s events aside, to be saved with the rest of that file's by
+        `merge_staged(file)`: stage every file of a load first, then merge each (the ingest of
+        files does). What the merge stores is what `save` of each frame in turn would have.
+
+        SQLite: frames go through Arrow into a staging file of their own, written in C by the
+        ADBC driver outside the interpreter's lock (so the next block is read and validated
+        meanwhile), at a third of the CPU of binding them row by row to the load's connection.
+        That file is a second connection's: the load's transaction attaches it at the first
+        merge, after the last frame is staged, since it would not see later writes (it keeps the
+        snapshot of its first read until commit). PostgreSQL: saved at once (COPY), as `save`."""
+        if self._dialect != "sqlite":
+            result = self.save(events)
+            self._staged_results[file] = _added(self._staged_results.get(file), result)
+            return
+        if self._staging_attached:
+            raise RuntimeError("events staged after the first merge: stage every file before merging")
+        if events.empty:
+            return
+        if _has_real_events(events):
+            self._staged_real.add(file)  # the sample goes at this file's merge, as at its `save`
+        if self._staging is None:
+            database = self._connection.engine.url.database
+            # Beside the database (it holds as much again), or in the temporary folder for :memory:.
+            folder = Path(database).expanduser().absolute().parent if database and database != ":memory:" else None
+            self._staging = _StagingFile(folder)
+        self._staging.append(f"file_{file}", _as_arrow(events[_DATA_COLUMNS]))
+        self._staged_results[file] = _added(self._staged_results.get(file), SaveResult(0, 0, len(events)))
+
+    def merge_staged(self, file: int) -> SaveResult:
+        """Save what `stage` set aside for `file` into the table, in this transaction, in the
+        order staged; returns what `save` of each frame would have in sum."""
+        staged = self._staged_results.pop(file, None) or SaveResult(0, 0, 0)
+        if self._dialect != "sqlite" or self._staging is None or f"file_{file}" not in self._staging.tables:
+            return staged
+        removed = self.drop_synthetic_sample() if file in self._staged_real else 0
+        driver_connection = self._connection.connection.driver_connection
+        if not self._staging_attached:
+            driver_connection.execute("ATTACH DATABASE ? AS cw_staging", (str(self._staging.path),))
+            self._staging_attached = True
+        rows = staged.unchanged  # every staged row, until the merge says which were written
+        self._rows_before = driver_connection.execute("SELECT count(*) FROM events").fetchone()[0]
+        if not self._index_dropped and self._is_bulk_merge(rows, f"cw_staging.file_{file}"):
+            _MONTHLY_INDEX.drop(self._connection)
+            self._index_dropped = True
+        columns = ", ".join(_DATA_COLUMNS)
+        changes_before = driver_connection.total_changes
+        # WHERE true: SQLite's parser needs it between a SELECT and ON CONFLICT. Rows go in the
+        # order staged, so an event a file lists twice ends as `save` of each block would leave it.
+        driver_connection.execute(
+            f"INSERT INTO events ({columns}) SELECT {columns} FROM cw_staging.file_{file} WHERE true "
+            f"ORDER BY rowid {_on_conflict('sqlite')}"
+        )
+        written = driver_connection.total_changes - changes_before
+        inserted = driver_connection.execute("SELECT count(*) FROM events").fetchone()[0] - self._rows_before
+        self._rows_written += written
+        return SaveResult(inserted, written - inserted, rows - written, removed)
+
+    def _is_bulk_merge(self, rows: int, staged_table: str) -> bool:
+        """Whether merging `rows` staged rows will write enough to rebuild the monthly index rather
+        than update it: counted, not guessed, since the staged rows are at hand (new events, and
+        those newer than or, without timestamps, possibly revising the stored ones)."""
+        if rows < BULK_LOAD_ROWS:
+            return False
+        if self._rows_before == 0:
+            expected = rows
+        else:
+            expected = self._connection.exec_driver_sql(
+                f"SELECT count(*) FROM {staged_table} AS staged LEFT JOIN events ON events.source = staged.source"
+                " AND events.source_id = staged.source_id WHERE events.id IS NULL"
+                " OR staged.timestamp > events.timestamp OR (staged.timestamp = 0 AND events.timestamp = 0)"
+            ).scalar_one()
+        expected += self._rows_written
+        return expected >= BULK_LOAD_ROWS and 2 * expected >= self._rows_before
+
+    def drop_staging(self) -> None:
+        """Detach and delete the staging file, once the transaction has ended (committed or not)."""
+        if self._staging_attached:
+            self._staging_attached = False
+            try:
+                self._connection.connection.driver_connection.execute("DETACH DATABASE cw_staging")
+            except Exception:  # noqa: BLE001 - a connection left attached to a deleted file is not reused
+                self._connection.invalidate()
+        if self._staging is not None:
+            self._staging.close()
+            self._staging = None
 
     def drop_synthetic_sample(self) -> int:
         """Delete every stored row of the shipped synthetic sample, and with them the alerts,
@@ -247,11 +341,69 @@ class EventWriter:
 @contextmanager
 def event_writer(store: Store) -> Iterator[EventWriter]:
     """One transaction for a whole load: committed when the block ends, rolled back (nothing
-    written) when it raises."""
-    with store.engine.begin() as connection:
+    written) when it raises. Events staged and not merged are dropped either way."""
+    with store.engine.connect() as connection:
         writer = EventWriter(connection, store.dialect)
-        yield writer
-        writer.finish()
+        try:
+            with connection.begin():
+                yield writer
+                writer.finish()
+        finally:
+            writer.drop_staging()
+
+
+def _added(first: SaveResult | None, second: SaveResult) -> SaveResult:
+    if first is None:
+        return second
+    return SaveResult(*(a + b for a, b in zip(astuple(first), astuple(second), strict=True)))
+
+
+class _StagingFile:
+    """A SQLite file in a folder of its own, written through the ADBC driver: one table per
+    staged file of events. No journal and no syncing: it is thrown away after the load."""
+
+    def __init__(self, beside: Path | None):
+        import adbc_driver_sqlite.dbapi
+
+        self._folder = Path(tempfile.mkdtemp(prefix=".conflictwatch-staging-", dir=beside))
+        self.path = self._folder / "staging.db"
+        self.tables: set[str] = set()
+        self._connection = adbc_driver_sqlite.dbapi.connect(str(self.path), autocommit=True)
+        self._cursor = self._connection.cursor()
+        for pragma in ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF"):
+            self._cursor.execute(pragma)
+            self._cursor.fetchall()
+
+    def append(self, table: str, rows) -> None:
+        self._cursor.adbc_ingest(table, rows, mode="create_append")
+        self.tables.add(table)
+
+    def close(self) -> None:
+        try:
+            self._cursor.close()
+            self._connection.close()
+        finally:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _as_arrow(events: pd.DataFrame):
+    """The frame as an Arrow table SQLite stores as `save` does: whole numbers as integers,
+    coordinates as reals, dates as YYYY-MM-DD text, the rest text; missing values null."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(events, preserve_index=False)
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if name == "event_date":
+            column = column.cast(pa.date32(), safe=False).cast(pa.string())  # the day, as strftime gave
+        elif name in INTEGER_COLUMNS:
+            column = column.cast(pa.int64())
+        elif name in FLOAT_COLUMNS:
+            column = column.cast(pa.float64())
+        else:
+            column = column.cast(pa.string())  # an all-missing column comes as Arrow's null type
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
 
 
 def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> SaveResult:
@@ -260,11 +412,7 @@ def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> Sa
     # Set-based upserts straight from the driver: row-by-row ORM merges would be two orders of
     # magnitude slower at a million events. A stored version is replaced only by a newer one.
     columns = ", ".join(_DATA_COLUMNS)
-    updates = ", ".join(f"{name} = excluded.{name}" for name in _DATA_COLUMNS if name not in _KEY)
-    on_conflict = (
-        f"ON CONFLICT (source, source_id) DO UPDATE SET {updates} "
-        f"WHERE excluded.timestamp > events.timestamp OR ({_revised_without_timestamp(dialect)})"
-    )
+    on_conflict = _on_conflict(dialect)
     driver_connection = connection.connection.driver_connection
     if dialect == "postgresql":
         inserted, written = _upsert_postgresql(driver_connection, events[_DATA_COLUMNS], columns, on_conflict)
@@ -273,6 +421,15 @@ def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> Sa
         inserted, written = _upsert_sqlite(driver_connection, values, columns, on_conflict)
     updated = written - inserted
     return SaveResult(inserted=inserted, updated=updated, unchanged=len(events) - written, method="merge")
+
+
+def _on_conflict(dialect: str) -> str:
+    """The upsert's ON CONFLICT clause: a stored version is replaced only by a newer one."""
+    updates = ", ".join(f"{name} = excluded.{name}" for name in _DATA_COLUMNS if name not in _KEY)
+    return (
+        f"ON CONFLICT (source, source_id) DO UPDATE SET {updates} "
+        f"WHERE excluded.timestamp > events.timestamp OR ({_revised_without_timestamp(dialect)})"
+    )
 
 
 def _revised_without_timestamp(dialect: str) -> str:

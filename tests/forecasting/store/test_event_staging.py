@@ -1,0 +1,136 @@
+"""Staged saves (`EventWriter.stage` then `merge_staged`, what the ingest of files uses): the
+same rows, versions and counts as saving each frame in turn, on both stores; on SQLite through a
+staging file that is gone after the load, whether it commits or fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from factories import ACLED_HEADER, acled_row
+
+from forecasting.events import EventBounds
+from forecasting.sources.files import read_event_file
+from forecasting.store import events as stored_events
+from forecasting.store import open_store
+
+
+def _frame(tmp_path, rows: list[str], name: str = "staged.csv") -> pd.DataFrame:
+    path = tmp_path / name
+    path.write_text(ACLED_HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    _, _, validated = read_event_file(path, EventBounds(today=dt.date(2026, 1, 1)))
+    return validated.events.assign(tier="other")
+
+
+def _rows(count: int, first: int = 0, **fields) -> list[str]:
+    return [acled_row(f"BFA{first + number:06d}", f"2024-{number % 12 + 1:02d}-15", fatalities=str(number % 7), **fields)
+            for number in range(count)]
+
+
+def _counts(result: stored_events.SaveResult) -> tuple[int, int, int]:
+    return result.inserted, result.updated, result.unchanged
+
+
+def test_a_staged_file_is_merged_in_order_and_counted_as_saves_would_be(store, tmp_path):
+    first = _frame(tmp_path, _rows(5), "first.csv")
+    # A later block of the same file: event 1 again, newer; event 2 again, older; two new ones.
+    second = _frame(tmp_path, [
+        acled_row("BFA000001", "2024-02-15", fatalities="9", timestamp="1747000001"),
+        acled_row("BFA000002", "2024-03-15", fatalities="8", timestamp="1746999999"),
+        *_rows(2, first=5),
+    ], "second.csv")
+
+    with stored_events.event_writer(store) as writer:
+        writer.stage(first, 0)
+        writer.stage(second, 0)
+        result = writer.merge_staged(0)
+    assert _counts(result) == (7, 1, 1)
+    events = stored_events.load_events(store).set_index("source_id")
+    assert len(events) == 7
+    assert events.loc["BFA000001", "fatalities"] == 9 and events.loc["BFA000002", "fatalities"] == 2
+
+    # Staged again: every row is stored already, in its newest version.
+    with stored_events.event_writer(store) as writer:
+        writer.stage(first, 3)
+        writer.stage(second, 3)
+        again = writer.merge_staged(3)
+    assert _counts(again) == (0, 0, 9)  # everything already stored: nothing written
+
+
+def test_staged_events_keep_every_value_and_type(store, tmp_path):
+    frame = _frame(tmp_path, [
+        acled_row("BFA000001", "2024-01-15", notes="Ségou; «quotes», \"double\"\nsecond line", latitude="-12.5"),
+        acled_row("BFA000002", "2024-02-29", actor1="", latitude="", longitude="", timestamp=""),
+    ])
+    with stored_events.event_writer(store) as writer:
+        writer.stage(frame, 0)
+        writer.merge_staged(0)
+    events = stored_events.load_events(store).set_index("source_id")
+    assert events.loc["BFA000001", "notes"] == "Ségou; «quotes», \"double\"\nsecond line"
+    assert events.loc["BFA000001", "latitude"] == -12.5
+    assert events.loc["BFA000002", "event_date"] == pd.Timestamp("2024-02-29")
+    assert events.loc["BFA000002", "actor1"] is None and pd.isna(events.loc["BFA000002", "latitude"])
+    assert events.loc["BFA000002", "timestamp"] == 0 and events.loc["BFA000001", "year"] == 2024
+
+
+def test_files_are_merged_one_after_another(store, tmp_path):
+    """Two files of one load: the second's newer version of an event wins, as it would saved."""
+    with stored_events.event_writer(store) as writer:
+        writer.stage(_frame(tmp_path, _rows(3), "a.csv"), 0)
+        writer.stage(_frame(tmp_path, [acled_row("BFA000000", "2024-01-15", fatalities="6", timestamp="1747000005")], "b.csv"), 1)
+        assert _counts(writer.merge_staged(0)) == (3, 0, 0)
+        assert _counts(writer.merge_staged(1)) == (0, 1, 0)
+        assert _counts(writer.merge_staged(2)) == (0, 0, 0)  # a file that staged nothing
+    assert stored_events.load_events(store).set_index("source_id").loc["BFA000000", "fatalities"] == 6
+
+
+def _indexes(store) -> set[str]:
+    with store.engine.connect() as connection:
+        return set(connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
+
+
+def test_sqlite_staging_is_gone_after_a_failed_load_and_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(stored_events, "BULK_LOAD_ROWS", 50)
+    folder = tmp_path / "db"
+    folder.mkdir()
+    store = open_store(f"sqlite:///{folder / 'staged.db'}")
+    before = _indexes(store)
+    frame = _frame(tmp_path, _rows(120))
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        with stored_events.event_writer(store) as writer:
+            writer.stage(frame, 0)
+            assert [path.name for path in folder.iterdir() if path.name.startswith(".conflictwatch-staging-")]
+            assert _counts(writer.merge_staged(0)) == (120, 0, 0)
+            assert "ix_events_monthly_counts" not in set(
+                writer._connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
+            )  # 120 new rows into an empty table: rebuilt once, not kept up to date row by row
+            raise RuntimeError("stopped")
+    assert stored_events.count_events(store) == 0 and _indexes(store) == before
+    assert not [path for path in folder.iterdir() if path.name.startswith(".conflictwatch-staging-")]
+
+    with stored_events.event_writer(store) as writer:
+        writer.stage(frame, 0)
+        writer.merge_staged(0)
+        with pytest.raises(RuntimeError, match="stage every file before merging"):
+            writer.stage(frame, 1)
+    assert stored_events.count_events(store) == 120 and _indexes(store) == before
+    assert not [path for path in folder.iterdir() if path.name.startswith(".conflictwatch-staging-")]
+
+    # The same rows again write nothing, so the index is kept (the rows it would write are counted).
+    with stored_events.event_writer(store) as writer:
+        writer.stage(frame, 0)
+        assert _counts(writer.merge_staged(0)) == (0, 0, 120)
+        assert "ix_events_monthly_counts" in set(
+            writer._connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
+        )
+    # 60 of 120 stored rows revised: half as many as the table holds, so a rebuild.
+    revised = _frame(tmp_path, _rows(60, timestamp="1747000009"), "revised.csv")
+    with stored_events.event_writer(store) as writer:
+        writer.stage(revised, 0)
+        assert _counts(writer.merge_staged(0)) == (0, 60, 0)
+        assert "ix_events_monthly_counts" not in set(
+            writer._connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
+        )
+    assert _indexes(store) == before

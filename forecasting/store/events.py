@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -90,7 +90,8 @@ class SaveResult:
 
     `method` says how the frame went in: `copy` (PostgreSQL's COPY straight into an empty
     table), `merge` (the upsert: on PostgreSQL a COPY into a staging table, then one INSERT ...
-    ON CONFLICT), `none` (a frame of no rows); empty for a total of several saves."""
+    ON CONFLICT; on SQLite also a file's staged frames merged in one such statement, see
+    `EventWriter.stage`), `none` (a frame of no rows); empty for a total of several saves."""
 
     inserted: int
     updated: int
@@ -255,7 +256,7 @@ class EventWriter:
         written = driver_connection.total_changes - changes_before
         inserted = driver_connection.execute("SELECT count(*) FROM events").fetchone()[0] - self._rows_before
         self._rows_written += written
-        return SaveResult(inserted, written - inserted, rows - written, removed)
+        return SaveResult(inserted, written - inserted, rows - written, removed, method="merge")
 
     def _is_bulk_merge(self, rows: int, staged_table: str) -> bool:
         """Whether merging `rows` staged rows will write enough to rebuild the monthly index rather
@@ -353,9 +354,15 @@ def event_writer(store: Store) -> Iterator[EventWriter]:
 
 
 def _added(first: SaveResult | None, second: SaveResult) -> SaveResult:
+    """The total of two saves (its `method` empty)."""
     if first is None:
-        return second
-    return SaveResult(*(a + b for a, b in zip(astuple(first), astuple(second), strict=True)))
+        return replace(second, method="")
+    return SaveResult(
+        inserted=first.inserted + second.inserted,
+        updated=first.updated + second.updated,
+        unchanged=first.unchanged + second.unchanged,
+        synthetic_removed=first.synthetic_removed + second.synthetic_removed,
+    )
 
 
 class _StagingFile:

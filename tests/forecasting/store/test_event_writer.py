@@ -149,19 +149,26 @@ def test_a_row_without_timestamp_never_replaces_a_timestamped_one(store, frame):
 def test_missing_values_and_every_type_come_back_as_written(store, frame):
     """Both load paths (COPY on PostgreSQL, the merge) store the same values: dates, integers,
     floats, text, empty optional fields as missing."""
-    rows = [acled_row("A1", admin3="", latitude="", longitude="", fatalities="0", notes="Quote \"this\", and that"),
-            acled_row("A2", "2024-02-29", fatalities="12", timestamp="1747000123")]
-    save_committed(store, frame(*rows))  # copied on PostgreSQL
-    save_committed(store, frame(acled_row("A0"), *rows))  # merged
+    def sparse(event_id: str) -> str:
+        return acled_row(event_id, admin3="", latitude="", longitude="", geo_precision="", fatalities="0",
+                         notes='Quote "this", and that')
+
+    full = acled_row("A2", "2024-02-29", fatalities="12", timestamp="1747000123")
+    save_committed(store, frame(sparse("A1"), full))  # copied on PostgreSQL
+    save_committed(store, frame(sparse("A3"), full, "A0"))  # merged
 
     events = stored(store)
-    assert pd.isna(events.loc["A1", "latitude"]) and pd.isna(events.loc["A1", "admin3"])
-    assert events.loc["A1", "notes"] == 'Quote "this", and that'
-    assert (events.loc["A1", "fatalities"], events.loc["A2", "fatalities"]) == (0, 12)
+    for name in ("A0", "A1", "A2", "A3"):
+        missing = name in ("A1", "A3")
+        for column in ("latitude", "longitude", "admin3", "geo_precision"):
+            assert pd.isna(events.loc[name, column]) == missing, (name, column)
+        assert events.loc[name, "iso"] == 854 and events.loc[name, "tier"] == "other"
+        assert events.loc[name, "fatalities"] == {"A0": 4, "A2": 12}.get(name, 0)
+    assert events.loc["A3", "notes"] == events.loc["A1", "notes"] == 'Quote "this", and that'
     assert events.loc["A2", "event_date"] == pd.Timestamp("2024-02-29")
     assert (events.loc["A2", "year"], events.loc["A2", "month"], events.loc["A2", "timestamp"]) == (2024, 2, 1747000123)
     assert events.loc["A2", "latitude"] == pytest.approx(12.0616)
-    assert events.loc["A2", "iso"] == 854 and events.loc["A2", "tier"] == "other"
+    assert events.loc["A0", "geo_precision"] == 1
 
 
 def test_the_ingest_log_records_the_load_with_the_events(store, frame):

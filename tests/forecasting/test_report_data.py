@@ -127,3 +127,34 @@ def test_monthly_tier_shares_are_of_located_events_only():
     })
     shares = monthly_tier_shares(series, ["Mali"]).set_index("tier")["share"]
     assert shares.to_dict() == {"admin1_capital": 0.25, "other": 0.75}
+
+
+def test_series_rows_picks_exactly_one_scope_in_month_order_and_forgets_a_frame_that_is_gone():
+    import gc
+
+    from forecasting import report_data
+
+    rows = []  # months out of order, None and a tier in the scope keys, both measures
+    for month in ("2025-03", "2025-01", "2025-02"):
+        for measure, level, country, admin1, tier, value in (
+            ("fatalities", "country", "Mali", None, None, 1), ("events", "country", "Mali", None, None, 2),
+            ("fatalities", "admin1", "Mali", "Kayes", None, 3), ("fatalities", "tier", "Mali", None, "other", 4),
+            ("fatalities", "country", "Niger", None, None, 5),
+        ):
+            rows.append({"series_id": f"{measure}|{level}|{country}|{admin1}|{tier}", "level": level, "measure": measure,
+                         "country": country, "admin1": admin1, "admin2": None, "tier": tier, "actor": None,
+                         "period": pd.Timestamp(month + "-01"), "value": value + int(month[-1]) * 10})
+    series = pd.DataFrame(rows)
+    mali = report_data.series_rows(series, "fatalities", {"country": "Mali"})
+    assert list(mali["value"]) == [11, 21, 31] and list(mali["period"].dt.month) == [1, 2, 3]
+    assert list(mali.index) == [5, 10, 0]  # the frame's own rows
+    assert list(report_data.series_rows(series, "events", {"country": "Mali"})["value"]) == [12, 22, 32]
+    assert list(report_data.series_rows(series, "fatalities", {"country": "Mali", "tier": "other"})["value"]) == [14, 24, 34]
+    assert list(report_data.series_rows(series, "fatalities", {"country": "Mali", "admin1": "Kayes"})["value"]) == [13, 23, 33]
+    missing = report_data.series_rows(series, "events", {"country": "Niger"})
+    assert missing.empty and list(missing.columns) == list(series.columns)
+    assert id(series) in report_data._SERIES_INDEXES
+    key = id(series)
+    del series, mali
+    gc.collect()
+    assert key not in report_data._SERIES_INDEXES

@@ -32,7 +32,8 @@ def _counts(result: stored_events.SaveResult) -> tuple[int, int, int]:
     return result.inserted, result.updated, result.unchanged
 
 
-def test_a_staged_file_is_merged_in_order_and_counted_as_saves_would_be(store, tmp_path):
+def test_a_staged_file_is_merged_in_order_and_counted_as_saves_would_be(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(stored_events, "_STAGED_SLICE_ROWS", 2)  # SQLite stages each frame in slices
     first = _frame(tmp_path, _rows(5), "first.csv")
     # A later block of the same file: event 1 again, newer; event 2 again, older; two new ones.
     second = _frame(tmp_path, [

@@ -26,6 +26,8 @@ _BEFORE_MONTHS = 24
 _CANDIDATE_P = 0.05
 #: A new level must differ from the old by at least this factor to be worth an alert.
 _MIN_FACTOR = 1.5
+#: The new level is also compared with this many months just before it (see `detect_change_points`).
+_RECENT_MONTHS = 12
 
 
 def detect_change_points(series: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
@@ -58,6 +60,19 @@ def detect_change_points(series: pd.DataFrame, as_of: AsOf, settings: DetectionS
         p_value = float(distributions.chi2_sf(statistic, 1))
         if p_value > _CANDIDATE_P:
             continue
+        # A level reached by a rise that lasted the whole baseline is where the trend led, not a
+        # change: the new level must also be a change from the most recent `_RECENT_MONTHS`
+        # (at least the factor, the same test), and the larger p-value is the finding's.
+        recent = before[-_RECENT_MONTHS:]
+        mean_recent = recent.mean()
+        recent_factor = (mean_after / max(mean_recent, 0.5)) if rising else (mean_recent / max(mean_after, 0.5))
+        if recent_factor < _MIN_FACTOR:
+            continue
+        recent_dispersion = max(1.0, float(recent.var(ddof=1)) / max(mean_recent, 1e-9))
+        recent_p = float(distributions.chi2_sf(_likelihood_ratio(recent, after) / recent_dispersion, 1))
+        p_value = max(p_value, recent_p)
+        if p_value > _CANDIDATE_P:
+            continue
         row = group.iloc[-1]
         scope = scope_of(row)
         changed = group["period"].iloc[-after_months]
@@ -84,6 +99,8 @@ def detect_change_points(series: pd.DataFrame, as_of: AsOf, settings: DetectionS
                     "months_before": int(len(before)),
                     "dispersion": round(dispersion, 2),
                     "likelihood_ratio": round(float(statistic), 2),
+                    "recent_level": round(float(mean_recent), 1),
+                    "recent_months": int(len(recent)),
                 },
             )
         )

@@ -125,12 +125,16 @@ def detect(
     )
     # Each detector is its own family: its hypotheses differ in kind and number from the others',
     # and one kind with thousands of series (surges) must not drown one with dozens (waves).
-    found = [
-        alert
-        for detector in DETECTORS
-        if detector.runs_on(inputs)
-        for alert in control_false_discoveries(detector.find(inputs), settings.false_discovery_rate)
-    ]
+    found = []
+    for detector in DETECTORS:
+        if not detector.runs_on(inputs):
+            continue
+        findings = detector.find(inputs)
+        alerts = control_false_discoveries(findings, settings.false_discovery_rate)
+        if inputs.events is not None:
+            attacks = more_attacks(findings, inputs.predictive)
+            alerts = [alert for alert in alerts if not deadlier_attacks_only(alert, attacks, inputs.events, settings)]
+        found += alerts
     if inputs.events is not None:
         found = [alert for alert in found if not one_ordinary_attack(alert, inputs.events, settings)]
     usual = usual_month_fatalities(series, forecasts, as_of)
@@ -162,6 +166,62 @@ def one_ordinary_attack(alert: Alert, events: pd.DataFrame, settings: DetectionS
     else:
         inside = observed - deadliest <= float(alert.upper)
     return deadliest < settings.critical_excess_fatalities and deadliest >= _MOST * excess and inside
+
+
+#: Kinds of alert about deaths that `deadlier_attacks_only` judges against their events.
+_ATTACK_KINDS = ("surge", "tier_shift", "run_rate")
+
+
+def deadlier_attacks_only(alert: Alert, attacks: set[tuple], events: pd.DataFrame, settings: DetectionSettings) -> bool:
+    """Whether a rise of deaths (a surge, a shift toward a settlement tier, a year-to-date pace)
+    is only attacks that happened to be deadlier: no more attacks than usual there (`attacks`,
+    from `more_attacks`: for a surge, the place's events inside their forecast's range; for a
+    shift or a pace, no candidate of the same test of events, by all actors or any family),
+    and no attack of it killed `critical_excess_fatalities` (25) or more. Deaths come
+    in clumps: a tier or a district that sees its usual number of attacks, two of which killed
+    a dozen each, has not changed, and its deaths alone make the test believe it did. A
+    massacre stays an alert wherever it happens; so does any rise that more attacks carry."""
+    from forecasting.incidents import ACTOR_FAMILY, driving_event_rows
+
+    if alert.measure != "fatalities" or alert.kind not in _ATTACK_KINDS or alert.expected is None:
+        return False
+    if float(alert.observed) <= float(alert.expected) or _story_key(alert) in attacks:
+        return False
+    if alert.kind == "surge" and ("surge", None, *(alert.scope.get(name) for name in _SCOPE_NAMES)) in attacks:
+        return False
+    rows = driving_event_rows([alert], events.assign(**{ACTOR_FAMILY: events["actor1"]}), 1)
+    deadliest = float(rows["fatalities"].iloc[0]) if not rows.empty else 0.0
+    return deadliest < settings.critical_excess_fatalities
+
+
+def more_attacks(findings, predictive: pd.DataFrame) -> set[tuple]:
+    """`_story_key`s of the places (and tiers, actors) with more attacks than usual this month:
+    a surge's place whose events are above their forecast's 90% range (however few: four
+    attacks where none are expected are more attacks), and the scope of any candidate of the
+    detector about events (a shift or a pace of events, before false-discovery control). An
+    actor family's rise of attacks is a rise of everyone's attacks there too."""
+    from forecasting.detectors.predictive import scope_of
+
+    keys = set()
+    above = predictive[(predictive["measure"] == "events") & (predictive["observed"] > predictive["upper"])]
+    for row in above.itertuples(index=False):
+        scope = scope_of(row)
+        keys.add(("surge", None, *(scope.get(name) for name in _SCOPE_NAMES)))
+        keys.add(("surge", None, *(scope.get(name) for name in _SCOPE_NAMES[:-1]), None))
+    for finding in findings.candidates:
+        if finding.measure == "events":
+            keys |= {_story_key(finding), _story_key(finding, actor=None)}
+    return keys
+
+
+_SCOPE_NAMES = ("country", "admin1", "admin2", "tier", "actor")
+
+
+def _story_key(finding, **scope) -> tuple:
+    """What a finding about deaths and one about events of the same story share (`scope`: parts
+    of the scope replaced)."""
+    scope = {**finding.scope, **scope}
+    return (finding.kind, finding.period, *(scope.get(name) for name in _SCOPE_NAMES))
 
 
 #: "Most of" an excess: the share one event must hold to be the story (as a lead explains at

@@ -66,7 +66,9 @@ def detect_monthly_records(
         months = months_between(since, as_of.month) if since is not None else len(earlier) + 1
         if months < settings.record_lookback_months or row.observed < settings.floor(row.measure):
             continue
-        if row.p_upper > settings.record_tail_probability:
+        # Unusual against the forecast, and above its 90% range: a record inside the range the
+        # message prints is what was expected.
+        if row.p_upper > settings.record_tail_probability or row.observed <= row.upper:
             continue
         first = earlier["period"].min() if not earlier.empty else as_of.month
         scope = scope_of(row)

@@ -90,6 +90,23 @@ def earlier_pace(earlier: pd.Series) -> float:
     return max(float(earlier.sum()), 1.0) / len(earlier)
 
 
+#: Growth a year is assumed to carry on at most this fast (a doubling): beyond it, a pace is news
+#: however fast the place grew before.
+_MAX_GROWTH = 2.0
+
+
+def trend_pace(earlier: pd.Series) -> float:
+    """What this year's monthly pace would be if the last earlier year's growth carried on: last
+    year's mean month times its ratio to the year before (at least 1, at most `_MAX_GROWTH`; a
+    fall is not extrapolated), never below the earlier years' pace (`earlier_pace`)."""
+    by_year = earlier.groupby(earlier.index.year).agg(["sum", "size"])
+    if len(by_year) < 2:
+        return earlier_pace(earlier)
+    (before, before_months), (last, last_months) = by_year.iloc[-2], by_year.iloc[-1]
+    growth = min(max((last / last_months + 0.5) / (before / before_months + 0.5), 1.0), _MAX_GROWTH)
+    return max(earlier_pace(earlier), last / last_months * growth)
+
+
 def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings) -> Finding | None:
     earlier = monthly[monthly.index.year < year]
     year_to_date = float(monthly[monthly.index.year == year].sum())
@@ -104,6 +121,15 @@ def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings)
     # a month's size.
     size = rate**2 / (variance - rate) * elapsed if variance > rate + 1e-9 else np.inf
     p_value = float(upper_tail(np.array([year_to_date]), np.array([expected]), np.array([size]))[0])
+    if p_value > _CANDIDATE_P:
+        return None
+    # Against the trend too: in a place whose violence has grown year on year, more of the same
+    # growth is no new story. The pace must also be unusual against last year's pace grown as
+    # it grew the year before (`trend_pace`), with the same dispersion (variance-to-mean ratio).
+    trend = trend_pace(earlier) * elapsed
+    trend_size = size * trend / expected if np.isfinite(size) else np.inf
+    trend_p = float(upper_tail(np.array([year_to_date]), np.array([trend]), np.array([trend_size]))[0])
+    p_value = max(p_value, trend_p)
     if p_value > _CANDIDATE_P:
         return None
     ratio = projected / max(combined, 1.0)
@@ -146,6 +172,9 @@ def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings)
             "earlier_years": {str(y): float(v) for y, v in earlier.groupby(earlier.index.year).sum().items()},
             "earlier_years_combined": combined,
             "ratio_to_combined": round(ratio, 2),
+            # The trend the pace is also judged against (`trend_pace`), and the larger of the two
+            # p-values is the alert's.
+            "expected_at_trend": round(trend, 1),
         },
     )
 

@@ -361,3 +361,56 @@ def test_forecasts_without_model_columns_and_duplicated_forecasts():
     twice = pd.concat([forecast_for(series, "2025-01", 20, 10, 32)] * 2)
     with pytest.raises(pd.errors.MergeError):
         month_against_forecast(series, twice, as_of)
+
+
+def test_a_level_reached_by_a_steady_rise_is_not_a_change_point():
+    """Deaths rising by two a month for two years (10 to 56), then holding there: against the
+    24 months' mean (33) the last three (58 a month) are 1.8 times the old level, but against
+    the 12 just before them (45) they are where the rise led (docs/detectors.md)."""
+    rising = monthly_series(list(range(10, 58, 2)) + [58, 60, 57])
+    assert detect_change_points(rising, parse_as_of("2025-03"), SETTINGS).candidates == []
+    # The same baseline with the last three months well above where the rise led is a change.
+    jump = monthly_series(list(range(10, 58, 2)) + [110, 115, 108])
+    (finding,) = detect_change_points(jump, parse_as_of("2025-03"), SETTINGS).candidates
+    assert finding.evidence["recent_level"] == pytest.approx(45.0) and finding.evidence["recent_months"] == 12
+
+
+def test_a_pace_that_carries_on_last_years_growth_is_not_a_run_rate():
+    """20 deaths a month in 2023, 40 in 2024 and 80 so far in 2025: on pace for more than 2023
+    and 2024 combined, but where last year's growth (twice) leads. The same 2025 after two flat
+    years is a run rate."""
+    def pace(first: int, second: int, third: int) -> list:
+        rows = []
+        for month in pd.date_range("2023-01-01", "2025-05-01", freq="MS"):
+            deaths = {2023: first, 2024: second, 2025: third}[month.year]
+            rows += [(str((month + pd.Timedelta(days=day)).date()), "Mali", "Kayes", "Nioro", "JNIM", deaths // 10,
+                      "other") for day in range(10)]
+        return detect_run_rates(events(rows), parse_as_of("2025-05"), SETTINGS).candidates
+
+    def country_deaths(found):
+        return [f for f in found if f.scope == {"country": "Mali", "admin1": None, "admin2": None, "tier": None,
+                                                "actor": None} and f.measure == "fatalities"]
+
+    assert country_deaths(pace(20, 40, 80)) == []
+    (flat,) = country_deaths(pace(30, 30, 80))
+    assert flat.evidence["expected_at_trend"] == pytest.approx(30 * 5) and flat.expected == pytest.approx(30 * 5)
+
+
+def test_drops_are_tested_only_where_the_forecast_reaches_the_floor():
+    """A series expected under the floor can never be a drop: it is no hypothesis of the
+    month's family (10 deaths: one of these three rows)."""
+    rows = predictive_rows(dict(expected=12.0), dict(expected=3.0, series_id="fatalities|admin1|Mali|Gao"),
+                           dict(expected=0.2, series_id="fatalities|admin1|Mali|Kidal"))
+    assert detect_surges_and_drops(rows, parse_as_of("2025-01"), SETTINGS).tested == 3 + 1
+
+
+def test_a_record_inside_its_forecasts_range_is_no_record():
+    values = [50] * 12 + [300] + [100] * 11 + [150]
+    series = monthly_series(values, level="area").assign(country=None, admin1=None)
+    as_of = parse_as_of("2025-01")
+    # 150 is the highest in 12 months and its tail is 0.04, but the range printed is 70-160.
+    predictive = month_against_forecast(series, forecast_for(series, "2025-01", 110, 70, 160), as_of)
+    predictive["p_upper"] = 0.04
+    assert detect_monthly_records(series, predictive, as_of, SETTINGS).candidates == []
+    predictive["upper"] = 140.0
+    assert len(detect_monthly_records(series, predictive, as_of, SETTINGS).candidates) == 1

@@ -125,3 +125,39 @@ def test_a_surge_of_deaths_that_is_one_ordinary_attack_is_not_raised():
     assert not one_ordinary_attack(massacre, events(30, 2).assign(tier="admin2_capital"), settings)
     events_alert = dataclasses.replace(surge(13), measure="events")
     assert not one_ordinary_attack(events_alert, events(13), settings)  # only deaths come in clumps
+
+
+def test_a_rise_of_deaths_without_more_attacks_or_a_massacre_is_not_raised():
+    """Deaths of a tier, a district or a pace rise with no more attacks than usual there (the
+    same test of its events found nothing, for all actors or any family) and no attack of 25
+    deaths or more: deadlier attacks by chance, not a change (docs/detectors.md)."""
+    import dataclasses
+
+    import pandas as pd
+
+    from forecasting.detectors.pipeline import _story_key, deadlier_attacks_only
+    from jobs.config import DetectConfig
+
+    settings = DetectConfig().detection_settings("the Central Sahel")
+    scope = {"country": "Mali", "admin1": None, "admin2": None, "tier": "admin2_capital", "actor": None}
+
+    def events(*deaths: int) -> pd.DataFrame:
+        return pd.DataFrame({
+            "source_id": [f"E{i}" for i in range(len(deaths))], "event_date": pd.Timestamp("2025-07-04"),
+            "country": "Mali", "admin1": "Kayes", "admin2": "Nioro", "tier": "admin2_capital", "actor1": "JNIM",
+            "fatalities": list(deaths),
+        })
+
+    shift = Alert(kind="tier_shift", scope=scope, measure="fatalities", period="2025-07", observed=36.0,
+                  expected=4.0, lower=0.0, upper=9.0, score=1e-3, severity="warning", message="m.")
+    assert deadlier_attacks_only(shift, set(), events(12, 12, 12), settings)
+    assert not deadlier_attacks_only(shift, set(), events(30, 6), settings)  # a massacre
+    # More attacks there: the same shift of events is a candidate, for all actors or for JNIM.
+    attacks = dataclasses.replace(shift, measure="events")
+    assert not deadlier_attacks_only(shift, {_story_key(attacks)}, events(12, 12, 12), settings)
+    jnim = dataclasses.replace(attacks, scope={**scope, "actor": "JNIM"})
+    assert not deadlier_attacks_only(shift, {_story_key(jnim, actor=None)}, events(12, 12, 12), settings)
+    # Only rises of deaths of these kinds: not events, not a fall, not a record.
+    assert not deadlier_attacks_only(dataclasses.replace(shift, measure="events"), set(), events(12, 12, 12), settings)
+    assert not deadlier_attacks_only(dataclasses.replace(shift, observed=2.0), set(), events(1, 1), settings)
+    assert not deadlier_attacks_only(dataclasses.replace(shift, kind="record"), set(), events(12, 12, 12), settings)

@@ -8,8 +8,9 @@ alerts (below) add stories to its table and rows to the appendix's alert table.
 
 Loads the shipped synthetic sample into a fresh SQLite file, then, `--repeat` times, runs
 detection (the reference) and `build_report` with the first run's detection (padded): gathering
-the inputs (series, forward forecasts, tier shares, source counts) and rendering (PDF, PNGs in
-forked workers, HTML, JSON, incident emails). Wall and CPU time (the workers' included) of each;
+the inputs (series, forward forecasts, tier shares, source counts) and rendering (pages built
+and drawn to PDF by forked workers, PNGs rasterized from those PDF pages, HTML, JSON, incident
+emails). Wall and CPU time (the workers' included) of each;
 the ratio of each pair, taken seconds apart. Prints the figures; docs/benchmarks.md records them
 with the load they came from.
 
@@ -121,13 +122,13 @@ def main() -> None:
         print("build_report runs, in order: " + ", ".join(f"{wall:.1f} s (CPU {cpu:.1f} s)"
                                                            for wall, cpu in zip(reports.walls, reports.cpus)))
         print(f"CPU: build_report / detect {statistics.median(reports.cpus) / statistics.median(detects.cpus):.1f}x "
-              f"(PNG workers and detection's forecast workers included); {len(os.sched_getaffinity(0))} usable cores")
+              f"(the report's page workers and detection's forecast workers included); {len(os.sched_getaffinity(0))} usable cores")
         print(f"once more, apart: gather inputs {gather:.1f} s; render {render:.1f} s ({render / files.pages:.2f} s a page)")
         store.engine.dispose()
 
 
 def _cpu_seconds() -> float:
-    """CPU time of this process and of its finished children (the report's forked PNG workers)."""
+    """CPU time of this process and of its finished children (the report's forked page workers)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
 

@@ -236,9 +236,7 @@ def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:
 
 def store_is_empty(store: Store) -> bool:
     """Whether the store holds no data at all: no events and no HDX aggregates."""
-    from forecasting.store import aggregates
-
-    return stored_events.count_events(store) == 0 and aggregates.count_aggregates(store) == 0
+    return stored_events.holds_no_data(store)
 
 
 def ingest_sample_if_empty(store: Store, gazetteer: Gazetteer, *, seat_radius_km: float) -> list[IngestReport]:

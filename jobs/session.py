@@ -53,11 +53,13 @@ class Session:
         (series, forecast, backtest, detect, report): an empty store gets the shipped synthetic
         sample when config.yaml's data.sample_when_empty says so (with a warning on stderr that
         the data are synthetic); otherwise an empty store is an `EmptyStoreError`, not an empty
-        result. The gazetteer is only loaded when the sample is."""
-        from jobs.ingest import ingest_sample_if_empty, store_is_empty
+        result. The gazetteer and the ingest code are only loaded when the sample is."""
+        from forecasting.store.events import holds_no_data
 
-        if not store_is_empty(self.store):
+        if not holds_no_data(self.store):
             return
+        from jobs.ingest import ingest_sample_if_empty
+
         if not self.config.data.sample_when_empty:
             raise EmptyStoreError(
                 "the store holds no events: ingest a file (conflictwatch ingest FILE), pull a source"

@@ -616,6 +616,14 @@ def count_events(store: Store) -> int:
         return connection.execute(sa.select(sa.func.count()).select_from(_TABLE)).scalar_one()
 
 
+def holds_no_data(store: Store) -> bool:
+    """Whether the store holds no events and no HDX aggregates (one row looked for in each, not
+    counted: every command asks)."""
+    with store.engine.connect() as connection:
+        return not any(connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
+                       for table in (_TABLE, HdxAggregate.__table__))
+
+
 def data_cutoff(store: Store) -> dt.date | None:
     """The date of the newest stored event; for a store with HDX aggregates and no events, the
     last day of their newest month; None for an empty store."""

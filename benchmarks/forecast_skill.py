@@ -7,7 +7,7 @@ CRPS skill against conflictology, and every model x level x horizon.
 
 `heldout`: the realistic labelled worlds of tests/realistic_series.py on their HELD_OUT_SEEDS
 (never used to choose anything), country + admin1 + admin2 together (so the levels are reconciled
-as `detect` reconciles them). `sample`: the shipped synthetic sample's fatality series at the
+as `detect` reconciles them); `tuning`: the same on TUNING_SEEDS, the worlds choices are made on. `sample`: the shipped synthetic sample's fatality series at the
 same three levels. Prints markdown tables; docs/benchmarks.md records them.
 """
 
@@ -26,11 +26,11 @@ MODELS = ["default", "trailing_mean", "conflictology", "negbin", "seasonal_naive
 
 def series_frames(data: str) -> list[pd.DataFrame]:
     """One series frame per world (held-out seeds) or the shipped sample's, all three levels."""
-    if data == "heldout":
+    if data in ("heldout", "tuning"):
         sys.path.append(str(ROOT / "tests"))
-        from realistic_series import HELD_OUT_SEEDS, make_world
+        from realistic_series import HELD_OUT_SEEDS, TUNING_SEEDS, make_world
 
-        return [make_world(seed).levels() for seed in HELD_OUT_SEEDS]
+        return [make_world(seed).levels() for seed in (HELD_OUT_SEEDS if data == "heldout" else TUNING_SEEDS)]
     import datetime as dt
 
     from forecasting.events import EventBounds
@@ -44,7 +44,7 @@ def series_frames(data: str) -> list[pd.DataFrame]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", choices=("heldout", "sample"), default="heldout")
+    parser.add_argument("--data", choices=("heldout", "tuning", "sample"), default="heldout")
     parser.add_argument("--origins", type=int, default=6)
     parser.add_argument("--horizons", type=int, default=6)
     arguments = parser.parse_args()

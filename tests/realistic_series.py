@@ -18,7 +18,8 @@ month (`World.mass_casualty`), so a test can check the world really has them. Se
 exact sums of their districts', with the ids the rest of the code uses.
 
 Seeds: TUNING_SEEDS were used while choosing the ensemble's members, weights and calibration
-window; HELD_OUT_SEEDS never were, and the backtest claims are measured on them
+window (seeds 4-9 too, for the square-root calibration and negbin's per-level smoothing:
+docs/forecasting.md); HELD_OUT_SEEDS never were, and the backtest claims are measured on them
 (docs/benchmarks.md).
 """
 

@@ -14,10 +14,11 @@ and uses it twice:
   level with no record gets equal weights.
 - **calibration** (`forecasting.models.calibration`): the combined forecasts of those origins
   against what happened give the conformal shifts of the 90% interval's ends, per level and
-  horizon.
+  horizon, and the 50% interval's width factor per level, both on the square-root scale.
 
 Averaging quantiles (Vincentization) keeps every quantile non-negative and in order. Members: the
-damped-trend negative binomial (a local level that follows regime changes), the robust level
+damped-trend negative binomial (a local level that follows regime changes, its smoothing chosen
+per level), the robust level
 (which one massacre does not move), and the two field benchmarks.
 
 The record is judged on at most `max_series_per_level` series of each level (a seeded sample

@@ -176,6 +176,7 @@ def encode_judgement(judgement: Judgement) -> str:
         "weights": {level: values.tolist() for level, values in weights.items()},
         "shifts": [[level, horizon, values.tolist()] for (level, horizon), values in calibration.shifts.items()],
         "horizons": calibration.horizons,
+        "inner_scale": calibration.inner_scale,
     })
 
 
@@ -187,7 +188,8 @@ def decode_judgement(text: str) -> Judgement:
         (level, horizon if horizon == ANY else int(horizon)): np.array(values, dtype=float)
         for level, horizon, values in data["shifts"]
     }
-    return weights, Calibration(shifts, int(data["horizons"]))
+    inner = {level: float(value) for level, value in data.get("inner_scale", {}).items()}
+    return weights, Calibration(shifts, int(data["horizons"]), inner)
 
 
 def encode_forecasts(frames: list[pd.DataFrame]) -> bytes | None:

@@ -10,7 +10,15 @@ import pytest
 
 from forecasting.models import make_model
 from forecasting.models.base import QUANTILE_COLUMNS, QUANTILES, Panel, forecast_frame
-from forecasting.models.calibration import ANY, Calibration, apply_calibration, fit_calibration, residual_quantiles
+from forecasting.models.calibration import (
+    ANY,
+    Calibration,
+    apply_calibration,
+    fit_calibration,
+    inner_scale,
+    residual_quantiles,
+    scaled_inner,
+)
 from forecasting.models.ensemble import combine_cells, ensemble_weights, member_record
 from forecasting.models.robust import RobustLevel
 from forecasting.models.rolling import rolling_origin_forecasts
@@ -61,17 +69,47 @@ def test_calibration_repairs_a_wrong_model_family_on_held_out_months():
     raw_50, raw_90 = coverage(held_out)
     assert raw_90 < 0.6  # the model really is wrong
 
-    calibration = fit_calibration(learnt, adjusted=QUANTILES, margin=0.0)  # every quantile, as split conformal
     levels = pd.Series("admin2", index=held_out["series_id"].unique())
-    calibrated = pd.concat(
-        [apply_calibration(frame.drop(columns=["origin", "horizon", "observed", "scale", "level"]), levels, calibration)
-         .assign(observed=frame["observed"].to_numpy())
-         for _, frame in held_out.groupby("origin")],
-        ignore_index=True,
-    )
-    fixed_50, fixed_90 = coverage(calibrated)
+
+    def calibrated(calibration):
+        return pd.concat(
+            [apply_calibration(frame.drop(columns=["origin", "horizon", "observed", "scale", "level"]), levels, calibration)
+             .assign(observed=frame["observed"].to_numpy())
+             for _, frame in held_out.groupby("origin")],
+            ignore_index=True,
+        )
+
+    # Every quantile, as plain split conformal.
+    plain = fit_calibration(learnt, adjusted=QUANTILES, margin=0.0, inner=False)
+    assert not plain.inner_scale
+    fixed_50, fixed_90 = coverage(calibrated(plain))
     assert 0.45 <= fixed_50 <= 0.55, fixed_50
     assert 0.85 <= fixed_90 <= 0.95, fixed_90
+    # The ensemble's own: the 90% interval's ends shifted, the 50% interval's width scaled.
+    default = fit_calibration(learnt)
+    assert default.scale_for("admin2") > 1.2  # the model's 50% interval was far too narrow
+    fixed_50, fixed_90 = coverage(calibrated(default))
+    assert 0.45 <= fixed_50 <= 0.55, fixed_50
+    assert 0.85 <= fixed_90 <= 0.95, fixed_90
+
+
+def test_the_50_percent_width_factor_matches_coverage_and_leaves_ties_alone():
+    # Outcomes 0..99 around a median of 49.5 with a 50% interval of [40, 60] (20% of them): the
+    # factor that holds half of them widens it on the root scale.
+    observed = np.arange(100, dtype=float)
+    quantiles = np.tile([5.0, 10.0, 40.0, 49.5, 60.0, 90.0, 95.0], (100, 1))
+    scale = inner_scale(quantiles, observed)
+    low, high = scaled_inner(quantiles, scale)
+    assert scale > 2.0
+    assert abs(np.mean((low <= observed) & (observed <= high)) - 0.5) <= 0.02
+    # Every outcome 0 and every quantile 0: no factor changes the coverage, so it stays 1.
+    assert inner_scale(np.zeros((50, 7)), np.zeros(50)) == 1.0
+    # A level with too few forecasts takes the pooled factor.
+    rows = [{"level": level, "horizon": 1, "observed": float(value), **dict(zip(QUANTILE_COLUMNS, quantiles[0]))}
+            for level, count in (("admin1", 100), ("country", 10)) for value in np.linspace(0, 99, count)]
+    calibration = fit_calibration(pd.DataFrame(rows))
+    assert "country" not in calibration.inner_scale
+    assert calibration.scale_for("country") == calibration.inner_scale[ANY]
 
 
 def test_residual_quantiles_round_the_tails_outward():
@@ -88,12 +126,12 @@ def test_by_default_only_the_ends_of_the_90_percent_interval_move_and_a_little_f
     rows = [{"level": "admin1", "horizon": 1, "observed": float(value), **{name: 50.0 for name in QUANTILE_COLUMNS}}
             for value in range(100)]
     cells = pd.DataFrame(rows)
-    residuals = np.log1p(cells["observed"].to_numpy()) - np.log1p(50.0)
+    residuals = np.sqrt(cells["observed"].to_numpy()) - np.sqrt(50.0)
     shifts = fit_calibration(cells).shift_for("admin1", 1)
     assert shifts[1:-1].tolist() == [0.0] * 5
     assert shifts[0] == pytest.approx(np.quantile(residuals, 0.04, method="lower"))  # observed 3, not 4
     assert shifts[-1] == pytest.approx(np.quantile(residuals, 0.96, method="higher"))  # observed 96, not 95
-    assert np.expm1(np.log1p(50.0) + shifts[0]) == pytest.approx(3.0)
+    assert (np.sqrt(50.0) + shifts[0]) ** 2 == pytest.approx(3.0)
     plain = fit_calibration(cells, margin=0.0).shift_for("admin1", 1)
     assert plain[0] > shifts[0] and plain[-1] < shifts[-1]
 
@@ -103,7 +141,7 @@ def test_calibration_pools_where_a_level_and_horizon_has_too_few_residuals():
     for level, count, residual in (("admin1", 100, 1.0), ("country", 10, -1.0)):
         for index in range(count):
             quantile = 9.0
-            observed = np.expm1(np.log1p(quantile) + residual)
+            observed = (np.sqrt(quantile) + residual) ** 2
             rows.append({"level": level, "horizon": 1, "observed": observed, **{name: quantile for name in QUANTILE_COLUMNS}})
     calibration = fit_calibration(pd.DataFrame(rows), adjusted=QUANTILES)
     assert calibration.shift_for("admin1", 1) == pytest.approx(np.ones(len(QUANTILES)))
@@ -123,7 +161,7 @@ def test_calibration_pools_where_a_level_and_horizon_has_too_few_residuals():
     assert not Calibration({}, 1).shift_for("admin2", 1).any()
 
 
-def test_apply_calibration_shifts_on_the_log_scale_and_keeps_the_contract():
+def test_apply_calibration_shifts_on_the_square_root_scale_and_keeps_the_contract():
     panel = Panel.from_series(dispersed_series(3, count=2, months=24))
     quantiles = np.tile(np.array([0.0, 1.0, 3.0, 9.0, 15.0, 30.0, 40.0]), (2, 2, 1))
     frame = forecast_frame(panel, "m", np.full((2, 2), 10.0), quantiles)
@@ -132,9 +170,9 @@ def test_apply_calibration_shifts_on_the_log_scale_and_keeps_the_contract():
     levels = pd.Series("admin2", index=panel.series_ids)
     result = apply_calibration(frame, levels, calibration)
     first = result[result["period"] == result["period"].min()][list(QUANTILE_COLUMNS)].to_numpy()[0]
-    expected = np.clip(np.expm1(np.log1p([0.0, 1.0, 3.0, 9.0, 15.0, 30.0, 40.0]) + shifts), 0, None)
+    expected = np.clip(np.sqrt([0.0, 1.0, 3.0, 9.0, 15.0, 30.0, 40.0]) + shifts, 0, None) ** 2
     np.testing.assert_allclose(first, np.sort(expected))
-    assert first[0] == 0.0  # shifted below zero on the log scale: floored at 0, never negative
+    assert first[0] == 0.0  # shifted below zero on the root scale: floored at 0, never negative
     second = result[result["period"] == result["period"].max()][list(QUANTILE_COLUMNS)].to_numpy()[0]
     np.testing.assert_allclose(second, [0.0, 1.0, 3.0, 9.0, 15.0, 30.0, 40.0])
     assert (result["mean"] == frame["mean"]).all()

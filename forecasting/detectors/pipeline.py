@@ -9,7 +9,7 @@ import pandas as pd
 from forecasting import wording
 from forecasting.alerts import SEVERITY_ORDER, Alert, Band, MonthReadings
 from forecasting.detectors.actors import armed_actor_families
-from forecasting.detectors.findings import control_false_discoveries
+from forecasting.detectors.findings import Findings, control_false_discoveries
 from forecasting.detectors.grading import grade
 from forecasting.detectors.predictive import month_against_forecast
 from forecasting.detectors.registry import DETECTORS, DetectionInputs
@@ -126,17 +126,23 @@ def detect(
     # Each detector is its own family: its hypotheses differ in kind and number from the others',
     # and one kind with thousands of series (surges) must not drown one with dozens (waves).
     found = []
+    # The detectors' events with their actor families where driving events look for them, once
+    # (each alert judged on its deadliest event reads them).
+    events_by_family = _with_family_column(inputs.events)
+    surging_places: set[tuple] | None = None
     for detector in DETECTORS:
         if not detector.runs_on(inputs):
             continue
         findings = detector.find(inputs)
         alerts = control_false_discoveries(findings, settings.false_discovery_rate)
-        if inputs.events is not None:
-            attacks = more_attacks(findings, inputs.predictive)
-            alerts = [alert for alert in alerts if not deadlier_attacks_only(alert, attacks, inputs.events, settings)]
+        if inputs.events is not None and any(_rise_of_deaths(alert) for alert in alerts):
+            if surging_places is None:
+                surging_places = more_attacks(Findings([], 0), inputs.predictive)
+            attacks = surging_places | more_attacks(findings, inputs.predictive.iloc[0:0])
+            alerts = [alert for alert in alerts if not deadlier_attacks_only(alert, attacks, events_by_family, settings)]
         found += alerts
     if inputs.events is not None:
-        found = [alert for alert in found if not one_ordinary_attack(alert, inputs.events, settings)]
+        found = [alert for alert in found if not one_ordinary_attack(alert, events_by_family, settings)]
     usual = usual_month_fatalities(series, forecasts, as_of)
     return sort_alerts(deduplicate([grade(_with_series_id(alert), usual, settings) for alert in found]))
 
@@ -156,7 +162,7 @@ def one_ordinary_attack(alert: Alert, events: pd.DataFrame, settings: DetectionS
     if alert.measure != "fatalities" or alert.kind not in ("surge", "record", "tier_shift") or None in (
             alert.upper, alert.expected) or alert.observed <= alert.expected:
         return False
-    rows = driving_event_rows([alert], events.assign(**{ACTOR_FAMILY: events["actor1"]}), 1)
+    rows = driving_event_rows([alert], _with_family_column(events), 1)
     deadliest = float(rows["fatalities"].iloc[0]) if not rows.empty else 0.0
     observed, excess = float(alert.observed), float(alert.observed) - float(alert.expected)
     if alert.kind == "tier_shift":
@@ -181,17 +187,31 @@ def deadlier_attacks_only(alert: Alert, attacks: set[tuple], events: pd.DataFram
     in clumps: a tier or a district that sees its usual number of attacks, two of which killed
     a dozen each, has not changed, and its deaths alone make the test believe it did. A
     massacre stays an alert wherever it happens; so does any rise that more attacks carry."""
-    from forecasting.incidents import ACTOR_FAMILY, driving_event_rows
+    from forecasting.incidents import driving_event_rows
 
-    if alert.measure != "fatalities" or alert.kind not in _ATTACK_KINDS or alert.expected is None:
-        return False
-    if float(alert.observed) <= float(alert.expected) or _story_key(alert) in attacks:
+    if not _rise_of_deaths(alert) or _story_key(alert) in attacks:
         return False
     if alert.kind == "surge" and ("surge", None, *(alert.scope.get(name) for name in _SCOPE_NAMES)) in attacks:
         return False
-    rows = driving_event_rows([alert], events.assign(**{ACTOR_FAMILY: events["actor1"]}), 1)
+    rows = driving_event_rows([alert], _with_family_column(events), 1)
     deadliest = float(rows["fatalities"].iloc[0]) if not rows.empty else 0.0
     return deadliest < settings.critical_excess_fatalities
+
+
+def _rise_of_deaths(alert: Alert) -> bool:
+    """A surge, a shift toward a tier or a pace of deaths: what `deadlier_attacks_only` judges."""
+    return (alert.measure == "fatalities" and alert.kind in _ATTACK_KINDS and alert.expected is not None
+            and float(alert.observed) > float(alert.expected))
+
+
+def _with_family_column(events: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The detectors' events (`actor1` already the actor family) with the column driving events
+    read families from; a frame that has it is returned as it is."""
+    from forecasting.incidents import ACTOR_FAMILY
+
+    if events is None or ACTOR_FAMILY in events:
+        return events
+    return events.assign(**{ACTOR_FAMILY: events["actor1"]})
 
 
 def more_attacks(findings, predictive: pd.DataFrame) -> set[tuple]:

@@ -99,12 +99,14 @@ def trend_pace(earlier: pd.Series) -> float:
     """What this year's monthly pace would be if the last earlier year's growth carried on: last
     year's mean month times its ratio to the year before (at least 1, at most `_MAX_GROWTH`; a
     fall is not extrapolated), never below the earlier years' pace (`earlier_pace`)."""
-    by_year = earlier.groupby(earlier.index.year).agg(["sum", "size"])
-    if len(by_year) < 2:
+    years = earlier.index.year.to_numpy()
+    values = earlier.to_numpy(dtype=float)
+    distinct = np.unique(years)
+    if distinct.size < 2:
         return earlier_pace(earlier)
-    (before, before_months), (last, last_months) = by_year.iloc[-2], by_year.iloc[-1]
-    growth = min(max((last / last_months + 0.5) / (before / before_months + 0.5), 1.0), _MAX_GROWTH)
-    return max(earlier_pace(earlier), last / last_months * growth)
+    before, last = (values[years == year].mean() for year in distinct[-2:])
+    growth = min(max((last + 0.5) / (before + 0.5), 1.0), _MAX_GROWTH)
+    return max(earlier_pace(earlier), last * growth)
 
 
 def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings) -> Finding | None:

@@ -17,6 +17,7 @@ from factories import ACLED_HEADER, acled_row
 from forecasting.events import EventBounds
 from forecasting.sources.files import read_event_file
 from forecasting.store import events as stored_events
+from forecasting.store import open_store
 from forecasting.store.events import SaveResult, event_writer
 
 BOUNDS = EventBounds(today=dt.date(2026, 1, 1))
@@ -357,13 +358,52 @@ def test_the_synthetic_rows_are_acled_rows_with_their_ids_and_their_mark(store, 
         return acled_row(event_id).replace("Test source", "conflictwatch synthetic sample (test)")
 
     save_committed(store, frame(marked("SYNBFA1"), marked("SYNBFA2")), frame(marked("SYNBFA3")).assign(source="ucdp"))
+    # More of the sample, or nothing, is no real data: the sample stays.
+    assert save_committed(store, frame(marked("SYNBFA4")), frame("A1").iloc[:0]) == [
+        SaveResult(1, 0, 0, method="merge"), SaveResult(0, 0, 0, method="none")
+    ]
+    assert stored_events.count_events(store) == 4
 
     with event_writer(store) as writer:
         real = writer.save(frame("BFA1"))
         later = writer.save(frame("BFA2"))
         again = writer.drop_synthetic_sample()
 
-    assert real == SaveResult(inserted=1, updated=0, unchanged=0, synthetic_removed=2, method="merge")
+    assert real == SaveResult(inserted=1, updated=0, unchanged=0, synthetic_removed=3, method="merge")
     assert later == SaveResult(inserted=1, updated=0, unchanged=0, method="merge") and again == 0
     events = stored_events.load_events(store)
     assert sorted(zip(events["source"], events["source_id"])) == [("acled", "BFA1"), ("acled", "BFA2"), ("ucdp", "SYNBFA3")]
+
+
+def test_sqlite_a_staged_merge_drops_the_index_from_the_rows_it_will_write(tmp_path, frame, small_bulk_loads):
+    """SQLite's staged merge counts the rows it will write (new events, newer versions, rows
+    without timestamps that may revise) and drops the index from BULK_LOAD_ROWS of them on, and
+    half the rows the table held."""
+    store = open_store(f"sqlite:///{tmp_path / 'staged.db'}")
+
+    def merged_keeps_index(*frames: pd.DataFrame) -> bool:
+        with pytest.raises(Stop), event_writer(store) as writer:
+            for events in frames:
+                writer.stage(events, 0)
+            writer.merge_staged(0)
+            kept = monthly_index_present(writer)
+            raise Stop
+        return kept
+
+    assert merged_keeps_index(frame(*ids("A", 19)))  # 19 new rows into an empty table
+    assert not merged_keeps_index(frame(*ids("A", 20)))
+    assert not merged_keeps_index(frame(*ids("A", 12)), frame(*ids("A", 8, first=12)))  # one file, two frames
+
+    save_committed(store, frame(*[acled_row(name, timestamp="1000") for name in ids("A", 1)]))  # 1 row stored
+    # 20 staged rows, the stored one among them unchanged: 19 to write.
+    assert merged_keeps_index(frame(*[acled_row(name, timestamp="1000") for name in ids("A", 20)]))
+    # The stored one newer: 20 to write.
+    assert not merged_keeps_index(frame(*[acled_row(name, timestamp="2000") for name in ids("A", 20)]))
+    # 19 new and the stored one older: 19.
+    assert merged_keeps_index(frame(acled_row("A0000", timestamp="999"), *ids("B", 19)))
+
+    save_committed(store, frame(*ids("C", 39)))  # 40 rows stored
+    assert not merged_keeps_index(frame(*ids("B", 20)))  # 20 is half of 40
+    save_committed(store, frame("C9999"))  # 41
+    assert merged_keeps_index(frame(*ids("B", 20)))
+    assert stored_events.count_events(store) == 41

@@ -211,7 +211,7 @@ class EventWriter:
 
         SQLite: frames go through Arrow into a staging file of their own, written in C by the
         ADBC driver outside the interpreter's lock (so the next block is read and validated
-        meanwhile), at a third of the CPU of binding them row by row to the load's connection.
+        meanwhile), at about half the CPU of binding them row by row to the load's connection.
         That file is a second connection's: the load's transaction attaches it at the first
         merge, after the last frame is staged, since it would not see later writes (it keeps the
         snapshot of its first read until commit). PostgreSQL: saved at once (COPY), as `save`."""
@@ -252,7 +252,9 @@ class EventWriter:
             driver_connection.execute("ATTACH DATABASE ? AS cw_staging", (str(self._staging.path),))
             self._staging_attached = True
         rows = staged.unchanged  # every staged row, until the merge says which were written
-        self._rows_before = driver_connection.execute("SELECT count(*) FROM events").fetchone()[0]
+        stored = driver_connection.execute("SELECT count(*) FROM events").fetchone()[0]
+        if self._last_written_share is None and not self._rows_written:
+            self._rows_before = stored  # before the load's first write, as `save` counts it
         if not self._index_dropped and self._is_bulk_merge(rows, f"cw_staging.file_{file}"):
             _MONTHLY_INDEX.drop(self._connection)
             self._index_dropped = True
@@ -265,7 +267,7 @@ class EventWriter:
             f"ORDER BY rowid {_on_conflict('sqlite')}"
         )
         written = driver_connection.total_changes - changes_before
-        inserted = driver_connection.execute("SELECT count(*) FROM events").fetchone()[0] - self._rows_before
+        inserted = driver_connection.execute("SELECT count(*) FROM events").fetchone()[0] - stored
         self._rows_written += written
         return SaveResult(inserted, written - inserted, rows - written, removed, method="merge")
 

@@ -11,7 +11,8 @@ and uses it twice:
   the combined CRPS most over those recent forecasts. Recent origins only (`ORIGINS`, 24): on
   series whose regimes last years, the members that tracked the last two years are the ones to
   trust now (12 origins of three countries were too few to weigh by: docs/forecasting.md). A
-  level with no record gets equal weights.
+  level with no record gets equal weights; a geographic level of fewer than 10 series (three
+  countries) takes the weights of the level below it (`share_weights`).
 - **calibration** (`forecasting.models.calibration`): the combined forecasts of those origins
   against what happened give the conformal shifts of the 90% interval's ends, per level and
   horizon, and the 50% interval's width factor per level, both on the square-root scale.
@@ -51,6 +52,8 @@ MEMBERS = ("negbin", "robust_level", "conflictology", "trailing_mean")
 MAX_SERIES_PER_LEVEL = 1000
 #: Recent origins the weights and the calibration are judged on (see the module doc).
 ORIGINS = 24
+#: A geographic level with fewer series takes the weights of the level below it (`share_weights`).
+MIN_SERIES_TO_WEIGH = 10
 #: Greedy selection steps: weights are multiples of 1 / STEPS.
 STEPS = 10
 _NUMBERS = ["mean", *QUANTILE_COLUMNS]
@@ -115,7 +118,7 @@ class Ensemble:
 
         cells = rolling_origin_forecasts(judged, self.members, origins=self.origins, horizons=horizons, remember=remembered)
         record = member_record(cells, names)
-        weights = ensemble_weights(record, len(names))
+        weights = share_weights(ensemble_weights(record, len(names)), judged)
         return weights, fit_calibration(combine_cells(record, weights))
 
     def _judged_series(self, panel: Panel) -> Panel:
@@ -177,6 +180,20 @@ def ensemble_weights(record: dict, members: int, *, steps: int = STEPS) -> dict[
         weights[level] = counts / steps
         log.debug("ensemble weights at %s: %s", level, weights[level].tolist())
     return weights
+
+
+def share_weights(weights: dict[str, np.ndarray], panel: Panel) -> dict[str, np.ndarray]:
+    """`weights` with each geographic level of fewer than `MIN_SERIES_TO_WEIGH` series (three
+    countries, the area) given the weights of the finer level below it, where that level has
+    weights: a handful of series x 24 origins is too few to weigh members by (on nine tuning
+    worlds the countries' own weights left the default's country CRPS 0.3 points further from
+    trailing_mean's and 2.5 points further from the better benchmark's on the sample)."""
+    counts = pd.Series(panel.levels, dtype=object).value_counts()
+    shared = dict(weights)
+    for coarse, fine in (("country", "admin1"), ("area", "country")):
+        if coarse in shared and fine in shared and counts.get(coarse, 0) < MIN_SERIES_TO_WEIGH:
+            shared[coarse] = shared[fine]
+    return shared
 
 
 def combine_cells(record: dict, weights: dict[str, np.ndarray]) -> pd.DataFrame:

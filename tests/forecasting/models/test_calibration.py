@@ -225,3 +225,20 @@ def test_one_massacre_barely_moves_the_robust_level_but_a_lasting_rise_gets_thro
     assert trailing["spike"] - trailing["calm"] == pytest.approx(150 / 12)
     assert robust["spike"] - robust["calm"] < 4  # a trailing mean moves 12.5
     assert robust["rise"] > 25  # the new level (about 36) is mostly taken in
+
+
+def test_a_level_of_few_series_takes_the_weights_of_the_level_below_it():
+    from forecasting.models.ensemble import share_weights
+
+    def panel(countries: int) -> Panel:
+        levels = np.array(["country"] * countries + ["admin1"] * 12, dtype=object)
+        ids = np.array([f"s{i}" for i in range(len(levels))], dtype=object)
+        return Panel(ids, np.ones((len(levels), 3)), np.full(len(levels), np.datetime64("2025-01", "M")),
+                     np.full(len(levels), 3), levels)
+
+    weights = {"country": np.array([1.0, 0.0]), "admin1": np.array([0.3, 0.7])}
+    shared = share_weights(weights, panel(3))
+    np.testing.assert_allclose(shared["country"], [0.3, 0.7])
+    np.testing.assert_allclose(weights["country"], [1.0, 0.0])  # the input is left as it was
+    np.testing.assert_allclose(share_weights(weights, panel(10))["country"], [1.0, 0.0])  # enough to weigh
+    assert share_weights({"country": np.array([1.0, 0.0])}, panel(3))["country"].tolist() == [1.0, 0.0]

@@ -77,7 +77,7 @@ MODULES: dict[str, Module] = {
                " or bulk_load or every_field or newer_timestamp or revised or skip_invalid)"],
         not_core=["EventWriter.save_aggregates", "holds_synthetic_sample", "load_events", "monthly_counts", "count_events", "data_cutoff",
                   "event_span", "data_start", "_data_edge", "stored_countries", "source_counts", "ingest_log",
-                  "_filtered", "_typed_columns"],
+                  "_filtered", "_typed_columns", "holds_no_data"],
     ),
     "outbox": Module(
         ["forecasting/store/outbox.py"],

@@ -357,22 +357,26 @@ def test_the_synthetic_rows_are_acled_rows_with_their_ids_and_their_mark(store, 
     def marked(event_id: str) -> str:
         return acled_row(event_id).replace("Test source", "conflictwatch synthetic sample (test)")
 
-    save_committed(store, frame(marked("SYNBFA1"), marked("SYNBFA2")), frame(marked("SYNBFA3")).assign(source="ucdp"))
+    # Another data set's row with a sample id and mark, and an ACLED id just past the sample's range.
+    save_committed(store, frame(marked("SYNBFA1"), marked("SYNBFA2")), frame(marked("SYNBFA3")).assign(source="ucdp"),
+                   frame(marked("SYO")))
     # More of the sample, or nothing, is no real data: the sample stays.
     assert save_committed(store, frame(marked("SYNBFA4")), frame("A1").iloc[:0]) == [
         SaveResult(1, 0, 0, method="merge"), SaveResult(0, 0, 0, method="none")
     ]
-    assert stored_events.count_events(store) == 4
+    assert stored_events.count_events(store) == 5
 
     with event_writer(store) as writer:
-        real = writer.save(frame("BFA1"))
-        later = writer.save(frame("BFA2"))
+        real = writer.save(frame("BFA1", marked("SYNBFA5")))
+        later = writer.save(frame("BFA2"))  # once per writer: a sample row saved since stays
         again = writer.drop_synthetic_sample()
 
-    assert real == SaveResult(inserted=1, updated=0, unchanged=0, synthetic_removed=3, method="merge")
+    assert real == SaveResult(inserted=2, updated=0, unchanged=0, synthetic_removed=3, method="merge")
     assert later == SaveResult(inserted=1, updated=0, unchanged=0, method="merge") and again == 0
     events = stored_events.load_events(store)
-    assert sorted(zip(events["source"], events["source_id"])) == [("acled", "BFA1"), ("acled", "BFA2"), ("ucdp", "SYNBFA3")]
+    assert sorted(zip(events["source"], events["source_id"])) == [
+        ("acled", "BFA1"), ("acled", "BFA2"), ("acled", "SYNBFA5"), ("acled", "SYO"), ("ucdp", "SYNBFA3")
+    ]
 
 
 def test_sqlite_a_staged_merge_drops_the_index_from_the_rows_it_will_write(tmp_path, frame, small_bulk_loads):

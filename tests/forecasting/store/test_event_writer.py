@@ -411,3 +411,44 @@ def test_sqlite_a_staged_merge_drops_the_index_from_the_rows_it_will_write(tmp_p
     save_committed(store, frame("C9999"))  # 41
     assert merged_keeps_index(frame(*ids("B", 20)))
     assert stored_events.count_events(store) == 41
+
+
+def test_sqlite_staged_files_return_what_saves_would(tmp_path, frame):
+    """Each file's staged merge returns its counts and `merge`, nothing removed, whatever the
+    staged frames' index; a file that staged no rows returns zeros."""
+    store = open_store(f"sqlite:///{tmp_path / 'staged.db'}")
+    events = frame("A1", "A2", acled_row("A3", fatalities="0"), "A4")
+    with event_writer(store) as writer:
+        writer.stage(events[events["fatalities"] > 0].iloc[[2, 0]], 0)  # A4, A1: index 3, 0
+        writer.stage(frame("A5"), 0)
+        writer.stage(frame("A1").iloc[:0], 1)
+        first = writer.merge_staged(0)
+        nothing = writer.merge_staged(1)
+    assert first == SaveResult(inserted=3, updated=0, unchanged=0, synthetic_removed=0, method="merge")
+    assert nothing == SaveResult(0, 0, 0)
+
+    with event_writer(store) as writer:
+        writer.stage(frame("A1", "A6"), 0)
+        writer.stage(frame(acled_row("A5", fatalities="9", timestamp="1747000001")), 1)
+        assert writer.merge_staged(0) == SaveResult(inserted=1, updated=0, unchanged=1, method="merge")
+        assert writer.merge_staged(1) == SaveResult(inserted=0, updated=1, unchanged=0, method="merge")
+    events = stored(store)
+    assert sorted(events.index) == ["A1", "A4", "A5", "A6"] and events.loc["A5", "fatalities"] == 9
+    assert events.loc["A4", "event_date"] == pd.Timestamp("2025-05-14")
+
+
+def test_sqlite_staged_merges_count_what_the_files_before_wrote(tmp_path, frame, small_bulk_loads):
+    """A load's later file is a bulk merge once its own rows to write and the earlier files'
+    written rows reach the threshold together."""
+    store = open_store(f"sqlite:///{tmp_path / 'staged.db'}")
+    save_committed(store, frame(*ids("A", 20)))
+    with pytest.raises(Stop), event_writer(store) as writer:
+        writer.stage(frame(*ids("B", 8)), 0)
+        writer.stage(frame(*ids("C", 8)), 1)
+        writer.stage(frame(*ids("A", 20), *ids("D", 4)), 2)  # 24 rows, 4 to write
+        writer.merge_staged(0)
+        writer.merge_staged(1)
+        assert monthly_index_present(writer)
+        writer.merge_staged(2)  # 8 + 8 + 4 = 20 written: the threshold, and half of 20
+        assert not monthly_index_present(writer)
+        raise Stop

@@ -5,6 +5,9 @@ staging file that is gone after the load, whether it commits or fails."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import sqlite3
+import tempfile
 
 import pandas as pd
 import pytest
@@ -114,7 +117,7 @@ def test_sqlite_staging_is_gone_after_a_failed_load_and_nothing_is_written(tmp_p
     with stored_events.event_writer(store) as writer:
         writer.stage(frame, 0)
         writer.merge_staged(0)
-        with pytest.raises(RuntimeError, match="stage every file before merging"):
+        with pytest.raises(RuntimeError, match="^events staged after the first merge: stage every file before merging$"):
             writer.stage(frame, 1)
     assert stored_events.count_events(store) == 120 and _indexes(store) == before
     assert not [path for path in folder.iterdir() if path.name.startswith(".conflictwatch-staging-")]
@@ -135,3 +138,105 @@ def test_sqlite_staging_is_gone_after_a_failed_load_and_nothing_is_written(tmp_p
             writer._connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
         )
     assert _indexes(store) == before
+
+
+def _sample_marked(rows: list[str]) -> list[str]:
+    """ACLED rows marked as the shipped synthetic sample's (SYN ids, the mark in `sources`)."""
+    return [row.replace("Test source", "conflictwatch synthetic sample (test)") for row in rows]
+
+
+def test_staged_counts_method_and_sample_removed_are_the_files_own(store, tmp_path):
+    """What each file's merge returns: on SQLite the merge's own counts and `merge`; on
+    PostgreSQL, where `stage` saves at once, the sum of its frames' saves (no method). The
+    shipped sample's rows go at the first file holding real events, counted there once."""
+    sample = _frame(tmp_path, _sample_marked([acled_row(f"SYNBFA{number}", "2024-01-15") for number in range(3)]), "sample.csv")
+    with stored_events.event_writer(store) as writer:
+        writer.stage(sample, 0)
+        loaded = writer.merge_staged(0)
+    # The sample loaded on its own removes nothing.
+    assert (*_counts(loaded), loaded.synthetic_removed) == (3, 0, 0, 0)
+    assert stored_events.holds_synthetic_sample(store)
+
+    with stored_events.event_writer(store) as writer:
+        writer.stage(_frame(tmp_path, _rows(1), "empty.csv").iloc[:0], 0)  # a block of no rows first
+        writer.stage(_frame(tmp_path, _rows(2), "a.csv"), 0)
+        writer.stage(_frame(tmp_path, _rows(2, first=2), "b.csv"), 0)
+        writer.stage(_frame(tmp_path, _rows(3, first=2), "c.csv"), 1)  # 2 stored already, 1 new
+        first, second = writer.merge_staged(0), writer.merge_staged(1)
+    method = "merge" if store.dialect == "sqlite" else ""
+    assert (*_counts(first), first.synthetic_removed, first.method) == (4, 0, 0, 3, method)
+    assert (*_counts(second), second.synthetic_removed, second.method) == (1, 0, 2, 0, method)
+    assert not stored_events.holds_synthetic_sample(store) and stored_events.count_events(store) == 5
+
+
+def _raw_rows(path) -> list[tuple]:
+    """Every stored value with SQLite's storage class of it, as the file holds them."""
+    connection = sqlite3.connect(path)
+    try:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(events)") if row[1] != "id"]
+        selected = ", ".join(f"{name}, typeof({name})" for name in columns)
+        return connection.execute(f"SELECT {selected} FROM events ORDER BY source_id").fetchall()
+    finally:
+        connection.close()
+
+
+def test_sqlite_staged_rows_are_stored_byte_for_byte_as_saved_ones(tmp_path):
+    """The staged merge stores each value as `save` does: dates as YYYY-MM-DD text, whole
+    numbers as integers, coordinates as reals, missing values as NULL; whatever the frame's index."""
+    frame = _frame(tmp_path, [
+        *_rows(4),
+        acled_row("BFA000009", "2024-02-29", actor1="", latitude="", longitude="", timestamp=""),
+    ])
+    frame = frame.iloc[[4, 2, 0, 3, 1]].set_axis([40, 7, 7, -1, 12])  # an index that is not 0..n
+    (tmp_path / "saved").mkdir()
+    (tmp_path / "staged").mkdir()
+    saved, staged = open_store(f"sqlite:///{tmp_path / 'saved' / 'events.db'}"), open_store(f"sqlite:///{tmp_path / 'staged' / 'events.db'}")
+    with stored_events.event_writer(saved) as writer:
+        writer.save(frame)
+    with stored_events.event_writer(staged) as writer:
+        writer.stage(frame, 0)
+        writer.merge_staged(0)
+    rows = _raw_rows(tmp_path / "staged" / "events.db")
+    assert rows == _raw_rows(tmp_path / "saved" / "events.db") and len(rows) == 5
+    assert "2024-02-29" in rows[-1] and rows[-1][rows[-1].index("2024-02-29") + 1] == "text"
+
+
+def test_sqlite_in_memory_stages_in_the_temporary_folder(tmp_path, monkeypatch):
+    """A store in memory has no folder: its staging file goes to the temporary folder, not the
+    working directory, and is gone after the load."""
+    work, temporary = tmp_path / "work", tmp_path / "temporary"
+    work.mkdir()
+    temporary.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        store = open_store(url)
+        with stored_events.event_writer(store) as writer:
+            writer.stage(_frame(tmp_path, _rows(3)), 0)
+            assert [path.name[:23] for path in temporary.iterdir()] == [".conflictwatch-staging-"]
+            assert _counts(writer.merge_staged(0)) == (3, 0, 0)
+        assert stored_events.count_events(store) == 3, url
+        assert not list(work.iterdir()) and not list(temporary.iterdir())
+
+
+def test_sqlite_the_load_connection_is_detached_and_kept(tmp_path):
+    """After a staged load the connection goes back to the pool with the staging file detached
+    (not thrown away), and a load still commits when the staging folder went before it ended."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    store = open_store(f"sqlite:///{folder / 'staged.db'}")
+    with stored_events.event_writer(store) as writer:
+        writer.stage(_frame(tmp_path, _rows(3)), 0)
+        writer.merge_staged(0)
+        used = writer._connection.connection.driver_connection
+    with store.engine.connect() as connection:
+        assert connection.connection.driver_connection is used
+        assert "cw_staging" not in [row[1] for row in connection.exec_driver_sql("PRAGMA database_list")]
+
+    with stored_events.event_writer(store) as writer:
+        writer.stage(_frame(tmp_path, _rows(2, first=3)), 0)
+        assert _counts(writer.merge_staged(0)) == (2, 0, 0)
+        for path in folder.iterdir():
+            if path.name.startswith(".conflictwatch-staging-"):
+                shutil.rmtree(path)  # as a cleaner of temporary files might
+    assert stored_events.count_events(store) == 5

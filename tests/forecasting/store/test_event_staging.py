@@ -145,7 +145,7 @@ def _sample_marked(rows: list[str]) -> list[str]:
     return [row.replace("Test source", "conflictwatch synthetic sample (test)") for row in rows]
 
 
-def test_staged_counts_method_and_sample_removed_are_the_files_own(store, tmp_path):
+def test_staged_counts_method_and_removed_rows_are_each_files_own(store, tmp_path):
     """What each file's merge returns: on SQLite the merge's own counts and `merge`; on
     PostgreSQL, where `stage` saves at once, the sum of its frames' saves (no method). The
     shipped sample's rows go at the first file holding real events, counted there once."""

@@ -9,7 +9,7 @@ import pandas as pd
 from forecasting import wording
 from forecasting.alerts import SEVERITY_ORDER, Alert, Band, MonthReadings
 from forecasting.detectors.actors import armed_actor_families
-from forecasting.detectors.findings import Findings, control_false_discoveries
+from forecasting.detectors.findings import control_false_discoveries
 from forecasting.detectors.grading import grade
 from forecasting.detectors.predictive import month_against_forecast
 from forecasting.detectors.registry import DETECTORS, DetectionInputs
@@ -137,8 +137,8 @@ def detect(
         alerts = control_false_discoveries(findings, settings.false_discovery_rate)
         if inputs.events is not None and any(_rise_of_deaths(alert) for alert in alerts):
             if surging_places is None:
-                surging_places = more_attacks(Findings([], 0), inputs.predictive)
-            attacks = surging_places | more_attacks(findings, inputs.predictive.iloc[0:0])
+                surging_places = places_with_more_attacks(inputs.predictive)
+            attacks = surging_places | rises_of_attacks(findings)
             alerts = [alert for alert in alerts if not deadlier_attacks_only(alert, attacks, events_by_family, settings)]
         found += alerts
     if inputs.events is not None:
@@ -157,13 +157,10 @@ def one_ordinary_attack(alert: Alert, events: pd.DataFrame, settings: DetectionS
     happens; a surge that holds without its deadliest event, or that one event does not explain
     (a country's record month), is a change. `events`: the detectors' events (`actor1` the
     actor family, tiers of located events only)."""
-    from forecasting.incidents import ACTOR_FAMILY, driving_event_rows
-
     if alert.measure != "fatalities" or alert.kind not in ("surge", "record", "tier_shift") or None in (
             alert.upper, alert.expected) or alert.observed <= alert.expected:
         return False
-    rows = driving_event_rows([alert], _with_family_column(events), 1)
-    deadliest = float(rows["fatalities"].iloc[0]) if not rows.empty else 0.0
+    deadliest = _deadliest_attack(alert, events)
     observed, excess = float(alert.observed), float(alert.observed) - float(alert.expected)
     if alert.kind == "tier_shift":
         # A shift toward a tier: the share without that event, of the window's deaths without it.
@@ -181,21 +178,26 @@ _ATTACK_KINDS = ("surge", "tier_shift", "run_rate")
 def deadlier_attacks_only(alert: Alert, attacks: set[tuple], events: pd.DataFrame, settings: DetectionSettings) -> bool:
     """Whether a rise of deaths (a surge, a shift toward a settlement tier, a year-to-date pace)
     is only attacks that happened to be deadlier: no more attacks than usual there (`attacks`,
-    from `more_attacks`: for a surge, the place's events inside their forecast's range; for a
-    shift or a pace, no candidate of the same test of events, by all actors or any family),
+    from `places_with_more_attacks` and `rises_of_attacks`: for a surge, the place's events
+    inside their forecast's range; for a shift or a pace, no candidate of the same test of
+    events, by all actors or any family),
     and no attack of it killed `critical_excess_fatalities` (25) or more. Deaths come
     in clumps: a tier or a district that sees its usual number of attacks, two of which killed
     a dozen each, has not changed, and its deaths alone make the test believe it did. A
     massacre stays an alert wherever it happens; so does any rise that more attacks carry."""
-    from forecasting.incidents import driving_event_rows
-
     if not _rise_of_deaths(alert) or _story_key(alert) in attacks:
         return False
     if alert.kind == "surge" and ("surge", None, *(alert.scope.get(name) for name in _SCOPE_NAMES)) in attacks:
         return False
+    return _deadliest_attack(alert, events) < settings.critical_excess_fatalities
+
+
+def _deadliest_attack(alert: Alert, events: pd.DataFrame) -> float:
+    """The deaths of the alert's deadliest driving event (0 when it has none)."""
+    from forecasting.incidents import driving_event_rows
+
     rows = driving_event_rows([alert], _with_family_column(events), 1)
-    deadliest = float(rows["fatalities"].iloc[0]) if not rows.empty else 0.0
-    return deadliest < settings.critical_excess_fatalities
+    return float(rows["fatalities"].iloc[0]) if not rows.empty else 0.0
 
 
 def _rise_of_deaths(alert: Alert) -> bool:
@@ -214,12 +216,10 @@ def _with_family_column(events: pd.DataFrame | None) -> pd.DataFrame | None:
     return events.assign(**{ACTOR_FAMILY: events["actor1"]})
 
 
-def more_attacks(findings, predictive: pd.DataFrame) -> set[tuple]:
-    """`_story_key`s of the places (and tiers, actors) with more attacks than usual this month:
-    a surge's place whose events are above their forecast's 90% range (however few: four
-    attacks where none are expected are more attacks), and the scope of any candidate of the
-    detector about events (a shift or a pace of events, before false-discovery control). An
-    actor family's rise of attacks is a rise of everyone's attacks there too."""
+def places_with_more_attacks(predictive: pd.DataFrame) -> set[tuple]:
+    """`_story_key`s of the surges' places with more attacks than usual this month: events above
+    their forecast's 90% range (however few: four attacks where none are expected are more
+    attacks). An actor family's rise of attacks is a rise of everyone's attacks there too."""
     from forecasting.detectors.predictive import scope_of
 
     keys = set()
@@ -228,10 +228,14 @@ def more_attacks(findings, predictive: pd.DataFrame) -> set[tuple]:
         scope = scope_of(row)
         keys.add(("surge", None, *(scope.get(name) for name in _SCOPE_NAMES)))
         keys.add(("surge", None, *(scope.get(name) for name in _SCOPE_NAMES[:-1]), None))
-    for finding in findings.candidates:
-        if finding.measure == "events":
-            keys |= {_story_key(finding), _story_key(finding, actor=None)}
     return keys
+
+
+def rises_of_attacks(findings) -> set[tuple]:
+    """`_story_key`s of a detector's candidates about events (a shift or a pace of events,
+    before false-discovery control), by their actor and by all actors."""
+    return {key for finding in findings.candidates if finding.measure == "events"
+            for key in (_story_key(finding), _story_key(finding, actor=None))}
 
 
 _SCOPE_NAMES = ("country", "admin1", "admin2", "tier", "actor")

@@ -103,12 +103,23 @@ def driving_events(alert: Alert, events: pd.DataFrame, limit: int) -> list[dict[
 def _driven(alert: Alert, events: pd.DataFrame) -> pd.Series:
     """Which events are of `alert`'s scope and period, counted as it counts them."""
     first, last = _period_days(alert)
-    chosen = (events["event_date"] >= first) & (events["event_date"] <= last)
+    during = (events["event_date"] >= first) & (events["event_date"] <= last)
+    # The other tests read strings: made on the period's events only (a month of a frame that
+    # may hold years, as the detectors' does), for a detection's dozens of alerts.
+    during[during] = _of_scope(alert, events[during]).to_numpy()
+    return during
+
+
+def _of_scope(alert: Alert, events: pd.DataFrame) -> pd.Series:
+    """Which events are of `alert`'s scope, counted as it counts them."""
+    import pandas as pd
+
     # What the alert counts: demonstrations for their measure, political violence otherwise.
     if alert.measure == "demonstrations":
-        chosen &= events["disorder_type"] == DEMONSTRATIONS if "disorder_type" in events else False
+        chosen = (events["disorder_type"] == DEMONSTRATIONS if "disorder_type" in events
+                  else pd.Series(False, index=events.index))
     else:
-        chosen &= counted_as_political_violence(events)
+        chosen = counted_as_political_violence(events)
     scope = alert.scope
     if alert.kind == "synchronized" and alert.evidence.get("admin2_units"):
         # A wave's places are the units it hit, in one country or several.

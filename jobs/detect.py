@@ -77,7 +77,7 @@ def find_alerts(
 
     settings = detection_settings(config)
     if series is None:
-        series = pipeline.build_series(events, as_of, measures=settings.measures)
+        series = pipeline.build_series(events, as_of, measures=settings.measures, known=known)
     history = pipeline.history_for_forecast(series, as_of)
     forecasts = forecast(
         history,
@@ -149,8 +149,10 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
         found, series, forecasts = find_alerts(None, moment, config, series=series, memo=memo)
         return _assess(store, config, moment, None, series, forecasts, found, save=save, coverage=coverage)
     log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
-    found, series, forecasts = find_alerts(events, moment, config, memo=memo)
-    return _assess(store, config, moment, events, series, forecasts, found, save=save, coverage=coverage)
+    # What the series, the detectors and the month's readings all count: worked out once.
+    known = pipeline.known_events(events, moment)
+    found, series, forecasts = find_alerts(events, moment, config, memo=memo, known=known)
+    return _assess(store, config, moment, events, series, forecasts, found, save=save, coverage=coverage, known=known)
 
 
 def forecast_memo(store: Store, *, keep_origins: bool = False) -> "ForecastMemo":

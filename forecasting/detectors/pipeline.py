@@ -42,15 +42,17 @@ def build_series(
     as_of: AsOf,
     levels: tuple[str, ...] = DETECTION_LEVELS,
     measures: tuple[str, ...] = VIOLENCE_MEASURES,
+    *,
+    known: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """All series detection tests, as one frame: every level and measure, up to the as-of month
     (ids as `forecasting.series.series_id` makes them: `fatalities|admin1|Mali|Kayes`).
 
     `measures`: political-violence `fatalities` and `events` by default; `demonstrations`
     (protests and riots) only when asked for, as their own series (no actor series), never mixed
-    into the others.
+    into the others. `known`: `known_events(events, as_of)`, where the caller has it already.
     """
-    known = known_events(events, as_of)
+    known = _known(events, as_of, known)
     violence = tuple(measure for measure in measures if measure in VIOLENCE_MEASURES)
     frames = []
     if violence and not known.empty:

@@ -99,12 +99,14 @@ def _units_per_window(hits: pd.DataFrame, width: int) -> dict[tuple, pd.Series]:
 def _waves(per_start: pd.Series, width: int, as_of: AsOf, settings: DetectionSettings, tries: int) -> list[tuple]:
     """Candidate windows of the as-of month: (p-value, start, width, units, mean, size, history, counts)."""
     month_start, last_day = as_of.month, pd.Timestamp(as_of.day)
+    current = per_start[(per_start.index >= month_start) & (per_start.index <= last_day)]
+    current = current[current >= settings.synchronized_min_units]
+    if current.empty:
+        return []  # most families, most months: their history is not needed
     history_start = month_start - pd.DateOffset(years=_HISTORY_YEARS)
     history_days = pd.date_range(history_start, month_start - pd.Timedelta(days=width), freq=f"{width}D")
     history = per_start.reindex(history_days, fill_value=0).to_numpy(float)
-    current = per_start[(per_start.index >= month_start) & (per_start.index <= last_day)]
-    current = current[current >= settings.synchronized_min_units]
-    if current.empty or len(history) < 30:
+    if len(history) < 30:
         return []
     mean = max(float(history.mean()), 1e-3)
     variance = float(history.var(ddof=1))

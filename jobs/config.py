@@ -164,6 +164,8 @@ class DetectConfig:
     synchronized_min_units: int = 5
     synchronized_window_days: int = 2
     change_point_months: int = 3
+    regional_drop_months: int = 12
+    regional_drop_share: float = 0.33
     critical_excess_fatalities: int = 25
     critical_share_of_usual_month: float = 0.2
     critical_wave_units: int = 5

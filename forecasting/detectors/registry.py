@@ -3,7 +3,9 @@
 Adding a detector is one module (a pure function returning `Findings`) and one line in
 `DETECTORS`. `detect` builds the inputs once (`DetectionInputs`) and runs every registered
 detector whose inputs are there: without events (ACLED's HDX admin2-month aggregates) the
-detectors that need events (days, settlement tiers, actors) are skipped.
+detectors that need events (days, settlement tiers, actors) are skipped. Each detector's tests
+are one false-discovery family; a kind may come from two (drops: against the forecast, with the
+surges, and a region's against its own past year, `regional_drop`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from forecasting.detectors.change_point import detect_change_points
 from forecasting.detectors.findings import Findings
 from forecasting.detectors.record import detect_monthly_records, detect_window_records
+from forecasting.detectors.regional_drop import detect_regional_drops
 from forecasting.detectors.run_rate import detect_run_rates
 from forecasting.detectors.settings import AsOf, DetectionSettings
 from forecasting.detectors.spread import detect_spread
@@ -70,6 +73,8 @@ def _records(inputs: DetectionInputs) -> Findings:
 #: Every detector, in the order their alerts are listed before sorting.
 DETECTORS: tuple[Detector, ...] = (
     Detector(("surge", "drop"), ("predictive",), lambda i: detect_surges_and_drops(i.predictive, i.as_of, i.settings)),
+    Detector(("drop",), ("series", "predictive"),
+             lambda i: detect_regional_drops(i.series, i.predictive, i.as_of, i.settings)),
     Detector(("record",), ("series", "predictive"), _records),
     Detector(("tier_shift",), ("events",), lambda i: detect_tier_shifts(i.events, i.as_of, i.settings)),
     Detector(("run_rate",), ("events",), lambda i: detect_run_rates(i.events, i.as_of, i.settings)),

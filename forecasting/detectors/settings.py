@@ -54,6 +54,11 @@ class DetectionSettings:
     synchronized_window_days: int
     # Change point: the new level must have held for at least this many months.
     change_point_months: int
+    # Regional drop (`forecasting.detectors.regional_drop`): an area's, country's or region's
+    # events of the month are also judged against its own past this many months, and must be at
+    # most this share of their mean.
+    regional_drop_months: int
+    regional_drop_share: float
     # Severity by human impact (`forecasting.detectors.grading`): critical needs significance and
     # at least this many deaths above expected, or this share of the country's usual month
     # (whichever is larger), or a wave of armed actors across this many admin2 units, or an area

@@ -65,10 +65,18 @@ def test_recall_within_one_month_of_onset(measured):
         if labelled.found_in(injection, reported) is None
     ]
     total = sum(len(world.injections) for world, _ in measured)
-    # Issue 11's target is 90%; with incidents and grading on the rough worlds the tuning seeds
-    # give 24 of 27 (89%: a district surge and two Niger drops missed, see docs/benchmarks.md).
-    # This floor guards against going below that while the target stays open.
-    assert (total - len(missed)) / total >= 24 / 27, f"missed {missed} of {total}"
+    # Issue 11's target is 90%: the tuning seeds give 26 of 27 since regional drops are also
+    # judged against the region's own past year (24 of 27 before: two Niger drops were inside
+    # their wide forecast ranges; a district surge is still missed, see docs/benchmarks.md).
+    assert (total - len(missed)) / total >= 0.9, f"missed {missed} of {total}"
+
+
+def test_every_injected_regional_drop_is_found(measured):
+    """A region's attacks cut to a tenth for one month: found against the region's own past
+    year where the forecast's range, wide after years of rising levels, hid two of the three."""
+    found = [labelled.found_in(injection, reported) is not None
+             for world, reported in measured for injection in world.injections if injection.kind == "drop"]
+    assert found == [True] * len(SEEDS)
 
 
 def test_false_new_alerts_are_bounded(measured):

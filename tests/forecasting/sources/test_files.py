@@ -279,6 +279,25 @@ def test_a_zipped_ged_download_is_read_from_its_one_csv(tmp_path):
     assert (event_file.format, event_file.layout.member, rows_read) == ("ucdp", "GEDEvent_v25_1.csv", 1)
 
 
+def test_a_row_longer_than_a_parse_block_is_read_whole_and_no_row_twice(tmp_path, monkeypatch):
+    """Arrow parses a small block at a time (here 2 KiB); a row longer than that is read on in
+    whole blocks from where the parse stopped: every row once, in order, with its line."""
+    monkeypatch.setattr("forecasting.sources.files.PARSE_BLOCK_BYTES", 2048)
+    long_notes = "An invented note, written out at length for this test only. " * 200
+    rows = [invented_event(number) for number in range(1, 60)]
+    rows[29] = invented_event(30, notes=long_notes.strip())
+    rows[44] = invented_event(45, fatalities="many")
+    path = tmp_path / "long_row.csv"
+    path.write_text(csv_text(TODAY_COLUMNS, rows), encoding="utf-8")
+
+    _, rows_read, validated = read_event_file(path, BOUNDS)
+
+    assert rows_read == 59
+    assert validated.events["source_id"].tolist() == [f"TST{number}" for number in range(1, 60) if number != 45]
+    assert validated.events.set_index("source_id").loc["TST30", "notes"] == long_notes.strip()
+    assert validated.rejects[["line", "reason"]].values.tolist() == [[46, "fatalities is not a number"]]
+
+
 # --- broken files: one clear error each ------------------------------------------------------------
 
 

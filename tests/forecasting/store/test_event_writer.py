@@ -149,10 +149,11 @@ def test_a_row_without_timestamp_never_replaces_a_timestamped_one(store, frame):
 
 def test_missing_values_and_every_type_come_back_as_written(store, frame):
     """Both load paths (COPY on PostgreSQL, the merge) store the same values: dates, integers,
-    floats, text, empty optional fields as missing."""
+    floats, text (its length in bytes where a character takes two), empty optional fields as
+    missing."""
     def sparse(event_id: str) -> str:
         return acled_row(event_id, admin3="", latitude="", longitude="", geo_precision="", fatalities="0",
-                         notes='Quote "this", and that')
+                         notes='Quote "this", and that at Ségou')
 
     full = acled_row("A2", "2024-02-29", fatalities="12", timestamp="1747000123")
     save_committed(store, frame(sparse("A1"), full))  # copied on PostgreSQL
@@ -165,7 +166,7 @@ def test_missing_values_and_every_type_come_back_as_written(store, frame):
             assert pd.isna(events.loc[name, column]) == missing, (name, column)
         assert events.loc[name, "iso"] == 854 and events.loc[name, "tier"] == "other"
         assert events.loc[name, "fatalities"] == {"A0": 4, "A2": 12}.get(name, 0)
-    assert events.loc["A3", "notes"] == events.loc["A1", "notes"] == 'Quote "this", and that'
+    assert events.loc["A3", "notes"] == events.loc["A1", "notes"] == 'Quote "this", and that at Ségou'
     assert events.loc["A2", "event_date"] == pd.Timestamp("2024-02-29")
     assert (events.loc["A2", "year"], events.loc["A2", "month"], events.loc["A2", "timestamp"]) == (2024, 2, 1747000123)
     assert events.loc["A2", "latitude"] == pytest.approx(12.0616)

@@ -57,6 +57,11 @@ class DetectionResult:
     coverage: DataCoverage | None = None
     warnings: list[str] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
+    #: The stored events the detection read (up to the as-of day, `pipeline.EVENT_COLUMNS`, as
+    #: `forecasting.store.events.load_events` returns them); None without events (HDX
+    #: aggregates). The month's report counts the series of alert scopes detection did not test
+    #: from them, instead of reading every event again.
+    events: "pd.DataFrame | None" = field(default=None, repr=False)
 
 
 def detection_settings(config: Config) -> DetectionSettings:
@@ -331,4 +336,5 @@ def _assess(
         suppressed=suppressed,
         coverage=coverage[0],
         warnings=coverage[1],
+        events=events,
     )

@@ -101,7 +101,7 @@ def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) ->
 
     countries = list(config.watch_area.countries)
     series = report_series(store, detection.series, countries, moment)
-    series = with_alert_series(store, series, detection.alerts, countries, moment)
+    series = with_alert_series(store, series, detection.alerts, countries, moment, events=detection.events)
     alerts = list(detection.alerts)
     counts = stored_events.source_counts(store, countries=countries, until=moment.day)
     events = _brief_events(store, countries, moment)
@@ -201,11 +201,14 @@ def report_series(store: Store, detected: pd.DataFrame, countries: list[str], mo
     return pd.concat(frames, ignore_index=True)
 
 
-def with_alert_series(store: Store, series: pd.DataFrame, alerts: list, countries: list[str], moment: AsOf) -> pd.DataFrame:
+def with_alert_series(store: Store, series: pd.DataFrame, alerts: list, countries: list[str], moment: AsOf,
+                      *, events: pd.DataFrame | None = None) -> pd.DataFrame:
     """`series` plus the monthly series of every alert scope it lacks (e.g. one actor's events at
     one settlement tier, which detectors count straight from the events), so that each alert
     page can chart the series it is about; for a tier shift also the same scope at every tier
-    (the share's denominator). Actors are grouped by family as the detectors do."""
+    (the share's denominator). Actors are grouped by family as the detectors do. `events`: the
+    stored events of `countries` up to `moment.day` where the caller has them (the detection's,
+    `jobs.detect.DetectionResult.events`); read from the store otherwise."""
     import pandas as pd
 
     from forecasting.detectors.actors import armed_actor_families
@@ -226,7 +229,10 @@ def with_alert_series(store: Store, series: pd.DataFrame, alerts: list, countrie
         return series
     columns = ["source_id", "event_date", "disorder_type", "country", "admin1", "admin2", "tier", "actor1", "inter1",
                "fatalities"]
-    events = stored_events.load_events(store, countries=countries, until=moment.day, columns=columns)
+    if events is None:
+        events = stored_events.load_events(store, countries=countries, until=moment.day, columns=columns)
+    else:
+        events = events[columns]
     events = events.assign(actor=armed_actor_families(events))
     start = series["period"].min() if not series.empty else None
     frames = [series]

@@ -101,12 +101,15 @@ def ingest_files(
         for number, event_file in enumerate(files):
             began = time.perf_counter()
             rows_read, rejects = 0, []
-            for rows, validated in _read_ahead(_tiered_blocks(event_file, gazetteer, seat_radius_km, bounds)):
+            for rows, validated in _read_ahead(event_file.blocks(bounds)):
                 rows_read += rows
                 if not validated.rejects.empty:
                     rejects.append(validated.rejects)
                 if rejects and not skip_invalid:
                     continue  # the load will be rolled back; read on only to list every bad row
+                # Tiers here, not in the read-ahead thread: reading and validating take it longer
+                # than the store takes to write a block, so this thread has the time to spare.
+                validated.events["tier"] = assign_tiers(validated.events, gazetteer, seat_radius_km=seat_radius_km)
                 writer.stage(validated.events, number)
             rejected = pd.concat(rejects, ignore_index=True) if rejects else None
             if rejected is not None and not skip_invalid:
@@ -172,16 +175,9 @@ def _log_layout(event_file: EventFile) -> None:
         log.info("%s: no column %s; %s", event_file.path, absent, how)
 
 
-def _tiered_blocks(event_file, gazetteer: Gazetteer, seat_radius_km: float, bounds: EventBounds) -> Iterator:
-    """The file's validated blocks with each valid event's settlement tier assigned."""
-    for rows, validated in event_file.blocks(bounds):
-        validated.events["tier"] = assign_tiers(validated.events, gazetteer, seat_radius_km=seat_radius_km)
-        yield rows, validated
-
-
 def _read_ahead(blocks: Iterator[T], depth: int = 1) -> Iterator[T]:
     """`blocks`, produced by a background thread up to `depth` ahead of the consumer: the next
-    block is read, validated and tiered while the store writes this one. An error in the
+    block is read and validated while the store writes this one. An error in the
     producer is raised here, in order; leaving early stops the producer at its next block."""
     ready: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()

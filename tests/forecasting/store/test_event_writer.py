@@ -149,8 +149,7 @@ def test_a_row_without_timestamp_never_replaces_a_timestamped_one(store, frame):
 
 def test_missing_values_and_every_type_come_back_as_written(store, frame):
     """Both load paths (COPY on PostgreSQL, the merge) store the same values: dates, integers,
-    floats, text (its length in bytes where a character takes two), empty optional fields as
-    missing."""
+    floats, text (accented too), empty optional fields as missing."""
     def sparse(event_id: str) -> str:
         return acled_row(event_id, admin3="", latitude="", longitude="", geo_precision="", fatalities="0",
                          notes='Quote "this", and that at Ségou')

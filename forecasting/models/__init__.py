@@ -68,6 +68,12 @@ def _trailing_mean(seed: int, executor: ExecutorSettings, memo: ForecastMemo | N
     return TrailingMean()
 
 
+def _recent_mean(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
+    from forecasting.models.reference import RecentMean
+
+    return RecentMean()
+
+
 def _conflictology(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.reference import Conflictology
 
@@ -112,6 +118,7 @@ def _ensemble(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) 
 _BUILDERS: dict[str, Callable[[int, ExecutorSettings, ForecastMemo | None], Model]] = {
     "seasonal_naive": _seasonal_naive,
     "trailing_mean": _trailing_mean,
+    "recent_mean": _recent_mean,
     "conflictology": _conflictology,
     "negbin": _negbin,
     "robust_level": _robust_level,

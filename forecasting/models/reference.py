@@ -1,5 +1,6 @@
 """The field's reference baselines: seasonal naive, the trailing 12-month mean, and
-"conflictology" (VIEWS' benchmark: a bootstrap of the last 12 months).
+"conflictology" (VIEWS' benchmark: a bootstrap of the last 12 months); and the 6-month mean the
+ensemble uses beside them.
 
 All three are vectorized: one fit handles every series of a panel at once. They are the yardsticks
 every other model must beat in `forecasting.backtest`.
@@ -82,6 +83,19 @@ class TrailingMean:
             np.repeat(mean[:, None], horizon, axis=1),
             np.repeat(quantiles[:, None, :], horizon, axis=1),
         )
+
+
+class RecentMean(TrailingMean):
+    """The trailing mean of the last 6 months: half the lag of the 12-month mean after a regime
+    changes, at about 1.4 times its noise. Not a benchmark of the field: an ensemble member
+    (`forecasting.models.ensemble`), which weighs it where regimes have just changed. Needs the 6
+    months it averages (shorter series fall back to the 12-month mean)."""
+
+    name = "recent_mean"
+    min_months = 6
+
+    def __init__(self, months: int = 6):
+        super().__init__(months)
 
 
 class Conflictology:

@@ -12,6 +12,7 @@ from forecasting.models import forecast
 from forecasting.models.calibration import ANY, Calibration
 from forecasting.models import make_model
 from forecasting.models.base import Panel
+from forecasting.models.ensemble import MEMBERS
 from forecasting.models.memo import ForecastMemo, decode_forecasts, decode_judgement, encode_forecasts, encode_judgement
 from forecasting.models.rolling import origin_forecasts
 from forecasting.series import series_from_counts
@@ -69,7 +70,8 @@ def test_kept_judgements_give_the_forecast_computed_afresh_and_are_used(store):
     assert month == "2023-07"  # 30 months from 2021-01: the forecast month follows them
     # The second forecast read its judgement from the store: one made different there shows.
     judgement = json.loads(StoredJudgements(store).load(key))
-    judgement["weights"] = {level: [0.0, 0.0, 0.0, 1.0] for level in judgement["weights"]}
+    only_trailing_mean = [float(name == "trailing_mean") for name in MEMBERS]
+    judgement["weights"] = {level: only_trailing_mean for level in judgement["weights"]}
     with store.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE ensemble_judgements SET judgement = ?" if store.dialect == "sqlite"
                                    else "UPDATE ensemble_judgements SET judgement = %s", (json.dumps(judgement),))

@@ -59,14 +59,17 @@ def held_out_record(origins: int, horizons: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-@pytest.mark.slow  # 3 worlds x 3 ensemble backtests: about 15 s of CPU
+@pytest.mark.slow  # 3 worlds x 3 ensemble backtests: about 30 s of CPU
 def test_on_held_out_worlds_the_default_covers_at_every_level_and_beats_both_benchmarks():
     """Issues 16 and 18, on worlds whose seeds nothing was chosen on: the default's 90% intervals
     cover at least 85% of outcomes at admin2, admin1 and country, and its CRPS is below
-    trailing_mean's and conflictology's at every level, at least 5% below conflictology's by
-    country. The last 3 origins, 1-3 months ahead, to keep the test short; docs/benchmarks.md has
-    the figures of 12 origins, 1-6 months ahead, including where the default is not 5% below
-    both benchmarks (admin1) and where it covers more than 95%."""
+    trailing_mean's and conflictology's at every level, at least 5% below both at admin1 and at
+    least 5% below conflictology's by country. The last 3 origins, 1-3 months ahead, to keep the
+    test short (measured on 2026-11-30: admin1 7.4% below trailing_mean and 9.9% below
+    conflictology, country 2.8% and 8.0%); docs/benchmarks.md has the figures of 12 origins, 1-6
+    months ahead, including where the default is not 5% below both benchmarks and where its
+    intervals cover more than their nominal share (these 9 origin-months cover more than 95%
+    by country, 54 forecasts of 3 series)."""
     from forecasting.scores import score
 
     cells = held_out_record(origins=3, horizons=3)
@@ -76,4 +79,6 @@ def test_on_held_out_worlds_the_default_covers_at_every_level_and_beats_both_ben
         assert table.loc[(level, "default"), "coverage_90"] >= 0.85, (level, table.round(3))
         for benchmark in ("trailing_mean", "conflictology"):
             assert table.loc[(level, "default"), "crps"] < table.loc[(level, benchmark), "crps"], (level, table.round(3))
+    for benchmark in ("trailing_mean", "conflictology"):
+        assert table.loc[("admin1", "default"), "crps"] <= 0.95 * table.loc[("admin1", benchmark), "crps"], table.round(3)
     assert table.loc[("country", "default"), "crps"] <= 0.95 * table.loc[("country", "conflictology"), "crps"], table.round(3)

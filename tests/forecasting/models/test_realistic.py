@@ -59,7 +59,7 @@ def held_out_record(origins: int, horizons: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-@pytest.mark.slow  # 3 worlds x 3 ensemble backtests: about 30 s of CPU
+@pytest.mark.slow  # 3 worlds x 3 ensemble backtests: 53 s wall at load 5 (2026-11-30)
 def test_on_held_out_worlds_the_default_covers_at_every_level_and_beats_both_benchmarks():
     """Issues 16 and 18, on worlds whose seeds nothing was chosen on: the default's 90% intervals
     cover at least 85% of outcomes at admin2, admin1 and country, and its CRPS is below

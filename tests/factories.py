@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+
+import pandas as pd
+
+from forecasting.events import EventBounds
+from forecasting.sources.files import read_event_file
 
 
 def conflictwatch(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -58,6 +65,26 @@ def acled_row(
         timestamp,
     ]
     return ",".join(_quote(value) for value in fields)
+
+
+def acled_events(rows: Sequence[str], bounds: EventBounds, folder: Path) -> pd.DataFrame:
+    """The events `read_event_file` validates from these ACLED CSV lines (written under the
+    header to a file in `folder`), as a frame of the caller's own.
+
+    Each distinct file is read and validated once per process, and a copy handed out: `make
+    mutate` reruns the event writer's tests for every mutant of the store, each in a process
+    forked from one that has already run them all, and reading and validating their input
+    frames was half of those tests' time, spent on code the store's mutants never change."""
+    text = ACLED_HEADER + "\n" + "\n".join(rows) + "\n"
+    key = (text, bounds)
+    if key not in _VALIDATED:
+        path = folder / f"acled-{hashlib.sha256(text.encode()).hexdigest()[:16]}.csv"
+        path.write_text(text, encoding="utf-8")
+        _VALIDATED[key] = read_event_file(path, bounds)[2].events
+    return _VALIDATED[key].copy()
+
+
+_VALIDATED: dict[tuple[str, EventBounds], pd.DataFrame] = {}
 
 
 def _quote(value: str) -> str:

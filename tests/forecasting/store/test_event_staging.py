@@ -11,19 +11,15 @@ import tempfile
 
 import pandas as pd
 import pytest
-from factories import ACLED_HEADER, acled_row
+from factories import acled_events, acled_row
 
 from forecasting.events import EventBounds
-from forecasting.sources.files import read_event_file
 from forecasting.store import events as stored_events
 from forecasting.store import open_store
 
 
-def _frame(tmp_path, rows: list[str], name: str = "staged.csv") -> pd.DataFrame:
-    path = tmp_path / name
-    path.write_text(ACLED_HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    _, _, validated = read_event_file(path, EventBounds(today=dt.date(2026, 1, 1)))
-    return validated.events.assign(tier="other")
+def _frame(tmp_path, rows: list[str]) -> pd.DataFrame:
+    return acled_events(rows, EventBounds(today=dt.date(2026, 1, 1)), tmp_path).assign(tier="other")
 
 
 def _rows(count: int, first: int = 0, **fields) -> list[str]:
@@ -37,13 +33,13 @@ def _counts(result: stored_events.SaveResult) -> tuple[int, int, int]:
 
 def test_a_staged_file_is_merged_in_order_and_counted_as_saves_would_be(store, tmp_path, monkeypatch):
     monkeypatch.setattr(stored_events, "_STAGED_SLICE_ROWS", 2)  # SQLite stages each frame in slices
-    first = _frame(tmp_path, _rows(5), "first.csv")
+    first = _frame(tmp_path, _rows(5))
     # A later block of the same file: event 1 again, newer; event 2 again, older; two new ones.
     second = _frame(tmp_path, [
         acled_row("BFA000001", "2024-02-15", fatalities="9", timestamp="1747000001"),
         acled_row("BFA000002", "2024-03-15", fatalities="8", timestamp="1746999999"),
         *_rows(2, first=5),
-    ], "second.csv")
+    ])
 
     with stored_events.event_writer(store) as writer:
         writer.stage(first, 0)
@@ -81,8 +77,8 @@ def test_staged_events_keep_every_value_and_type(store, tmp_path):
 def test_files_are_merged_one_after_another(store, tmp_path):
     """Two files of one load: the second's newer version of an event wins, as it would saved."""
     with stored_events.event_writer(store) as writer:
-        writer.stage(_frame(tmp_path, _rows(3), "a.csv"), 0)
-        writer.stage(_frame(tmp_path, [acled_row("BFA000000", "2024-01-15", fatalities="6", timestamp="1747000005")], "b.csv"), 1)
+        writer.stage(_frame(tmp_path, _rows(3)), 0)
+        writer.stage(_frame(tmp_path, [acled_row("BFA000000", "2024-01-15", fatalities="6", timestamp="1747000005")]), 1)
         assert _counts(writer.merge_staged(0)) == (3, 0, 0)
         assert _counts(writer.merge_staged(1)) == (0, 1, 0)
         assert _counts(writer.merge_staged(2)) == (0, 0, 0)  # a file that staged nothing
@@ -130,7 +126,7 @@ def test_sqlite_staging_is_gone_after_a_failed_load_and_nothing_is_written(tmp_p
             writer._connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
         )
     # 60 of 120 stored rows revised: half as many as the table holds, so a rebuild.
-    revised = _frame(tmp_path, _rows(60, timestamp="1747000009"), "revised.csv")
+    revised = _frame(tmp_path, _rows(60, timestamp="1747000009"))
     with stored_events.event_writer(store) as writer:
         writer.stage(revised, 0)
         assert _counts(writer.merge_staged(0)) == (0, 60, 0)
@@ -149,7 +145,7 @@ def test_staged_counts_method_and_removed_rows_are_each_files_own(store, tmp_pat
     """What each file's merge returns: on SQLite the merge's own counts and `merge`; on
     PostgreSQL, where `stage` saves at once, the sum of its frames' saves (no method). The
     shipped sample's rows go at the first file holding real events, counted there once."""
-    sample = _frame(tmp_path, _sample_marked([acled_row(f"SYNBFA{number}", "2024-01-15") for number in range(3)]), "sample.csv")
+    sample = _frame(tmp_path, _sample_marked([acled_row(f"SYNBFA{number}", "2024-01-15") for number in range(3)]))
     with stored_events.event_writer(store) as writer:
         writer.stage(sample, 0)
         loaded = writer.merge_staged(0)
@@ -158,15 +154,32 @@ def test_staged_counts_method_and_removed_rows_are_each_files_own(store, tmp_pat
     assert stored_events.holds_synthetic_sample(store)
 
     with stored_events.event_writer(store) as writer:
-        writer.stage(_frame(tmp_path, _rows(1), "empty.csv").iloc[:0], 0)  # a block of no rows first
-        writer.stage(_frame(tmp_path, _rows(2), "a.csv"), 0)
-        writer.stage(_frame(tmp_path, _rows(2, first=2), "b.csv"), 0)
-        writer.stage(_frame(tmp_path, _rows(3, first=2), "c.csv"), 1)  # 2 stored already, 1 new
+        writer.stage(_frame(tmp_path, _rows(1)).iloc[:0], 0)  # a block of no rows first
+        writer.stage(_frame(tmp_path, _rows(2)), 0)
+        writer.stage(_frame(tmp_path, _rows(2, first=2)), 0)
+        writer.stage(_frame(tmp_path, _rows(3, first=2)), 1)  # 2 stored already, 1 new
         first, second = writer.merge_staged(0), writer.merge_staged(1)
     method = "merge" if store.dialect == "sqlite" else ""
     assert (*_counts(first), first.synthetic_removed, first.method) == (4, 0, 0, 3, method)
     assert (*_counts(second), second.synthetic_removed, second.method) == (1, 0, 2, 0, method)
     assert not stored_events.holds_synthetic_sample(store) and stored_events.count_events(store) == 5
+
+
+def test_a_file_of_no_events_merges_as_nothing_and_the_shipped_rows_again_as_unchanged(store, tmp_path):
+    """A file whose blocks held no events merges as nothing, also when no file of the load
+    staged a row; the shipped sample loaded over itself is all unchanged and removes nothing
+    (only a file holding real events removes it)."""
+    with stored_events.event_writer(store) as writer:
+        writer.stage(_frame(tmp_path, _rows(1)).iloc[:0], 0)
+        nothing = writer.merge_staged(0)
+    assert (*_counts(nothing), nothing.synthetic_removed) == (0, 0, 0, 0)
+    sample = _frame(tmp_path, _sample_marked([acled_row(f"SYNBFA{number}", "2024-01-15") for number in range(3)]))
+    for _ in range(2):
+        with stored_events.event_writer(store) as writer:
+            writer.stage(sample, 0)
+            again = writer.merge_staged(0)
+    assert (*_counts(again), again.synthetic_removed) == (0, 0, 3, 0)
+    assert stored_events.holds_synthetic_sample(store) and stored_events.count_events(store) == 3
 
 
 def _raw_rows(path) -> list[tuple]:

@@ -8,14 +8,12 @@ it directly, so that `make mutate` can rerun them for every mutant in well under
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
 import pandas as pd
 import pytest
-from factories import ACLED_HEADER, acled_row
+from factories import acled_events, acled_row
 
 from forecasting.events import EventBounds
-from forecasting.sources.files import read_event_file
 from forecasting.store import events as stored_events
 from forecasting.store import open_store
 from forecasting.store.events import SaveResult, event_writer
@@ -28,14 +26,10 @@ INDEX = "ix_events_monthly_counts"
 def frame(tmp_path):
     """An event frame as the ingest step saves it (read and validated from ACLED CSV lines, every
     event in the `other` tier): `frame("A1", "A2", ...)` or `frame(*lines)` for whole rows."""
-    names = (f"frame{number}.csv" for number in itertools.count())
 
     def build(*rows: str) -> pd.DataFrame:
-        path = tmp_path / next(names)
         lines = [row if "," in row else acled_row(row) for row in rows]
-        path.write_text(ACLED_HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
-        _, _, validated = read_event_file(path, BOUNDS)
-        return validated.events.assign(tier="other")
+        return acled_events(lines, BOUNDS, tmp_path).assign(tier="other")
 
     return build
 

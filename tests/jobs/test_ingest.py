@@ -435,8 +435,7 @@ def test_a_file_of_no_events_saves_nothing_and_counts_nothing(store, write_acled
 
 def test_real_events_replace_only_the_synthetic_rows_and_nothing_that_looks_like_them(store, write_acled, caplog):
     """The sample's rows are ACLED's, with SYN ids and the sample's mark in `source`: a small
-    stand-in for the 20,000-event sample, so the rule is checked in a second (the name leaves out
-    "sample": tests/mutation.py's store-writer selection skips the tests that load the real one)."""
+    stand-in for the 20,000-event sample, so the rule is checked in a second."""
     def marked(event_id: str) -> str:
         return acled_row(event_id).replace("Test source", "conflictwatch synthetic sample (test)")
 

@@ -372,6 +372,13 @@ def test_the_synthetic_rows_are_acled_rows_with_their_ids_and_their_mark(store, 
         ("acled", "BFA1"), ("acled", "BFA2"), ("acled", "SYNBFA5"), ("acled", "SYO"), ("ucdp", "SYNBFA3")
     ]
 
+    # Only the sample's rows: later writers' real events leave a marked ACLED id below its range
+    # and a real event whose SYN id only looks like the sample's (no mark).
+    (lookalikes,) = save_committed(store, frame(marked("BFA7"), "SYNBFA9"))
+    (last,) = save_committed(store, frame("BFA3"))
+    assert (lookalikes.synthetic_removed, last.synthetic_removed) == (1, 0)  # SYNBFA5, then nothing
+    assert {"BFA7", "SYNBFA9"} <= set(stored_events.load_events(store)["source_id"])
+
 
 def test_sqlite_a_staged_merge_drops_the_index_from_the_rows_it_will_write(tmp_path, frame, small_bulk_loads):
     """SQLite's staged merge counts the rows it will write (new events, newer versions, rows

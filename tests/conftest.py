@@ -8,7 +8,9 @@ reachable the PostgreSQL variants skip, except on CI (CI=true), where they fail.
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import itertools
 import os
 import shutil
 import tempfile
@@ -25,9 +27,16 @@ POSTGRES_SERVER = os.environ.get("CONFLICTWATCH_TEST_POSTGRES", "postgresql+psyc
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+#: Set by tests/mutation.py: test sessions take a database of this pool instead of creating one.
+POSTGRES_POOL = os.environ.get("CONFLICTWATCH_TEST_POSTGRES_POOL", "")
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A fresh PostgreSQL database for this test session."""
+    """A fresh PostgreSQL database for this test session (under `make mutate`, one of its pool)."""
+    if POSTGRES_POOL:
+        yield _pooled_database()
+        return
     admin = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
     name = f"cw_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -44,6 +53,52 @@ def postgres_url():
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+def _pooled_database() -> str:
+    """A database of the pool that no other process holds, created at its first use and kept.
+
+    mutmut runs each mutant's tests in a session of its own, in a forked process: creating,
+    migrating and dropping a database for each took longer than most mutants' tests. A process
+    holds its database by a lock on a file named after it until it exits; `store_url` empties
+    the database before each test, and tests/mutation.py drops the pool (`drop_postgres_pool`)."""
+    if os.getpid() in _POOLED:
+        return _POOLED[os.getpid()]
+    for slot in itertools.count():
+        lock = open(Path(tempfile.gettempdir()) / f"{POSTGRES_POOL}_{slot}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        name = f"{POSTGRES_POOL}_{slot}"
+        admin = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            if connection.exec_driver_sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").first() is None:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        _POOL_LOCKS.append(lock)  # open, and so held, until the process exits
+        url = sa.engine.make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+        _POOLED[os.getpid()] = url
+        return url
+
+
+_POOLED: dict[int, str] = {}
+_POOL_LOCKS: list = []
+
+
+def drop_postgres_pool(pool: str) -> None:
+    """Drop the databases of `pool` and remove their lock files (after the processes using them)."""
+    admin = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        names = connection.exec_driver_sql(
+            "SELECT datname FROM pg_database WHERE datname LIKE %(pattern)s", {"pattern": f"{pool}\\_%"}
+        ).scalars().all()
+        for name in names:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+    for lock in Path(tempfile.gettempdir()).glob(f"{pool}_*.lock"):
+        lock.unlink()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -86,15 +141,23 @@ _TEMPORARY: list[tempfile.TemporaryDirectory] = []
 
 
 def _empty_postgres(url: str) -> None:
+    """Every table empty and every sequence back at its start. Only the tables holding rows are
+    truncated: TRUNCATE gives each table and index new files, a fifth of a second for all of
+    them on a busy server, for each test."""
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         tables = connection.exec_driver_sql(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         ).scalars().all()
-        if tables:
-            connection.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " RESTART IDENTITY CASCADE"
-            )
+        holding = connection.exec_driver_sql(
+            " UNION ALL ".join(f"SELECT '{table}' WHERE EXISTS (SELECT FROM \"{table}\")" for table in tables)
+        ).scalars().all() if tables else []
+        if holding:
+            connection.exec_driver_sql("TRUNCATE " + ", ".join(f'"{table}"' for table in holding) + " CASCADE")
+        for sequence in connection.exec_driver_sql(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+        ).scalars():
+            connection.exec_driver_sql(f'ALTER SEQUENCE "{sequence}" RESTART')
     engine.dispose()
 
 

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conftest import drop_postgres_pool
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 SCRATCH = REPOSITORY / ".mutate"
 
@@ -129,21 +131,17 @@ def _mutate(name: str, mutmut: Path, max_children: int) -> dict:
     _configure(folder / "pyproject.toml", files, tests, module.pytest_arguments)
     for path in files:
         _leave_unmutated(folder / path, module.not_core)
-    environment = {**os.environ, "CI": os.environ.get("CI", "true")}
+    # The PostgreSQL tests of each mutant take a database of this pool (tests/conftest.py) instead
+    # of creating, migrating and dropping one per mutant.
+    pool = f"cw_mutate_{os.getpid()}_{name}"
+    environment = {**os.environ, "CI": os.environ.get("CI", "true"), "CONFLICTWATCH_TEST_POSTGRES_POOL": pool}
     judges = _fingerprint(module)  # before the run: tests edited while it runs count as new next time
     began = time.monotonic()
     print(f"== {name}: mutating {', '.join(files)} against {', '.join(tests)}", flush=True)
-    _run(name, mutmut, folder, environment, max_children, [])
-    # mutmut keeps a mutant's verdict until its function changes: when the module's tests have
-    # changed since the last complete run, its survivors are named again so that new tests get
-    # their chance.
-    stamp = folder / "tests.sha256"
-    if stamp.exists() and stamp.read_text(encoding="utf-8") != judges:
-        survivors = sorted(mutant for mutant, status in _statuses(mutmut, folder, environment).items()
-                           if status not in KILLED)
-        for start in range(0, len(survivors), 200):
-            _run(name, mutmut, folder, environment, max_children, survivors[start : start + 200])
-    stamp.write_text(judges, encoding="utf-8")
+    try:
+        _judge(name, mutmut, folder, environment, max_children, judges)
+    finally:
+        drop_postgres_pool(pool)
     statuses = _statuses(mutmut, folder, environment)
     survivors = sorted(mutant for mutant, status in statuses.items() if status not in KILLED)
     (folder / "survivors.txt").write_text(
@@ -159,6 +157,21 @@ def _mutate(name: str, mutmut: Path, max_children: int) -> dict:
     }
     (folder / "score.json").write_text(json.dumps(row, indent=2), encoding="utf-8")
     return row
+
+
+def _judge(name: str, mutmut: Path, folder: Path, environment: dict[str, str], max_children: int, judges: str) -> None:
+    """Run mutmut on the module's mutants that have no verdict yet (all of them the first time)."""
+    _run(name, mutmut, folder, environment, max_children, [])
+    # mutmut keeps a mutant's verdict until its function changes: when the module's tests have
+    # changed since the last complete run, its survivors are named again so that new tests get
+    # their chance.
+    stamp = folder / "tests.sha256"
+    if stamp.exists() and stamp.read_text(encoding="utf-8") != judges:
+        survivors = sorted(mutant for mutant, status in _statuses(mutmut, folder, environment).items()
+                           if status not in KILLED)
+        for start in range(0, len(survivors), 200):
+            _run(name, mutmut, folder, environment, max_children, survivors[start : start + 200])
+    stamp.write_text(judges, encoding="utf-8")
 
 
 def _run(name: str, mutmut: Path, folder: Path, environment: dict[str, str], max_children: int, mutants: list[str]) -> None:

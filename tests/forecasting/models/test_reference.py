@@ -10,7 +10,7 @@ from scipy import stats
 
 from forecasting.models.base import QUANTILE_COLUMNS, Panel
 from forecasting.models.counts import moment_dispersion, negative_binomial_quantiles
-from forecasting.models.reference import Conflictology, SeasonalNaive, TrailingMean
+from forecasting.models.reference import Conflictology, RecentMean, SeasonalNaive, TrailingMean
 
 
 def panel(*rows: list[float]) -> Panel:
@@ -57,6 +57,12 @@ def test_trailing_mean_is_the_last_twelve_months_with_their_variance():
     # Fewer months than twelve: all of them; a window of three: the last three.
     assert TrailingMean().fit(panel([4.0, 8.0])).predict(1)["mean"].tolist() == [6.0]
     assert TrailingMean(months=3).fit(panel([100.0, 1.0, 2.0, 3.0])).predict(1)["mean"].tolist() == [2.0]
+
+
+def test_recent_mean_is_the_last_six_months_under_its_own_name():
+    # The last 6 months average 3; the last 7 would give 16 / 7, the last 12 more.
+    frame = RecentMean().fit(panel([100.0] * 6 + [10.0, 0.0, 6.0, 0.0, 6.0, 0.0, 6.0])).predict(2)
+    assert frame["mean"].tolist() == [3.0, 3.0] and set(frame["model"]) == {"recent_mean"}
 
 
 def test_moment_dispersion_by_hand_and_zero_when_not_overdispersed():

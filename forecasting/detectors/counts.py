@@ -14,7 +14,7 @@ from forecasting import distributions
 
 #: z of a central 90% interval: scipy.stats.norm.ppf(0.95), written out (scipy.stats is half a
 #: second of import that `detect` does not pay: `forecasting.distributions`).
-_Z90 = 1.6448536269514722
+Z90 = 1.6448536269514722
 #: Past this size the negative binomial is a Poisson for every purpose here.
 _POISSON_SIZE = 1e7
 #: A forecast of exactly zero would make any count infinitely surprising; a month is never that certain.
@@ -27,11 +27,19 @@ def negative_binomial_size(mean: np.ndarray, lower: np.ndarray, upper: np.ndarra
     Variance = mean + mean**2 / size. Returns inf where the interval is no wider than Poisson's.
     """
     mean = np.maximum(np.asarray(mean, dtype=float), _MIN_MEAN)
-    spread = (np.asarray(upper, dtype=float) - np.asarray(lower, dtype=float)) / (2 * _Z90)
-    excess = spread**2 - mean
+    spread = (np.asarray(upper, dtype=float) - np.asarray(lower, dtype=float)) / (2 * Z90)
+    return np.asarray(size_by_moments(mean, spread**2))
+
+
+def size_by_moments(mean, variance):
+    """The size (shape) of the negative binomial with this mean and variance (variance = mean +
+    mean**2 / size): inf where the variance is no more than Poisson's. Arrays in, an array out;
+    numbers in, a number out."""
+    mean, variance = np.asarray(mean, dtype=float), np.asarray(variance, dtype=float)
+    excess = variance - mean
     with np.errstate(divide="ignore"):
         size = np.where(excess > 1e-9, mean**2 / np.maximum(excess, 1e-300), np.inf)
-    return np.minimum(size, np.inf)
+    return size if size.ndim else float(size)
 
 
 def upper_tail(observed: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from forecasting import wording
 from forecasting.as_of import months_between
-from forecasting.detectors.counts import upper_tail
+from forecasting.detectors.counts import size_by_moments, upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.history import AREA, first_days_of_data, months_of_data, with_enough_history
 from forecasting.detectors.predictive import forecast_evidence, scope_of
@@ -156,7 +156,7 @@ def _window_record(windows, level, columns, name, measure, headline, as_of, sett
     if len(baseline) < 6:
         return None
     mean, variance = float(baseline.mean()), float(baseline.var(ddof=1))
-    size = mean**2 / (variance - mean) if variance > mean + 1e-9 else np.inf
+    size = size_by_moments(mean, variance)
     p_value = float(upper_tail(np.array([current]), np.array([mean]), np.array([size]))[0])
     if p_value > settings.record_tail_probability:
         return None

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import wording
-from forecasting.detectors.counts import lower_tail
+from forecasting.detectors.counts import Z90, lower_tail, size_by_moments
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.predictive import forecast_evidence, scope_of
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -44,8 +44,6 @@ from forecasting.detectors.settings import AsOf, DetectionSettings
 #: Places large enough for a fall of one month to be read as a change of the place.
 REGIONAL_LEVELS = ("area", "country", "admin1")
 _CANDIDATE_P = 0.05
-#: z of a central 90% interval (as `forecasting.detectors.counts`).
-_Z90 = 1.6448536269514722
 
 
 def detect_regional_drops(series: pd.DataFrame, predictive: pd.DataFrame, as_of: AsOf,
@@ -67,9 +65,7 @@ def detect_regional_drops(series: pd.DataFrame, predictive: pd.DataFrame, as_of:
     if rows.empty:
         return Findings([], 0)
     mean = rows["mean"].to_numpy(float)
-    variance = rows["var"].to_numpy(float)
-    with np.errstate(divide="ignore"):
-        size = np.where(variance > mean, mean**2 / np.maximum(variance - mean, 1e-300), np.inf)
+    size = size_by_moments(mean, rows["var"].to_numpy(float))
     observed = rows["observed"].to_numpy(float)
     p_values = lower_tail(observed, mean, size)
     wanted = ((observed <= settings.regional_drop_share * mean) & (observed < rows["lower"].to_numpy(float))
@@ -88,7 +84,7 @@ def _finding(row, p_value: float, size: float, as_of: AsOf, settings: DetectionS
     told = round(mean, 1)
     # The year's 90% range under the same negative binomial the test uses (read, as the
     # forecast's ranges are, as +-1.645 standard deviations, not below zero).
-    spread = _Z90 * float(np.sqrt(mean + (mean**2 / size if np.isfinite(size) else 0.0)))
+    spread = Z90 * float(np.sqrt(mean + (mean**2 / size if np.isfinite(size) else 0.0)))
     lower, upper = max(0.0, mean - spread), mean + spread
     fall = 1 - wording.printed(observed) / max(wording.printed(told), 1e-9)
     months = settings.regional_drop_months

@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecasting import distributions, wording
 from forecasting.detectors.actors import MIN_FAMILY_EVENTS
-from forecasting.detectors.counts import upper_tail
+from forecasting.detectors.counts import size_by_moments, upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
 from forecasting.detectors.tier_shift import SHIFT_TIERS, event_months
@@ -121,7 +121,7 @@ def _project(monthly: pd.Series, scope, measure, year, elapsed, as_of, settings)
     variance = float(earlier.var(ddof=1)) if len(earlier) > 1 else rate
     # Months are independent draws: the size of a sum of m negative binomial months is m times
     # a month's size.
-    size = rate**2 / (variance - rate) * elapsed if variance > rate + 1e-9 else np.inf
+    size = size_by_moments(rate, variance) * elapsed
     p_value = float(upper_tail(np.array([year_to_date]), np.array([expected]), np.array([size]))[0])
     if p_value > _CANDIDATE_P:
         return None

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import distributions, wording
-from forecasting.detectors.counts import upper_tail
+from forecasting.detectors.counts import size_by_moments, upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
 from forecasting.series import UNKNOWN
@@ -110,7 +110,7 @@ def _waves(per_start: pd.Series, width: int, as_of: AsOf, settings: DetectionSet
         return []
     mean = max(float(history.mean()), 1e-3)
     variance = float(history.var(ddof=1))
-    size = mean**2 / (variance - mean) if variance > mean + 1e-9 else np.inf
+    size = size_by_moments(mean, variance)
     windows_in_month = max(1.0, as_of.day.day / width)
     p_values = upper_tail(current.to_numpy(float), np.full(len(current), mean), np.full(len(current), size))
     p_values = np.minimum(1.0, p_values * windows_in_month * tries)

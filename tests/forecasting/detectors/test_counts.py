@@ -10,7 +10,7 @@ from forecasting.detectors import counts
 
 
 def test_the_written_out_z_of_a_90_percent_interval_is_scipys():
-    assert counts._Z90 == float(stats.norm.ppf(0.95))
+    assert counts.Z90 == float(stats.norm.ppf(0.95))
 
 
 def test_a_forecast_interval_gives_the_negative_binomial_it_was_read_from():
@@ -28,12 +28,22 @@ def test_a_narrow_interval_is_poisson_and_one_just_wider_is_a_large_size():
     sd = np.sqrt(40.0)
     assert counts.negative_binomial_size(np.array([40.0]), np.array([40 - 1.6 * sd]), np.array([40 + 1.6 * sd]))[0] == np.inf
     # Variance 40.5: excess 0.5, size 40**2 / 0.5 = 3200.
-    half = counts._Z90 * np.sqrt(40.5)
+    half = counts.Z90 * np.sqrt(40.5)
     (size,) = counts.negative_binomial_size(np.array([40.0]), np.array([40 - half]), np.array([40 + half]))
     assert size == pytest.approx(3200)
     # A forecast of (nearly) nothing is read as a mean of one half: variance 0.5 + 0.25 / 1 = 0.75.
-    wide = counts._Z90 * np.sqrt(0.75)
+    wide = counts.Z90 * np.sqrt(0.75)
     assert counts.negative_binomial_size(np.array([0.01]), np.array([0.0]), np.array([2 * wide]))[0] == pytest.approx(1.0)
+
+
+def test_the_size_of_a_sample_by_its_moments():
+    # Mean 10, variance 30: 30 = 10 + 100 / size, size 5; no more than Poisson's variance: inf.
+    assert counts.size_by_moments(10.0, 30.0) == pytest.approx(5.0)
+    assert counts.size_by_moments(10.0, 10.0) == np.inf
+    assert counts.size_by_moments(10.0, 4.0) == np.inf
+    assert isinstance(counts.size_by_moments(10.0, 30.0), float)
+    sizes = counts.size_by_moments(np.array([10.0, 2.0]), np.array([30.0, 1.0]))
+    assert sizes.shape == (2,) and sizes[0] == pytest.approx(5.0) and sizes[1] == np.inf
 
 
 def test_tail_probabilities_by_hand():

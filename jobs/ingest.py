@@ -230,15 +230,10 @@ def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:
     return target
 
 
-def store_is_empty(store: Store) -> bool:
-    """Whether the store holds no data at all: no events and no HDX aggregates."""
-    return stored_events.holds_no_data(store)
-
-
 def ingest_sample_if_empty(store: Store, gazetteer: Gazetteer, *, seat_radius_km: float) -> list[IngestReport]:
     """Load the shipped synthetic sample into an empty store (so a fresh clone runs end to end).
     A store with only HDX aggregates is not empty: its series are used as they are."""
-    if not store_is_empty(store):
+    if not stored_events.holds_no_data(store):
         return []
     log.warning("the store is empty: loading the shipped SYNTHETIC sample (not real ACLED data)")
     return ingest_files(store, [sample_path()], gazetteer, seat_radius_km=seat_radius_km)

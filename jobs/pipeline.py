@@ -114,7 +114,7 @@ class PipelineResult:
 def ingest_step(store: Store, config: Config, gazetteer: Callable[[], "Gazetteer"]) -> StepOutcome:
     """Load the configured files (idempotent), and the synthetic sample if the store is still empty."""
     from forecasting.store import events as stored_events
-    from jobs.ingest import event_bounds, ingest_files, ingest_sample_if_empty, store_is_empty
+    from jobs.ingest import event_bounds, ingest_files, ingest_sample_if_empty
 
     radius = config.gazetteer.seat_radius_km
     reports = []
@@ -122,7 +122,7 @@ def ingest_step(store: Store, config: Config, gazetteer: Callable[[], "Gazetteer
         paths = [config.resolve(name) for name in config.data.files]
         reports += ingest_files(store, paths, gazetteer(), seat_radius_km=radius, bounds=event_bounds(config.data))
     sample_used = False
-    if config.data.sample_when_empty and store_is_empty(store):
+    if config.data.sample_when_empty and stored_events.holds_no_data(store):
         reports += ingest_sample_if_empty(store, gazetteer(), seat_radius_km=radius)
         sample_used = True
     sample_used = sample_used or store_holds_sample(store)

@@ -146,14 +146,15 @@ def test_detection_runs_on_aggregates_alone_and_leaves_out_what_needs_events(sto
     detect finds a surge in them; the tier, run-rate and wave detectors need events and say so."""
     from jobs.config import Config, ForecastConfig
     from jobs.detect import run_detection
-    from jobs.ingest import ingest_sample_if_empty, store_is_empty
+    from forecasting.store.events import holds_no_data
+    from jobs.ingest import ingest_sample_if_empty
 
     months = pd.period_range("2023-01", "2025-04", freq="M")
     history = [["Burkina Faso", "Sahel", unit, "BFA", code, str(m.month), str(m.year), "2", "5"]
                for m in months for unit, code in (("Soum", "BF5601"), ("Oudalan", "BF5602"))]
     write_csv(tmp_path / "hdx.csv", history + ROWS[:2])
     ingest_files(store, [tmp_path / "hdx.csv"], load_gazetteer(), seat_radius_km=5.0)
-    assert not store_is_empty(store)
+    assert not holds_no_data(store)
     assert ingest_sample_if_empty(store, load_gazetteer(), seat_radius_km=5.0) == []
 
     result = run_detection(store, Config(forecast=ForecastConfig(executor="serial")), "2025-05", save=False)

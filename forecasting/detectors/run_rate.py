@@ -41,27 +41,29 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
         return Findings([], 0)
     start = pd.Timestamp(first_year, 1, 1)
     months = pd.date_range(start, as_of.month, freq="MS")
-    frame = events[events["event_date"] >= start]
-    position, countries, actors, tiers, fatalities = event_months(frame, start, len(months))
-    weights = {"events": None, "fatalities": fatalities}
+    coded = event_months(events, start, len(months))
+    position, countries, actors, tiers = coded.position, coded.countries, coded.actors, coded.tiers
+    weights = {"events": None, "fatalities": coded.fatalities}
     earlier = position < 12 * settings.run_rate_years
 
     scopes: list[tuple[dict, np.ndarray]] = [({}, np.ones(len(position), dtype=bool))]
     # Per tier scope, the events of its country (and family) that no tier counts: not located at
     # a named place (`forecasting.events.UNLOCATED`); the alert says how many were left out.
     unlocated: dict[int, np.ndarray] = {}
-    for country in sorted(pd.Series(countries).dropna().unique()):
-        in_country = countries == country
+    unlocated_code = coded.code("tiers", UNLOCATED)
+    for country in coded.present("countries"):
+        in_country = countries == coded.code("countries", country)
         scopes.append(({"country": country}, in_country))
-        sizes = pd.Series(actors[in_country & earlier]).value_counts()
-        families = [None, *sorted(sizes.index[sizes >= MIN_FAMILY_EVENTS])]
+        sizes = coded.counts("actors", in_country & earlier)
+        families = [None, *sorted(family for family, size in sizes.items() if size >= MIN_FAMILY_EVENTS)]
         for actor in families:
-            by_actor = in_country if actor is None else in_country & (actors == actor)
+            by_actor = in_country if actor is None else in_country & (actors == coded.code("actors", actor))
             if actor is not None:
                 scopes.append(({"country": country, "actor": actor}, by_actor))
             for tier in SHIFT_TIERS:
-                unlocated[len(scopes)] = by_actor & (tiers == UNLOCATED)
-                scopes.append(({"country": country, "tier": tier, "actor": actor}, by_actor & (tiers == tier)))
+                unlocated[len(scopes)] = by_actor & (tiers == unlocated_code)
+                scopes.append(({"country": country, "tier": tier, "actor": actor},
+                               by_actor & (tiers == coded.code("tiers", tier))))
     candidates, tested = [], 0
     this_year = position >= 12 * settings.run_rate_years
     for index, (partial_scope, rows) in enumerate(scopes):

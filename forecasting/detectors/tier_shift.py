@@ -43,27 +43,59 @@ _ALL_ACTORS = "\x00all"
 
 class EventMonths(NamedTuple):
     """Events of a run of months as arrays, one item per event: its month as a position in the
-    run, its country, actor family and settlement tier, and its deaths (int64)."""
+    run, its country, actor family and settlement tier as codes into `names` (-1 where missing:
+    integers compare in a fraction of the time strings take, and detectors compare them for
+    every country, family and tier), and its deaths (int64)."""
 
     position: np.ndarray
     countries: np.ndarray
     actors: np.ndarray
     tiers: np.ndarray
     fatalities: np.ndarray
+    names: dict[str, np.ndarray]
+
+    def present(self, column: str, rows: np.ndarray | None = None) -> list:
+        """The values of `column` (`countries`, `actors`, `tiers`) that events (of `rows`) have,
+        sorted; missing values are not values."""
+        codes = getattr(self, column) if rows is None else getattr(self, column)[rows]
+        return sorted(self.names[column][np.unique(codes[codes >= 0])])
+
+    def counts(self, column: str, rows: np.ndarray) -> dict:
+        """How many events of `rows` have each value of `column` (as `value_counts`: missing
+        values are not counted)."""
+        codes = getattr(self, column)[rows]
+        counted = np.bincount(codes[codes >= 0], minlength=len(self.names[column]))
+        return {self.names[column][code]: int(counted[code]) for code in np.flatnonzero(counted)}
+
+    def code(self, column: str, value) -> int:
+        """The code of `value` in `column` (-2, which no event has, where no event has it)."""
+        found = np.flatnonzero(self.names[column] == value)
+        return int(found[0]) if len(found) else -2
 
 
-def event_months(events: pd.DataFrame, start: pd.Timestamp, months: int) -> EventMonths:
-    """`EventMonths` of `events` dated from `start` on, in a run of `months` months from
-    `start`'s: later events (none, given events up to the as-of day) are left out, as reindexing
-    on the run's months would."""
-    position = month_positions(events["event_date"], start)
-    kept = position < months
+def event_months(events: pd.DataFrame, start: pd.Timestamp, months: int, where: np.ndarray | None = None) -> EventMonths:
+    """`EventMonths` of `events` dated from `start` (the first of a month) on, in a run of
+    `months` months from `start`'s, of the rows `where` is true (all where None): later events
+    (none, given events up to the as-of day) are left out, as reindexing on the run's months
+    would."""
+    kept = (events["event_date"] >= start).to_numpy()
+    if where is not None:
+        kept = kept & where
+    rows = np.flatnonzero(kept)
+    position = month_positions(events["event_date"].iloc[rows], start)
+    rows = rows[position < months]
+    codes, names = {}, {}
+    for field, column in (("countries", "country"), ("actors", "actor1"), ("tiers", "tier")):
+        # Codes of the whole column (one pass), then the rows': cheaper than taking the rows' text.
+        column_codes, uniques = pd.factorize(events[column])
+        codes[field], names[field] = column_codes[rows], np.asarray(uniques, dtype=object)
     return EventMonths(
-        position[kept],
-        events["country"].to_numpy(dtype=object)[kept],
-        events["actor1"].to_numpy(dtype=object)[kept],
-        events["tier"].to_numpy(dtype=object)[kept],
-        events["fatalities"].astype("int64").to_numpy()[kept],
+        position[position < months],
+        codes["countries"],
+        codes["actors"],
+        codes["tiers"],
+        events["fatalities"].astype("int64").to_numpy()[rows],
+        names,
     )
 
 
@@ -77,27 +109,33 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
     window_start = as_of.month - pd.DateOffset(months=longest - 1)
     baseline_start = window_start - pd.DateOffset(months=settings.tier_shift_baseline_months)
     months = pd.date_range(baseline_start, as_of.month, freq="MS")
-    recent = events[(events["event_date"] >= baseline_start) & events["country"].notna()]
-    if recent.empty:
+    if events.empty:
         return Findings([], 0)
-    position, countries, actors, tiers, fatalities = event_months(recent, baseline_start, len(months))
-    weights = {"events": np.ones(len(position)), "fatalities": fatalities.astype(float)}
+    coded = event_months(events, baseline_start, len(months), where=events["country"].notna().to_numpy())
+    if not len(coded.position):
+        return Findings([], 0)
+    position, countries, actors, tiers = coded.position, coded.countries, coded.actors, coded.tiers
+    weights = {"events": np.ones(len(position)), "fatalities": coded.fatalities.astype(float)}
     in_baseline = position < len(months) - longest
+    unlocated_code = coded.code("tiers", UNLOCATED)
+    tier_codes = {tier: coded.code("tiers", tier) for tier in SHIFT_TIERS}
     candidates, tested = [], 0
-    for country in sorted(pd.unique(countries)):
-        in_country = countries == country
-        family_sizes = pd.Series(actors[in_country & in_baseline]).value_counts()
-        families = sorted(family_sizes.index[family_sizes >= MIN_FAMILY_EVENTS])
-        groups = [(None, in_country)] + [(family, in_country & (actors == family)) for family in families]
+    for country in coded.present("countries"):
+        in_country = countries == coded.code("countries", country)
+        family_sizes = coded.counts("actors", in_country & in_baseline)
+        families = sorted(family for family, size in family_sizes.items() if size >= MIN_FAMILY_EVENTS)
+        groups = [(None, in_country)] + [
+            (family, in_country & (actors == coded.code("actors", family))) for family in families
+        ]
         for actor, rows in groups:
             at = position[rows]
-            located = tiers[rows] != UNLOCATED
+            located = tiers[rows] != unlocated_code
             for measure in ("events", "fatalities"):
                 weight = weights[measure][rows]
                 totals = np.bincount(at[located], weights=weight[located], minlength=len(months))
                 unlocated = np.bincount(at[~located], weights=weight[~located], minlength=len(months))
                 for tier in SHIFT_TIERS:
-                    on_tier = tiers[rows] == tier
+                    on_tier = tiers[rows] == tier_codes[tier]
                     at_tier = np.bincount(at[on_tier], weights=weight[on_tier], minlength=len(months))
                     test = _test(totals, at_tier, measure, longest, settings)
                     if test is None:

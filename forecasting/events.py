@@ -193,7 +193,9 @@ class ValidatedEvents:
     rejects: pd.DataFrame
 
 
-def validate_events(raw: pd.DataFrame, line_numbers: pd.Series, bounds: EventBounds) -> ValidatedEvents:
+def validate_events(
+    raw: pd.DataFrame, line_numbers: pd.Series, bounds: EventBounds, *, arrow_text: bool = False
+) -> ValidatedEvents:
     """Type-check and validate an event frame built by a source reader, against `bounds`.
 
     `raw` has the columns of `EVENT_COLUMNS` (except `year`, `month`, `tier`, derived here or
@@ -204,6 +206,10 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series, bounds: EventBou
 
     Columns are checked whole, in Arrow's compute kernels where they give pandas' answer (text,
     plain numbers): a million rows must not cost a Python call each.
+
+    With `arrow_text`, the valid rows' text columns stay in Arrow (`pd.ArrowDtype` of large
+    strings, missing values null) instead of Python strings and None: the same values, for a
+    writer that hands them on to Arrow (the ingest of files), at no cost per row.
     """
     raw = raw.reset_index(drop=True)
     line_numbers = pd.Series(np.asarray(line_numbers), index=raw.index)
@@ -278,6 +284,9 @@ def validate_events(raw: pd.DataFrame, line_numbers: pd.Series, bounds: EventBou
     for name in EVENT_COLUMNS:
         if name in TEXT_COLUMNS and name not in raw and name != "disorder_type":
             events[name] = pd.Series(None, index=events.index, dtype=object)  # NaN, as pandas fills a column
+        elif name in TEXT_COLUMNS and arrow_text:
+            kept = text[name].filter(pa.array(good)) if not good.all() else text[name]
+            events[name] = pd.Series(pd.arrays.ArrowExtensionArray(kept), index=events.index)
         elif name in TEXT_COLUMNS:
             events[name] = _objects(text[name])[good]
         elif name == "event_date":
@@ -391,6 +400,15 @@ def _objects(array) -> pd.Series:
     distinct = np.append(encoded.dictionary.to_numpy(zero_copy_only=False), None)
     positions = pc.fill_null(encoded.indices, len(distinct) - 1).to_numpy(zero_copy_only=False)
     return pd.Series(distinct[positions], dtype=object)
+
+
+def python_strings(column: pd.Series) -> pd.Series:
+    """A text column kept in Arrow (see `validate_events`' `arrow_text`) as plain Python strings
+    and None, one string object per distinct value; the same index."""
+    array = pa.array(column.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return _objects(array).set_axis(column.index)
 
 
 def _control_characters(text, *, free: bool):

@@ -80,8 +80,11 @@ class EventFile:
     layout: Layout = Layout("text")
     absent_columns: tuple[str, ...] = ()  # optional columns of the format this file lacks
 
-    def blocks(self, bounds: EventBounds, block_bytes: int | None = None) -> Iterator[tuple[int, ValidatedEvents]]:
-        """Yield (rows read, events validated against `bounds`) block by block, in file order.
+    def blocks(
+        self, bounds: EventBounds, block_bytes: int | None = None, *, arrow_text: bool = False
+    ) -> Iterator[tuple[int, ValidatedEvents]]:
+        """Yield (rows read, events validated against `bounds`) block by block, in file order;
+        with `arrow_text`, the events' text columns stay in Arrow (see `validate_events`).
 
         Rejected rows carry their line in the file (the header is line 1; a quoted field with a
         line break counts as one line) and the file's own columns, so they can be fixed and
@@ -100,7 +103,7 @@ class EventFile:
             if self.layout.delimiter == ";":
                 rows = _decimal_points(rows)
             line_numbers = pd.Series(lines, index=rows.index)
-            validated = validate_events(self.to_events(rows), line_numbers, bounds)
+            validated = validate_events(self.to_events(rows), line_numbers, bounds, arrow_text=arrow_text)
             position_of_line = pd.Series(range(len(rows)), index=list(lines))
             original = rows.iloc[position_of_line[validated.rejects["line"]].to_numpy()].reset_index(drop=True)
             rejects = pd.concat([validated.rejects[["line", "reason"]], original], axis=1)

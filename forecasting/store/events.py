@@ -14,7 +14,14 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forecasting.events import EVENT_COLUMNS, FLOAT_COLUMNS, INTEGER_COLUMNS, POLITICAL_VIOLENCE, SOURCE_ID_MAX_LENGTH
+from forecasting.events import (
+    EVENT_COLUMNS,
+    FLOAT_COLUMNS,
+    INTEGER_COLUMNS,
+    POLITICAL_VIOLENCE,
+    SOURCE_ID_MAX_LENGTH,
+    python_strings,
+)
 from forecasting.store.aggregates import HdxAggregate, aggregate_month_span, write_aggregates
 from forecasting.store.base import Base, Store
 from forecasting.store.sample_outputs import delete_sample_outputs
@@ -555,6 +562,9 @@ def _as_database_values(events: pd.DataFrame, *, iso_dates: bool = True) -> dict
             column = column.astype("Int64")
         elif name in FLOAT_COLUMNS:
             column = column.astype("float64")
+        elif isinstance(column.dtype, pd.ArrowDtype):
+            # Text kept in Arrow by the ingest of files: one Python string per distinct value.
+            column = python_strings(column)
         listed = column.astype(object).tolist()
         if missing.any():
             for position in missing.nonzero()[0]:

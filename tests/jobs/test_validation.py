@@ -174,3 +174,38 @@ def test_hdx_aggregates_beyond_the_contract_are_refused_alike_on_either_store(st
     assert "line 5: Year is before 1989" in message
     assert "line 6: the month is after 2026-12 (in the future)" in message
     assert dump(store) == before
+
+
+def test_text_kept_in_arrow_holds_the_same_rows_and_values_as_python_strings(write_acled):
+    """The ingest of files keeps the valid rows' text in Arrow (`arrow_text`): the same events,
+    the same rejects, and the same values handed to either store, as with Python strings."""
+    from forecasting.events import TEXT_COLUMNS, python_strings
+    from forecasting.sources.files import open_event_file
+    from forecasting.store.events import _DATA_COLUMNS, _as_arrow, _as_database_values
+
+    rows = [acled_row("OK1"), acled_row("OK2", location="  ", admin3="", notes="tab\there"),
+            acled_row("DUP1", timestamp="1747000001"), acled_row("DUP1", timestamp="1747000009", actor1="Newer"),
+            acled_row("OK3", country="Mali", admin1=" Mopti ")]
+    event_file = open_event_file(write_acled("mixed.csv", rows + [row for row, _reason in HOSTILE_ROWS.values()]))
+
+    ((_, plain),) = event_file.blocks(BOUNDS)
+    ((_, kept),) = event_file.blocks(BOUNDS, arrow_text=True)
+
+    pd.testing.assert_frame_equal(kept.rejects, plain.rejects)
+    assert len(kept.rejects) == len(HOSTILE_ROWS)
+    assert kept.events["source_id"].tolist() == ["OK1", "OK2", "DUP1", "OK3"]
+    assert kept.events.loc[2, "actor1"] == "Newer" and kept.events.loc[3, "admin1"] == "Mopti"
+    for name in TEXT_COLUMNS:
+        if name == "tier":
+            continue
+        if name != "disorder_type":
+            assert isinstance(kept.events[name].dtype, pd.ArrowDtype), name
+        assert python_strings(kept.events[name]).tolist() == plain.events[name].tolist(), name
+    assert kept.events["location"].isna().tolist() == [False, True, False, False]
+    for validated in (plain, kept):
+        validated.events["tier"] = "other"
+    assert _as_arrow(kept.events[_DATA_COLUMNS]).equals(_as_arrow(plain.events[_DATA_COLUMNS]))
+    for iso_dates in (True, False):
+        assert _as_database_values(kept.events[_DATA_COLUMNS], iso_dates=iso_dates) == _as_database_values(
+            plain.events[_DATA_COLUMNS], iso_dates=iso_dates
+        )

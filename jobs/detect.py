@@ -71,13 +71,13 @@ def detection_settings(config: Config) -> DetectionSettings:
 
 def find_alerts(
     events: "pd.DataFrame | None", as_of: AsOf, config: Config, *, series: "pd.DataFrame | None" = None,
-    memo: "ForecastMemo | None" = None, known: "pd.DataFrame | None" = None,
+    memo: "ForecastMemo | None" = None, known: "pd.DataFrame | None" = None, wave_hits: "pd.DataFrame | None" = None,
 ) -> tuple[list[Alert], "pd.DataFrame", "pd.DataFrame"]:
     """Detection without the store: events (up to the as-of day) -> alerts, series, forecasts.
     Monthly counts without events (HDX aggregates): `events` None and their `series` given.
     `memo`: what the forecast may remember (`forecasting.models.memo`); `known`: the events as
-    the detectors see them (`pipeline.known_events`), where already computed. The same alerts
-    without either."""
+    the detectors see them (`pipeline.known_events`), where already computed; `wave_hits`: as
+    `pipeline.detect` takes them (a backfill's). The same alerts without any of them."""
     from forecasting.models import forecast
 
     settings = detection_settings(config)
@@ -92,7 +92,7 @@ def find_alerts(
         executor=config.forecast.executor_settings(),
         memo=memo,
     )
-    alerts = pipeline.detect(events, series, forecasts, as_of, settings, known=known)
+    alerts = pipeline.detect(events, series, forecasts, as_of, settings, known=known, wave_hits=wave_hits)
     return alerts, series, forecasts
 
 
@@ -210,6 +210,7 @@ def run_detections(
     assessed up to the newest event, as `run_detection` would; a month after it is an error,
     raised before any month is assessed.
     """
+    from forecasting.detectors import synchronized
     from forecasting.detectors.backfill import series_history
 
     months = month_range(first, last)
@@ -232,6 +233,7 @@ def run_detections(
     driver_dates = drivers["event_date"].to_numpy()
     known = pipeline.known_events(events, moments[-1])
     known_dates = known["event_date"].to_numpy()
+    wave_hits = synchronized.wave_hits(known)
     # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
     memo = forecast_memo(store, keep_origins=True)
     results = []
@@ -242,7 +244,7 @@ def run_detections(
                                      _position(driver_dates, moment.day)].reset_index(drop=True)
         month_known = known.iloc[: _position(known_dates, moment.day)]
         found, series, forecasts = find_alerts(month_events, moment, config, series=history.as_of(moment), memo=memo,
-                                               known=month_known)
+                                               known=month_known, wave_hits=wave_hits)
         coverage = _coverage(store, config, months[index], known=coverage[0] if index else None)
         results.append(_assess(store, config, moment, month_events, series, forecasts, found, save=True,
                                coverage=coverage, drivers=month_drivers, known=month_known))

@@ -107,6 +107,7 @@ def detect(
     settings: DetectionSettings,
     *,
     known: pd.DataFrame | None = None,
+    wave_hits: pd.DataFrame | None = None,
 ) -> list[Alert]:
     """Alerts about the as-of month (status `new`; the lifecycle decides the rest).
 
@@ -114,7 +115,8 @@ def detect(
     counts only (ACLED's HDX aggregates): then the registered detectors that need events do not
     run. `series`: `build_series` output (or series of aggregates); `forecasts`: a forecast frame
     for the as-of month fitted on `history_for_forecast`. `known`: `known_events(events, as_of)`,
-    where the caller has it already. Every registered detector
+    where the caller has it already; `wave_hits`: `synchronized.wave_hits` of the known events of
+    a run of months this month belongs to (a backfill's). Every registered detector
     (`forecasting.detectors.registry.DETECTORS`) runs once on the same inputs.
     Returns alerts sorted most severe first; each alert's evidence names its `series_id`.
     """
@@ -124,6 +126,7 @@ def detect(
         predictive=month_against_forecast(series, forecasts, as_of),
         as_of=as_of,
         settings=settings,
+        wave_hits=wave_hits if events is not None else None,
     )
     # Each detector is its own family: its hypotheses differ in kind and number from the others',
     # and one kind with thousands of series (surges) must not drown one with dozens (waves).

@@ -45,6 +45,9 @@ class DetectionInputs:
     predictive: pd.DataFrame
     as_of: AsOf
     settings: DetectionSettings
+    #: `synchronized.wave_hits` of a run's events to its last day, where a backfill worked them
+    #: out once (each month cuts its own from them); None: worked out from `events`.
+    wave_hits: pd.DataFrame | None = None
 
     def has(self, needed: Input) -> bool:
         return getattr(self, needed) is not None
@@ -78,7 +81,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(("record",), ("series", "predictive"), _records),
     Detector(("tier_shift",), ("events",), lambda i: detect_tier_shifts(i.events, i.as_of, i.settings)),
     Detector(("run_rate",), ("events",), lambda i: detect_run_rates(i.events, i.as_of, i.settings)),
-    Detector(("synchronized",), ("events",), lambda i: detect_synchronized(i.events, i.as_of, i.settings)),
+    Detector(("synchronized",), ("events",), lambda i: detect_synchronized(i.events, i.as_of, i.settings, run_hits=i.wave_hits)),
     Detector(("spread",), ("series",), lambda i: detect_spread(i.series, i.as_of, i.settings)),
     Detector(("change_point",), ("series",), lambda i: detect_change_points(i.series, i.as_of, i.settings)),
 )

@@ -27,16 +27,25 @@ _CANDIDATE_P = 0.05
 _MIN_HISTORY_EVENTS = 50
 
 
-def detect_synchronized(events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
+def detect_synchronized(
+    events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings, *, run_hits: pd.DataFrame | None = None
+) -> Findings:
     """Synchronized waves in the as-of month up to the as-of day.
 
     `events`: event frame with event_date, country, admin1, admin2 and actor1 mapped to actor
     families. Windows of one day and of `synchronized_window_days` days are both tried (a
     one-day wave is diluted by a second, ordinary day), with a Bonferroni factor for the two.
+    `run_hits`: `wave_hits` of the events of a run of months to its last day, of which `events`
+    are those to the as-of day (a backfill works them out once; the month's are cut from them).
     """
     widths = sorted({1, settings.synchronized_window_days})
     history_start = as_of.month - pd.DateOffset(years=_HISTORY_YEARS)
-    hits = _hits(events[events["event_date"] >= history_start])
+    if run_hits is None:
+        hits = _hits(events[events["event_date"] >= history_start])
+    else:
+        # A hit's day is its events' day: the hits of events to the as-of day are those to it.
+        days = run_hits["day"]
+        hits = run_hits[(days >= history_start) & (days <= pd.Timestamp(as_of.day))]
     if hits.empty:
         return Findings([], 0)
     history_events = hits[hits["day"] < as_of.month].groupby(["country", "actor"]).size()
@@ -64,6 +73,12 @@ def detect_synchronized(events: pd.DataFrame, as_of: AsOf, settings: DetectionSe
                          hits[(hits["country"] == country)], p_value, width, settings)
             )
     return Findings(candidates, tested)
+
+
+def wave_hits(events: pd.DataFrame) -> pd.DataFrame:
+    """What synchronized waves count, of `events` (as `detect_synchronized` takes them), for
+    `detect_synchronized`'s `run_hits`."""
+    return _hits(events)
 
 
 def _hits(events: pd.DataFrame) -> pd.DataFrame:

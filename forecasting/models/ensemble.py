@@ -149,19 +149,27 @@ def member_record(cells: pd.DataFrame, members: Sequence[str]) -> dict[str, tupl
     A level is left out where the members did not forecast the same (series, origin, month)."""
     if cells.empty:
         return {}
-    ordered = cells[cells["model"].isin(members)].sort_values(["level", "model", "series_id", "origin", "period"], kind="stable")
+    # The columns the record is made of, then positions (not frames) per level and member: the
+    # record is taken again each month of a backfill, from 36 origins' cells.
+    columns = ["level", "model", "series_id", "origin", "period", "observed", "horizon", *QUANTILE_COLUMNS]
+    ordered = cells.loc[cells["model"].isin(members).to_numpy(), columns].sort_values(
+        ["level", "model", "series_id", "origin", "period"], kind="stable")
+    models = ordered["model"].to_numpy()
+    keys = [ordered[name].to_numpy() for name in ("series_id", "origin", "period")]
+    numbers = ordered[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
+    observed = ordered["observed"].to_numpy(dtype=float)
+    by_level = ordered.groupby("level", sort=True).indices
     record = {}
-    for level, at_level in ordered.groupby("level", sort=True):
-        parts = [at_level[at_level["model"] == name] for name in members]
+    for level in sorted(by_level):
+        rows = by_level[level]
+        parts = [rows[models[rows] == name] for name in members]
         first = parts[0]
-        keys = [first[name].to_numpy() for name in ("series_id", "origin", "period")]
-        if first.empty or any(
-            len(part) != len(first) or not all((part[name].to_numpy() == key).all() for name, key in zip(("series_id", "origin", "period"), keys))
-            for part in parts
+        if not len(first) or any(
+            len(part) != len(first) or not all((key[part] == key[first]).all() for key in keys) for part in parts
         ):
             continue
-        quantiles = np.stack([part[list(QUANTILE_COLUMNS)].to_numpy(dtype=float) for part in parts])
-        record[level] = (quantiles, first["observed"].to_numpy(dtype=float), first[["series_id", "origin", "horizon"]].reset_index(drop=True))
+        quantiles = np.stack([numbers[part] for part in parts])
+        record[level] = (quantiles, observed[first], ordered[["series_id", "origin", "horizon"]].iloc[first].reset_index(drop=True))
     return record
 
 

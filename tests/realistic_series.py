@@ -40,7 +40,7 @@ MONTHS = 168
 #: TUNING_WORLDS, all 30 tuning seeds, are what forecast choices are replayed on.
 TUNING_SEEDS = (1, 2, 3)
 TUNING_WORLDS = tuple(range(1, 31))
-#: The three original held-out seeds, then six more fixed on 2026-11-30 at 11:40 UTC, before any
+#: The three original held-out seeds, then six more fixed on 2026-11-30 at 11:37 UTC, before any
 #: result of the worlds with escalation ramps was seen (world-to-world spread is large: three
 #: worlds are a weak estimate). Results are reported pooled over all nine and over the first three.
 ORIGINAL_HELD_OUT_SEEDS = (9101, 9202, 9303)

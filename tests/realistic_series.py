@@ -6,13 +6,20 @@ from 2012 to the end of 2025 (168 months), with
 
 - **regimes that last years**: each region spends years in one regime (quiet, low, active,
   escalation) before moving to another, and its districts follow it with their own weights;
+- **escalation ramps and slow de-escalations** (since 2026-11-30): a region's rate can grow
+  log-linearly by about 3-8% a month for 18-48 months (`ramp`), from a low or active level to
+  the escalation range (50-160 deaths a month, and at least 2.5 times where it started) (a tenfold rise over three years, as Burkina Faso's deaths from 2017 to 2020),
+  and an escalation or a ramp can end in a decline of 2-6% a month for 12-36 months (`decline`);
+  the regime after a ramp or decline carries on from the level it reached, where the others
+  start with a step;
 - **long quiet stretches, then sudden onset**: every world has regions quiet (nearly no deaths)
   for years that switch straight into an active or escalating regime;
 - **mass-casualty events**: single events of 100+ deaths (a massacre, an attack on a base) in
   about one district-month in 250, on top of the regime;
 - overdispersed months (negative binomial noise) and a rainy-season lull (July-September).
 
-The labels say, per region, when each regime started (`World.regimes`) and every mass-casualty
+The labels say, per region, when each regime started and its log growth a month for ramps and
+declines (`World.regimes`: country, admin1, regime, start, months, growth) and every mass-casualty
 month (`World.mass_casualty`), so a test can check the world really has them. Series are built by
 `forecasting.series.series_from_counts` from district counts, so the region and country series are
 exact sums of their districts', with the ids the rest of the code uses.
@@ -59,7 +66,8 @@ class World:
     admin2: pd.DataFrame
     admin1: pd.DataFrame
     country: pd.DataFrame
-    #: One row per region and regime spell: country, admin1, regime, start (month), months.
+    #: One row per region and regime spell: country, admin1, regime (quiet, low, active, escalation,
+    #: ramp, decline), start (month), months, growth (mean log growth a month; 0 for level regimes).
     regimes: pd.DataFrame
     #: One row per mass-casualty event: country, admin1, admin2, period, deaths.
     mass_casualty: pd.DataFrame
@@ -111,36 +119,67 @@ def make_world(seed: int, *, months: int = MONTHS) -> World:
 
 
 def _regime_path(rng: np.random.Generator, months: int, *, quiet_start: bool) -> tuple[np.ndarray, list[dict]]:
-    """A region's monthly rate: spells of 1-5 years per regime. A region that starts quiet
-    stays quiet for 3-8 years, then jumps straight to an active or escalating regime."""
+    """A region's monthly rate: spells of 1-5 years per regime (ramps 18-48 months, declines
+    12-36; a spell cut by the end of the series is shorter). A region that starts quiet stays quiet for 3-8 years, then jumps straight to an active
+    or escalating regime (or starts ramping up from a low level). Level regimes start at a level
+    drawn from their range (a step), except after a ramp or a decline, where the level carries on
+    from where the ramp or decline left it (clipped into the new regime's range)."""
     rate = np.zeros(months)
     rows = []
     month = 0
     regime = "quiet" if quiet_start else str(rng.choice(["low", "active"]))
+    level = 0.0
+    carry = False
     while month < months:
         if regime == "quiet" and month == 0:
             length = int(rng.integers(36, 97))
+        elif regime == "ramp":
+            # Years-long escalation: log-linear growth from a low or active level (where the
+            # region is, or a low level after quiet) to a level in the escalation range at least
+            # 2.5 times higher, at 3-8% a month (so 18-48 months; a little faster from very low).
+            ramp_from = level if level >= REGIMES["low"][0] else rng.uniform(*REGIMES["low"])
+            ramp_to = rng.uniform(max(REGIMES["escalation"][0], 2.5 * ramp_from), max(REGIMES["escalation"][1], 3.0 * ramp_from))
+            length = int(np.clip(round(np.log(ramp_to / ramp_from) / rng.uniform(0.03, 0.08)), 18, 48))
+        elif regime == "decline":
+            length = int(rng.integers(12, 37))
         else:
             length = int(rng.integers(12, 61))
-        low, high = REGIMES[regime]
-        level = rng.uniform(low, high)
         stop = min(months, month + length)
+        steps = np.arange(1, stop - month + 1)
         # Within a spell the level drifts a little (a random walk on the log scale), as campaigns do.
         drift = np.exp(np.cumsum(rng.normal(0.0, 0.05, size=stop - month)))
-        rate[month:stop] = level * drift
-        rows.append({"regime": regime, "start": START + pd.DateOffset(months=month), "months": stop - month})
+        if regime == "ramp":
+            path = ramp_from * np.exp(np.log(ramp_to / ramp_from) / length * steps)
+        elif regime == "decline":
+            # A slower de-escalation after a peak: 2-6% a month down.
+            path = level * np.exp(-rng.uniform(0.02, 0.06) * steps)
+        else:
+            low, high = REGIMES[regime]
+            base = float(np.clip(level, low, high)) if carry else rng.uniform(low, high)
+            path = np.full(stop - month, base)
+        rate[month:stop] = path * drift
+        level = float(path[-1])
+        carry = regime in ("ramp", "decline")
+        row = {"regime": regime, "start": START + pd.DateOffset(months=month), "months": stop - month}
+        row["growth"] = float(np.log(path[-1] / path[0]) / max(len(path) - 1, 1)) if regime in ("ramp", "decline") else 0.0
+        rows.append(row)
         month = stop
         regime = _next_regime(rng, regime)
     return rate, rows
 
 
 def _next_regime(rng: np.random.Generator, regime: str) -> str:
-    """Quiet breaks out suddenly (to active or escalation); wars rarely end at once."""
+    """Quiet breaks out suddenly (to active or escalation) or starts a ramp; low and active
+    regimes often ramp up for years rather than step up; an escalation ends by stepping down or
+    by a slow decline; a ramp ends in an escalation plateau or turns straight into a decline;
+    wars rarely end at once."""
     choices = {
-        "quiet": (["active", "escalation"], [0.6, 0.4]),
-        "low": (["quiet", "active", "escalation"], [0.3, 0.5, 0.2]),
-        "active": (["low", "escalation"], [0.5, 0.5]),
-        "escalation": (["active", "low"], [0.7, 0.3]),
+        "quiet": (["active", "escalation", "ramp"], [0.45, 0.3, 0.25]),
+        "low": (["quiet", "active", "escalation", "ramp"], [0.25, 0.3, 0.1, 0.35]),
+        "active": (["low", "escalation", "ramp"], [0.4, 0.2, 0.4]),
+        "escalation": (["active", "low", "decline"], [0.4, 0.2, 0.4]),
+        "ramp": (["escalation", "decline"], [0.6, 0.4]),
+        "decline": (["active", "low"], [0.6, 0.4]),
     }
     names, weights = choices[regime]
     return str(rng.choice(names, p=weights))

@@ -9,7 +9,8 @@ import pytest
 from realistic_series import HELD_OUT_SEEDS, TUNING_SEEDS, make_world
 
 
-def test_worlds_carry_long_regimes_massacres_and_sudden_onsets():
+def test_worlds_carry_long_regimes_ramps_massacres_and_sudden_onsets():
+    rising = []
     for seed in (*TUNING_SEEDS, *HELD_OUT_SEEDS):
         world = make_world(seed)
         # Regimes that last years: the median spell is at least two years.
@@ -30,6 +31,21 @@ def test_worlds_carry_long_regimes_massacres_and_sudden_onsets():
                 1 for a, b, m in zip(regimes, regimes[1:], months) if a == "quiet" and m >= 36 and b in ("active", "escalation")
             )
         assert onsets >= 2, seed
+        # Years-long escalation ramps the region's own series shows: the least-squares slope of
+        # log(1 + deaths) over a ramp's months at least 2% a month, in every world for at least
+        # two ramps and in 85% of all ramps (noise and massacres blur a few); and slow declines.
+        region = world.admin1.set_index(["admin1", "period"])["value"]
+        ramps = spells[(spells["regime"] == "ramp") & (spells["months"] >= 18)]
+        assert ramps["growth"].between(0.02, 0.1).all(), seed
+        slopes = [
+            np.polyfit(np.arange(ramp.months), np.log1p(region.loc[ramp.admin1].loc[ramp.start:].iloc[: ramp.months]), 1)[0]
+            for ramp in ramps.itertuples()
+        ]
+        rising += [slope >= 0.02 for slope in slopes]
+        assert sum(slope >= 0.02 for slope in slopes) >= 2, (seed, slopes)
+        declines = spells[(spells["regime"] == "decline") & (spells["months"] >= 12)]
+        assert len(declines) >= 1 and (declines["growth"] < 0).all(), seed
+    assert np.mean(rising) >= 0.85, np.mean(rising)
 
 
 def test_levels_add_up_and_the_same_seed_gives_the_same_world():

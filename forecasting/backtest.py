@@ -18,6 +18,7 @@ from forecasting.models import coherent_model, make_model
 from forecasting.models.base import Panel
 from forecasting.models.executors import SERIAL, ExecutorSettings
 from forecasting.models.hierarchy import parent_series
+from forecasting.models.memo import ForecastMemo
 from forecasting.models.rolling import rolling_origin_forecasts
 from forecasting.scores import MASE_YEARS, REFERENCE_MODEL, SCORE_COLUMNS, quantile_crps, score, summarize
 
@@ -52,14 +53,18 @@ def backtest_forecasts(
     seed: int = 0,
     executor: ExecutorSettings = SERIAL,
     mase_years: int = MASE_YEARS,
+    memo: ForecastMemo | None = None,
 ) -> pd.DataFrame:
     """Every scored backtest forecast of a series frame: the forecast frame's columns plus
     `origin` (last month the model saw), `horizon`, `level`, `observed` and `scale` (the MASE
-    denominator), one row per model, series, origin and month ahead that has been observed."""
+    denominator), one row per model, series, origin and month ahead that has been observed.
+    `memo` is handed to every model (`forecasting.models.memo`: with `keep_origins`, the
+    ensemble's judgement at each origin fits its members only at the inner origins the origin
+    before did not use); the forecasts are the same with it or without."""
     # Each model as `forecast()` runs it: reconciled over the levels in the frame, if several.
     parents = parent_series(series)
     builders = {
-        name: (lambda name=name: coherent_model(make_model(name, seed=seed, executor=executor), parents))
+        name: (lambda name=name: coherent_model(make_model(name, seed=seed, executor=executor, memo=memo), parents))
         for name in models
     }
     return rolling_origin_forecasts(

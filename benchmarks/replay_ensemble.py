@@ -1,0 +1,255 @@
+"""Replay the default model's rolling-origin backtest from cached member forecasts: the fast loop
+for choosing the ensemble's members, weights and settings on the tuning worlds.
+
+    PYTHONPATH=.:tests .venv/bin/python benchmarks/replay_ensemble.py --data tuning [--worlds 1-30]
+        [--variant NAME ...] [--origins 12] [--cache /tmp/replay] [--check]
+
+A backtest of the default costs one rolling-origin judgement of its members (36 origins) at every
+outer origin: 12 outer origins fit each member about 430 times per world, though only about 50
+histories differ (outer origin k's inner origins are the months k+1 .. k+36 back). Here every
+member's forecast from a given history (a digest of the panel it was fitted on, as
+`forecasting.models.memo` keys them) is computed once and kept on disk per world; every variant is
+then the real code (`Ensemble`, its calibration, the fallbacks, the bottom-up sum and the
+rolling-origin loop) run on those kept forecasts, so a variant's figures are the ones the real
+backtest would give with the same members and settings (`--check` compares one world's default
+with `forecasting.backtest.backtest_forecasts(..., ["default"])` to the last digit). A member's
+cache entry is keyed by its name: change a member's code and its cache must be removed by hand
+(`--cache` directory, one pickle per world).
+
+`--data tuning` replays `TUNING_WORLDS` (seeds 1-30 of tests/realistic_series.py), `heldout` the
+nine `HELD_OUT_SEEDS` (to report only, never to choose), `sample` the shipped sample. Prints, per
+variant, the default's CRPS gain over trailing_mean and conflictology (pooled over the worlds,
+and over the original three held-out seeds for `heldout`), world by world at admin1 and country,
+and the 50% / 90% coverage per level (lowest and highest over months ahead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from forecasting.backtest import backtest_forecasts  # noqa: E402
+from forecasting.models import make_model  # noqa: E402
+from forecasting.models import ensemble as ensemble_module  # noqa: E402
+from forecasting.models.base import Panel  # noqa: E402
+from forecasting.models.fallbacks import WithFallbacks  # noqa: E402
+from forecasting.models.hierarchy import BottomUp, parent_series  # noqa: E402
+from forecasting.models.memo import ForecastMemo, panel_fingerprint  # noqa: E402
+from forecasting.models.rolling import origin_forecasts, rolling_origin_forecasts  # noqa: E402
+from forecasting.scores import score  # noqa: E402
+
+BENCHMARKS = ("trailing_mean", "conflictology")
+
+
+class Store:
+    """Member forecasts by (member, digest of the history it was fitted on, months ahead), and
+    members' rolling-origin cells by (member, digest of the series seen, months observed), kept
+    in one pickle per world."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.fits: dict = {}
+        self.cells: dict = {}
+        self.dirty = False
+        if path is not None and path.exists():
+            with path.open("rb") as handle:
+                self.fits, self.cells = pickle.load(handle)
+
+    def save(self) -> None:
+        if self.path is not None and self.dirty:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("wb") as handle:
+                pickle.dump((self.fits, self.cells), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            self.dirty = False
+
+
+class CachedMember:
+    """A member model whose forecast from a given history is computed once (see module doc)."""
+
+    def __init__(self, name: str, build, store: Store):
+        self.name, self.build, self.store = name, build, store
+        self.min_months = build().min_months
+
+    def fit(self, panel: Panel):
+        self.panel = panel
+        self.key = (self.name, panel_fingerprint(panel))
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        key = (*self.key, horizon)
+        if key not in self.store.fits:
+            self.store.fits[key] = self.build().fit(self.panel).predict(horizon)
+            self.store.dirty = True
+        return self.store.fits[key].copy()
+
+
+class CachedOrigins(ForecastMemo):
+    """The ensemble's memo: an origin's member cells (with outcomes) computed once per member;
+    the judgement itself always computed (it is what a variant changes)."""
+
+    def __init__(self, members: dict, store: Store):
+        super().__init__()
+        self.member_builders, self.store = members, store
+
+    def judgement(self, panel, settings, judge):
+        return judge()
+
+    def origin_forecasts(self, seen, settings, forecasts):
+        names, observed, horizons, _ = settings
+        digest = panel_fingerprint(seen)
+        missing = [name for name in names if (name, digest, observed, horizons) not in self.store.cells]
+        if missing:
+            frames = origin_forecasts(seen, observed, {name: self.member_builders[name] for name in missing},
+                                      horizons=horizons, mase_years=3)
+            for name, frame in zip(missing, frames):
+                self.store.cells[(name, digest, observed, horizons)] = frame
+            self.store.dirty = True
+        return [self.store.cells[(name, digest, observed, horizons)] for name in names]
+
+
+def member_builders(names, store: Store, seed: int = 0) -> dict:
+    """name -> factory of the cached member (behind the fallbacks, as the ensemble builds them)."""
+    return {name: partial(CachedMember, name, partial(make_model, name, seed=seed), store) for name in names}
+
+
+#: Variants: name -> keyword arguments of `Ensemble` (members, origins) and optional overrides.
+VARIANTS: dict[str, dict] = {
+    "default": {},
+}
+
+
+def default_cells(series: pd.DataFrame, store: Store, *, origins: int, horizons: int, variant: dict) -> pd.DataFrame:
+    """The default model's backtest cells, as `backtest_forecasts(series, ["default"])` gives
+    them, with the ensemble built from cached members and `variant`'s settings."""
+    members = variant.get("members", ensemble_module.MEMBERS)
+    builders = member_builders(members, store)
+    parents = parent_series(series)
+    settings = {key: value for key, value in variant.items() if key in ("origins",)}
+
+    def build():
+        model = ensemble_module.Ensemble(builders, seed=0, memo=CachedOrigins(builders, store), **settings)
+        return BottomUp(WithFallbacks(model), parents)
+
+    patches = variant.get("patch", {})
+    saved = {name: getattr(ensemble_module, name) for name in patches}
+    try:
+        for name, value in patches.items():
+            setattr(ensemble_module, name, value)
+        cells = rolling_origin_forecasts(Panel.from_series(series), {"default": build}, origins=origins, horizons=horizons)
+    finally:
+        for name, value in saved.items():
+            setattr(ensemble_module, name, value)
+    return cells
+
+
+def benchmark_cells(series: pd.DataFrame, store: Store, *, origins: int, horizons: int) -> pd.DataFrame:
+    """trailing_mean's and conflictology's backtest cells (reconciled, as the benchmark runs them)."""
+    key = ("benchmarks", origins, horizons)
+    if key not in store.fits:
+        store.fits[key] = backtest_forecasts(series, list(BENCHMARKS), origins=origins, horizons=horizons, seed=0)
+        store.dirty = True
+    return store.fits[key]
+
+
+def worlds(data: str, selection: str | None) -> list[tuple[str, pd.DataFrame]]:
+    if data == "sample":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from forecast_skill import series_frames
+
+        return [("sample", series_frames("sample")[0])]
+    from realistic_series import HELD_OUT_SEEDS, TUNING_WORLDS, make_world
+
+    seeds = TUNING_WORLDS if data == "tuning" else HELD_OUT_SEEDS
+    if selection:
+        low, _, high = selection.partition("-")
+        seeds = [seed for seed in seeds if int(low) <= seed <= int(high or low)]
+    return [(str(seed), make_world(seed).levels()) for seed in seeds]
+
+
+def summary(cells: pd.DataFrame) -> pd.DataFrame:
+    scored = score(cells).join(cells[["model", "level", "horizon", "world"]])
+    return scored
+
+
+def report(name: str, scored: pd.DataFrame, groups: dict[str, list[str]]) -> None:
+    print(f"\n## {name}")
+    for label, members in groups.items():
+        part = scored[scored["world"].isin(members)]
+        crps = part.groupby(["level", "model"])["crps"].mean().unstack()
+        gains = []
+        for level in ("admin2", "admin1", "country"):
+            if level in crps.index:
+                d = crps.loc[level]
+                gains.append(f"{level} {1 - d['default'] / d['trailing_mean']:+.1%} / {1 - d['default'] / d['conflictology']:+.1%}")
+        default = part[part["model"] == "default"]
+        cover = default.groupby(["level", "horizon"])[["in_50", "in_90"]].mean()
+        pooled = default.groupby("level")[["in_50", "in_90"]].mean()
+        coverage = "; ".join(
+            f"{level} 50% {pooled.loc[level, 'in_50']:.3f} ({cover.loc[level, 'in_50'].min():.2f}-{cover.loc[level, 'in_50'].max():.2f}) "
+            f"90% {pooled.loc[level, 'in_90']:.3f} ({cover.loc[level, 'in_90'].min():.2f}-{cover.loc[level, 'in_90'].max():.2f})"
+            for level in ("admin2", "admin1", "country") if level in pooled.index
+        )
+        print(f"{label}: gain vs trailing_mean / conflictology: {', '.join(gains)}")
+        print(f"{label}: coverage {coverage}")
+    if len(scored["world"].unique()) > 1:
+        crps = scored.groupby(["world", "level", "model"])["crps"].mean().unstack()
+        for level in ("admin1", "country"):
+            at = crps.xs(level, level="level")
+            gain = 1 - at["default"] / at[list(BENCHMARKS)].min(axis=1)
+            gain_tm = 1 - at["default"] / at["trailing_mean"]
+            print(f"{level} gain vs the better benchmark by world: min {gain.min():+.1%}, median {gain.median():+.1%}, "
+                  f"below 5% in {(gain < 0.05).sum()} of {len(gain)}; vs trailing_mean below 5% in {(gain_tm < 0.05).sum()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", choices=("tuning", "heldout", "sample"), default="tuning")
+    parser.add_argument("--worlds", help="seeds low-high (tuning or heldout)")
+    parser.add_argument("--variant", action="append", help=f"one of {', '.join(VARIANTS)}")
+    parser.add_argument("--origins", type=int, default=12)
+    parser.add_argument("--horizons", type=int, default=6)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/replay"))
+    parser.add_argument("--check", action="store_true", help="compare the default's replay with the real backtest (first world)")
+    arguments = parser.parse_args()
+    names = arguments.variant or ["default"]
+    started = time.perf_counter()
+    results: dict[str, list[pd.DataFrame]] = {name: [] for name in names}
+    for world, series in worlds(arguments.data, arguments.worlds):
+        store = Store(arguments.cache / f"{arguments.data}-{world}.pkl")
+        base = benchmark_cells(series, store, origins=arguments.origins, horizons=arguments.horizons)
+        for name in names:
+            cells = default_cells(series, store, origins=arguments.origins, horizons=arguments.horizons, variant=VARIANTS[name])
+            if arguments.check and name == "default":
+                real = backtest_forecasts(series, ["default"], origins=arguments.origins, horizons=arguments.horizons, seed=0)
+                pd.testing.assert_frame_equal(cells.reset_index(drop=True), real.reset_index(drop=True))
+                print(f"world {world}: replay equals the real backtest ({len(real)} cells)", flush=True)
+                arguments.check = False
+            results[name].append(pd.concat([base, cells], ignore_index=True).assign(world=world))
+        store.save()
+        print(f"world {world} done, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    groups = {"pooled": None}
+    for name in names:
+        scored = summary(pd.concat(results[name], ignore_index=True))
+        all_worlds = sorted(scored["world"].unique())
+        groups = {f"pooled over {len(all_worlds)}": all_worlds}
+        if arguments.data == "heldout":
+            from realistic_series import ORIGINAL_HELD_OUT_SEEDS
+
+            groups["original 3"] = [str(seed) for seed in ORIGINAL_HELD_OUT_SEEDS]
+        report(name, scored, groups)
+    print(f"\n{time.perf_counter() - started:.0f} s wall", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

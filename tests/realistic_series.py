@@ -24,10 +24,11 @@ month (`World.mass_casualty`), so a test can check the world really has them. Se
 `forecasting.series.series_from_counts` from district counts, so the region and country series are
 exact sums of their districts', with the ids the rest of the code uses.
 
-Seeds: TUNING_SEEDS were used while choosing the ensemble's members, weights and calibration
-window (seeds 4-9 too, for the square-root calibration and negbin's per-level smoothing:
-docs/forecasting.md); HELD_OUT_SEEDS never were, and the backtest claims are measured on them
-(docs/benchmarks.md).
+Seeds (fixed on 2026-11-30, before any result of the worlds with ramps was seen): TUNING_SEEDS
+(1-3) and TUNING_WORLDS (1-30) are the worlds forecast choices are made on (seeds 1-3 first,
+then 1-9 and 1-30: docs/forecasting.md); HELD_OUT_SEEDS (the three ORIGINAL_HELD_OUT_SEEDS and
+six more) never are, and the backtest claims are measured on them (docs/benchmarks.md), pooled
+over the nine and over the original three.
 """
 
 from __future__ import annotations

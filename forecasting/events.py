@@ -231,7 +231,7 @@ def validate_events(
     for name in TEXT_COLUMNS:
         reject(_control_characters(text[name], free=name in _FREE_TEXT_COLUMNS), f"{name} contains a control character (such as NUL)")
 
-    date_text = pc.utf8_trim_whitespace(_column(raw, "event_date"))
+    date_text = _trimmed(_column(raw, "event_date"))
     event_date = _parse_dates(raw["event_date"], date_text)
     date_given = _is_given(date_text)
     reject(~date_given, "missing event_date")
@@ -377,8 +377,30 @@ def _column(raw: pd.DataFrame, name: str):
 
 def _clean_text(column):
     """Strip surrounding blanks; an empty field is missing (null). Inner text is kept byte for byte."""
-    stripped = pc.utf8_trim_whitespace(column)
-    return pc.if_else(_is_given(stripped), stripped, pa.scalar(None, stripped.type))
+    stripped = _trimmed(column)
+    given = _is_given(stripped)
+    if given.all():
+        return stripped  # nothing empty or missing: no copy
+    return pc.if_else(given, stripped, pa.scalar(None, stripped.type))
+
+
+def _trimmed(text):
+    """`text` (large strings) without surrounding blanks (Unicode white space, as Arrow's
+    `utf8_trim_whitespace`), and `text` itself when no value can have any: a copy of every
+    value (a third of a second for a 300,000-row file's text columns) saved in the usual case.
+    One pass over each value's first and last byte decides: a white-space character is either
+    ASCII at or below the space, or written in UTF-8 with bytes above 0x7F; so is anything
+    else that could be one, and then the column is trimmed."""
+    if text.type != pa.large_string() or len(text) == 0 or text.buffers()[2] is None:
+        return pc.utf8_trim_whitespace(text)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
+    if np.any((edges <= 0x20) | (edges >= 0x7F)):
+        return pc.utf8_trim_whitespace(text)
+    return text
 
 
 def _is_given(stripped) -> np.ndarray:
@@ -452,7 +474,7 @@ def _parse_numbers(raw: pd.DataFrame, name: str, plain: str) -> tuple[np.ndarray
     holds (NaN where none is, or where it is not a number). A column whose values all match
     `plain` is parsed by Arrow, which reads such numbers exactly as pandas does; any other
     ("4.0", "1e5", "nan", 2**63) takes pandas' general parser, whose answers the checks expect."""
-    stripped = pc.utf8_trim_whitespace(_column(raw, name))
+    stripped = _trimmed(_column(raw, name))
     given = _is_given(stripped)
     is_plain = pc.fill_null(pc.match_substring_regex(stripped, plain), False).to_numpy(zero_copy_only=False)
     if (is_plain | ~given).all():

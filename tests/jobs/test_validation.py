@@ -209,3 +209,32 @@ def test_text_kept_in_arrow_holds_the_same_rows_and_values_as_python_strings(wri
         assert _as_database_values(kept.events[_DATA_COLUMNS], iso_dates=iso_dates) == _as_database_values(
             plain.events[_DATA_COLUMNS], iso_dates=iso_dates
         )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Ouagadougou", "Fada N'gourma", "x", "Djibo"],
+        ["Ouagadougou", "", None, "Djibo"],
+        [" Ouagadougou", "Djibo"],
+        ["Ouagadougou ", "Djibo"],
+        ["Ouaga\tdougou", "Djibo\t"],
+        ["\nDjibo", "Kaya\r"],
+        ["Djibo\x1f", "\x1cKaya", "\x0bKaya\x0c"],
+        ["Djibo\u00a0", "\u2003Kaya", "Kaya\u3000", "\u0085Dori"],
+        ["Ségou", "Tillabéri", "Dori é", "é"],
+        ["Kaya\x7f", "\x7fKaya"],
+        ["   ", "", "\t"],
+    ],
+)
+def test_text_is_trimmed_as_arrow_trims_it_and_a_clean_column_is_not_copied(values):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from forecasting.events import _trimmed
+
+    whole = pa.array(["pad", *values, "pad"], type=pa.large_string())
+    for text in (whole, whole.slice(1, len(values))):  # a slice: offsets that start past 0
+        assert _trimmed(text).equals(pc.utf8_trim_whitespace(text)), text
+    clean = pa.array(["Djibo", "", None, "Kaya"], type=pa.large_string())
+    assert _trimmed(clean) is clean

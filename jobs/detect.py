@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from forecasting.detectors.backfill import RunEvents
     from forecasting.models.memo import ForecastMemo
 
 log = logging.getLogger(__name__)
@@ -71,13 +72,13 @@ def detection_settings(config: Config) -> DetectionSettings:
 
 def find_alerts(
     events: "pd.DataFrame | None", as_of: AsOf, config: Config, *, series: "pd.DataFrame | None" = None,
-    memo: "ForecastMemo | None" = None, known: "pd.DataFrame | None" = None, wave_hits: "pd.DataFrame | None" = None,
+    memo: "ForecastMemo | None" = None, known: "pd.DataFrame | None" = None, run: "RunEvents | None" = None,
 ) -> tuple[list[Alert], "pd.DataFrame", "pd.DataFrame"]:
     """Detection without the store: events (up to the as-of day) -> alerts, series, forecasts.
     Monthly counts without events (HDX aggregates): `events` None and their `series` given.
     `memo`: what the forecast may remember (`forecasting.models.memo`); `known`: the events as
-    the detectors see them (`pipeline.known_events`), where already computed; `wave_hits`: as
-    `pipeline.detect` takes them (a backfill's). The same alerts without any of them."""
+    the detectors see them (`pipeline.known_events`), where already computed; `run`: as
+    `pipeline.detect` takes it (a backfill's). The same alerts without any of them."""
     from forecasting.models import forecast
 
     settings = detection_settings(config)
@@ -92,7 +93,7 @@ def find_alerts(
         executor=config.forecast.executor_settings(),
         memo=memo,
     )
-    alerts = pipeline.detect(events, series, forecasts, as_of, settings, known=known, wave_hits=wave_hits)
+    alerts = pipeline.detect(events, series, forecasts, as_of, settings, known=known, run=run)
     return alerts, series, forecasts
 
 
@@ -210,8 +211,7 @@ def run_detections(
     assessed up to the newest event, as `run_detection` would; a month after it is an error,
     raised before any month is assessed.
     """
-    from forecasting.detectors import synchronized
-    from forecasting.detectors.backfill import series_history
+    from forecasting.detectors.backfill import run_events, series_history
 
     months = month_range(first, last)
     cutoff = stored_events.data_cutoff(store)
@@ -229,11 +229,13 @@ def run_detections(
     log.info("detect %s to %s: %d events", moments[0].text, moments[-1].text, len(events))
     history = series_history(pipeline.build_series(events, moments[-1], measures=detection_settings(config).measures))
     dates = events["event_date"].to_numpy()
-    drivers = _driver_events(store, config, moments[-1], since=incidents.drivers_since(moments[0].day))
+    # With their actor families, worked out once: a month's driving events are cut from them.
+    drivers = incidents.with_actor_families(
+        _driver_events(store, config, moments[-1], since=incidents.drivers_since(moments[0].day)))
     driver_dates = drivers["event_date"].to_numpy()
     known = pipeline.known_events(events, moments[-1])
     known_dates = known["event_date"].to_numpy()
-    wave_hits = synchronized.wave_hits(known)
+    run = run_events(known)
     # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
     memo = forecast_memo(store, keep_origins=True)
     results = []
@@ -244,7 +246,7 @@ def run_detections(
                                      _position(driver_dates, moment.day)].reset_index(drop=True)
         month_known = known.iloc[: _position(known_dates, moment.day)]
         found, series, forecasts = find_alerts(month_events, moment, config, series=history.as_of(moment), memo=memo,
-                                               known=month_known, wave_hits=wave_hits)
+                                               known=month_known, run=run)
         coverage = _coverage(store, config, months[index], known=coverage[0] if index else None)
         results.append(_assess(store, config, moment, month_events, series, forecasts, found, save=True,
                                coverage=coverage, drivers=month_drivers, known=month_known))

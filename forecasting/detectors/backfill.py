@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forecasting.detectors.settings import AsOf
+from forecasting.detectors.synchronized import wave_hits
+from forecasting.detectors.tier_shift import EventCodes, event_codes
 from forecasting.series import series_scopes
 
 
@@ -53,3 +55,21 @@ def series_history(series: pd.DataFrame) -> SeriesHistory:
     first_month = pd.Series(ids["scope"].map(first_by_scope).to_numpy(), index=ids["series_id"].to_numpy())
     first_month = first_month.fillna(pd.Timestamp.max.normalize())
     return SeriesHistory(series=series, first_month=first_month)
+
+
+@dataclass(frozen=True)
+class RunEvents:
+    """What detectors work out from a run's events once (the events as the detectors see them,
+    `pipeline.known_events`, to the run's last day), for every month of the run: each month's
+    events are the first rows of the run's (they are ordered by date), and each detector cuts
+    the month's part from these by day or by row. `hits`: what synchronized waves count
+    (`synchronized.wave_hits`); `codes`: the events' countries, actor families and tiers as
+    codes (`tier_shift.event_codes`), for tier shifts and run rates."""
+
+    hits: pd.DataFrame
+    codes: EventCodes
+
+
+def run_events(known: pd.DataFrame) -> RunEvents:
+    """`RunEvents` of a run's known events."""
+    return RunEvents(hits=wave_hits(known), codes=event_codes(known))

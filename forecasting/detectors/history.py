@@ -27,7 +27,8 @@ def months_of_data(series: pd.DataFrame, as_of: AsOf) -> dict[str | None, int]:
     """Months of data per country (and `AREA`) up to the as-of month, from a series frame
     (`build_series` output): the first month any of the country's series counts something, to
     the as-of month, inclusive. Countries with nothing counted are absent."""
-    counted = series[(series["value"] > 0) & (series["period"] <= as_of.month)]
+    # The two columns read, not every column of the frame (three detectors ask, every month).
+    counted = series.loc[((series["value"] > 0) & (series["period"] <= as_of.month)).to_numpy(), ["country", "period"]]
     if counted.empty:
         return {}
     first = counted[counted["country"].notna()].groupby("country")["period"].min().to_dict()

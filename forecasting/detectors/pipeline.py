@@ -4,6 +4,8 @@ de-duplication, alerts out. Pure: no store, no clock; forecasts are passed in.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from forecasting import wording
@@ -27,6 +29,9 @@ from forecasting.series import (
     series_id,
     validate_series,
 )
+
+if TYPE_CHECKING:
+    from forecasting.detectors.backfill import RunEvents
 
 #: Levels built for detection. Actor series are by actor family (see `forecasting.detectors.actors`).
 DETECTION_LEVELS = ("area", "country", "admin1", "admin2", "tier", "actor")
@@ -107,7 +112,7 @@ def detect(
     settings: DetectionSettings,
     *,
     known: pd.DataFrame | None = None,
-    wave_hits: pd.DataFrame | None = None,
+    run: RunEvents | None = None,
 ) -> list[Alert]:
     """Alerts about the as-of month (status `new`; the lifecycle decides the rest).
 
@@ -115,8 +120,8 @@ def detect(
     counts only (ACLED's HDX aggregates): then the registered detectors that need events do not
     run. `series`: `build_series` output (or series of aggregates); `forecasts`: a forecast frame
     for the as-of month fitted on `history_for_forecast`. `known`: `known_events(events, as_of)`,
-    where the caller has it already; `wave_hits`: `synchronized.wave_hits` of the known events of
-    a run of months this month belongs to (a backfill's). Every registered detector
+    where the caller has it already; `run`: `forecasting.detectors.backfill.run_events` of the
+    known events of a run of months this month belongs to (a backfill's). Every registered detector
     (`forecasting.detectors.registry.DETECTORS`) runs once on the same inputs.
     Returns alerts sorted most severe first; each alert's evidence names its `series_id`.
     """
@@ -126,7 +131,7 @@ def detect(
         predictive=month_against_forecast(series, forecasts, as_of),
         as_of=as_of,
         settings=settings,
-        wave_hits=wave_hits if events is not None else None,
+        run=run if events is not None else None,
     )
     # Each detector is its own family: its hypotheses differ in kind and number from the others',
     # and one kind with thousands of series (surges) must not drown one with dozens (waves).

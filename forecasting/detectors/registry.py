@@ -28,6 +28,8 @@ from forecasting.detectors.tier_shift import detect_tier_shifts
 if TYPE_CHECKING:
     import pandas as pd
 
+    from forecasting.detectors.backfill import RunEvents
+
 Input = Literal["events", "series", "predictive"]
 
 
@@ -45,9 +47,9 @@ class DetectionInputs:
     predictive: pd.DataFrame
     as_of: AsOf
     settings: DetectionSettings
-    #: `synchronized.wave_hits` of a run's events to its last day, where a backfill worked them
-    #: out once (each month cuts its own from them); None: worked out from `events`.
-    wave_hits: pd.DataFrame | None = None
+    #: What detectors work out from a backfill's events once for the run (each month cuts its
+    #: own from it; `forecasting.detectors.backfill.RunEvents`); None: from `events`.
+    run: RunEvents | None = None
 
     def has(self, needed: Input) -> bool:
         return getattr(self, needed) is not None
@@ -79,9 +81,9 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(("drop",), ("series", "predictive"),
              lambda i: detect_regional_drops(i.series, i.predictive, i.as_of, i.settings)),
     Detector(("record",), ("series", "predictive"), _records),
-    Detector(("tier_shift",), ("events",), lambda i: detect_tier_shifts(i.events, i.as_of, i.settings)),
-    Detector(("run_rate",), ("events",), lambda i: detect_run_rates(i.events, i.as_of, i.settings)),
-    Detector(("synchronized",), ("events",), lambda i: detect_synchronized(i.events, i.as_of, i.settings, run_hits=i.wave_hits)),
+    Detector(("tier_shift",), ("events",), lambda i: detect_tier_shifts(i.events, i.as_of, i.settings, codes=i.run.codes if i.run else None)),
+    Detector(("run_rate",), ("events",), lambda i: detect_run_rates(i.events, i.as_of, i.settings, codes=i.run.codes if i.run else None)),
+    Detector(("synchronized",), ("events",), lambda i: detect_synchronized(i.events, i.as_of, i.settings, run_hits=i.run.hits if i.run else None)),
     Detector(("spread",), ("series",), lambda i: detect_spread(i.series, i.as_of, i.settings)),
     Detector(("change_point",), ("series",), lambda i: detect_change_points(i.series, i.as_of, i.settings)),
 )

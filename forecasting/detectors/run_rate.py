@@ -20,17 +20,19 @@ from forecasting.detectors.actors import MIN_FAMILY_EVENTS
 from forecasting.detectors.counts import size_by_moments, upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
-from forecasting.detectors.tier_shift import SHIFT_TIERS, event_months
+from forecasting.detectors.tier_shift import SHIFT_TIERS, EventCodes, event_months
 from forecasting.events import UNLOCATED
 
 _CANDIDATE_P = 0.05
 
 
-def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
+def detect_run_rates(
+    events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings, *, codes: EventCodes | None = None
+) -> Findings:
     """Run-rate findings for the as-of year up to the as-of day.
 
     `events`: event frame up to the as-of day (event_date, country, tier, fatalities, actor1
-    mapped to actor families).
+    mapped to actor families). `codes`: as `tier_shift.event_months` takes them.
     """
     elapsed = as_of.month.month - 1 + as_of.share_of_month
     if elapsed < settings.run_rate_min_months:
@@ -41,7 +43,7 @@ def detect_run_rates(events: pd.DataFrame, as_of: AsOf, settings: DetectionSetti
         return Findings([], 0)
     start = pd.Timestamp(first_year, 1, 1)
     months = pd.date_range(start, as_of.month, freq="MS")
-    coded = event_months(events, start, len(months))
+    coded = event_months(events, start, len(months), codes=codes)
     position, countries, actors, tiers = coded.position, coded.countries, coded.actors, coded.tiers
     weights = {"events": None, "fatalities": coded.fatalities}
     earlier = position < 12 * settings.run_rate_years

@@ -73,37 +73,58 @@ class EventMonths(NamedTuple):
         return int(found[0]) if len(found) else -2
 
 
-def event_months(events: pd.DataFrame, start: pd.Timestamp, months: int, where: np.ndarray | None = None) -> EventMonths:
+#: (field of `EventMonths`, event column) of the coded columns.
+_CODED = (("countries", "country"), ("actors", "actor1"), ("tiers", "tier"))
+#: Per coded field of `EventMonths`, each event's code and the names the codes number.
+EventCodes = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def event_codes(events: pd.DataFrame) -> EventCodes:
+    """The codes `event_months` gives the countries, actor families and tiers of `events`."""
+    codes = {}
+    for field, column in _CODED:
+        column_codes, uniques = pd.factorize(events[column])
+        codes[field] = (column_codes, np.asarray(uniques, dtype=object))
+    return codes
+
+
+def event_months(
+    events: pd.DataFrame, start: pd.Timestamp, months: int, where: np.ndarray | None = None,
+    codes: EventCodes | None = None,
+) -> EventMonths:
     """`EventMonths` of `events` dated from `start` (the first of a month) on, in a run of
     `months` months from `start`'s, of the rows `where` is true (all where None): later events
     (none, given events up to the as-of day) are left out, as reindexing on the run's months
-    would."""
+    would. `codes`: `event_codes` of a frame whose first rows are `events` (a backfill's run of
+    months, of which `events` are the first months'), where worked out already."""
     kept = (events["event_date"] >= start).to_numpy()
     if where is not None:
         kept = kept & where
     rows = np.flatnonzero(kept)
     position = month_positions(events["event_date"].iloc[rows], start)
     rows = rows[position < months]
-    codes, names = {}, {}
-    for field, column in (("countries", "country"), ("actors", "actor1"), ("tiers", "tier")):
-        # Codes of the whole column (one pass), then the rows': cheaper than taking the rows' text.
-        column_codes, uniques = pd.factorize(events[column])
-        codes[field], names[field] = column_codes[rows], np.asarray(uniques, dtype=object)
+    # Codes of the whole column (one pass), then the rows': cheaper than taking the rows' text.
+    if codes is None:
+        codes = event_codes(events)
+    elif min(len(column_codes) for column_codes, _ in codes.values()) < len(events):
+        raise ValueError("event codes of fewer events than the frame's")
     return EventMonths(
         position[position < months],
-        codes["countries"],
-        codes["actors"],
-        codes["tiers"],
+        codes["countries"][0][rows],
+        codes["actors"][0][rows],
+        codes["tiers"][0][rows],
         events["fatalities"].astype("int64").to_numpy()[rows],
-        names,
+        {field: names for field, (_, names) in codes.items()},
     )
 
 
-def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings) -> Findings:
+def detect_tier_shifts(
+    events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings, *, codes: EventCodes | None = None
+) -> Findings:
     """Tier shifts per country (all actors, and each large actor family) in the as-of month.
 
     `events`: event frame up to the as-of day with event_date, country, tier, fatalities and
-    actor1 already mapped to actor families.
+    actor1 already mapped to actor families. `codes`: as `event_months` takes them.
     """
     longest = max(_WINDOWS)
     window_start = as_of.month - pd.DateOffset(months=longest - 1)
@@ -111,14 +132,23 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
     months = pd.date_range(baseline_start, as_of.month, freq="MS")
     if events.empty:
         return Findings([], 0)
-    coded = event_months(events, baseline_start, len(months), where=events["country"].notna().to_numpy())
+    # Events with a country (a missing one has no code).
+    with_country = codes["countries"][0][: len(events)] >= 0 if codes is not None else events["country"].notna().to_numpy()
+    coded = event_months(events, baseline_start, len(months), where=with_country, codes=codes)
     if not len(coded.position):
         return Findings([], 0)
     position, countries, actors, tiers = coded.position, coded.countries, coded.actors, coded.tiers
     weights = {"events": np.ones(len(position)), "fatalities": coded.fatalities.astype(float)}
     in_baseline = position < len(months) - longest
     unlocated_code = coded.code("tiers", UNLOCATED)
-    tier_codes = {tier: coded.code("tiers", tier) for tier in SHIFT_TIERS}
+    # Each event's cell in a (tier x month) table: a row per shift tier, then unlocated events,
+    # then events at any other tier (located, in the country's count only).
+    tier_row = np.full(len(position), len(SHIFT_TIERS) + 1)
+    for row, tier in enumerate(SHIFT_TIERS):
+        tier_row[tiers == coded.code("tiers", tier)] = row
+    tier_row[tiers == unlocated_code] = len(SHIFT_TIERS)
+    cells, shape = tier_row * len(months) + position, (len(SHIFT_TIERS) + 2, len(months))
+    located = [*range(len(SHIFT_TIERS)), len(SHIFT_TIERS) + 1]
     candidates, tested = [], 0
     for country in coded.present("countries"):
         in_country = countries == coded.code("countries", country)
@@ -128,15 +158,13 @@ def detect_tier_shifts(events: pd.DataFrame, as_of: AsOf, settings: DetectionSet
             (family, in_country & (actors == coded.code("actors", family))) for family in families
         ]
         for actor, rows in groups:
-            at = position[rows]
-            located = tiers[rows] != unlocated_code
             for measure in ("events", "fatalities"):
-                weight = weights[measure][rows]
-                totals = np.bincount(at[located], weights=weight[located], minlength=len(months))
-                unlocated = np.bincount(at[~located], weights=weight[~located], minlength=len(months))
-                for tier in SHIFT_TIERS:
-                    on_tier = tiers[rows] == tier_codes[tier]
-                    at_tier = np.bincount(at[on_tier], weights=weight[on_tier], minlength=len(months))
+                # Counts and deaths are whole numbers: their sums are exact in any order.
+                table = np.bincount(cells[rows], weights=weights[measure][rows], minlength=shape[0] * shape[1]).reshape(shape)
+                totals = table[located].sum(axis=0)
+                unlocated = table[len(SHIFT_TIERS)]
+                for row, tier in enumerate(SHIFT_TIERS):
+                    at_tier = table[row]
                     test = _test(totals, at_tier, measure, longest, settings)
                     if test is None:
                         continue

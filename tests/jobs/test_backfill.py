@@ -57,12 +57,16 @@ def test_series_cut_from_one_build_are_those_built_month_by_month(sample_file):
     assert history.as_of(parse_as_of("2018-01"))["series_id"].nunique() < history.series["series_id"].nunique()
 
 
-def test_waves_cut_from_the_runs_hits_are_those_found_from_the_months_events(sample_file):
-    """A backfill works out what synchronized waves count once for the run and cuts each month's
-    from it: the same waves, p-values and hypotheses as from the month's own events, in months
-    with a wave (July 2025) and without, and up to a day inside a month."""
+def test_detectors_given_the_runs_events_find_what_they_find_from_the_months_events(sample_file):
+    """A backfill works out what synchronized waves count, and the events' countries, families
+    and tiers as codes, once for the run (`run_events`) and cuts each month's from it: the same
+    waves, tier shifts and paces, p-values and hypotheses as from the month's own events, in
+    months with a wave (July 2025) and without, and up to a day inside a month."""
+    from forecasting.detectors.backfill import run_events
     from forecasting.detectors.pipeline import EVENT_COLUMNS, known_events
-    from forecasting.detectors.synchronized import detect_synchronized, wave_hits
+    from forecasting.detectors.run_rate import detect_run_rates
+    from forecasting.detectors.synchronized import detect_synchronized
+    from forecasting.detectors.tier_shift import detect_tier_shifts
     from jobs.detect import detection_settings
 
     opened = open_store(f"sqlite:///{sample_file}")
@@ -70,15 +74,21 @@ def test_waves_cut_from_the_runs_hits_are_those_found_from_the_months_events(sam
     opened.engine.dispose()
     settings = detection_settings(Config())
     run = known_events(events, parse_as_of("2025-08"))
-    hits = wave_hits(run)
-    found = 0
+    prepared = run_events(run)
+    found = {"waves": 0, "shifts": 0, "paces": 0}
     for text in ("2019-03", "2024-12", "2025-06", "2025-07", "2025-07-01", "2025-08"):
         as_of = parse_as_of(text)
         month = run[run["event_date"] <= pd.Timestamp(as_of.day)]
-        expected = detect_synchronized(month, as_of, settings)
-        assert detect_synchronized(month, as_of, settings, run_hits=hits) == expected
-        found += len(expected.candidates)
-    assert found >= 2  # the 1 July wave, seen in the month and on its first day
+        waves = detect_synchronized(month, as_of, settings)
+        assert detect_synchronized(month, as_of, settings, run_hits=prepared.hits) == waves
+        shifts = detect_tier_shifts(month, as_of, settings)
+        assert detect_tier_shifts(month, as_of, settings, codes=prepared.codes) == shifts
+        paces = detect_run_rates(month, as_of, settings)
+        assert detect_run_rates(month, as_of, settings, codes=prepared.codes) == paces
+        for name, findings in (("waves", waves), ("shifts", shifts), ("paces", paces)):
+            found[name] += len(findings.candidates)
+    # The 1 July wave, seen in the month and on its first day; shifts and paces to compare.
+    assert found["waves"] >= 2 and found["shifts"] >= 1 and found["paces"] >= 1, found
 
 
 def test_a_run_of_months_gives_the_alerts_and_lifecycle_of_month_by_month(sample_file, tmp_path):

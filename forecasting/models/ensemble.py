@@ -43,8 +43,8 @@ import pandas as pd
 from forecasting.models.base import QUANTILE_COLUMNS, Model, Panel
 from forecasting.models.calibration import Calibration, apply_calibration, fit_calibration
 from forecasting.models.memo import ForecastMemo, Judgement
-from forecasting.models.rolling import rolling_origin_forecasts
-from forecasting.scores import quantile_crps
+from forecasting.models.rolling import origin_forecasts, rolling_origin_forecasts
+from forecasting.scores import MASE_YEARS, quantile_crps
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,8 @@ class Ensemble:
         settings = (list(self.members), self.origins, horizons, self.seed)
         self.weights, self.calibration = self.memo.judgement(judged, settings, lambda: self._judge(judged, horizons))
         frames = [model.predict(horizon) for model in self.fitted]
+        # The next month's newest rolling origin is fitted on this panel: a backfill's memo keeps them.
+        self.memo.keep_fitted(self.panel, (list(self.members), horizon, self.seed), frames)
         base = frames[0]
         levels = pd.Series(self.panel.levels, index=self.panel.series_ids)
         weights = _row_weights(levels.reindex(base["series_id"]).to_numpy(), self.weights, len(frames))
@@ -117,7 +119,16 @@ class Ensemble:
         names = list(self.members)
 
         def remembered(seen: Panel, observed: int, forecasts):
-            return self.memo.origin_forecasts(seen, (names, observed, horizons, self.seed), forecasts)
+            def fitted_or_fresh():
+                # The members fitted on this origin's history already (by the month before's
+                # ensemble, in a backfill): their forecasts with this origin's outcomes.
+                predicted = self.memo.fitted(seen.truncate(observed), (names, horizons, self.seed))
+                if predicted is None:
+                    return forecasts()
+                return origin_forecasts(seen, observed, self.members, horizons=horizons, mase_years=MASE_YEARS,
+                                        predicted=predicted)
+
+            return self.memo.origin_forecasts(seen, (names, observed, horizons, self.seed), fitted_or_fresh)
 
         cells = rolling_origin_forecasts(judged, self.members, origins=self.origins, horizons=horizons, remember=remembered)
         record = member_record(cells, names)

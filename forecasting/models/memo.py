@@ -79,6 +79,7 @@ class ForecastMemo:
         self.keep_origins = keep_origins
         self._origins: dict[str, list[pd.DataFrame]] = {}
         self._used: set[str] = set()
+        self._fitted: dict[str, list[pd.DataFrame]] = {}
         self._unsaved: list[tuple[str, str, str, bytes]] = []
 
     def judgement(self, panel: Panel, settings: tuple, judge: Callable[[], Judgement]) -> Judgement:
@@ -127,6 +128,20 @@ class ForecastMemo:
         if self.keep_origins:
             self._origins[key] = frames
         return frames
+
+
+    def keep_fitted(self, panel: Panel, settings: tuple, frames: list[pd.DataFrame]) -> None:
+        """Remember, when `keep_origins` is on, the members' forecasts `frames` fitted on `panel`
+        with `settings` (members, months ahead, seed): the ensemble's of a backfill's month,
+        which the next month's newest rolling origin is fitted on. Only the newest are kept."""
+        if self.keep_origins:
+            self._fitted = {_digest(_digest(repr(settings), code_version()), panel_fingerprint(panel)): frames}
+
+    def fitted(self, panel: Panel, settings: tuple) -> list[pd.DataFrame] | None:
+        """The forecasts `keep_fitted` kept for the same `panel` and `settings`, or None."""
+        if not self._fitted:
+            return None
+        return self._fitted.get(_digest(_digest(repr(settings), code_version()), panel_fingerprint(panel)))
 
 
 def panel_fingerprint(panel: Panel) -> str:

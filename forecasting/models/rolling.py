@@ -64,10 +64,13 @@ def rolling_origin_forecasts(
 
 
 def origin_forecasts(
-    seen: Panel, observed: int, models: Mapping[str, Callable[[], Model]], *, horizons: int, mase_years: int
+    seen: Panel, observed: int, models: Mapping[str, Callable[[], Model]], *, horizons: int, mase_years: int,
+    predicted: list[pd.DataFrame] | None = None,
 ) -> list[pd.DataFrame]:
     """Each model's forecasts from the origin `observed` months before the end of the `seen`
-    series (fitted on the months up to it), with the outcomes of those months: one frame a model."""
+    series (fitted on the months up to it), with the outcomes of those months: one frame a model.
+    `predicted`: each model's `fit(history).predict(horizons)` on the origin's history (the
+    series up to the origin), where already made; fitted here otherwise."""
     history = seen.truncate(observed)
     outcomes = observed_after(seen, observed, observed)
     known = pd.DataFrame(
@@ -79,10 +82,10 @@ def origin_forecasts(
         index=pd.Index(history.series_ids, name="series_id"),
     )
     frames = []
-    for name, build in models.items():
-        predicted = build().fit(history).predict(horizons)
-        predicted = predicted.merge(outcomes, on=["series_id", "period"], how="inner").join(known, on="series_id")
-        frames.append(predicted.assign(model=name))
+    for index, (name, build) in enumerate(models.items()):
+        forecast = build().fit(history).predict(horizons) if predicted is None else predicted[index]
+        forecast = forecast.merge(outcomes, on=["series_id", "period"], how="inner").join(known, on="series_id")
+        frames.append(forecast.assign(model=name))
     return frames
 
 

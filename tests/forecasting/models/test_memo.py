@@ -106,6 +106,29 @@ def test_members_remembered_at_their_origins_give_the_next_months_forecast_uncha
                                       forecast(upto, "default", horizon=1, seed=4), check_exact=True)
 
 
+def test_a_backfills_month_gives_its_members_forecasts_to_the_next_months_newest_origin(monkeypatch):
+    """In a backfill the members fitted on month m's history are those of month m+1's newest
+    rolling origin: the memo keeps them from m's forecast, so m+1 fits no member at any origin
+    (each older origin is remembered too) and forecasts exactly what it forecasts afresh."""
+    from forecasting.models import rolling
+
+    history = _history(district_counts(months=31))
+    memo = ForecastMemo(keep_origins=True)
+    forecast(_months(history, 30), "default", horizon=1, seed=4, memo=memo)
+    fitted_at = []
+    fit_origin = rolling.origin_forecasts
+
+    def counted(seen, observed, models, **options):
+        fitted_at.append(str(seen.last_periods.max()))
+        return fit_origin(seen, observed, models, **options)
+
+    monkeypatch.setattr(rolling, "origin_forecasts", counted)
+    got = forecast(_months(history, 31), "default", horizon=1, seed=4, memo=memo)
+    assert fitted_at == []
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(got, forecast(_months(history, 31), "default", horizon=1, seed=4), check_exact=True)
+
+
 def _origin_keys(store) -> set[tuple[str, str]]:
     with store.engine.connect() as connection:
         return {tuple(row) for row in connection.exec_driver_sql("SELECT key, seen_until FROM ensemble_origins")}

@@ -9,7 +9,7 @@ Pure: no store, no clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -64,10 +64,12 @@ class RunEvents:
     events are the first rows of the run's (they are ordered by date), and each detector cuts
     the month's part from these by day or by row. `hits`: what synchronized waves count
     (`synchronized.wave_hits`); `codes`: the events' countries, actor families and tiers as
-    codes (`tier_shift.event_codes`), for tier shifts and run rates."""
+    codes (`tier_shift.event_codes`), for tier shifts and run rates; `windows`: the units hit
+    per window of `hits`, by window width, filled by synchronized waves on first use."""
 
     hits: pd.DataFrame
     codes: EventCodes
+    windows: dict[int, dict[tuple, pd.Series]] = field(default_factory=dict)
 
 
 def run_events(known: pd.DataFrame) -> RunEvents:

@@ -83,7 +83,8 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(("record",), ("series", "predictive"), _records),
     Detector(("tier_shift",), ("events",), lambda i: detect_tier_shifts(i.events, i.as_of, i.settings, codes=i.run.codes if i.run else None)),
     Detector(("run_rate",), ("events",), lambda i: detect_run_rates(i.events, i.as_of, i.settings, codes=i.run.codes if i.run else None)),
-    Detector(("synchronized",), ("events",), lambda i: detect_synchronized(i.events, i.as_of, i.settings, run_hits=i.run.hits if i.run else None)),
+    Detector(("synchronized",), ("events",), lambda i: detect_synchronized(i.events, i.as_of, i.settings, run_hits=i.run.hits if i.run else None,
+                                                                 run_windows=i.run.windows if i.run else None)),
     Detector(("spread",), ("series",), lambda i: detect_spread(i.series, i.as_of, i.settings)),
     Detector(("change_point",), ("series",), lambda i: detect_change_points(i.series, i.as_of, i.settings)),
 )

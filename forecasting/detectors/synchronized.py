@@ -28,7 +28,8 @@ _MIN_HISTORY_EVENTS = 50
 
 
 def detect_synchronized(
-    events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings, *, run_hits: pd.DataFrame | None = None
+    events: pd.DataFrame, as_of: AsOf, settings: DetectionSettings, *, run_hits: pd.DataFrame | None = None,
+    run_windows: dict[int, dict[tuple, pd.Series]] | None = None,
 ) -> Findings:
     """Synchronized waves in the as-of month up to the as-of day.
 
@@ -37,6 +38,9 @@ def detect_synchronized(
     one-day wave is diluted by a second, ordinary day), with a Bonferroni factor for the two.
     `run_hits`: `wave_hits` of the events of a run of months to its last day, of which `events`
     are those to the as-of day (a backfill works them out once; the month's are cut from them).
+    `run_windows`: where given with `run_hits`, the units hit per window of `run_hits`, by width
+    (filled here on first use): the month's windows that lie within its history and as-of day
+    are cut from them, and only those its history or as-of day cuts short are counted again.
     """
     widths = sorted({1, settings.synchronized_window_days})
     history_start = as_of.month - pd.DateOffset(years=_HISTORY_YEARS)
@@ -49,7 +53,14 @@ def detect_synchronized(
     if hits.empty:
         return Findings([], 0)
     history_events = hits[hits["day"] < as_of.month].groupby(["country", "actor"]).size()
-    counts = {width: _units_per_window(hits, width) for width in widths}
+    if run_hits is None or run_windows is None:
+        counts = {width: _units_per_window(hits, width) for width in widths}
+    else:
+        for width in widths:
+            if width not in run_windows:
+                run_windows[width] = _units_per_window(run_hits, width)
+        counts = {width: _cut_windows(run_windows[width], hits, width, history_start, pd.Timestamp(as_of.day))
+                  for width in widths}
 
     candidates, tested = [], 0
     for (country, actor), events_before in history_events.items():
@@ -109,6 +120,31 @@ def _units_per_window(hits: pd.DataFrame, width: int) -> dict[tuple, pd.Series]:
     )
     counts = starts.drop_duplicates(["actor", "unit", "start"]).groupby(["country", "actor", "start"]).size()
     return {key: group.droplevel(["country", "actor"]) for key, group in counts.groupby(level=["country", "actor"])}
+
+
+def _cut_windows(
+    run: dict[tuple, pd.Series], hits: pd.DataFrame, width: int, first: pd.Timestamp, last: pd.Timestamp
+) -> dict[tuple, pd.Series]:
+    """`_units_per_window(hits, width)` for `hits` from day `first` to day `last`, from `run`, the
+    windows of hits of days around them: windows inside those days are the run's; those that
+    start before `first` or end after `last` hold fewer days' hits here, and are counted from
+    `hits` of their days only."""
+    inner_end = last - pd.Timedelta(days=width - 1)
+    early = _units_per_window(hits[hits["day"] <= first + pd.Timedelta(days=width - 2)], width)
+    late = _units_per_window(hits[hits["day"] >= last - pd.Timedelta(days=width - 2)], width)
+    counts = {}
+    for key in set(run) | set(early) | set(late):
+        parts = []
+        if key in early:
+            parts.append(early[key][early[key].index < first])
+        if key in run:
+            parts.append(run[key][(run[key].index >= first) & (run[key].index <= inner_end)])
+        if key in late:
+            parts.append(late[key][late[key].index > inner_end])
+        per_start = pd.concat(parts) if len(parts) > 1 else parts[0]
+        if len(per_start):
+            counts[key] = per_start
+    return counts
 
 
 def _waves(per_start: pd.Series, width: int, as_of: AsOf, settings: DetectionSettings, tries: int) -> list[tuple]:

@@ -182,7 +182,9 @@ def tier_shares(events: pd.DataFrame, as_of: AsOf) -> dict[tuple, tuple[float, f
     tier, measure) -> (events or deaths at the tier, in the country), for every country and
     actor family with events in the month (partial up to the as-of day for a day as-of).
     """
-    month = events[(events["event_date"] >= as_of.month) & (events["event_date"] <= pd.Timestamp(as_of.day))]
+    # The month's rows of the columns read (the frame may hold years of events and more columns).
+    in_month = (events["event_date"] >= as_of.month) & (events["event_date"] <= pd.Timestamp(as_of.day))
+    month = events.loc[in_month.to_numpy(), ["country", "actor1", "tier", "fatalities"]]
     month = month[month["country"].notna() & (month["tier"] != UNLOCATED)]
     # Every event counts for all actors (`_ALL_ACTORS`) and for its own family.
     both = pd.concat([month.assign(actor1=_ALL_ACTORS), month])

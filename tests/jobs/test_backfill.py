@@ -81,6 +81,7 @@ def test_detectors_given_the_runs_events_find_what_they_find_from_the_months_eve
         month = run[run["event_date"] <= pd.Timestamp(as_of.day)]
         waves = detect_synchronized(month, as_of, settings)
         assert detect_synchronized(month, as_of, settings, run_hits=prepared.hits) == waves
+        assert detect_synchronized(month, as_of, settings, run_hits=prepared.hits, run_windows=prepared.windows) == waves
         shifts = detect_tier_shifts(month, as_of, settings)
         assert detect_tier_shifts(month, as_of, settings, codes=prepared.codes) == shifts
         paces = detect_run_rates(month, as_of, settings)

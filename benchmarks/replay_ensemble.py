@@ -123,9 +123,21 @@ def member_builders(names, store: Store, seed: int = 0) -> dict:
     return {name: partial(CachedMember, name, partial(make_model, name, seed=seed), store) for name in names}
 
 
-#: Variants: name -> keyword arguments of `Ensemble` (members, origins) and optional overrides.
+#: Variants: name -> `members` and `origins` of the `Ensemble`, and `patch`: module constants of
+#: `forecasting.models.ensemble` replaced while the variant runs. The third round's (2026-11-30,
+#: docs/forecasting.md) are kept so its table can be rerun.
+_TREND = (*ensemble_module.MEMBERS, "damped_trend")
 VARIANTS: dict[str, dict] = {
     "default": {},
+    "origins24": {"origins": 24},
+    "trend": {"members": _TREND},
+    "trend_origins24": {"members": _TREND, "origins": 24},
+    "trend_origins18": {"members": _TREND, "origins": 18},
+    "origins12": {"origins": 12},
+    "origins18": {"origins": 18},
+    "no_robust": {"members": ("negbin", "conflictology", "trailing_mean", "recent_mean")},
+    "trend_no_robust": {"members": ("negbin", "conflictology", "trailing_mean", "recent_mean", "damped_trend")},
+    "trend_for_negbin": {"members": ("damped_trend", "robust_level", "conflictology", "trailing_mean", "recent_mean")},
 }
 
 
@@ -220,6 +232,7 @@ def main() -> None:
     parser.add_argument("--origins", type=int, default=12)
     parser.add_argument("--horizons", type=int, default=6)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/replay"))
+    parser.add_argument("--save", type=Path, help="write every variant's cells with the benchmarks' (pickle) here")
     parser.add_argument("--check", action="store_true", help="compare the default's replay with the real backtest (first world)")
     arguments = parser.parse_args()
     names = arguments.variant or ["default"]
@@ -238,7 +251,9 @@ def main() -> None:
             results[name].append(pd.concat([base, cells], ignore_index=True).assign(world=world))
         store.save()
         print(f"world {world} done, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
-    groups = {"pooled": None}
+    if arguments.save:
+        pd.concat([pd.concat(frames, ignore_index=True).assign(variant=name) for name, frames in results.items()],
+                  ignore_index=True).to_pickle(arguments.save)
     for name in names:
         scored = summary(pd.concat(results[name], ignore_index=True))
         all_worlds = sorted(scored["world"].unique())

@@ -92,6 +92,12 @@ def _robust_level(seed: int, executor: ExecutorSettings, memo: ForecastMemo | No
     return RobustLevel()
 
 
+def _damped_trend(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
+    from forecasting.models.trend import DampedTrend
+
+    return DampedTrend()
+
+
 def _ets(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.ets import ETSLog
 
@@ -122,6 +128,7 @@ _BUILDERS: dict[str, Callable[[int, ExecutorSettings, ForecastMemo | None], Mode
     "conflictology": _conflictology,
     "negbin": _negbin,
     "robust_level": _robust_level,
+    "damped_trend": _damped_trend,
     "ets": _ets,
     "prophet": _prophet,
     "ensemble": _ensemble,

@@ -211,13 +211,21 @@ def run_detections(
     assessed up to the newest event, as `run_detection` would; a month after it is an error,
     raised before any month is assessed.
     """
+    import pandas as pd
+
     from forecasting.detectors.backfill import run_events, series_history
 
     months = month_range(first, last)
     cutoff = stored_events.data_cutoff(store)
     check_not_before_the_data(months[0], stored_events.data_start(store))
     moments = [_assessable(month, cutoff) for month in months]
-    events = _load_events(store, config, moments[-1])
+    # One query for the detectors' events and the driving events (their location and notes too):
+    # the same stored rows, ordered alike; the driving events are those from `drivers_since`.
+    loaded = stored_events.load_events(
+        store, countries=list(config.watch_area.countries), until=moments[-1].day,
+        columns=list(dict.fromkeys([*pipeline.EVENT_COLUMNS, *incidents.DRIVER_COLUMNS])),
+    )
+    events = loaded[list(pipeline.EVENT_COLUMNS)]
     if events.empty and aggregates.count_aggregates(store) > 0:
         # Aggregates only: small by nature (admin2 x month), so month by month is fast enough.
         results = []
@@ -230,8 +238,9 @@ def run_detections(
     history = series_history(pipeline.build_series(events, moments[-1], measures=detection_settings(config).measures))
     dates = events["event_date"].to_numpy()
     # With their actor families, worked out once: a month's driving events are cut from them.
-    drivers = incidents.with_actor_families(
-        _driver_events(store, config, moments[-1], since=incidents.drivers_since(moments[0].day)))
+    since = loaded["event_date"] >= pd.Timestamp(incidents.drivers_since(moments[0].day))
+    drivers = incidents.with_actor_families(loaded.loc[since.to_numpy(), list(incidents.DRIVER_COLUMNS)].reset_index(drop=True))
+    del loaded
     driver_dates = drivers["event_date"].to_numpy()
     known = pipeline.known_events(events, moments[-1])
     known_dates = known["event_date"].to_numpy()

@@ -35,10 +35,7 @@ By default only the ends of the 90% interval (q05, q95) are shifted (`INTERVAL_E
   as surges): the 4th/96th stay.
 
 The **50% interval** is calibrated by its width instead (`inner_scale`): q25 and q75 are moved
-toward or away from the median by one factor s per level and months ahead (`INNER_HORIZONS`;
-the level's factor where a horizon has fewer than `MIN_RESIDUALS` forecasts; one factor per
-level before 2026-11-30, which left the 50% coverage of the tuning worlds 2-4 points high one
-month ahead and low six months ahead), on the square-root scale, sqrt(q) ->
+toward or away from the median by one factor s per level, on the square-root scale, sqrt(q) ->
 sqrt(q50) + s (sqrt(q) - sqrt(q50)), with s from a grid (a quarter to 8 times, in 5% steps)
 chosen so that the interval holds the share of the window's outcomes nearest 50% (counted
 inclusive, as the backtest counts them; among equally near factors, the one nearest 1). A 50%
@@ -80,9 +77,6 @@ TAIL_MARGIN = 0.01
 #: Factors the 50% interval's width may be scaled by, about the median on the square-root scale.
 #: From a quarter to 8 times, in steps of 5% (a factor of 1 is among them).
 INNER_SCALES = tuple(np.round(1.05 ** np.arange(-28, 43), 4))
-#: Months ahead pooled for one 50% width factor: 1 gives each (level, horizon) its own factor
-#: (where it has `MIN_RESIDUALS` forecasts), 0 one factor per level.
-INNER_HORIZONS = 1
 #: The 50% interval's ends.
 INNER = (QUANTILES.index(0.25), QUANTILES.index(0.75))
 _MEDIAN = QUANTILES.index(0.5)
@@ -102,18 +96,14 @@ def backward(roots: np.ndarray) -> np.ndarray:
 class Calibration:
     """Shifts on the square-root scale, (len(QUANTILES),) each, by (level, horizon); level or
     horizon `ANY` where they were pooled. `horizons` is the furthest horizon with its own shifts.
-    `inner_scale`: the 50% interval's width factor by level (`ANY`: all levels pooled) or by
-    (level, horizon)."""
+    `inner_scale`: the 50% interval's width factor by level (`ANY`: all levels pooled)."""
 
     shifts: dict[tuple[str, object], np.ndarray]
     horizons: int
-    inner_scale: dict[object, float] = field(default_factory=dict)
+    inner_scale: dict[str, float] = field(default_factory=dict)
 
-    def scale_for(self, level: str, horizon: int | None = None) -> float:
-        """The 50% interval's width factor at `level` and `horizon` months ahead (the level's
-        where the horizon has none of its own; 1: left as it is)."""
-        if horizon is not None and (level, min(horizon, self.horizons)) in self.inner_scale:
-            return self.inner_scale[(level, min(horizon, self.horizons))]
+    def scale_for(self, level: str) -> float:
+        """The 50% interval's width factor at `level` (1: left as it is)."""
         return self.inner_scale.get(level, self.inner_scale.get(ANY, 1.0))
 
     def shift_for(self, level: str, horizon: int) -> np.ndarray:
@@ -140,7 +130,6 @@ def fit_calibration(
     adjusted: tuple[float, ...] = INTERVAL_ENDS,
     margin: float = TAIL_MARGIN,
     inner: bool = True,
-    inner_horizons: int = INNER_HORIZONS,
 ) -> Calibration:
     """Shifts from rolling-origin cells (`level`, `horizon`, `observed`, q05 ... q95), as the
     module doc says: for the quantile levels in `adjusted` (the others keep a shift of 0), each
@@ -174,15 +163,6 @@ def fit_calibration(
         rows = levels == level
         if rows.sum() >= min_residuals:
             scales[str(level)] = inner_scale(shifted[rows], outcomes[rows])
-        if inner_horizons < 1:
-            continue
-        groups = (horizons - 1) // inner_horizons
-        for group in np.unique(groups[rows]):
-            grouped = rows & (groups == group)
-            if grouped.sum() >= min_residuals:
-                scale = inner_scale(shifted[grouped], outcomes[grouped])
-                for horizon in np.unique(horizons[grouped]):
-                    scales[(str(level), int(horizon))] = scale
     return Calibration(shifts, calibration.horizons, scales)
 
 
@@ -220,7 +200,7 @@ def shift_quantiles(
     for key, rows in keys.groupby(keys, sort=False).groups.items():
         rows = np.asarray(rows)
         shifts[rows] = calibration.shift_for(key[0], int(key[1]))
-        scales[rows] = calibration.scale_for(key[0], int(key[1]))
+        scales[rows] = calibration.scale_for(key[0])
     result = backward(forward(quantiles) + shifts)
     if calibration.inner_scale:
         low, high = scaled_inner(result, scales)

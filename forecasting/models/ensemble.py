@@ -16,11 +16,7 @@ and uses it twice:
   countries) takes the weights of the level below it (`share_weights`).
 - **calibration** (`forecasting.models.calibration`): the combined forecasts of those origins
   against what happened give the conformal shifts of the 90% interval's ends, per level and
-  horizon, and the 50% interval's width factor per level and horizon, both on the square-root
-  scale. Where the forecast is reconciled bottom-up (`forecasting.models.hierarchy.BottomUp`
-  hands the ensemble its `parents`), those past forecasts are reconciled first, each parent's
-  mean the sum of its children's, as the forecast itself is before it is calibrated: what is
-  calibrated is what is shown (a parent's quantiles need not add up, its mean does).
+  horizon, and the 50% interval's width factor per level, both on the square-root scale.
 
 Averaging quantiles (Vincentization) keeps every quantile non-negative and in order. Members: the
 damped-trend negative binomial (a local level that follows regime changes, its smoothing chosen
@@ -46,7 +42,6 @@ import pandas as pd
 
 from forecasting.models.base import QUANTILE_COLUMNS, Model, Panel
 from forecasting.models.calibration import Calibration, apply_calibration, fit_calibration
-from forecasting.models.hierarchy import coherent_parents, reconcile
 from forecasting.models.memo import ForecastMemo, Judgement
 from forecasting.models.rolling import origin_forecasts, rolling_origin_forecasts
 from forecasting.scores import MASE_YEARS, quantile_crps
@@ -91,10 +86,6 @@ class Ensemble:
         self.origins = origins
         self.horizons = horizons
         self.max_series_per_level = max_series_per_level
-        # series_id -> parent series_id where the forecast is reconciled bottom-up
-        # (`forecasting.models.hierarchy.BottomUp` sets it): the ensemble then calibrates the
-        # reconciled forecasts, the ones shown, rather than each level's own.
-        self.parents = pd.Series(dtype=object)
 
     def fit(self, panel: Panel) -> Self:
         self.panel = panel
@@ -106,9 +97,8 @@ class Ensemble:
         # `detect` needs) is weighted and calibrated on one-month-ahead forecasts only, at a sixth
         # of the cost of judging six months ahead.
         judged, horizons = self._judged_series(self.panel), min(horizon, self.horizons)
-        order = coherent_parents(judged, self.parents)
-        settings = (list(self.members), self.origins, horizons, self.seed, order)
-        self.weights, self.calibration = self.memo.judgement(judged, settings, lambda: self._judge(judged, horizons, order))
+        settings = (list(self.members), self.origins, horizons, self.seed)
+        self.weights, self.calibration = self.memo.judgement(judged, settings, lambda: self._judge(judged, horizons))
         frames = [model.predict(horizon) for model in self.fitted]
         # The next month's newest rolling origin is fitted on this panel: a backfill's memo keeps them.
         self.memo.keep_fitted(self.panel, (list(self.members), horizon, self.seed), frames)
@@ -122,12 +112,9 @@ class Ensemble:
         # A member that fell back on a series says so; the simplest account is the first one found.
         fallbacks = pd.concat([frame["fallback"] for frame in frames], axis=1)
         result["fallback"] = fallbacks.bfill(axis=1).iloc[:, 0]
-        # Calibrated as reconciled: the record's parents were summed from their children before
-        # the calibration was fitted, so the forecast's are too.
-        result = reconcile(result, coherent_parents(self.panel, self.parents))
         return apply_calibration(result, levels, self.calibration)
 
-    def _judge(self, judged: Panel, horizons: int, order: list | None = None) -> Judgement:
+    def _judge(self, judged: Panel, horizons: int) -> Judgement:
         """Weights per level and calibration from the members' rolling-origin record on `judged`."""
         names = list(self.members)
 
@@ -146,8 +133,7 @@ class Ensemble:
         cells = rolling_origin_forecasts(judged, self.members, origins=self.origins, horizons=horizons, remember=remembered)
         record = member_record(cells, names)
         weights = share_weights(ensemble_weights(record, len(names)), judged)
-        combined = reconcile(combine_cells(record, weights), order or [], keys=("origin", "period"))
-        return weights, fit_calibration(combined)
+        return weights, fit_calibration(combine_cells(record, weights))
 
     def _judged_series(self, panel: Panel) -> Panel:
         """The series the record is judged on: all of a level's, or a seeded sample of
@@ -169,21 +155,19 @@ class Ensemble:
 
 def member_record(cells: pd.DataFrame, members: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray, pd.DataFrame]]:
     """The members' rolling-origin forecasts (`forecasting.models.rolling`, `model` naming the
-    member) per level, as (members x forecasts x quantiles) quantiles, the outcomes, the frame
-    of series_id, origin, period, horizon of each forecast and the (members x forecasts) means,
-    in one order shared by all members.
+    member) per level, as (members x forecasts x quantiles) quantiles, the outcomes, and the
+    frame of series_id, origin, horizon of each forecast, in one order shared by all members.
     A level is left out where the members did not forecast the same (series, origin, month)."""
     if cells.empty:
         return {}
     # The columns the record is made of, then positions (not frames) per level and member: the
     # record is taken again each month of a backfill, from 36 origins' cells.
-    columns = ["level", "model", "series_id", "origin", "period", "observed", "horizon", "mean", *QUANTILE_COLUMNS]
+    columns = ["level", "model", "series_id", "origin", "period", "observed", "horizon", *QUANTILE_COLUMNS]
     ordered = cells.loc[cells["model"].isin(members).to_numpy(), columns].sort_values(
         ["level", "model", "series_id", "origin", "period"], kind="stable")
     models = ordered["model"].to_numpy()
     keys = [ordered[name].to_numpy() for name in ("series_id", "origin", "period")]
     numbers = ordered[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
-    means = ordered["mean"].to_numpy(dtype=float)
     observed = ordered["observed"].to_numpy(dtype=float)
     by_level = ordered.groupby("level", sort=True).indices
     record = {}
@@ -196,8 +180,7 @@ def member_record(cells: pd.DataFrame, members: Sequence[str]) -> dict[str, tupl
         ):
             continue
         quantiles = np.stack([numbers[part] for part in parts])
-        frame = ordered[["series_id", "origin", "period", "horizon"]].iloc[first].reset_index(drop=True)
-        record[level] = (quantiles, observed[first], frame, np.stack([means[part] for part in parts]))
+        record[level] = (quantiles, observed[first], ordered[["series_id", "origin", "horizon"]].iloc[first].reset_index(drop=True))
     return record
 
 
@@ -206,7 +189,7 @@ def ensemble_weights(record: dict, members: int, *, steps: int = STEPS) -> dict[
     summing to 1, in the record's member order) by greedy forward selection with replacement on
     the mean CRPS. Pure: the same record gives the same weights (a cache may store them)."""
     weights = {}
-    for level, (quantiles, observed, *_) in record.items():
+    for level, (quantiles, observed, _) in record.items():
         counts = np.zeros(members)
         current = np.zeros_like(quantiles[0])
         for step in range(1, steps + 1):
@@ -238,15 +221,15 @@ def share_weights(weights: dict[str, np.ndarray], panel: Panel) -> dict[str, np.
 def combine_cells(record: dict, weights: dict[str, np.ndarray]) -> pd.DataFrame:
     """The ensemble's own rolling-origin forecasts from a `member_record`: the members averaged
     with `weights` per level (equal where a level has none), one row per series, origin and
-    month ahead, with `level`, `observed` and the combined `mean`."""
+    month ahead, with `level` and `observed`."""
     frames = []
-    for level, (quantiles, observed, keys, means) in record.items():
+    for level, (quantiles, observed, keys) in record.items():
         weight = weights.get(level, np.full(len(quantiles), 1.0 / len(quantiles)))
-        frame = keys.assign(level=level, observed=observed, mean=np.tensordot(weight, means, axes=1))
+        frame = keys.assign(level=level, observed=observed)
         frame[list(QUANTILE_COLUMNS)] = np.tensordot(weight, quantiles, axes=1)
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["series_id", "origin", "period", "horizon", "level", "observed", "mean", *QUANTILE_COLUMNS])
+        return pd.DataFrame(columns=["series_id", "origin", "horizon", "level", "observed", *QUANTILE_COLUMNS])
     return pd.concat(frames, ignore_index=True)
 
 

@@ -10,11 +10,6 @@ reconciled mean. (Moving them on the log1p scale instead was tried: the same CRP
 coverage at admin1 fell from 91% to 82% on the sample.) Quantiles themselves do not add up:
 the 95th percentile of a sum is not the sum of the 95th percentiles.
 
-A model that calibrates itself on its own rolling-origin record (the ensemble) is told the
-parents (`parents`): it reconciles that record and its forecast the same way before calibrating,
-so what it calibrates is the reconciled forecast that is shown, and the sum here then leaves its
-parents' means as they are.
-
 A parent is reconciled only where its children are all in the panel and really sum to it: every
 month of their history adds up exactly to the parent's, and they end in the same month. A panel
 cut by scope, or counting different things at different levels, is left as it is.
@@ -65,11 +60,6 @@ class BottomUp:
     def __init__(self, model: Model, parents: pd.Series):
         self.model = model
         self.parents = parents
-        # A model that calibrates its own forecasts (the ensemble, behind its fallbacks) does so
-        # on the reconciled ones when it knows the hierarchy.
-        inner = getattr(model, "model", model)
-        if hasattr(inner, "parents"):
-            inner.parents = parents
         self.name = model.name
         self.min_months = model.min_months
 
@@ -106,38 +96,28 @@ def coherent_parents(panel: Panel, parents: pd.Series) -> list[tuple[str, list[s
     return [(parent, kids) for _, parent, kids in sorted(order, key=lambda item: -item[0])]
 
 
-def reconcile(forecasts: pd.DataFrame, order: list[tuple[str, list[str]]], keys: tuple[str, ...] = ("period",)) -> pd.DataFrame:
+def reconcile(forecasts: pd.DataFrame, order: list[tuple[str, list[str]]]) -> pd.DataFrame:
     """The forecast frame with each parent's mean the sum of its children's means and its
-    quantiles scaled to match (a parent forecast as 0 takes the children's sum as a shift).
-    A row is identified by its series and `keys` (rolling-origin cells: origin and period); a
-    parent row one of whose children has no row at its keys is left as it is."""
+    quantiles scaled to match (a parent forecast as 0 takes the children's sum as a shift)."""
     if not order or forecasts.empty:
         return forecasts
     result = forecasts.copy()
-    columns = [result[key].to_numpy() for key in keys]
-    position = {key: index for index, key in enumerate(zip(result["series_id"], *columns))}
+    position = {key: index for index, key in enumerate(zip(result["series_id"], result["period"]))}
     series_rows = result.groupby("series_id", sort=False).indices
     mean = result["mean"].to_numpy(dtype=float).copy()
     quantiles = result[list(QUANTILE_COLUMNS)].to_numpy(dtype=float).copy()
-    missing = len(mean)
-    values = np.append(mean, np.nan)
     for parent, children in order:
-        own = series_rows.get(parent)
-        if own is None:
-            continue
-        at = list(zip(*(column[own] for column in columns)))
+        own = series_rows[parent]
+        periods = result["period"].to_numpy()[own]
         total = np.zeros(len(own))
         for child in children:
-            total += values[[position.get((child, *key), missing) for key in at]]
+            total += mean[[position[(child, period)] for period in periods]]
         old = mean[own]
-        known = ~np.isnan(total)
-        total = np.where(known, total, old)
         with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(known & (old > 0), total / old, 1.0)
-        shift = np.where(known & ~(old > 0), total, 0.0)
+            factor = np.where(old > 0, total / old, 1.0)
+        shift = np.where(old > 0, 0.0, total)
         quantiles[own] = quantiles[own] * factor[:, None] + shift[:, None]
         mean[own] = total
-        values[own] = total
     result["mean"] = mean
     result[list(QUANTILE_COLUMNS)] = quantiles
     return result

@@ -191,9 +191,7 @@ def encode_judgement(judgement: Judgement) -> str:
         "weights": {level: values.tolist() for level, values in weights.items()},
         "shifts": [[level, horizon, values.tolist()] for (level, horizon), values in calibration.shifts.items()],
         "horizons": calibration.horizons,
-        "inner_scale": {level: value for level, value in calibration.inner_scale.items() if isinstance(level, str)},
-        "inner_scale_by_horizon": [[level, horizon, value] for (level, horizon), value in
-                                   ((key, value) for key, value in calibration.inner_scale.items() if isinstance(key, tuple))],
+        "inner_scale": calibration.inner_scale,
     })
 
 
@@ -205,8 +203,7 @@ def decode_judgement(text: str) -> Judgement:
         (level, horizon if horizon == ANY else int(horizon)): np.array(values, dtype=float)
         for level, horizon, values in data["shifts"]
     }
-    inner: dict = {level: float(value) for level, value in data.get("inner_scale", {}).items()}
-    inner.update({(level, int(horizon)): float(value) for level, horizon, value in data.get("inner_scale_by_horizon", [])})
+    inner = {level: float(value) for level, value in data.get("inner_scale", {}).items()}
     return weights, Calibration(shifts, int(data["horizons"]), inner)
 
 

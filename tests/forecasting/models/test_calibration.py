@@ -18,7 +18,6 @@ from forecasting.models.calibration import (
     inner_scale,
     residual_quantiles,
     scaled_inner,
-    shift_quantiles,
 )
 from forecasting.models.ensemble import combine_cells, ensemble_weights, member_record
 from forecasting.models.robust import RobustLevel
@@ -243,25 +242,3 @@ def test_a_level_of_few_series_takes_the_weights_of_the_level_below_it():
     np.testing.assert_allclose(weights["country"], [1.0, 0.0])  # the input is left as it was
     np.testing.assert_allclose(share_weights(weights, panel(10))["country"], [1.0, 0.0])  # enough to weigh
     assert share_weights({"country": np.array([1.0, 0.0])}, panel(3))["country"].tolist() == [1.0, 0.0]
-
-
-def test_the_50_percent_width_factor_is_per_level_and_months_ahead_where_there_are_enough():
-    # One month ahead the interval [40, 60] is too narrow for outcomes 0..99, six months ahead
-    # too wide for outcomes 45..54: each horizon gets its own factor, the level a pooled one.
-    quantiles = dict(zip(QUANTILE_COLUMNS, [5.0, 10.0, 40.0, 49.5, 60.0, 90.0, 95.0]))
-    rows = [{"level": "admin1", "horizon": 1, "observed": float(value), **quantiles} for value in range(100)]
-    rows += [{"level": "admin1", "horizon": 6, "observed": 45.0 + value % 10, **quantiles} for value in range(100)]
-    calibration = fit_calibration(pd.DataFrame(rows))
-    assert calibration.scale_for("admin1", 1) > 1.5 > 1.0 > 0.6 > calibration.scale_for("admin1", 6)
-    # Months ahead with no factor of their own (or none asked for) take the level's.
-    assert calibration.scale_for("admin1", 3) == calibration.scale_for("admin1") == calibration.inner_scale["admin1"]
-    pooled = fit_calibration(pd.DataFrame(rows), inner_horizons=0)
-    assert ("admin1", 1) not in pooled.inner_scale
-    assert pooled.scale_for("admin1", 1) == pooled.scale_for("admin1", 6) == calibration.inner_scale["admin1"]
-    # Applied: the one-month-ahead 50% interval holds about half of its outcomes.
-    frame = pd.DataFrame(rows)
-    shifted = shift_quantiles(frame[list(QUANTILE_COLUMNS)].to_numpy(), frame["level"].to_numpy(),
-                              frame["horizon"].to_numpy(), calibration)
-    first = frame["horizon"].to_numpy() == 1
-    held = (shifted[first, 2] <= frame["observed"][first]) & (frame["observed"][first] <= shifted[first, 4])
-    assert abs(held.mean() - 0.5) <= 0.03

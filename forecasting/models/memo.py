@@ -129,7 +129,6 @@ class ForecastMemo:
             self._origins[key] = frames
         return frames
 
-
     def keep_fitted(self, panel: Panel, settings: tuple, frames: list[pd.DataFrame]) -> None:
         """Remember, when `keep_origins` is on, the members' forecasts `frames` fitted on `panel`
         with `settings` (members, months ahead, seed): the ensemble's of a backfill's month,

@@ -63,14 +63,14 @@ class NegativeBinomialTrend:
         self.panel = panel
         counts = panel.values
         months = panel.calendar_months()
-        self.season = self._seasonal_factors(counts, months) if self.seasonal else np.ones((len(panel), SEASON))
+        self.season = seasonal_factors(counts, months, self.SEASONAL_PRIOR) if self.seasonal else np.ones((len(panel), SEASON))
         factors = np.take_along_axis(self.season, months, axis=1)
 
         grid = [(a, b) for a in self.LEVEL_WEIGHTS for b in self.TREND_WEIGHTS]
         level_weight = np.array([a for a, _ in grid])[:, None] * np.ones((1, len(panel)))
         trend_weight = np.array([b for _, b in grid])[:, None] * np.ones((1, len(panel)))
         deviance = self._smooth(counts, factors, level_weight, trend_weight)[2]
-        best = self._pooled_choice(deviance, panel.levels)
+        best = pooled_choice(deviance, panel.levels)
         chosen = np.arange(len(panel))
         self.level_weight = level_weight[best, chosen]
         self.trend_weight = trend_weight[best, chosen]
@@ -92,31 +92,6 @@ class NegativeBinomialTrend:
         dispersion = self.dispersion[:, np.minimum(steps, self.MAX_HORIZON) - 1]
         quantiles = negative_binomial_quantiles(mean, dispersion)
         return forecast_frame(self.panel, self.name, mean, quantiles)
-
-    @staticmethod
-    def _pooled_choice(deviance: np.ndarray, levels: np.ndarray) -> np.ndarray:
-        """Per series, the grid point with the least deviance summed over every series of its
-        level (country, admin1, ...): one choice per level, not one per series (see module doc)."""
-        names = np.asarray(["" if level is None else str(level) for level in levels], dtype=object)
-        best = np.zeros(len(names), dtype=int)
-        for name in np.unique(names):
-            rows = names == name
-            best[rows] = int(np.argmin(deviance[:, rows].sum(axis=1)))
-        return best
-
-    def _seasonal_factors(self, counts: np.ndarray, months: np.ndarray) -> np.ndarray:
-        """(series x 12) multiplicative month-of-year factors, each row averaging 1."""
-        present = ~np.isnan(counts)
-        average = np.nanmean(counts, axis=1)
-        observed = np.zeros((len(counts), SEASON))
-        expected = np.zeros((len(counts), SEASON))
-        for month in range(SEASON):
-            here = present & (months == month)
-            observed[:, month] = np.where(here, counts, 0.0).sum(axis=1)
-            expected[:, month] = here.sum(axis=1) * average
-        pooled = (observed.sum(axis=0) + self.SEASONAL_PRIOR) / (expected.sum(axis=0) + self.SEASONAL_PRIOR)
-        factors = (observed + self.SEASONAL_PRIOR * pooled) / (expected + self.SEASONAL_PRIOR)
-        return factors / factors.mean(axis=1, keepdims=True)
 
     def _smooth(
         self,
@@ -198,3 +173,36 @@ class NegativeBinomialTrend:
         dispersion = (months * own + self.DISPERSION_PRIOR * pooled) / (months + self.DISPERSION_PRIOR)
         # Uncertainty does not shrink with the horizon, whatever a noisy estimate says.
         return np.maximum.accumulate(dispersion, axis=1)
+
+
+def level_names(levels: np.ndarray) -> np.ndarray:
+    """A panel's level of each series as text ("" where it has none), to group series by level."""
+    return np.asarray(["" if level is None else str(level) for level in levels], dtype=object)
+
+
+def pooled_choice(loss: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Per series, the grid point (row of `loss`, grid points x series) with the least loss summed
+    over every series of its level (country, admin1, ...): one choice per level, not one per
+    series (see module doc)."""
+    names = level_names(levels)
+    best = np.zeros(len(names), dtype=int)
+    for name in np.unique(names):
+        rows = names == name
+        best[rows] = int(np.argmin(loss[:, rows].sum(axis=1)))
+    return best
+
+
+def seasonal_factors(counts: np.ndarray, months: np.ndarray, prior: float) -> np.ndarray:
+    """(series x 12) multiplicative month-of-year factors, each row averaging 1: a series' own
+    profile shrunk toward the panel's pooled one with a pseudo-count of `prior` events."""
+    present = ~np.isnan(counts)
+    average = np.nanmean(counts, axis=1)
+    observed = np.zeros((len(counts), SEASON))
+    expected = np.zeros((len(counts), SEASON))
+    for month in range(SEASON):
+        here = present & (months == month)
+        observed[:, month] = np.where(here, counts, 0.0).sum(axis=1)
+        expected[:, month] = here.sum(axis=1) * average
+    pooled = (observed.sum(axis=0) + prior) / (expected.sum(axis=0) + prior)
+    factors = (observed + prior * pooled) / (expected + prior)
+    return factors / factors.mean(axis=1, keepdims=True)

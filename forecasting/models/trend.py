@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.models.base import QUANTILES, Panel, forecast_frame
-from forecasting.models.negbin import SEASON, NegativeBinomialTrend
+from forecasting.models.negbin import SEASON, level_names, pooled_choice, seasonal_factors
 
 #: Standard normal quantiles at `QUANTILES`.
 _Z = np.array([-1.6448536, -1.2815516, -0.6744898, 0.0, 0.6744898, 1.2815516, 1.6448536])
@@ -70,16 +70,14 @@ class DampedTrend:
         self.panel = panel
         counts = panel.values
         months = panel.calendar_months()
-        seasonal = NegativeBinomialTrend()
-        seasonal.SEASONAL_PRIOR = self.SEASONAL_PRIOR
-        self.season = seasonal._seasonal_factors(counts, months)
+        self.season = seasonal_factors(counts, months, self.SEASONAL_PRIOR)
         factors = np.take_along_axis(self.season, months, axis=1)
         x = np.sqrt(np.clip(counts, 0.0, None) / factors)
         grid = [(a, b, phi) for a in self.LEVEL_WEIGHTS for b in self.TREND_WEIGHTS for phi in self.DAMPINGS]
         alpha, beta, phi = (np.array([point[i] for point in grid])[:, None] * np.ones((1, len(panel))) for i in range(3))
         errors, counted, _, _ = self._smooth(x, alpha, beta, phi)
         loss = errors.sum(axis=2) / np.maximum(counted.sum(axis=2), 1)
-        best = _pooled_choice(loss, panel.levels)
+        best = pooled_choice(loss, panel.levels)
         rows = np.arange(len(panel))
         self.alpha, self.beta, self.phi = alpha[best, rows], beta[best, rows], phi[best, rows]
         errors, counted, level, trend = self._smooth(x, self.alpha[None], self.beta[None], self.phi[None])
@@ -88,7 +86,7 @@ class DampedTrend:
         errors, counted = errors[0], counted[0]
         with np.errstate(divide="ignore", invalid="ignore"):
             own = np.nan_to_num(1.25 * errors / counted)
-        names = _level_names(panel.levels)
+        names = level_names(panel.levels)
         spread = np.zeros_like(own)
         for name in np.unique(names):
             at = names == name
@@ -159,20 +157,6 @@ class DampedTrend:
         errors = np.moveaxis(errors, 0, -1)
         counted = np.broadcast_to(np.moveaxis(counted, 0, -1)[None], errors.shape)
         return errors, counted, level, trend
-
-
-def _level_names(levels: np.ndarray) -> np.ndarray:
-    return np.asarray(["" if level is None else str(level) for level in levels], dtype=object)
-
-
-def _pooled_choice(loss: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """Per series, the grid point with the least mean loss over every series of its level."""
-    names = _level_names(levels)
-    best = np.zeros(len(names), dtype=int)
-    for name in np.unique(names):
-        rows = names == name
-        best[rows] = int(np.argmin(loss[:, rows].mean(axis=1)))
-    return best
 
 
 assert len(_Z) == len(QUANTILES)

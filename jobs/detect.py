@@ -221,10 +221,7 @@ def run_detections(
     moments = [_assessable(month, cutoff) for month in months]
     # One query for the detectors' events and the driving events (their location and notes too):
     # the same stored rows, ordered alike; the driving events are those from `drivers_since`.
-    loaded = stored_events.load_events(
-        store, countries=list(config.watch_area.countries), until=moments[-1].day,
-        columns=list(dict.fromkeys([*pipeline.EVENT_COLUMNS, *incidents.DRIVER_COLUMNS])),
-    )
+    loaded = _load_events(store, config, moments[-1], tuple(dict.fromkeys([*pipeline.EVENT_COLUMNS, *incidents.DRIVER_COLUMNS])))
     events = loaded[list(pipeline.EVENT_COLUMNS)]
     if events.empty and aggregates.count_aggregates(store) > 0:
         # Aggregates only: small by nature (admin2 x month), so month by month is fast enough.
@@ -271,21 +268,23 @@ def _position(dates, day: "dt.date", side: str = "right") -> int:
     return int(dates.searchsorted(pd.Timestamp(day).to_datetime64(), side=side))
 
 
-def _load_events(store: Store, config: Config, moment: AsOf) -> "pd.DataFrame":
+def _load_events(
+    store: Store, config: Config, moment: AsOf, columns: tuple[str, ...] = pipeline.EVENT_COLUMNS
+) -> "pd.DataFrame":
+    """The watch area's stored events up to the as-of day, of `columns`."""
     return stored_events.load_events(
         store,
         countries=list(config.watch_area.countries),
         until=moment.day,
-        columns=list(pipeline.EVENT_COLUMNS),
+        columns=list(columns),
     )
 
 
-def _driver_events(store: Store, config: Config, moment: AsOf, since: "dt.date | None" = None) -> "pd.DataFrame":
+def _driver_events(store: Store, config: Config, moment: AsOf) -> "pd.DataFrame":
     """The events that can drive the month's alerts: the as-of month and the months before it
-    that tier-shift windows and level changes cover (from `since`, where given), with location
-    and notes."""
+    that tier-shift windows and level changes cover, with location and notes."""
     return stored_events.load_events(
-        store, countries=list(config.watch_area.countries), start=since or incidents.drivers_since(moment.day),
+        store, countries=list(config.watch_area.countries), start=incidents.drivers_since(moment.day),
         until=moment.day,
         columns=list(incidents.DRIVER_COLUMNS),
     )

@@ -87,8 +87,7 @@ class ForecastMemo:
         (members, origins, months ahead, seed), from the store where they were kept before."""
         if self.judgements is None and self.origins is None and not self.keep_origins:
             return judge()
-        setting = _digest(repr(settings), code_version())
-        key = _digest(setting, panel_fingerprint(panel))
+        setting, key = _keys(panel, settings)
         kept = self.judgements.load(key) if self.judgements is not None else None
         if kept is not None:
             return decode_judgement(kept)
@@ -112,8 +111,7 @@ class ForecastMemo:
         `origins` store where there is one (saved with the judgement they serve)."""
         if self.origins is None and not self.keep_origins:
             return forecasts()
-        setting = _digest(repr(settings), code_version())
-        key = _digest(setting, panel_fingerprint(seen))
+        setting, key = _keys(seen, settings)
         self._used.add(key)
         if key in self._origins:
             return self._origins[key]
@@ -134,13 +132,13 @@ class ForecastMemo:
         with `settings` (members, months ahead, seed): the ensemble's of a backfill's month,
         which the next month's newest rolling origin is fitted on. Only the newest are kept."""
         if self.keep_origins:
-            self._fitted = {_digest(_digest(repr(settings), code_version()), panel_fingerprint(panel)): frames}
+            self._fitted = {_keys(panel, settings)[1]: frames}
 
     def fitted(self, panel: Panel, settings: tuple) -> list[pd.DataFrame] | None:
         """The forecasts `keep_fitted` kept for the same `panel` and `settings`, or None."""
         if not self._fitted:
             return None
-        return self._fitted.get(_digest(_digest(repr(settings), code_version()), panel_fingerprint(panel)))
+        return self._fitted.get(_keys(panel, settings)[1])
 
 
 def panel_fingerprint(panel: Panel) -> str:
@@ -252,6 +250,12 @@ def decode_forecasts(data: bytes) -> list[pd.DataFrame]:
         frames.append(whole.iloc[start : start + rows].reset_index(drop=True))
         start += rows
     return frames
+
+
+def _keys(panel: Panel, settings: tuple) -> tuple[str, str]:
+    """The digest of `settings` with the code's version, and the memo's key of `panel` with them."""
+    setting = _digest(repr(settings), code_version())
+    return setting, _digest(setting, panel_fingerprint(panel))
 
 
 def _digest(*parts: str) -> str:

@@ -66,6 +66,11 @@ class Origins(Protocol):
         same last month seen (`YYYY-MM`) and settings (those series have changed since)."""
         ...
 
+    def forget_before(self, month: str) -> None:
+        """Forget the forecasts of every origin seen up to a month before `month` (`YYYY-MM`),
+        whatever their settings."""
+        ...
+
 
 class ForecastMemo:
     """See the module doc. `judgements`: where judgements are kept (None: not kept); `origins`:
@@ -79,6 +84,7 @@ class ForecastMemo:
         self.keep_origins = keep_origins
         self._origins: dict[str, list[pd.DataFrame]] = {}
         self._used: set[str] = set()
+        self._oldest = ""
         self._fitted: dict[str, list[pd.DataFrame]] = {}
         self._unsaved: list[tuple[str, str, str, bytes]] = []
 
@@ -91,13 +97,19 @@ class ForecastMemo:
         kept = self.judgements.load(key) if self.judgements is not None else None
         if kept is not None:
             return decode_judgement(kept)
-        self._used, self._unsaved = set(), []
+        self._used, self._unsaved, self._oldest = set(), [], ""
         result = judge()
         # Only the origins this judgement used can serve the next month's: the others go.
         self._origins = {key: frame for key, frame in self._origins.items() if key in self._used}
         if self._unsaved:
             self.origins.save(self._unsaved)
             self._unsaved = []
+        # Next month's window starts where this one's does or later: an origin seen before its
+        # oldest serves no newer month, and the store would otherwise grow by a row or more a
+        # month for ever (and keep every row a code upgrade orphaned). A rerun of an older month
+        # fits those origins again.
+        if self.origins is not None and self._oldest:
+            self.origins.forget_before(self._oldest)
         if self.judgements is not None:
             self.judgements.save(key, forecast_month(panel), setting, encode_judgement(result))
         return result
@@ -113,6 +125,7 @@ class ForecastMemo:
             return forecasts()
         setting, key = _keys(seen, settings)
         self._used.add(key)
+        self._oldest = min(self._oldest or seen_until(seen), seen_until(seen))
         if key in self._origins:
             return self._origins[key]
         kept = self.origins.load(key) if self.origins is not None else None

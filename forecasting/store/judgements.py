@@ -4,7 +4,9 @@ kept between runs (`forecasting.models.memo`).
 Judgements: one row per forecast month and settings; a judgement saved for a month replaces the
 one kept for the same month and settings, whose history has changed since (otherwise its key, a
 digest of the history, would have matched). Origins: likewise one row per last month seen and
-settings. A cache: any row may be deleted at any time, at the cost of computing it again.
+settings; the origins seen before the oldest one a judgement used are deleted after it, so the
+table holds about one judgement's window. A cache: any row may be deleted at any time, at the
+cost of computing it again.
 """
 
 from __future__ import annotations
@@ -84,6 +86,10 @@ class StoredOrigins:
                 row = {"key": key, "seen_until": seen_until, "settings": settings, "forecasts": forecasts,
                        "saved_at": now}
                 connection.execute(dialect_insert(self.store.dialect)(_ORIGINS).values(row).on_conflict_do_nothing())
+
+    def forget_before(self, month: str) -> None:
+        with self.store.engine.begin() as connection:
+            connection.execute(sa.delete(_ORIGINS).where(_ORIGINS.c.seen_until < month))
 
 
 def count_origins(store: Store) -> int:

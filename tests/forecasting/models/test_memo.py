@@ -4,6 +4,7 @@ history that changed in any month is judged again."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from forecasting.models import forecast
 from forecasting.models.calibration import ANY, Calibration
 from forecasting.models import make_model
 from forecasting.models.base import Panel
-from forecasting.models.ensemble import MEMBERS
+from forecasting.models.ensemble import MEMBERS, Ensemble
 from forecasting.models.memo import ForecastMemo, decode_forecasts, decode_judgement, encode_forecasts, encode_judgement
 from forecasting.models.rolling import origin_forecasts
 from forecasting.series import series_from_counts
@@ -157,6 +158,22 @@ def test_origins_kept_in_the_store_give_the_next_months_forecast_unchanged_and_o
     # The month before's origins served this one: only the newest was fitted (and saved).
     assert before < after and {month for _, month in after - before} == {"2023-07"}
     assert count_judgements(store) == 2
+
+
+def test_the_store_keeps_one_window_of_origins_as_the_months_go_by(store):
+    # Six origins on 12 months of history at least: from month 19 on each new month drops the
+    # window's oldest origin (and a row kept by code since changed goes with the rest).
+    history = _history(district_counts(months=21))
+    orphan = ("0" * 40, "2021-01", "0" * 40, b"from code since changed")
+    StoredOrigins(store).save([orphan])
+    members = {name: partial(make_model, name, seed=4) for name in MEMBERS}
+    for months in (19, 20, 21):
+        memo = ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store))
+        Ensemble(members, seed=4, origins=6, memo=memo).fit(Panel.from_series(_months(history, months))).predict(1)
+        seen = sorted(month for _, month in _origin_keys(store))
+        # One row an origin (seen up to its outcomes), the newest up to the history's last month.
+        newest = pd.Period("2021-01", "M") + months - 1
+        assert seen == [str(newest - back) for back in range(5, -1, -1)]
 
 
 def test_a_change_in_an_earlier_month_refits_the_origins_that_saw_it_and_replaces_them(store):

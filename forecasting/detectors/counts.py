@@ -42,6 +42,16 @@ def size_by_moments(mean, variance):
     return size if size.ndim else float(size)
 
 
+def central_range(mean: float, size: float) -> tuple[float, float]:
+    """The 5th and 95th percentiles of the negative binomial (mean, size), Poisson where size is
+    infinite: the 90% range printed beside a count judged against that distribution, so that a
+    count outside it is one its tail probability calls unusual."""
+    if not np.isfinite(size):
+        return float(distributions.poisson_ppf(0.05, mean)), float(distributions.poisson_ppf(0.95, mean))
+    p = size / (size + mean)
+    return float(distributions.nbinom_ppf(0.05, size, p)), float(distributions.nbinom_ppf(0.95, size, p))
+
+
 def upper_tail(observed: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.ndarray:
     """P(X >= observed) for X negative binomial (mean, size); Poisson where size is infinite."""
     return _tail(observed, mean, size, upper=True)

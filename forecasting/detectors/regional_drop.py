@@ -32,11 +32,10 @@ forecast range).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from forecasting import wording
-from forecasting.detectors.counts import Z90, lower_tail, size_by_moments
+from forecasting.detectors.counts import central_range, lower_tail, size_by_moments
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.predictive import forecast_evidence, scope_of
 from forecasting.detectors.settings import AsOf, DetectionSettings
@@ -82,10 +81,8 @@ def _finding(row, p_value: float, size: float, as_of: AsOf, settings: DetectionS
     scope = scope_of(row)
     observed, mean = float(row.observed), float(row.mean)
     told = round(mean, 1)
-    # The year's 90% range under the same negative binomial the test uses (read, as the
-    # forecast's ranges are, as +-1.645 standard deviations, not below zero).
-    spread = Z90 * float(np.sqrt(mean + (mean**2 / size if np.isfinite(size) else 0.0)))
-    lower, upper = max(0.0, mean - spread), mean + spread
+    # The year's 90% range under the same negative binomial the test uses.
+    lower, upper = central_range(mean, size)
     fall = 1 - wording.printed(observed) / max(wording.printed(told), 1e-9)
     months = settings.regional_drop_months
     message = (

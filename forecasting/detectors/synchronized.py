@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting import distributions, wording
-from forecasting.detectors.counts import size_by_moments, upper_tail
+from forecasting import wording
+from forecasting.detectors.counts import central_range, size_by_moments, upper_tail
 from forecasting.detectors.findings import Finding, Findings
 from forecasting.detectors.settings import AsOf, DetectionSettings
 from forecasting.series import UNKNOWN
@@ -182,7 +182,7 @@ def _finding(actor, start, units, mean, size, history, per_start, hits, p_value,
     last_day = in_wave["day"].max()
     earlier = per_start[(per_start.index < start - pd.Timedelta(days=width - 1)) & (per_start >= units)]
     since = earlier.index.max() if not earlier.empty else None
-    lower, upper = _range(mean, size)
+    lower, upper = central_range(mean, size)
     scope = {
         "country": countries[0] if len(countries) == 1 else None,
         "admin1": None,
@@ -232,9 +232,3 @@ def _finding(actor, start, units, mean, size, history, per_start, hits, p_value,
         },
     )
 
-
-def _range(mean: float, size: float) -> tuple[float, float]:
-    if not np.isfinite(size):
-        return float(distributions.poisson_ppf(0.05, mean)), float(distributions.poisson_ppf(0.95, mean))
-    p = size / (size + mean)
-    return float(distributions.nbinom_ppf(0.05, size, p)), float(distributions.nbinom_ppf(0.95, size, p))

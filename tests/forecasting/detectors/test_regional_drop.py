@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from scipy import stats
 
 from forecasting.detectors import parse_as_of
 from forecasting.detectors.findings import control_false_discoveries
@@ -50,6 +51,10 @@ def test_a_steady_region_falling_to_one_attack_is_a_drop_that_its_wide_forecast_
     assert (drop.kind, drop.observed, drop.expected) == ("drop", 1.0, 14.0)
     assert drop.p_value < 1e-4
     assert drop.evidence["past_lowest"] == 11 and drop.evidence["forecast_lower"] == 7.0
+    # The past year's 90% range is that of the negative binomial the month was judged against
+    # (mean 14, variance 3.5: less than Poisson's, so Poisson), printed as such.
+    assert (drop.lower, drop.upper) == (stats.poisson.ppf(0.05, 14.0), stats.poisson.ppf(0.95, 14.0)) == (8.0, 20.0)
+    assert "(90% range 8–20; from 11 to 17)" in drop.message
     assert "fell to 1 in June 2025, against 14 a month in the 12 months before" in drop.message
     assert "from 11 to 17" in drop.message and "93% below the past year's level" in drop.message
     # Against the forecast alone the same month is p of about 0.01: among a month's hundreds of

@@ -101,9 +101,9 @@ def ingest_files(
         for number, event_file in enumerate(files):
             began = time.perf_counter()
             rows_read, rejects = 0, []
-            # SQLite stages Arrow: the text stays in Arrow from the file to the writer. (PostgreSQL's
-            # COPY wants Python values: made in validation, its memory peaks lower than in the writer.)
-            blocks = event_file.blocks(bounds, arrow_text=store.dialect == "sqlite")
+            # The text stays in Arrow from the file to the writer, which stages it (SQLite) or
+            # encodes it for COPY (PostgreSQL) as it is.
+            blocks = event_file.blocks(bounds, arrow_text=True)
             for rows, validated in _read_ahead(blocks):
                 rows_read += rows
                 if not validated.rejects.empty:

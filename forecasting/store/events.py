@@ -414,16 +414,18 @@ class _StagingFile:
             shutil.rmtree(self._folder, ignore_errors=True)
 
 
-def _as_arrow(events: pd.DataFrame):
-    """The frame as an Arrow table SQLite stores as `save` does: whole numbers as integers,
-    coordinates as reals, dates as YYYY-MM-DD text, the rest text; missing values null."""
+def _as_arrow(events: pd.DataFrame, *, iso_dates: bool = True):
+    """The frame as an Arrow table of what the store holds: whole numbers as integers,
+    coordinates as reals, the rest text, missing values null; dates as YYYY-MM-DD text (SQLite
+    stores them so, as `save` does) or, without `iso_dates`, as Arrow dates."""
     import pyarrow as pa
 
     table = pa.Table.from_pandas(events, preserve_index=False)
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):
         if name == "event_date":
-            column = column.cast(pa.date32(), safe=False).cast(pa.string())  # the day, as strftime gave
+            column = column.cast(pa.date32(), safe=False)
+            column = column.cast(pa.string()) if iso_dates else column  # the day, as strftime gave
         elif name in INTEGER_COLUMNS:
             column = column.cast(pa.int64())
         elif name in FLOAT_COLUMNS:
@@ -537,27 +539,94 @@ def _postgresql_type(column: sa.Column) -> str:
 
 
 def _copy_rows(cursor, table: str, events: pd.DataFrame) -> None:
-    """COPY the frame's rows into `table` in PostgreSQL's binary form, formatted by psycopg's C
-    dumpers: the server then parses no text (a third less of its CPU than COPY of CSV for the
-    same rows, docs/benchmarks.md). Missing values go as NULL, an empty text as empty text."""
-    values = _as_database_values(events, iso_dates=False)
-    with cursor.copy(f"COPY {table} ({', '.join(_DATA_COLUMNS)}) FROM STDIN WITH (FORMAT binary)") as copy:
-        # Worked out per call, not once at import, so that the tests reach `_postgresql_type`
-        # (mutation testing cannot judge code that runs only at import); 31 columns, microseconds.
-        copy.set_types([_postgresql_type(_TABLE.c[name]) for name in _DATA_COLUMNS])
-        for row in zip(*values.values()):
-            copy.write_row(row)
+    """COPY the frame's rows into `table` in PostgreSQL's binary form: the server then parses no
+    text (a third less of its CPU than COPY of CSV for the same rows, docs/benchmarks.md).
+    Missing values go as NULL, an empty text as empty text. The rows are encoded column by
+    column by Arrow's and numpy's kernels (`_binary_rows`), outside the interpreter's lock, from
+    the Arrow text the ingest of files validated: made into Python values for psycopg's dumpers
+    instead, a row at a time, they took twice the client's CPU (docs/benchmarks.md)."""
+    arrow = _as_arrow(events, iso_dates=False)
+    # Worked out per call, not once at import, so that the tests reach `_postgresql_type`
+    # (mutation testing cannot judge code that runs only at import); 31 columns, microseconds.
+    types = [_postgresql_type(_TABLE.c[name]) for name in arrow.column_names]
+    with cursor.copy(f"COPY {table} ({', '.join(arrow.column_names)}) FROM STDIN WITH (FORMAT binary)") as copy:
+        copy.write(_COPY_SIGNATURE)
+        for start in range(0, arrow.num_rows, _COPY_SLICE_ROWS):
+            copy.write(_binary_rows(arrow.slice(start, _COPY_SLICE_ROWS), types))
+        copy.write(_COPY_TRAILER)
 
 
-def _as_database_values(events: pd.DataFrame, *, iso_dates: bool = True) -> dict[str, list]:
+#: COPY's binary form: its signature, flags and header extension length (none); its end.
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+#: A NULL field: length -1, no bytes.
+_COPY_NULL = b"\xff\xff\xff\xff"
+#: How COPY's binary form writes each fixed-width type: its Arrow type (a value out of its range
+#: fails the cast, as psycopg's dumpers refused it) and its big-endian numpy type. A date is
+#: days since 2000-01-01 (`_POSTGRESQL_EPOCH_DAYS` after Arrow's 1970-01-01).
+_COPY_WIDTHS = {"int2": ("int16", ">i2"), "int4": ("int32", ">i4"), "int8": ("int64", ">i8"),
+                "float8": ("float64", ">f8"), "date": ("int32", ">i4")}
+_POSTGRESQL_EPOCH_DAYS = 10_957
+#: Rows encoded at a time: the encoding takes a few times the bytes of the rows it holds.
+_COPY_SLICE_ROWS = 10_000
+
+
+def _binary_rows(table, types: list[str]):
+    """The table's rows in COPY's binary form (an Arrow buffer): for each row, its number of
+    fields (int16), then for each field its length in bytes (int32, -1 for NULL) and its bytes,
+    all big-endian. `types` are the columns' PostgreSQL types (`_postgresql_type`). Each row is
+    joined from its parts in one pass over all columns."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    parts = [_each_as_binary(np.full(table.num_rows, table.num_columns, dtype=">i2"))]
+    for column, kind in zip(table.columns, types, strict=True):
+        parts += _binary_field(column.combine_chunks(), kind)
+    rows = pc.binary_join_element_wise(*parts, b"")
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + len(rows) + 1]
+    return rows.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0])
+
+
+def _binary_field(column, kind: str) -> list:
+    """The parts of one field of COPY's binary form for each value of an Arrow column: its
+    length and its bytes (text: two arrays, the bytes of a NULL empty), or both in one array."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if kind == "text":
+        data = pc.fill_null(column, "").cast(pa.binary())
+        lengths = pc.if_else(column.is_valid(), pc.binary_length(data), -1)
+        return [_each_as_binary(lengths.to_numpy(zero_copy_only=False).astype(">i4")), data]
+    arrow_type, numpy_type = _COPY_WIDTHS[kind]
+    values = pc.subtract(column.cast(pa.int32()), _POSTGRESQL_EPOCH_DAYS) if kind == "date" else column.cast(arrow_type)
+    width = np.dtype(numpy_type)
+    packed = np.empty(len(column), dtype=[("length", ">i4"), ("value", width)])
+    packed["length"] = width.itemsize
+    packed["value"] = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)  # NULL rows are replaced below
+    fields = _each_as_binary(packed)
+    if column.null_count:
+        fields = pc.if_else(column.is_valid(), fields, pa.scalar(_COPY_NULL, pa.binary()))
+    return [fields]
+
+
+def _each_as_binary(values):
+    """Each element of a numpy array (its bytes as they lie in memory) as one Arrow binary value."""
+    import pyarrow as pa
+
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(values.dtype.itemsize), len(values), [None, pa.py_buffer(values.view("u1"))])
+    return fixed.cast(pa.binary())
+
+
+def _as_database_values(events: pd.DataFrame) -> dict[str, list]:
     """Each column as a list of plain Python values: ints, floats, str and None, and dates as
-    YYYY-MM-DD text (SQLite stores them so) or, without `iso_dates`, as `datetime.date`."""
+    YYYY-MM-DD text (SQLite stores them so)."""
     values = {}
     for name in events.columns:
         column = events[name]
         missing = column.isna().to_numpy()
         if name == "event_date":
-            column = column.dt.strftime("%Y-%m-%d") if iso_dates else pd.Series(column.dt.date, index=column.index)
+            column = column.dt.strftime("%Y-%m-%d")
         elif name in INTEGER_COLUMNS:
             column = column.astype("Int64")
         elif name in FLOAT_COLUMNS:

@@ -166,6 +166,67 @@ def test_missing_values_and_every_type_come_back_as_written(store, frame):
     assert events.loc["A0", "geo_precision"] == 1
 
 
+def _copy_rows_read_back(stream, types: list[str]) -> list[tuple]:
+    """Rows of COPY's binary form read back as PostgreSQL reads them (big-endian field counts,
+    lengths and values; a length of -1 for NULL), dates as YYYY-MM-DD text."""
+    import struct
+
+    formats = {"int2": ">h", "int4": ">i", "int8": ">q", "float8": ">d", "date": ">i"}
+    stream, rows, at = bytes(stream), [], 0
+    while at < len(stream):
+        (fields,), at = struct.unpack_from(">h", stream, at), at + 2
+        row = []
+        for kind in types[:fields]:
+            (length,), at = struct.unpack_from(">i", stream, at), at + 4
+            if length == -1:
+                row.append(None)
+                continue
+            value, at = stream[at : at + length], at + length
+            if kind == "text":
+                row.append(value.decode("utf-8"))
+            elif kind == "date":
+                row.append((dt.date(2000, 1, 1) + dt.timedelta(days=struct.unpack(">i", value)[0])).isoformat())
+            else:
+                row.append(struct.unpack(formats[kind], value)[0])
+        assert fields == len(types)
+        rows.append(tuple(row))
+    return rows
+
+
+def test_copys_binary_rows_hold_the_values_the_store_is_given(frame):
+    """PostgreSQL's COPY is encoded by Arrow's and numpy's kernels: read back, each row holds the
+    values `save` binds on SQLite (missing ones NULL, text in UTF-8, dates before and after
+    2000-01-01, negative numbers), whatever the frame's index and in slices of any size."""
+    from forecasting.store.events import _DATA_COLUMNS, _TABLE, _as_arrow, _as_database_values, _binary_rows, _postgresql_type
+
+    events = frame(
+        acled_row("A1", admin3="", latitude="", longitude="-3.25", geo_precision="", fatalities="0",
+                  notes='Quote "this", and that at Ségou'),
+        acled_row("A2", "2024-02-29", fatalities="12", timestamp="1747000123"),
+        acled_row("A3", "1999-12-31", latitude="-0.5", timestamp=""),
+    ).iloc[[2, 0, 1]].set_axis([7, -1, 12])[_DATA_COLUMNS]
+    types = [_postgresql_type(_TABLE.c[name]) for name in _DATA_COLUMNS]
+    expected = list(zip(*_as_database_values(events).values()))
+    table = _as_arrow(events, iso_dates=False)
+
+    assert _copy_rows_read_back(_binary_rows(table, types), types) == expected
+    sliced = b"".join(bytes(_binary_rows(table.slice(start, 2), types)) for start in range(0, 3, 2))
+    assert _copy_rows_read_back(sliced, types) == expected
+    assert expected[1][_DATA_COLUMNS.index("admin3")] is None and expected[0][_DATA_COLUMNS.index("timestamp")] == 0
+
+
+def test_copys_binary_rows_refuse_a_number_out_of_its_column_range(frame):
+    """A whole number too large for its column fails the encoding (as psycopg's dumpers did)
+    instead of being written cut to its low bytes."""
+    import pyarrow as pa
+
+    from forecasting.store.events import _DATA_COLUMNS, _TABLE, _as_arrow, _binary_rows, _postgresql_type
+
+    events = frame("A1")[_DATA_COLUMNS].assign(fatalities=2**31)
+    with pytest.raises(pa.ArrowInvalid):
+        _binary_rows(_as_arrow(events, iso_dates=False), [_postgresql_type(_TABLE.c[name]) for name in _DATA_COLUMNS])
+
+
 def test_the_ingest_log_records_the_load_with_the_events(store, frame):
     started = dt.datetime(2026, 1, 1, 6, 30, tzinfo=dt.timezone.utc)
     record = stored_events.LoadRecord(file="export.csv", format="acled", rows_read=5, rejected=2, started_at=started)

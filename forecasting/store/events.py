@@ -6,9 +6,11 @@ import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
@@ -107,6 +109,16 @@ class SaveResult:
     method: str = ""
 
 
+class _CopyInFlight(NamedTuple):
+    """A staged frame's COPY running in the writer's thread: the file, the frame (merged instead
+    if it repeats a stored event), the synthetic rows its save removed, and the COPY's future."""
+
+    file: int
+    events: pd.DataFrame
+    removed: int
+    copying: Future
+
+
 @dataclass(frozen=True)
 class LoadRecord:
     """One line of the ingest log, written in the same transaction as the events it describes."""
@@ -182,6 +194,8 @@ class EventWriter:
         self._staging_attached = False
         self._staged_results: dict[int, SaveResult] = {}
         self._staged_real: set[int] = set()
+        self._copier: ThreadPoolExecutor | None = None  # PostgreSQL: runs a staged frame's COPY
+        self._copy_in_flight: _CopyInFlight | None = None
 
     def save(self, events: pd.DataFrame) -> SaveResult:
         """Upsert an event frame: new events are inserted; a stored event is replaced only by a
@@ -191,6 +205,12 @@ class EventWriter:
         The first frame holding real events (any not from the shipped synthetic sample) first
         deletes the sample's rows, in this same transaction: real and synthetic events are never
         stored together. The result says how many went; the caller warns once it has committed."""
+        return self._save(events)
+
+    def _save(self, events: pd.DataFrame, file: int | None = None) -> SaveResult | None:
+        """`save`; with `file` (PostgreSQL's `stage`), a COPY straight into the table is left
+        running in a thread of its own and None returned: `_settle_copy` adds up what it did."""
+        self._settle_copy()
         removed = self.drop_synthetic_sample() if _has_real_events(events) else 0
         if self._last_written_share is None:
             self._rows_before = self._connection.execute(sa.select(sa.func.count()).select_from(_TABLE)).scalar_one()
@@ -202,14 +222,47 @@ class EventWriter:
             self._copy_as_new = self._dialect == "postgresql" and self._rows_before == 0
         result = None
         if self._copy_as_new and len(events):
-            result = _copy_new_events(self._connection.connection.driver_connection, events[_DATA_COLUMNS])
+            driver_connection, columns = self._connection.connection.driver_connection, events[_DATA_COLUMNS]
+            if file is not None:
+                if self._copier is None:
+                    self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-copy")
+                copying = self._copier.submit(_copy_new_events, driver_connection, columns)
+                self._copy_in_flight = _CopyInFlight(file, columns, removed, copying)
+                return None
+            result = _copy_new_events(driver_connection, columns)
             self._copy_as_new = result is not None
         if result is None:
             result = _upsert(self._connection, self._dialect, events)
+        return self._saved(result, len(events), removed)
+
+    def _saved(self, result: SaveResult, rows: int, removed: int) -> SaveResult:
+        """Count what a save of `rows` rows wrote (for the bulk-load rules); its result."""
         written = result.inserted + result.updated
         self._rows_written += written
-        self._last_written_share = written / len(events) if len(events) else self._last_written_share
+        self._last_written_share = written / rows if rows else self._last_written_share
         return replace(result, synthetic_removed=removed)
+
+    def _settle_copy(self) -> None:
+        """Wait for the COPY a staged frame left running, and add what it did to its file's
+        result; a frame that repeats a stored event is merged instead, here, as `save` would.
+        Called before anything else uses the connection: the COPY's thread has it meanwhile."""
+        if self._copy_in_flight is None:
+            return
+        file, events, removed, copying = self._copy_in_flight
+        self._copy_in_flight = None
+        result = copying.result()
+        self._copy_as_new = result is not None
+        if result is None:
+            result = _upsert(self._connection, self._dialect, events)
+        self._staged_results[file] = _added(self._staged_results.get(file), self._saved(result, len(events), removed))
+
+    def stop_copying(self) -> None:
+        """Wait for a COPY left running (its outcome dropped: the load is failing) and end its
+        thread; called once, inside the transaction, before it ends either way."""
+        if self._copier is None:
+            return
+        self._copier.shutdown(wait=True)
+        self._copier, self._copy_in_flight = None, None
 
     def stage(self, events: pd.DataFrame, file: int) -> None:
         """Set a frame of `file`'s events aside, to be saved with the rest of that file's by
@@ -221,10 +274,15 @@ class EventWriter:
         meanwhile), at about half the CPU of binding them row by row to the load's connection.
         That file is a second connection's: the load's transaction attaches it at the first
         merge, after the last frame is staged, since it would not see later writes (it keeps the
-        snapshot of its first read until commit). PostgreSQL: saved at once (COPY), as `save`."""
+        snapshot of its first read until commit). PostgreSQL: saved as `save` would, except that
+        a COPY straight into an empty table runs in a thread of its own while the caller reads,
+        validates and tiers the next frame (the server's work overlaps the client's); the
+        connection waits for it before its next use, and a frame that repeats a stored event is
+        merged then."""
         if self._dialect != "sqlite":
-            result = self.save(events)
-            self._staged_results[file] = _added(self._staged_results.get(file), result)
+            result = self._save(events, file)
+            if result is not None:
+                self._staged_results[file] = _added(self._staged_results.get(file), result)
             return
         if self._staging_attached:
             raise RuntimeError("events staged after the first merge: stage every file before merging")
@@ -251,6 +309,7 @@ class EventWriter:
     def merge_staged(self, file: int) -> SaveResult:
         """Save what `stage` set aside for `file` into the table, in this transaction, in the
         order staged; returns what `save` of each frame would have in sum."""
+        self._settle_copy()
         staged = self._staged_results.pop(file, None) or SaveResult(0, 0, 0)
         if self._dialect != "sqlite" or self._staging is None or f"file_{file}" not in self._staging.tables:
             return staged
@@ -312,6 +371,7 @@ class EventWriter:
         """Delete every stored row of the shipped synthetic sample, and with them the alerts,
         run-log rows and queued emails made from it (`delete_sample_outputs`), once per writer
         (later calls do nothing and return 0). Returns how many events went."""
+        self._settle_copy()
         if self._sample_dropped:
             return 0
         self._sample_dropped = True
@@ -334,6 +394,7 @@ class EventWriter:
 
     def finish(self) -> None:
         """Rebuild what a bulk load dropped; called once, last, inside the transaction."""
+        self._settle_copy()
         if self._index_dropped:
             _MONTHLY_INDEX.create(self._connection)
             self._index_dropped = False
@@ -341,10 +402,12 @@ class EventWriter:
     def save_aggregates(self, files: list[tuple[pd.DataFrame, str]]) -> list:
         """Upsert HDX admin2-month aggregate cells in this same transaction (see
         `forecasting.store.aggregates.write_aggregates`)."""
+        self._settle_copy()
         return write_aggregates(self._connection, self._dialect, files)
 
     def log(self, record: LoadRecord, result: SaveResult, seconds: float) -> None:
         """Record one load in the ingest log (committed with the events, or not at all)."""
+        self._settle_copy()
         self._connection.execute(
             sa.insert(IngestLog.__table__).values(
                 file=record.file,
@@ -368,8 +431,11 @@ def event_writer(store: Store) -> Iterator[EventWriter]:
         writer = EventWriter(connection, store.dialect)
         try:
             with connection.begin():
-                yield writer
-                writer.finish()
+                try:
+                    yield writer
+                    writer.finish()
+                finally:
+                    writer.stop_copying()  # before the transaction ends: the COPY's thread uses it
         finally:
             writer.drop_staging()
 
@@ -431,7 +497,7 @@ def _as_arrow(events: pd.DataFrame, *, iso_dates: bool = True):
         elif name in FLOAT_COLUMNS:
             column = column.cast(pa.float64())
         else:
-            column = column.cast(pa.string())  # an all-missing column comes as Arrow's null type
+            column = column.cast(pa.large_string())  # as validation keeps it; an all-missing column comes as Arrow's null type
         columns.append(column)
     return pa.table(columns, names=table.column_names)
 
@@ -545,6 +611,8 @@ def _copy_rows(cursor, table: str, events: pd.DataFrame) -> None:
     column by Arrow's and numpy's kernels (`_binary_rows`), outside the interpreter's lock, from
     the Arrow text the ingest of files validated: made into Python values for psycopg's dumpers
     instead, a row at a time, they took twice the client's CPU (docs/benchmarks.md)."""
+    import pyarrow as pa
+
     arrow = _as_arrow(events, iso_dates=False)
     # Worked out per call, not once at import, so that the tests reach `_postgresql_type`
     # (mutation testing cannot judge code that runs only at import); 31 columns, microseconds.
@@ -554,6 +622,8 @@ def _copy_rows(cursor, table: str, events: pd.DataFrame) -> None:
         for start in range(0, arrow.num_rows, _COPY_SLICE_ROWS):
             copy.write(_binary_rows(arrow.slice(start, _COPY_SLICE_ROWS), types))
         copy.write(_COPY_TRAILER)
+    del arrow
+    pa.default_memory_pool().release_unused()  # Arrow's allocator hands back what the encoding took
 
 
 #: COPY's binary form: its signature, flags and header extension length (none); its end.
@@ -567,8 +637,9 @@ _COPY_NULL = b"\xff\xff\xff\xff"
 _COPY_WIDTHS = {"int2": ("int16", ">i2"), "int4": ("int32", ">i4"), "int8": ("int64", ">i8"),
                 "float8": ("float64", ">f8"), "date": ("int32", ">i4")}
 _POSTGRESQL_EPOCH_DAYS = 10_957
-#: Rows encoded at a time: the encoding takes a few times the bytes of the rows it holds.
-_COPY_SLICE_ROWS = 10_000
+#: Rows encoded at a time: the encoding takes a few times the bytes of the rows it holds (slices
+#: of 10,000 rows raised the ingest's peak memory by 15-20 MiB; of 2,500, took 0.4 s more CPU).
+_COPY_SLICE_ROWS = 5_000
 
 
 def _binary_rows(table, types: list[str]):

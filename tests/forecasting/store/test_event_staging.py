@@ -85,6 +85,36 @@ def test_files_are_merged_one_after_another(store, tmp_path):
     assert stored_events.load_events(store).set_index("source_id").loc["BFA000000", "fatalities"] == 6
 
 
+def test_a_load_that_fails_while_a_frame_is_being_stored_writes_nothing(store, tmp_path):
+    """A load that raises just after staging a frame (on PostgreSQL, its COPY still running in
+    the writer's thread) writes nothing, and the next load on the same store goes through."""
+    with pytest.raises(RuntimeError, match="stopped"):
+        with stored_events.event_writer(store) as writer:
+            writer.stage(_frame(tmp_path, _rows(3)), 0)
+            raise RuntimeError("stopped")
+    assert stored_events.count_events(store) == 0
+
+    with stored_events.event_writer(store) as writer:
+        writer.stage(_frame(tmp_path, _rows(2)), 0)
+        assert _counts(writer.merge_staged(0)) == (2, 0, 0)
+    assert stored_events.count_events(store) == 2
+
+
+def test_postgresql_a_copy_that_fails_in_its_thread_fails_the_load(store, tmp_path):
+    """An error in a staged frame's COPY (here a count too large for its column) is raised by
+    the writer's next use of the connection, and the load writes nothing."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite stages in the calling thread")
+    import pyarrow as pa
+
+    with pytest.raises(pa.ArrowInvalid):
+        with stored_events.event_writer(store) as writer:
+            writer.stage(_frame(tmp_path, _rows(2)), 0)
+            writer.stage(_frame(tmp_path, _rows(2, first=2)).assign(fatalities=2**31), 0)
+            writer.merge_staged(0)
+    assert stored_events.count_events(store) == 0
+
+
 def _indexes(store) -> set[str]:
     with store.engine.connect() as connection:
         return set(connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
@@ -143,7 +173,7 @@ def _sample_marked(rows: list[str]) -> list[str]:
 
 def test_staged_counts_method_and_removed_rows_are_each_files_own(store, tmp_path):
     """What each file's merge returns: on SQLite the merge's own counts and `merge`; on
-    PostgreSQL, where `stage` saves at once, the sum of its frames' saves (no method). The
+    PostgreSQL, where `stage` saves each frame as it comes, the sum of its frames' saves (no method). The
     shipped sample's rows go at the first file holding real events, counted there once."""
     sample = _frame(tmp_path, _sample_marked([acled_row(f"SYNBFA{number}", "2024-01-15") for number in range(3)]))
     with stored_events.event_writer(store) as writer:

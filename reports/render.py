@@ -340,8 +340,10 @@ def _chart(inputs: ReportInputs, page: _Page, path: Path) -> Chart:
                  height=style.PNG_SIZE[1], content_id=path.name, inline=page.inline)
 
 
-#: What builds each page `save_pages` is saving: forked workers inherit them, never pickled.
+#: What builds each page `save_pages` is saving, and the number of the next page no worker has
+#: taken yet: forked workers inherit both, never pickled.
 _DRAWS: list[Callable[[], Figure]] = []
+_NEXT: list = []
 
 
 def save_pages(draws: list[Callable[[], Figure]], pngs: list[Path | None], pdf_path: Path, metadata: dict,
@@ -353,55 +355,72 @@ def save_pages(draws: list[Callable[[], Figure]], pngs: list[Path | None], pdf_p
 
     Building and drawing are most of a report's time, so the pages are shared among forked
     worker processes, one per usable core (a fork costs milliseconds, where a fresh interpreter
-    would import matplotlib again): each builds and draws every `workers`-th page to a PDF of
-    its own and rasterizes its charts' pages, and this process joins their PDFs page by page
-    (pypdf). With one core, or without fork, this process does it all. Raises the first error
+    would import matplotlib again): each takes the next page no worker has taken, builds and
+    draws it into a PDF of its own, and so on until none is left, then rasterizes its charts'
+    pages; this process joins their PDFs page by page (pypdf). Pages cost from 0.05 to 0.5 s,
+    so taking them one at a time, rather than every other page each, lets the workers finish
+    together. With one core, or without fork, this process does it all. Raises the first error
     of a worker."""
     import multiprocessing
 
     workers = min(workers or _usable_cores(), len(draws))
     forked = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
     _DRAWS[:] = draws
+    _NEXT[:] = [multiprocessing.Value("i", 0)]
     try:
         if not forked:
-            share, boxes = _save_share(0, 1, pngs, metadata)
+            share, drawn = _save_share(pngs, metadata)
             pdf_path.write_bytes(share)
-            return boxes
+            return [box for _, box in drawn]
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as executor:
-            futures = [executor.submit(_save_share, first, workers, pngs, metadata) for first in range(workers)]
+            futures = [executor.submit(_save_share, pngs, metadata) for _ in range(workers)]
             shares = [future.result() for future in futures]
     finally:
         _DRAWS.clear()
-    _join_shares([share for share, _ in shares], len(draws), pdf_path, metadata)
-    return [shares[index % workers][1][index // workers] for index in range(len(draws))]
+        _NEXT.clear()
+    _join_shares(shares, pdf_path, metadata)
+    boxes = {index: box for _, drawn in shares for index, box in drawn}
+    return [boxes[index] for index in range(len(draws))]
 
 
-def _save_share(first: int, step: int, pngs: list[Path | None], metadata: dict) -> tuple[bytes, list]:
-    """Pages first, first + step, ... of _DRAWS, each built, drawn into one PDF and let go: that
-    PDF and each page's story-chart box returned, the PNG of each page with a path in `pngs`
-    saved."""
+def _taken() -> Iterator[int]:
+    """The pages of _DRAWS this process draws: each the next that no process has taken yet
+    (`_NEXT`, a counter in memory the forked workers share)."""
+    counter = _NEXT[0]
+    while True:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        if index >= len(_DRAWS):
+            return
+        yield index
+
+
+def _save_share(pngs: list[Path | None], metadata: dict) -> tuple[bytes, list[tuple[int, tuple | None]]]:
+    """The pages of _DRAWS this process takes (`_taken`), each built, drawn into one PDF and let
+    go: that PDF returned with, page by page, its number in _DRAWS and its story-chart box; the
+    PNG of each page with a path in `pngs` saved. No page taken: no PDF (b"")."""
     import io
 
     from matplotlib.backends.backend_pdf import PdfPages
 
     total = len(_DRAWS)
     pdf = io.BytesIO()
-    indices = range(first, total, step)
-    boxes, charted = [], []
+    drawn, charted = [], []
     with _lean_font_subsets(), PdfPages(pdf, metadata=metadata) as document:
-        for position, index in enumerate(indices):
+        for position, index in enumerate(_taken()):
             figure = _DRAWS[index]()
             figure.text(0.95, 0.025, f"page {index + 1} of {total}", fontsize=7.5, color=style.TEXT_GREY, ha="right")
             document.savefig(figure)
-            boxes.append(_chart_box(figure))
+            drawn.append((index, _chart_box(figure)))
             if pngs[index] is not None:
                 charted.append((position, pngs[index], tuple(figure.get_size_inches())))
     share = pdf.getvalue()
     if charted:
         _rasterize(share, charted)
-    return share, boxes
+    return share, drawn
 
 
 @contextlib.contextmanager
@@ -448,16 +467,21 @@ def _rasterize(pdf: bytes, pngs: list[tuple[int, Path, tuple[float, float]]]) ->
 PNG_COMPRESSION = 1
 
 
-def _join_shares(shares: list[bytes], total: int, path: Path, metadata: dict) -> None:
-    """One PDF of the workers' shares (share k holds pages k, k + len(shares), ...), in page order."""
+def _join_shares(shares: list[tuple[bytes, list[tuple[int, tuple | None]]]], path: Path, metadata: dict) -> None:
+    """One PDF of the workers' shares (each a PDF and the page number in the report of each of
+    its pages, as `_save_share` returns them), in page order."""
     import io
 
     from pypdf import PdfReader, PdfWriter
 
-    readers = [PdfReader(io.BytesIO(share)) for share in shares]
+    where = {}
+    for share, drawn in shares:
+        if drawn:
+            reader = PdfReader(io.BytesIO(share))
+            where.update((index, reader.pages[position]) for position, (index, _) in enumerate(drawn))
     writer = PdfWriter()
-    for index in range(total):
-        writer.add_page(readers[index % len(shares)].pages[index // len(shares)])
+    for index in range(len(where)):
+        writer.add_page(where[index])
     writer.add_metadata({f"/{key}": value for key, value in metadata.items() if value is not None})
     with open(path, "wb") as file:
         writer.write(file)

@@ -192,7 +192,7 @@ def _email_chart(chart: Chart, box: tuple[float, float, float, float]) -> Chart:
     with Image.open(chart.path) as page:
         width, height = page.size
         cut = page.crop((round(left * width), round((1 - top) * height), round(right * width), round((1 - bottom) * height)))
-        cut.save(path)
+        cut.save(path, compress_level=PNG_COMPRESSION)
     return dataclasses.replace(chart, path=path, width=cut.width, height=cut.height, content_id=path.name)
 
 

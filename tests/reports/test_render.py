@@ -181,6 +181,23 @@ def test_pages_saved_by_forked_workers_are_those_saved_here(tmp_path):
     assert PdfReader(tmp_path / "2.pdf").metadata.title == "Small figures"
 
 
+def test_workers_sharing_pages_unevenly_still_give_them_in_order(tmp_path):
+    import time
+
+    figures = _small_figures(6)
+
+    def slow(figure):
+        time.sleep(0.5)  # one worker busy with this page while the other takes the rest
+        return figure
+
+    draws = [lambda figure=figure: figure for figure in figures]
+    draws[1] = lambda: slow(figures[1])
+    save_pages(draws, [None] * 6, tmp_path / "report.pdf", {}, workers=2)
+    pages = pdf_pages_text(tmp_path / "report.pdf")
+    assert [re.findall(r"figure \d|page \d of \d", page) for page in pages] == [
+        [f"figure {index}", f"page {index + 1} of 6"] for index in range(6)]
+
+
 def test_a_png_a_worker_cannot_write_fails_the_report(tmp_path):
     pngs = [tmp_path / "fine.png", tmp_path / "no-such-folder" / "lost.png"]
     with pytest.raises(FileNotFoundError):

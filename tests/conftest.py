@@ -124,6 +124,16 @@ def store(store_url) -> Store:
     opened.engine.dispose()
 
 
+@pytest.fixture
+def postgres_store(postgres_url) -> Store:
+    """The session's PostgreSQL database, emptied of rows and opened: for what only PostgreSQL
+    does (a test of both databases takes `store`)."""
+    _empty_postgres(postgres_url)
+    opened = open_store(postgres_url)
+    yield opened
+    opened.engine.dispose()
+
+
 @functools.cache
 def _migrated_sqlite() -> Path:
     """An empty SQLite store at the code's heads, in a folder removed when the process exits.

@@ -100,12 +100,13 @@ def test_a_load_that_fails_while_a_frame_is_being_stored_writes_nothing(store, t
     assert stored_events.count_events(store) == 2
 
 
-def test_postgresql_a_copy_that_fails_in_its_thread_fails_the_load(store, tmp_path):
+def test_postgresql_a_copy_that_fails_in_its_thread_fails_the_load(postgres_store, tmp_path):
     """An error in a staged frame's COPY (here a count too large for its column) is raised by
-    the writer's next use of the connection, and the load writes nothing."""
-    if store.dialect != "postgresql":
-        pytest.skip("SQLite stages in the calling thread")
+    the writer's next use of the connection, and the load writes nothing. (PostgreSQL only:
+    SQLite stages in the calling thread.)"""
     import pyarrow as pa
+
+    store = postgres_store
 
     with pytest.raises(pa.ArrowInvalid):
         with stored_events.event_writer(store) as writer:

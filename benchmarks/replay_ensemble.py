@@ -123,9 +123,10 @@ def member_builders(names, store: Store, seed: int = 0) -> dict:
     return {name: partial(CachedMember, name, partial(make_model, name, seed=seed), store) for name in names}
 
 
-#: Variants: name -> `members` and `origins` of the `Ensemble`, and `patch`: module constants of
-#: `forecasting.models.ensemble` replaced while the variant runs. The third round's (2026-11-30,
-#: docs/forecasting.md) are kept so its table can be rerun.
+#: Variants: name -> `members` and `origins` of the `Ensemble`, `patch`: module constants of
+#: `forecasting.models.ensemble` replaced while the variant runs, and `rare_parents`: whether the
+#: reconciliation adds the districts' rare months at the parents (`hierarchy.RareEvents`). The
+#: third and fourth rounds' (2026-11-30, docs/forecasting.md) are kept so their tables can be rerun.
 _TREND = (*ensemble_module.MEMBERS, "damped_trend")
 VARIANTS: dict[str, dict] = {
     "default": {},
@@ -138,6 +139,8 @@ VARIANTS: dict[str, dict] = {
     "no_robust": {"members": ("negbin", "conflictology", "trailing_mean", "recent_mean")},
     "trend_no_robust": {"members": ("negbin", "conflictology", "trailing_mean", "recent_mean", "damped_trend")},
     "trend_for_negbin": {"members": ("damped_trend", "robust_level", "conflictology", "trailing_mean", "recent_mean")},
+    # The fourth round's: the default before the rare months were added at the parents.
+    "no_rare_parents": {"rare_parents": False},
 }
 
 
@@ -151,6 +154,7 @@ def default_cells(series: pd.DataFrame, store: Store, *, origins: int, horizons:
 
     def build():
         model = ensemble_module.Ensemble(builders, seed=0, memo=CachedOrigins(builders, store), **settings)
+        model.leaves_out_rare_events = variant.get("rare_parents", model.leaves_out_rare_events)
         return BottomUp(WithFallbacks(model), parents)
 
     patches = variant.get("patch", {})

@@ -336,6 +336,11 @@ def series_scopes(ids: pd.Series) -> pd.Series:
     return ids.str.split("|", n=1).str[1]
 
 
+def series_measures(ids: pd.Series) -> pd.Series:
+    """The measure part of series ids (`fatalities` of `fatalities|admin1|Mali|Kayes`)."""
+    return ids.str.split("|", n=1).str[0]
+
+
 def scope_level(scope: Mapping[str, str | None]) -> str:
     """The series level a scope (alert or chart) belongs to: `actor`, `tier`, `admin2`, `admin1`,
     `country` or `area`, the first of these its scope names."""

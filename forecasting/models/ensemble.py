@@ -67,6 +67,10 @@ class Ensemble:
 
     name = "ensemble"
     min_months = 12
+    #: Its district means leave out the expected toll of rare massacres (the robust members are
+    #: built not to follow one), so the reconciliation adds it at the parents
+    #: (`forecasting.models.hierarchy.RareEvents`).
+    leaves_out_rare_events = True
 
     def __init__(
         self,

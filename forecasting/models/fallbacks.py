@@ -53,6 +53,8 @@ class WithFallbacks:
         self.model = model
         self.name = model.name
         self.min_months = model.min_months
+        # Read by the bottom-up reconciliation (`forecasting.models.hierarchy.RareEvents`).
+        self.leaves_out_rare_events = getattr(model, "leaves_out_rare_events", False)
 
     def fit(self, panel: Panel) -> Self:
         own = self.model.name == TRAILING_MEAN

@@ -42,6 +42,9 @@ class RobustLevel:
     DISPERSION_MONTHS = 36
     DISPERSION_PRIOR = 12.0
 
+    def __init__(self, huber_k: float = HUBER_K):
+        self.huber_k = huber_k
+
     def fit(self, panel: Panel) -> Self:
         self.panel = panel
         values = panel.values
@@ -51,6 +54,9 @@ class RobustLevel:
         chosen = weights[best, np.arange(len(panel))]
         self.level, cleaned, _ = self._smooth(values, chosen[None, :], keep_cleaned=True)
         self.level = self.level[0]
+        #: Excess of each month over what the smoother took in (series x months, NaN before a
+        #: series starts): the part of a spike beyond `huber_k` robust scales.
+        self.excess = values - cleaned
         recent = cleaned[:, -self.DISPERSION_MONTHS :]
         own = moment_dispersion(recent)
         months = np.sum(~np.isnan(recent), axis=1)
@@ -92,7 +98,7 @@ class RobustLevel:
             x = values[:, t]
             active = ~np.isnan(x) & (t >= first)
             error = np.nan_to_num(x) - level
-            bound = self.HUBER_K * scale
+            bound = self.huber_k * scale
             clipped = np.clip(error, -bound, bound)
             counted = active & (t >= first + 6)
             total += np.where(counted, np.abs(error), 0.0)

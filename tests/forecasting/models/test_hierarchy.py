@@ -68,3 +68,76 @@ def test_a_parent_whose_children_do_not_add_up_is_left_alone(levels):
     mopti = together[together.index.get_level_values(0).str.startswith("fatalities|admin2|Mali|Mopti")].groupby(level=1).sum()
     assert together.xs("fatalities|admin1|Mali|Mopti", level=0).to_numpy() == pytest.approx(mopti.to_numpy())
     assert alone.index.get_level_values(0).nunique() == 3
+
+
+def test_rare_months_add_to_the_means_at_every_level_and_to_the_quantiles_of_countries_only(levels):
+    from forecasting.models import make_model
+    from forecasting.models.base import Panel
+    from forecasting.models.hierarchy import RareEvents, coherent_parents, reconcile
+
+    panel = Panel.from_series(levels)
+    order = coherent_parents(panel, parent_series(levels))
+    raw = make_model("negbin", seed=2).fit(panel).predict(3)
+    plain = reconcile(raw, order).set_index(["series_id", "period"])
+    rare = RareEvents({"fatalities": 0.05}, {"fatalities": np.array([150.0, 250.0])},
+                      frozenset({"fatalities|country|Mali", "fatalities|area"}))
+    moved = reconcile(raw, order, rare).set_index(["series_id", "period"])
+    districts = moved.index.get_level_values(0).str.contains("admin2")
+    # A district's mean takes its expected rare toll (0.05 x 200 deaths a month); its quantiles do not move.
+    assert moved.loc[districts, "mean"].to_numpy() == pytest.approx(plain.loc[districts, "mean"].to_numpy() + 10.0)
+    assert moved.loc[districts, list(QUANTILE_COLUMNS)].equals(plain.loc[districts, list(QUANTILE_COLUMNS)])
+    # The means still add up exactly: Mali's six districts, 60 deaths a month more.
+    parents = parent_series(levels)
+    frame = moved.reset_index()
+    summed = frame.assign(parent=frame["series_id"].map(parents)).dropna(subset=["parent"]).groupby(["parent", "period"])["mean"].sum()
+    for (parent, period), total in summed.items():
+        assert moved.loc[(parent, period), "mean"] == pytest.approx(total, rel=1e-9), parent
+    mali = "fatalities|country|Mali"
+    assert (moved.loc[mali, "mean"] - plain.loc[mali, "mean"]).to_numpy() == pytest.approx(60.0)
+    # An admin1 keeps its reconciled quantiles; a country in `rare.parents` has a chance of
+    # 1 - exp(-0.3) = 26% of one or more rare months, so its upper quantiles rise by about a massacre.
+    kayes = "fatalities|admin1|Mali|Kayes"
+    assert moved.loc[kayes, list(QUANTILE_COLUMNS)].equals(plain.loc[kayes, list(QUANTILE_COLUMNS)])
+    assert (moved.loc[mali, "q95"] - plain.loc[mali, "q95"] > 100).all()
+    assert (moved.loc[mali, "q05"] - plain.loc[mali, "q05"]).abs().max() < 0.2 * plain.loc[mali, "q05"].max() + 1
+    niger = "fatalities|country|Niger"
+    assert moved.loc[niger, list(QUANTILE_COLUMNS)].equals(plain.loc[niger, list(QUANTILE_COLUMNS)])
+
+
+def test_a_parents_rare_months_are_a_compound_poisson_sum():
+    from forecasting.models.hierarchy import with_rare_months
+
+    # An ordinary part of 100 deaths for sure, rare months of 200 each.
+    ordinary = np.full((2, len(QUANTILE_COLUMNS)), 100.0)
+    result = with_rare_months(ordinary, np.array([0.1, 0.02]), np.array([200.0, 200.0]))
+    # At 0.1 a month: no rare month in 90.5% of months, so q90 is 100 and q95 300.
+    assert result[0].tolist() == [100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 300.0]
+    # At 0.02 (an admin1's five districts) the rare months lie beyond q95.
+    assert result[1].tolist() == [100.0] * 7
+
+
+def test_rare_months_are_the_spikes_beyond_the_robust_bound(levels):
+    from forecasting.models.base import Panel
+    from forecasting.models.hierarchy import coherent_parents, rare_events
+
+    # A massacre of 300 in one district in June 2023, counted at every level above it too.
+    spiked = levels.copy()
+    units = ("fatalities|admin2|Mali|Kayes|Kayes-0", "fatalities|admin1|Mali|Kayes", "fatalities|country|Mali", "fatalities|area")
+    massacre = (spiked["period"] == pd.Timestamp("2023-06-01")) & spiked["series_id"].isin(units)
+    assert massacre.sum() == 4
+    spiked.loc[massacre, "value"] += 300
+    panel = Panel.from_series(spiked)
+    order = coherent_parents(panel, parent_series(spiked))
+    assert len(order) == 6
+    rare = rare_events(panel, order)
+    # One rare month of the 9 districts x 36 months, most of its 300 deaths beyond the bound;
+    # only the countries and the area take them into their quantiles.
+    assert rare.rates == pytest.approx({"fatalities": 1 / (9 * 36)})
+    assert len(rare.sizes["fatalities"]) == 1 and (rare.sizes["fatalities"] > 200).all()
+    assert rare.parents == {"fatalities|country|Mali", "fatalities|country|Niger", "fatalities|area"}
+    # Fatalities and events are pooled apart: the events' series, without the massacre, have none.
+    events = levels.assign(series_id=levels["series_id"].str.replace("fatalities|", "events|", regex=False), measure="events")
+    both = pd.concat([spiked, events], ignore_index=True)
+    panel = Panel.from_series(both)
+    rare = rare_events(panel, coherent_parents(panel, parent_series(both)))
+    assert rare.rates == pytest.approx({"fatalities": 1 / (9 * 36), "events": 0.0})

@@ -39,7 +39,6 @@ from typing import Self
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from forecasting.models.base import QUANTILE_COLUMNS, QUANTILES, Model, Panel
 from forecasting.series import series_measures
@@ -171,7 +170,9 @@ def with_rare_months(quantiles: np.ndarray, expected: np.ndarray, sizes: np.ndar
         sums.append(np.quantile(np.add.outer(sums[-1], one).ravel(), levels))
     result = np.empty_like(quantiles)
     for row in range(len(quantiles)):
-        chances = stats.poisson.pmf(np.arange(_MOST_RARE + 1), expected[row])
+        # Poisson chances of 0, 1, 2, 3 rare months (e^-m m^k / k!), without importing scipy.stats
+        # (half a second of every `detect`: forecasting/distributions.py).
+        chances = np.exp(-expected[row]) * np.cumprod(np.r_[1.0, expected[row] / np.arange(1, _MOST_RARE + 1)])
         chances[-1] += 1.0 - chances.sum()
         values = np.concatenate([np.add.outer(ordinary[row], extra).ravel() for extra in sums])
         weights = np.concatenate([np.full(_POINTS * len(extra), chance / (_POINTS * len(extra))) for extra, chance in zip(sums, chances)])

@@ -153,6 +153,34 @@ def test_starting_the_command_line_imports_nothing_slow(tmp_path):
     assert result.stdout.strip() == ""
 
 
+def test_a_default_forecast_of_every_level_loads_none_of_the_libraries_detect_does_without(tmp_path):
+    # scipy.stats is half a second of import (forecasting/distributions.py), statsmodels, prophet
+    # and matplotlib more: every `detect` would pay for them. A forecast by the default model of
+    # districts, regions, countries and the area (members, calibration, the reconciliation with
+    # the districts' rare months) in a fresh process loads none of them, lazily or not.
+    heavy = ["scipy.stats", "statsmodels", "prophet", "matplotlib"]
+    probe = (
+        "import sys\n"
+        "import numpy as np, pandas as pd\n"
+        "import jobs.detect\n"
+        "from forecasting.models import forecast\n"
+        "from forecasting.series import series_from_counts\n"
+        "rng = np.random.default_rng(3)\n"
+        "periods = pd.date_range('2020-01-01', periods=48, freq='MS')\n"
+        "counts = pd.concat([pd.DataFrame({'country': 'Mali', 'admin1': f'R{r}', 'admin2': f'R{r}-{d}',\n"
+        "    'year': periods.year, 'month': periods.month, 'events': 1,\n"
+        "    'fatalities': rng.negative_binomial(1.0, 0.2, 48) + 300 * (rng.random(48) < 0.02)})\n"
+        "    for r in range(3) for d in range(4)], ignore_index=True)\n"
+        "levels = [series_from_counts(counts, level) for level in ('area', 'country', 'admin1', 'admin2')]\n"
+        "result = forecast(pd.concat(levels, ignore_index=True), 'default', horizon=2)\n"
+        "assert len(result) == 2 * 17, len(result)\n"
+        f"print(','.join(name for name in {heavy!r} if name in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
 def test_a_logged_traceback_does_not_show_the_acled_password(tmp_path):
     """log.exception formats the exception after the message: the secret in it is masked too."""
     script = (

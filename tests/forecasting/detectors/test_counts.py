@@ -77,3 +77,20 @@ def test_beta_binomial_tails_by_hand():
     assert counts.beta_binomial_tails(5, 5, 1.0, 0.1)[0] == pytest.approx(1.0, abs=1e-3)
     assert counts.beta_binomial_tails(5, 5, 1.0, 0.0)[0] == pytest.approx(1.0, abs=1e-3)
     assert counts.beta_binomial_tails(0, 5, 0.0, 0.1)[1] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_90_percent_range_printed_beside_a_count_is_its_distributions_5th_to_95th_percentiles():
+    # Size 1 and mean 1 is geometric: P(X <= k) = 1 - 2**-(k + 1), 0.5 at 0, first 0.95 or more at 4.
+    assert counts.central_range(1.0, 1.0) == (0.0, 4.0)
+    # Mean 40, size 3 (variance 573): scipy's percentiles, and a count just outside the range is
+    # one its tail probability calls unusual (under 5%), one at either edge is not.
+    size, mean = 3.0, 40.0
+    lower, upper = counts.central_range(mean, size)
+    p = size / (size + mean)
+    assert (lower, upper) == (stats.nbinom.ppf(0.05, size, p), stats.nbinom.ppf(0.95, size, p))
+    assert isinstance(lower, float) and isinstance(upper, float)
+    below, at_lower = counts.lower_tail(np.array([lower - 1, lower]), np.array(mean), np.array(size))
+    above, at_upper = counts.upper_tail(np.array([upper + 1, upper]), np.array(mean), np.array(size))
+    assert below < 0.05 <= at_lower and above <= 0.05 < at_upper
+    # Poisson where the size is infinite: mean 14, 8 to 20.
+    assert counts.central_range(14.0, np.inf) == (8.0, 20.0)

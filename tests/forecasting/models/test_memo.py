@@ -176,6 +176,23 @@ def test_the_store_keeps_one_window_of_origins_as_the_months_go_by(store):
         assert seen == [str(newest - back) for back in range(5, -1, -1)]
 
 
+def test_a_judgement_keeps_every_origin_it_used_whatever_order_it_visits_them_in(store):
+    # The rolling origins go newest first today; a judgement visiting the oldest between two newer
+    # ones keeps all three, and forgets only what was seen before the oldest (no model is fitted).
+    panel = Panel.from_series(_history(district_counts(months=24)))  # up to 2022-12
+    StoredOrigins(store).save([("0" * 40, "2022-03", "0" * 40, b"seen before the window")])
+    memo = ForecastMemo(origins=StoredOrigins(store))
+    members = [pd.DataFrame({"mean": [1.0, 2.0]})]
+
+    def judge():
+        for months_back in (2, 8, 5):
+            memo.origin_forecasts(panel.truncate(months_back), ("members", months_back), lambda: members)
+        return "judged"
+
+    assert memo.judgement(panel, ("settings",), judge) == "judged"
+    assert sorted(month for _, month in _origin_keys(store)) == ["2022-04", "2022-07", "2022-10"]
+
+
 def test_a_change_in_an_earlier_month_refits_the_origins_that_saw_it_and_replaces_them(store):
     counts = district_counts()
     memo = ForecastMemo(origins=StoredOrigins(store))

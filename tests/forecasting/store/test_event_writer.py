@@ -215,6 +215,18 @@ def test_copys_binary_rows_hold_the_values_the_store_is_given(frame):
     assert expected[1][_DATA_COLUMNS.index("admin3")] is None and expected[0][_DATA_COLUMNS.index("timestamp")] == 0
 
 
+def test_postgresql_a_frame_copied_slice_by_slice_goes_in_whole_each_row_once(postgres_store, frame, monkeypatch):
+    """COPY's rows are encoded a slice at a time (5,000 rows; 2 here): a frame of several slices
+    is still copied straight in, every row once (a row sent twice would make the COPY fail and
+    the frame be merged instead)."""
+    monkeypatch.setattr(stored_events, "_COPY_SLICE_ROWS", 2)
+
+    (result,) = save_committed(postgres_store, frame(*ids("A", 5)))
+
+    assert result == SaveResult(inserted=5, updated=0, unchanged=0, method="copy")
+    assert sorted(stored(postgres_store).index) == ids("A", 5)
+
+
 def test_copys_binary_rows_refuse_a_number_out_of_its_column_range(frame):
     """A whole number too large for its column fails the encoding (as psycopg's dumpers did)
     instead of being written cut to its low bytes."""

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from factories import acled_events, acled_row
+from factories import ACLED_HEADER, acled_events, acled_row
 
 from forecasting.events import EventBounds
 from forecasting.store import events as stored_events
@@ -237,6 +237,29 @@ def test_copys_binary_rows_refuse_a_number_out_of_its_column_range(frame):
     events = frame("A1")[_DATA_COLUMNS].assign(fatalities=2**31)
     with pytest.raises(pa.ArrowInvalid):
         _binary_rows(_as_arrow(events, iso_dates=False), [_postgresql_type(_TABLE.c[name]) for name in _DATA_COLUMNS])
+
+
+def test_a_frame_whose_text_is_kept_in_arrow_is_stored_as_one_of_python_strings(store, frame, tmp_path):
+    """The ingest of files hands the writer its text in Arrow (`arrow_text`), the API pulls in
+    Python strings: the same lines are stored as the same values either way (on PostgreSQL the
+    first frame is copied, the second merged)."""
+    from forecasting.sources.files import open_event_file
+
+    def lines(prefix: str) -> list[str]:
+        return [acled_row(f"{prefix}1", admin3="", notes='Quote "this", at Ségou'),
+                acled_row(f"{prefix}2", "1999-12-31", location="Gao", fatalities="12", timestamp="")]
+
+    path = tmp_path / "arrow.csv"
+    path.write_text(ACLED_HEADER + "\n" + "\n".join(lines("K")) + "\n", encoding="utf-8")
+    ((_, kept),) = open_event_file(path).blocks(BOUNDS, arrow_text=True)
+    assert isinstance(kept.events["notes"].dtype, pd.ArrowDtype)
+
+    save_committed(store, kept.events.assign(tier="other"), frame(*lines("P")))
+
+    events = stored(store)
+    in_arrow, in_python = (events.loc[[f"{prefix}1", f"{prefix}2"]].reset_index(drop=True) for prefix in "KP")
+    pd.testing.assert_frame_equal(in_arrow, in_python)
+    assert in_arrow.loc[0, "notes"] == 'Quote "this", at Ségou' and pd.isna(in_arrow.loc[0, "admin3"])
 
 
 def test_the_ingest_log_records_the_load_with_the_events(store, frame):

@@ -116,6 +116,29 @@ def test_postgresql_a_copy_that_fails_in_its_thread_fails_the_load(postgres_stor
     assert stored_events.count_events(store) == 0
 
 
+def test_postgresql_a_staged_frames_copy_runs_while_the_caller_goes_on(postgres_store, tmp_path, monkeypatch):
+    """A staged frame's COPY into an empty table is left running in the writer's thread: `stage`
+    returns at once, so the ingest reads and validates the next block while the server loads
+    this one; the merge waits for the COPY, and counts it."""
+    import threading
+
+    caller_went_on = threading.Event()
+    copy_new_events, copies = stored_events._copy_new_events, []
+
+    def copy_once_the_caller_went_on(driver_connection, events):
+        copies.append(caller_went_on.wait(timeout=5))  # False if `stage` waited for the COPY
+        return copy_new_events(driver_connection, events)
+
+    monkeypatch.setattr(stored_events, "_copy_new_events", copy_once_the_caller_went_on)
+    with stored_events.event_writer(postgres_store) as writer:
+        writer.stage(_frame(tmp_path, _rows(3)), 0)
+        caller_went_on.set()
+        result = writer.merge_staged(0)
+    assert copies == [True]
+    assert _counts(result) == (3, 0, 0)
+    assert stored_events.count_events(postgres_store) == 3
+
+
 def _indexes(store) -> set[str]:
     with store.engine.connect() as connection:
         return set(connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())

@@ -139,6 +139,29 @@ def test_postgresql_a_staged_frames_copy_runs_while_the_caller_goes_on(postgres_
     assert stored_events.count_events(postgres_store) == 3
 
 
+def test_postgresql_staged_frames_are_copied_until_one_repeats_a_stored_event(postgres_store, tmp_path, monkeypatch):
+    """As with `save`: a file's frames go into an empty table by COPY, until one repeats an event
+    already stored (a later block of the same file); that one and every frame after it are merged."""
+    copy_new_events, copies = stored_events._copy_new_events, []
+
+    def recorded_copy(driver_connection, events):
+        result = copy_new_events(driver_connection, events)
+        copies.append((len(events), result is not None))
+        return result
+
+    monkeypatch.setattr(stored_events, "_copy_new_events", recorded_copy)
+    with stored_events.event_writer(postgres_store) as writer:
+        writer.stage(_frame(tmp_path, _rows(3)), 0)
+        writer.stage(_frame(tmp_path, _rows(2, first=3)), 0)
+        writer.stage(_frame(tmp_path, [acled_row("BFA000001", "2024-02-15", fatalities="9", timestamp="1747000001"),
+                                       *_rows(1, first=5)]), 0)
+        writer.stage(_frame(tmp_path, _rows(2, first=6)), 0)
+        result = writer.merge_staged(0)
+    assert copies == [(3, True), (2, True), (2, False)]
+    assert _counts(result) == (8, 1, 0)
+    assert stored_events.load_events(postgres_store).set_index("source_id").loc["BFA000001", "fatalities"] == 9
+
+
 def _indexes(store) -> set[str]:
     with store.engine.connect() as connection:
         return set(connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())

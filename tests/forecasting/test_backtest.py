@@ -196,6 +196,20 @@ def test_backtest_defaults_are_24_origins_6_months_ahead_seed_0_and_it_passes_it
     pd.testing.assert_frame_equal(backtest(series, ["trailing_mean"], origins=3, horizons=2), default_seed)
 
 
+def test_each_cells_scale_is_the_seasonal_naives_over_the_years_asked_for():
+    # One origin, a month before the end: the history is every month but the last, and the MASE
+    # scale is its mean absolute 12-month change over the last `mase_years` years (config.yaml's
+    # `mase_years`, handed down by the forecast job), 3 by default.
+    series = series_frame(months=40, count=2)
+    history = np.stack([group["value"].to_numpy(dtype=float)[:-1] for _, group in series.groupby("series_id")])
+    for years in (1, 2, None):
+        asked = {} if years is None else {"mase_years": years}
+        cells = backtest_forecasts(series, ["trailing_mean"], origins=1, horizons=1, **asked)
+        scales = cells.sort_values("series_id")["scale"].to_numpy()
+        assert scales.tolist() == seasonal_naive_scale(history, years or 3).tolist()
+    assert seasonal_naive_scale(history, 1).tolist() != seasonal_naive_scale(history, 3).tolist()
+
+
 def test_crps_of_an_outcome_below_every_quantile_and_over_series_and_months_ahead():
     # Every quantile at 10 and nothing happened: each pinball loss is (1 - tau) * 10, summing to
     # 10 * (7 - 3.5) = 35; CRPS = 2 * 35 / 7 = 10.

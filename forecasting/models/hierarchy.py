@@ -220,10 +220,11 @@ def reconcile(forecasts: pd.DataFrame, order: list[tuple[str, list[str]]], rare:
     ordinary = result["mean"].to_numpy(dtype=float).copy()
     quantiles = result[list(QUANTILE_COLUMNS)].to_numpy(dtype=float).copy()
     parents = {parent for parent, _ in order}
-    measures = series_measures(result["series_id"]).to_numpy()
     # Rare months per row of a series: one chance per finest series, summed up the levels.
     expected = np.zeros(len(result))
     if rare is not None:
+        # Only here: every model's backtest reconciles at every origin, most without rare months.
+        measures = series_measures(result["series_id"]).to_numpy()
         for _, children in order:
             for child in set(children) - parents:
                 rows = series_rows[child]

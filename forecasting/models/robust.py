@@ -82,9 +82,8 @@ class RobustLevel:
         in-sample mean absolute one-month-ahead error (weights x series)."""
         count, width = values.shape
         first = width - self.panel.lengths
-        columns = np.arange(width)[None, :]
         # Start from the median of the first six months, and their mean absolute deviation + 1.
-        opening = np.where((columns >= first[:, None]) & (columns < first[:, None] + 6), values, np.nan)
+        opening = opening_months(values, self.panel.lengths)
         with np.errstate(all="ignore"):
             start = np.nan_to_num(np.nanmedian(opening, axis=1))
             start_scale = np.nan_to_num(np.nanmean(np.abs(opening - start[:, None]), axis=1)) + 1.0
@@ -114,3 +113,11 @@ class RobustLevel:
         with np.errstate(divide="ignore", invalid="ignore"):
             error = np.where(scored > 0, total / scored, np.inf)
         return level, cleaned, error
+
+
+def opening_months(values: np.ndarray, lengths: np.ndarray, months: int = 6) -> np.ndarray:
+    """Each series' first `months` months (series x months, right-aligned as in a `Panel`, NaN
+    elsewhere): what the robust smoothers (this one, `forecasting.models.trend`) start from."""
+    first = values.shape[1] - lengths
+    columns = np.arange(values.shape[1])[None, :]
+    return np.where((columns >= first[:, None]) & (columns < first[:, None] + months), values, np.nan)

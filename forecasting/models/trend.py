@@ -34,6 +34,7 @@ import pandas as pd
 
 from forecasting.models.base import QUANTILES, Panel, forecast_frame
 from forecasting.models.negbin import SEASON, level_names, pooled_choice, seasonal_factors
+from forecasting.models.robust import opening_months
 
 #: Standard normal quantiles at `QUANTILES`.
 _Z = np.array([-1.6448536, -1.2815516, -0.6744898, 0.0, 0.6744898, 1.2815516, 1.6448536])
@@ -114,7 +115,7 @@ class DampedTrend:
         count, width = x.shape
         first = width - self.panel.lengths
         columns = np.arange(width)[None, :]
-        opening = np.where((columns >= first[:, None]) & (columns < first[:, None] + 6), x, np.nan)
+        opening = opening_months(x, self.panel.lengths)
         with np.errstate(all="ignore"):
             start = np.nan_to_num(np.nanmean(opening, axis=1))
             start_scale = np.nan_to_num(np.nanmean(np.abs(opening - start[:, None]), axis=1)) + self.SCALE_FLOOR

@@ -4,10 +4,13 @@ CRPS skill against conflictology, and every model x level x horizon.
 
     .venv/bin/python benchmarks/forecast_skill.py --data heldout --origins 12
     .venv/bin/python benchmarks/forecast_skill.py --data sample --origins 12
+    .venv/bin/python benchmarks/forecast_skill.py --data stress --origins 12
 
 `heldout`: the realistic labelled worlds of tests/realistic_series.py on their HELD_OUT_SEEDS
 (never used to choose anything), country + admin1 + admin2 together (so the levels are reconciled
-as `detect` reconciles them); `tuning`: the same on TUNING_SEEDS, the worlds choices are made on. `sample`: the shipped synthetic sample's fatality series at the
+as `detect` reconciles them); `tuning`: the same on TUNING_SEEDS, the worlds choices are made on;
+`stress`: the stress worlds (STRESS_SEEDS, `make_world(seed, national=True)`: country-wide wars
+whose regions follow each other, faster ramps), reported only. `sample`: the shipped synthetic sample's fatality series at the
 same three levels. Prints markdown tables; docs/benchmarks.md records them. For `heldout` it
 prints the means over 1-6 months ahead for the original three held-out seeds too
 (`ORIGINAL_HELD_OUT_SEEDS`), the only held-out worlds before the ramps came (2026-11-30).
@@ -34,10 +37,12 @@ MODELS = ["default", "trailing_mean", "conflictology", "negbin", "seasonal_naive
 
 def series_frames(data: str) -> list[pd.DataFrame]:
     """One series frame per world (held-out seeds) or the shipped sample's, all three levels."""
-    if data in ("heldout", "tuning"):
+    if data in ("heldout", "tuning", "stress"):
         sys.path.append(str(ROOT / "tests"))
-        from realistic_series import HELD_OUT_SEEDS, TUNING_SEEDS, make_world
+        from realistic_series import HELD_OUT_SEEDS, STRESS_SEEDS, TUNING_SEEDS, make_world
 
+        if data == "stress":
+            return [make_world(seed, national=True).levels() for seed in STRESS_SEEDS]
         return [make_world(seed).levels() for seed in (HELD_OUT_SEEDS if data == "heldout" else TUNING_SEEDS)]
     import datetime as dt
 
@@ -52,7 +57,7 @@ def series_frames(data: str) -> list[pd.DataFrame]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", choices=("heldout", "tuning", "sample"), default="heldout")
+    parser.add_argument("--data", choices=("heldout", "tuning", "sample", "stress"), default="heldout")
     parser.add_argument("--origins", type=int, default=6)
     parser.add_argument("--horizons", type=int, default=6)
     parser.add_argument("--no-memo", action="store_true", help="fit the ensemble's members at every inner origin anew")

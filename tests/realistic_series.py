@@ -24,6 +24,14 @@ month (`World.mass_casualty`), so a test can check the world really has them. Se
 `forecasting.series.series_from_counts` from district counts, so the region and country series are
 exact sums of their districts', with the ids the rest of the code uses.
 
+**Stress worlds** (`make_world(seed, national=True)`, STRESS_SEEDS; since 2026-11-30, reported
+only, never tuned on): a country-wide war, as Burkina Faso's from 2016 to 2020, where the
+ordinary worlds' regions move independently (so their countries' sums are smoother than a real
+country's). Each country draws one regime path, with ramps of 6-15% a month over 12-48 months,
+and its four regions follow it, each with its own share (0.3-1.5 times) and a lag of 0-12
+months (the war spreading from one region to the next), each with its own wobble; the regime labels
+are the country's, shifted by each region's lag.
+
 Seeds (fixed on 2026-11-30, before any result of the worlds with ramps was seen): TUNING_SEEDS
 (1-3) and TUNING_WORLDS (1-30) are the worlds forecast choices are made on (seeds 1-3 first,
 then 1-9 and 1-30: docs/forecasting.md); HELD_OUT_SEEDS (the three ORIGINAL_HELD_OUT_SEEDS and
@@ -53,11 +61,16 @@ TUNING_WORLDS = tuple(range(1, 31))
 #: worlds are a weak estimate). Results are reported pooled over all nine and over the first three.
 ORIGINAL_HELD_OUT_SEEDS = (9101, 9202, 9303)
 HELD_OUT_SEEDS = (*ORIGINAL_HELD_OUT_SEEDS, 9404, 9505, 9606, 9707, 9808, 9909)
+#: Stress worlds (`national=True`), fixed on 2026-11-30 at 16:55 UTC before any was run: reported, never tuned on.
+STRESS_SEEDS = (7101, 7202, 7303, 7404, 7505, 7606)
 #: Regimes: name -> (monthly deaths of a region, low .. high).
 REGIMES = {"quiet": (0.0, 0.6), "low": (2.0, 8.0), "active": (10.0, 40.0), "escalation": (50.0, 160.0)}
 #: Chance per district and month of a single mass-casualty event, and its deaths.
 MASS_CASUALTY_RATE = 1 / 250
 MASS_CASUALTY_DEATHS = (100, 320)
+#: Ramps' log growth a month and length in months, in the ordinary worlds and the stress worlds.
+RAMPS = ((0.03, 0.08), (18, 48))
+NATIONAL_RAMPS = ((0.06, 0.15), (12, 48))
 
 
 @dataclass(frozen=True)
@@ -78,16 +91,22 @@ class World:
         return pd.concat([self.country, self.admin1, self.admin2], ignore_index=True)
 
 
-def make_world(seed: int, *, months: int = MONTHS) -> World:
-    """The world of `seed` (see module doc); the same seed gives the same world."""
+def make_world(seed: int, *, months: int = MONTHS, national: bool = False) -> World:
+    """The world of `seed` (see module doc); the same seed gives the same world. `national`: a
+    stress world, whose regions follow their country's war (see module doc)."""
     rng = np.random.default_rng(seed)
     periods = pd.date_range(START, periods=months, freq="MS")
     rainy = np.isin(periods.month, (7, 8, 9))
     counts, spells, spikes = [], [], []
     for country in COUNTRIES:
+        if national:
+            war, war_rows = _regime_path(rng, months, quiet_start=True, ramps=NATIONAL_RAMPS)
         for r in range(4):
             admin1 = f"{country[:3]}-R{r}"
-            rate, regime_rows = _regime_path(rng, months, quiet_start=r < 2)
+            if national:
+                rate, regime_rows = _follow(rng, war, war_rows)
+            else:
+                rate, regime_rows = _regime_path(rng, months, quiet_start=r < 2)
             spells += [{"country": country, "admin1": admin1, **row} for row in regime_rows]
             shares = rng.dirichlet(np.full(5, 1.2))
             for p in range(5):
@@ -119,7 +138,26 @@ def make_world(seed: int, *, months: int = MONTHS) -> World:
     return World(series["admin2"], series["admin1"], series["country"], regimes, pd.DataFrame(spikes))
 
 
-def _regime_path(rng: np.random.Generator, months: int, *, quiet_start: bool) -> tuple[np.ndarray, list[dict]]:
+def _follow(rng: np.random.Generator, war: np.ndarray, war_rows: list[dict]) -> tuple[np.ndarray, list[dict]]:
+    """A region of a stress world: its country's rate `war` (and spells `war_rows`) `lag` months
+    later (0-12; quiet before), times its share (0.3-1.5), with its own wobble (an AR(1) on the
+    log scale, 0.9 a month, so about 12% either way: the country's path already drifts)."""
+    lag = int(rng.integers(0, 13))
+    share = rng.uniform(0.3, 1.5)
+    shocks = rng.normal(0.0, 0.05, size=len(war))
+    wobble = np.zeros(len(war))
+    for month in range(1, len(war)):
+        wobble[month] = 0.9 * wobble[month - 1] + shocks[month]
+    drift = np.exp(wobble)
+    rate = np.r_[np.full(lag, war[0]), war[: len(war) - lag]] * share * drift
+    rows = [{**row, "start": row["start"] + pd.DateOffset(months=lag)} for row in war_rows]
+    end = START + pd.DateOffset(months=len(war))
+    rows = [{**row, "months": min(row["months"], (end.year - row["start"].year) * 12 + end.month - row["start"].month)}
+            for row in rows if row["start"] < end]
+    return rate, rows
+
+
+def _regime_path(rng: np.random.Generator, months: int, *, quiet_start: bool, ramps=RAMPS) -> tuple[np.ndarray, list[dict]]:
     """A region's monthly rate: spells of 1-5 years per regime (ramps 18-48 months, declines
     12-36; a spell cut by the end of the series is shorter). A region that starts quiet stays quiet for 3-8 years, then jumps straight to an active
     or escalating regime (or starts ramping up from a low level). Level regimes start at a level
@@ -137,10 +175,12 @@ def _regime_path(rng: np.random.Generator, months: int, *, quiet_start: bool) ->
         elif regime == "ramp":
             # Years-long escalation: log-linear growth from a low or active level (where the
             # region is, or a low level after quiet) to a level in the escalation range at least
-            # 2.5 times higher, at 3-8% a month (so 18-48 months; a little faster from very low).
+            # 2.5 times higher, at 3-8% a month (so 18-48 months; a little faster from very low;
+            # `ramps` of a stress world are faster).
+            (slowest, fastest), (shortest, longest) = ramps
             ramp_from = level if level >= REGIMES["low"][0] else rng.uniform(*REGIMES["low"])
             ramp_to = rng.uniform(max(REGIMES["escalation"][0], 2.5 * ramp_from), max(REGIMES["escalation"][1], 3.0 * ramp_from))
-            length = int(np.clip(round(np.log(ramp_to / ramp_from) / rng.uniform(0.03, 0.08)), 18, 48))
+            length = int(np.clip(round(np.log(ramp_to / ramp_from) / rng.uniform(slowest, fastest)), shortest, longest))
         elif regime == "decline":
             length = int(rng.integers(12, 37))
         else:

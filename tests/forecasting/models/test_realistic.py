@@ -8,7 +8,7 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
-from realistic_series import HELD_OUT_SEEDS, ORIGINAL_HELD_OUT_SEEDS, TUNING_SEEDS, make_world
+from realistic_series import HELD_OUT_SEEDS, ORIGINAL_HELD_OUT_SEEDS, STRESS_SEEDS, TUNING_SEEDS, make_world
 
 
 def test_worlds_carry_long_regimes_ramps_massacres_and_sudden_onsets():
@@ -60,6 +60,35 @@ def test_levels_add_up_and_the_same_seed_gives_the_same_world():
     again = make_world(HELD_OUT_SEEDS[0])
     pd.testing.assert_frame_equal(world.admin2, again.admin2)
     assert not np.array_equal(make_world(HELD_OUT_SEEDS[1]).admin2["value"], world.admin2["value"])
+
+
+def _regions_moving_together(world) -> float:
+    """Median over countries of the mean correlation between its regions' yearly log1p deaths."""
+    yearly = world.admin1.assign(year=world.admin1["period"].dt.year).groupby(["country", "admin1", "year"])["value"].sum()
+    correlations = []
+    for _, country in yearly.groupby(level="country"):
+        table = np.log1p(country.unstack("year").to_numpy(dtype=float))
+        matrix = np.corrcoef(table)
+        correlations.append(matrix[np.triu_indices_from(matrix, k=1)].mean())
+    return float(np.median(correlations))
+
+
+def test_stress_worlds_are_country_wide_wars_with_faster_ramps():
+    """The stress worlds (reported in docs/benchmarks.md, never tuned on): each country's regions
+    follow one war, so they move together far more than the ordinary worlds' independent regions;
+    its ramps are faster; levels still add up and the worlds differ from the ordinary ones."""
+    stress = [make_world(seed, national=True) for seed in STRESS_SEEDS]
+    ordinary = [make_world(seed) for seed in STRESS_SEEDS]
+    together = np.median([_regions_moving_together(world) for world in stress])
+    apart = np.median([_regions_moving_together(world) for world in ordinary])
+    assert together >= 0.5 and together >= apart + 0.3, (together, apart)
+    growth = pd.concat([world.regimes for world in stress]).query("regime == 'ramp' and months >= 12")["growth"]
+    assert growth.max() >= 0.1 and growth.median() >= 0.06, growth.describe()
+    for world in stress:
+        regions = world.admin1.groupby(["country", "period"])["value"].sum().sort_index().to_numpy()
+        assert (regions == world.country.set_index(["country", "period"])["value"].sort_index().to_numpy()).all()
+        assert len(world.mass_casualty) >= 5
+    assert not np.array_equal(stress[0].admin2["value"], ordinary[0].admin2["value"])
 
 
 @functools.cache

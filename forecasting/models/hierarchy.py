@@ -22,7 +22,8 @@ in about one month in 12 and moves the country's upper quantiles, not only the f
 sum of district means falls short by the whole expected toll (about 17 deaths a month in the
 labelled worlds). So the finest series' rare months are pooled from their history (the excess
 beyond `RARE_BOUND` robust scales of a Huber-robust level, `RobustLevel`, over the last
-`RARE_MONTHS`: how often one comes per series and month, and its size), each finest series'
+`RARE_MONTHS`, where the month after falls back within the bound: a massacre, not the onset of
+a war, `transient_excess`; how often one comes per series and month, and its size), each finest series'
 *mean* takes its expected toll (its quantiles stay as they are), so the means still add up exactly,
 and a parent at a `RARE_LEVELS` level (country, area) gets as its distribution its reconciled
 ordinary part (its own quantiles scaled to the sum of its children's ordinary means) plus the
@@ -136,7 +137,7 @@ def rare_events(panel: Panel, order: list[tuple[str, list[str]]]) -> RareEvents 
     if not finest:
         return None
     rows = np.isin(panel.series_ids, list(finest))
-    excess = RobustLevel(huber_k=RARE_BOUND).fit(panel.subset(rows)).excess[:, -RARE_MONTHS:]
+    excess = transient_excess(RobustLevel(huber_k=RARE_BOUND).fit(panel.subset(rows)), panel.values[rows])[:, -RARE_MONTHS:]
     measures = series_measures(pd.Series(panel.series_ids[rows])).to_numpy()
     rates, sizes = {}, {}
     for measure in np.unique(measures):
@@ -146,6 +147,20 @@ def rare_events(panel: Panel, order: list[tuple[str, list[str]]]) -> RareEvents 
         rates[measure] = len(sizes[measure]) / max(len(seen), 1)
     levels = dict(zip(panel.series_ids, panel.levels))
     return RareEvents(rates, sizes, frozenset(p for p in parents if levels.get(p) in RARE_LEVELS))
+
+
+def transient_excess(smoother, values: np.ndarray) -> np.ndarray:
+    """The excess of each month beyond the robust bound (`smoother.excess`) where the month after
+    falls back within that bound: a massacre, not the onset of a war (whose months after stay
+    above, while the robust level catches up). The last month, whose month after is unknown,
+    is NaN (not counted either way)."""
+    excess = smoother.excess.copy()
+    bound = values - excess
+    with np.errstate(invalid="ignore"):
+        lasting = values[:, 1:] > bound[:, :-1]
+    excess[:, :-1] = np.where(lasting & (excess[:, :-1] > 0), 0.0, excess[:, :-1])
+    excess[:, -1] = np.nan
+    return excess
 
 
 def with_rare_months(quantiles: np.ndarray, expected: np.ndarray, sizes: np.ndarray) -> np.ndarray:

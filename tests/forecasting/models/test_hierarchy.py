@@ -130,9 +130,10 @@ def test_rare_months_are_the_spikes_beyond_the_robust_bound(levels):
     order = coherent_parents(panel, parent_series(spiked))
     assert len(order) == 6
     rare = rare_events(panel, order)
-    # One rare month of the 9 districts x 36 months, most of its 300 deaths beyond the bound;
-    # only the countries and the area take them into their quantiles.
-    assert rare.rates == pytest.approx({"fatalities": 1 / (9 * 36)})
+    # One rare month of the 9 districts x 35 months (the last month's month after is unknown),
+    # most of its 300 deaths beyond the bound; only the countries and the area take them into
+    # their quantiles.
+    assert rare.rates == pytest.approx({"fatalities": 1 / (9 * 35)})
     assert len(rare.sizes["fatalities"]) == 1 and (rare.sizes["fatalities"] > 200).all()
     assert rare.parents == {"fatalities|country|Mali", "fatalities|country|Niger", "fatalities|area"}
     # Fatalities and events are pooled apart: the events' series, without the massacre, have none.
@@ -140,4 +141,29 @@ def test_rare_months_are_the_spikes_beyond_the_robust_bound(levels):
     both = pd.concat([spiked, events], ignore_index=True)
     panel = Panel.from_series(both)
     rare = rare_events(panel, coherent_parents(panel, parent_series(both)))
-    assert rare.rates == pytest.approx({"fatalities": 1 / (9 * 36), "events": 0.0})
+    assert rare.rates == pytest.approx({"fatalities": 1 / (9 * 35), "events": 0.0})
+
+
+def test_the_onset_of_a_war_is_not_a_rare_month(levels):
+    """A district that jumps from a few deaths a month to 80 and stays there (a war breaking out)
+    is far beyond its robust bound for months while the robust level catches up, but the months
+    after stay high: not a massacre, so not a rare month (in country-wide wars every district's
+    onset was counted as one, and the countries' forecasts ran high: docs/forecasting.md)."""
+    from forecasting.models.base import Panel
+    from forecasting.models.hierarchy import coherent_parents, rare_events
+
+    war = levels.copy()
+    units = ("fatalities|admin2|Niger|Tillaberi|Tillaberi-0", "fatalities|admin1|Niger|Tillaberi", "fatalities|country|Niger", "fatalities|area")
+    onset = (war["period"] >= pd.Timestamp("2023-03-01")) & war["series_id"].isin(units)
+    war.loc[onset, "value"] += 80
+    panel = Panel.from_series(war)
+    order = coherent_parents(panel, parent_series(war))
+    assert len(order) == 6
+    rare = rare_events(panel, order)
+    assert rare.rates == pytest.approx({"fatalities": 0.0})
+    # The same district with one month of 300 deaths and back: one rare month.
+    spike = (war["period"] == pd.Timestamp("2022-06-01")) & war["series_id"].isin(units)
+    war.loc[spike, "value"] += 300
+    panel = Panel.from_series(war)
+    rare = rare_events(panel, coherent_parents(panel, parent_series(war)))
+    assert rare.rates == pytest.approx({"fatalities": 1 / (9 * 35)})

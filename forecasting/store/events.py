@@ -629,8 +629,6 @@ def _copy_rows(cursor, table: str, events: pd.DataFrame) -> None:
 #: COPY's binary form: its signature, flags and header extension length (none); its end.
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
-#: A NULL field: length -1, no bytes.
-_COPY_NULL = b"\xff\xff\xff\xff"
 #: How COPY's binary form writes each fixed-width type: its Arrow type (a value out of its range
 #: fails the cast, as psycopg's dumpers refused it) and its big-endian numpy type. A date is
 #: days since 2000-01-01 (`_POSTGRESQL_EPOCH_DAYS` after Arrow's 1970-01-01).
@@ -645,48 +643,72 @@ _COPY_SLICE_ROWS = 5_000
 def _binary_rows(table, types: list[str]):
     """The table's rows in COPY's binary form (an Arrow buffer): for each row, its number of
     fields (int16), then for each field its length in bytes (int32, -1 for NULL) and its bytes,
-    all big-endian. `types` are the columns' PostgreSQL types (`_postgresql_type`). Each row is
-    joined from its parts in one pass over all columns."""
+    all big-endian. `types` are the columns' PostgreSQL types (`_postgresql_type`).
+
+    Each run of fixed-width bytes in a row (the field count, the numbers and dates, and the
+    lengths, up to the next text) is packed by numpy into one record a row; Arrow then joins
+    each row from those records and the text in one pass, whose cost is about the same for each
+    part joined: 45 parts a row for the events' 31 columns (22 of them text), where one or two
+    parts a field made 54 (0.43-0.47 s of CPU against 0.34-0.36 s for 300,000 rows)."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = [_each_as_binary(np.full(table.num_rows, table.num_columns, dtype=">i2"))]
+    rows = table.num_rows
+    parts = []  # Arrow large_binary arrays, joined row by row at the end
+    fields: list[tuple[str, object]] = [(">i2", table.num_columns)]  # (big-endian type, values) not yet packed
+
+    def pack_fields() -> None:
+        if fields:
+            parts.append(_packed_rows(fields, rows))
+            fields.clear()
+
     for column, kind in zip(table.columns, types, strict=True):
-        parts += _binary_field(column.combine_chunks(), kind)
-    rows = pc.binary_join_element_wise(*parts, b"")
-    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + len(rows) + 1]
-    return rows.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0])
+        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        valid = column.is_valid().to_numpy(zero_copy_only=False) if column.null_count else None
+        if kind == "text":
+            data = column.view(pa.large_binary())  # validation's large strings, not copied
+            lengths = pc.binary_length(data).to_numpy(zero_copy_only=False)
+            fields.append((">i4", lengths if valid is None else np.where(valid, lengths, -1)))
+            if column.null_count < rows:  # the join writes a NULL's value as no bytes
+                pack_fields()
+                parts.append(data)
+            continue
+        arrow_type, numpy_type = _COPY_WIDTHS[kind]
+        values = pc.subtract(column.cast(pa.int32()), _POSTGRESQL_EPOCH_DAYS) if kind == "date" else column.cast(arrow_type)
+        width = np.dtype(numpy_type).itemsize
+        if valid is None:
+            fields += [(">i4", width), (numpy_type, values.to_numpy(zero_copy_only=False))]
+            continue
+        fields.append((">i4", np.where(valid, width, -1)))
+        if not valid.any():
+            continue
+        # With NULLs the field's bytes vary in width: the valid rows' values, none for a NULL.
+        pack_fields()
+        offsets = np.zeros(rows + 1, dtype=np.int64)
+        np.cumsum(np.where(valid, width, 0), out=offsets[1:])
+        kept = pc.drop_null(values).to_numpy(zero_copy_only=False).astype(numpy_type)
+        parts.append(pa.LargeBinaryArray.from_buffers(pa.large_binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(kept)]))
+    pack_fields()
+    joined = pc.binary_join_element_wise(
+        *parts, pa.scalar(b"", pa.large_binary()), null_handling="replace", null_replacement=""
+    ) if len(parts) > 1 else parts[0]
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset : joined.offset + len(joined) + 1]
+    return joined.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0])
 
 
-def _binary_field(column, kind: str) -> list:
-    """The parts of one field of COPY's binary form for each value of an Arrow column: its
-    length and its bytes (text: two arrays, the bytes of a NULL empty), or both in one array."""
+def _packed_rows(fields: list[tuple[str, object]], rows: int):
+    """Fields given as (numpy type, one value a row or one for all rows), their bytes side by
+    side in each row, as one Arrow large_binary value a row (numpy's record, not copied)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    if kind == "text":
-        data = pc.fill_null(column, "").cast(pa.binary())
-        lengths = pc.if_else(column.is_valid(), pc.binary_length(data), -1)
-        return [_each_as_binary(lengths.to_numpy(zero_copy_only=False).astype(">i4")), data]
-    arrow_type, numpy_type = _COPY_WIDTHS[kind]
-    values = pc.subtract(column.cast(pa.int32()), _POSTGRESQL_EPOCH_DAYS) if kind == "date" else column.cast(arrow_type)
-    width = np.dtype(numpy_type)
-    packed = np.empty(len(column), dtype=[("length", ">i4"), ("value", width)])
-    packed["length"] = width.itemsize
-    packed["value"] = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)  # NULL rows are replaced below
-    fields = _each_as_binary(packed)
-    if column.null_count:
-        fields = pc.if_else(column.is_valid(), fields, pa.scalar(_COPY_NULL, pa.binary()))
-    return [fields]
-
-
-def _each_as_binary(values):
-    """Each element of a numpy array (its bytes as they lie in memory) as one Arrow binary value."""
-    import pyarrow as pa
-
-    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(values.dtype.itemsize), len(values), [None, pa.py_buffer(values.view("u1"))])
-    return fixed.cast(pa.binary())
+    record = np.dtype([(f"f{position}", kind) for position, (kind, _) in enumerate(fields)])
+    packed = np.empty(rows, dtype=record)
+    for position, (_, values) in enumerate(fields):
+        packed[f"f{position}"] = values  # converted to the field's big-endian type as it is written
+    offsets = np.arange(0, (rows + 1) * record.itemsize, record.itemsize, dtype=np.int64)
+    return pa.LargeBinaryArray.from_buffers(pa.large_binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(packed)])
 
 
 def _as_database_values(events: pd.DataFrame) -> dict[str, list]:

@@ -315,7 +315,7 @@ def _read_rows(path: Path, layout: Layout, columns: tuple[str, ...], block_bytes
 
 
 def _arrow_batches(path: Path, layout: Layout, columns: tuple[str, ...], block_bytes: int) -> Iterator:
-    """The file's data rows as Arrow record batches of strings, parsed `PARSE_BLOCK_BYTES` at a
+    """The file's data rows as Arrow record batches of (large) strings, parsed `PARSE_BLOCK_BYTES` at a
     time: Arrow's parser took two to four times the CPU on blocks of 32 MiB, which outgrow the
     processor's caches. A row longer than that (Arrow cannot split one) makes Arrow fail; the
     file is then read on from the same row in blocks of `block_bytes`, as it was before, which
@@ -331,6 +331,9 @@ def _arrow_batches(path: Path, layout: Layout, columns: tuple[str, ...], block_b
                 # number is. Names are given, the header line skipped: it has been read and
                 # checked already. Arrow's threads parse the next small blocks while this one is
                 # validated (on blocks of 32 MiB they had taken twice the CPU; on these, the same).
+                # Large strings, as pandas and validation hold text: parsed as strings, every
+                # block's text was copied once more when pandas took it (0.1 s of CPU a
+                # 300,000-row file; docs/benchmarks.md, the ingest's seventh pass).
                 reader = arrow_csv.open_csv(
                     raw,
                     read_options=arrow_csv.ReadOptions(
@@ -339,7 +342,7 @@ def _arrow_batches(path: Path, layout: Layout, columns: tuple[str, ...], block_b
                     ),
                     parse_options=arrow_csv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=True),
                     convert_options=arrow_csv.ConvertOptions(
-                        column_types={name: pa.string() for name in columns}, strings_can_be_null=False
+                        column_types={name: pa.large_string() for name in columns}, strings_can_be_null=False
                     ),
                 )
                 skip = rows_read  # handed on before the retry

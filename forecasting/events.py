@@ -280,29 +280,34 @@ def validate_events(
     rejects.insert(0, "line", line_numbers[bad].astype(int))
 
     good = ~bad
-    events = pd.DataFrame(index=raw.index[good])
+    # The columns are gathered, then made a frame at once (set one at a time into a frame, each
+    # insertion cost a copy of the frame's column index: a fixed 6 ms a block). `raw` has a
+    # RangeIndex, so the valid rows' values are in the frame's order.
+    rows = int(good.sum())
+    columns = {}
     for name in EVENT_COLUMNS:
         if name in TEXT_COLUMNS and name not in raw and name != "disorder_type":
-            events[name] = pd.Series(None, index=events.index, dtype=object)  # NaN, as pandas fills a column
+            columns[name] = pd.Series(None, index=pd.RangeIndex(rows), dtype=object)
         elif name in TEXT_COLUMNS and arrow_text:
             kept = text[name].filter(pa.array(good)) if not good.all() else text[name]
-            events[name] = pd.Series(pd.arrays.ArrowExtensionArray(kept), index=events.index)
+            columns[name] = pd.arrays.ArrowExtensionArray(kept)
         elif name in TEXT_COLUMNS:
-            events[name] = _objects(text[name])[good]
+            columns[name] = _objects(text[name])[good].reset_index(drop=True)  # a Series: kept as objects
         elif name == "event_date":
-            events[name] = event_date[good].astype("datetime64[ns]")
+            columns[name] = event_date[good].astype("datetime64[ns]").array
         elif name == "year":
-            events[name] = event_date[good].dt.year.astype("Int64")
+            columns[name] = event_date[good].dt.year.astype("Int64").array
         elif name == "month":
-            events[name] = event_date[good].dt.month.astype("Int64")
+            columns[name] = event_date[good].dt.month.astype("Int64").array
         elif name == "fatalities":
-            events[name] = fatalities[good].astype("float64").astype("Int64")
+            columns[name] = fatalities[good].astype("float64").astype("Int64").array
         elif name in FLOAT_COLUMNS:
-            events[name] = coordinates[name][good].astype("float64")
+            columns[name] = coordinates[name][good].astype("float64").to_numpy()
         else:
-            events[name] = numbers[name][good].astype("float64").astype("Int64")
+            columns[name] = numbers[name][good].astype("float64").astype("Int64").array
+    events = pd.DataFrame(columns, copy=False)
     events["timestamp"] = events["timestamp"].fillna(0)
-    events = _keep_newest_version(events.reset_index(drop=True))
+    events = _keep_newest_version(events)
     return ValidatedEvents(events=events, rejects=rejects.reset_index(drop=True))
 
 

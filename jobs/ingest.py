@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -90,7 +91,7 @@ def ingest_files(
     for event_file in files:
         _log_layout(event_file)
     loaded, sample_removed = [], 0
-    with stored_events.event_writer(store) as writer:
+    with _arrow_memory_for_loads(), stored_events.event_writer(store) as writer:
         if any(len(aggregate.cells) for aggregate in aggregates):
             # Series come from aggregates only when no events are stored: the sample would hide them.
             sample_removed += writer.drop_synthetic_sample()
@@ -176,6 +177,29 @@ def _log_layout(event_file: EventFile) -> None:
         how = ("disorder_type derived from event_type, the others left empty"
                if "disorder_type" in event_file.absent_columns else "left empty")
         log.info("%s: no column %s; %s", event_file.path, absent, how)
+
+
+@contextmanager
+def _arrow_memory_for_loads() -> Iterator[None]:
+    """Arrow allocates from jemalloc while a load runs, where pyarrow has it (its Linux and
+    macOS builds), and from its default allocator again after. The default, mimalloc, commits
+    its arenas in huge pages where the system hands them out on request: every block's buffers,
+    freed and taken again, had the kernel zero whole 2 MiB pages, about a quarter of a
+    PostgreSQL ingest's client CPU (0.5-0.8 s of system CPU for 300,000 rows against 0.23-0.32 s;
+    docs/benchmarks.md, the ingest's seventh pass)."""
+    import pyarrow as pa
+
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a build without it (Windows): the default as it is
+        pool = None
+    default = pa.default_memory_pool()
+    if pool is not None:
+        pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(default)
 
 
 def _read_ahead(blocks: Iterator[T], depth: int = 1) -> Iterator[T]:

@@ -49,6 +49,34 @@ def test_ingest_stores_every_field_and_logs_the_load(store, write_acled):
     assert log.loc[0, ["file", "rows_read", "inserted", "updated", "rejected"]].tolist() == [str(path), 2, 2, 0, 0]
 
 
+def test_a_load_takes_arrows_memory_from_jemalloc_and_gives_the_default_back(store, write_acled, monkeypatch):
+    """While a load runs (also one that fails), Arrow allocates from jemalloc where pyarrow has
+    it, not from mimalloc's huge pages (docs/benchmarks.md); after it, from its default again."""
+    import pyarrow as pa
+
+    import jobs.ingest
+
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow is built without jemalloc")
+    default = pa.default_memory_pool().backend_name
+    seen = []
+    assign_tiers = jobs.ingest.assign_tiers
+
+    def tiers_noting_the_pool(*arguments, **options):
+        seen.append(pa.default_memory_pool().backend_name)
+        return assign_tiers(*arguments, **options)
+
+    monkeypatch.setattr(jobs.ingest, "assign_tiers", tiers_noting_the_pool)
+    ingest(store, [write_acled("good.csv", [acled_row("BFA1")])])
+    assert seen == ["jemalloc"] and pa.default_memory_pool().backend_name == default
+
+    with pytest.raises(InvalidEventsError):
+        ingest(store, [write_acled("bad.csv", [acled_row("BFA2"), acled_row("BFA3", fatalities="many")])])
+    assert pa.default_memory_pool().backend_name == default
+
+
 def test_the_same_file_twice_leaves_the_same_rows(store, write_acled):
     path = write_acled("export.csv", [acled_row(f"BFA{i}") for i in range(5)])
     ingest(store, [path])

@@ -130,7 +130,6 @@ def member_builders(names, store: Store, seed: int = 0) -> dict:
 #: reconciliation adds the districts' rare months at the parents (`hierarchy.RareEvents`). The
 #: third and fourth rounds' (2026-11-30, docs/forecasting.md) are kept so their tables can be rerun.
 _TREND = (*ensemble_module.MEMBERS, "damped_trend")
-_PARENTS = ("admin1", "country")
 VARIANTS: dict[str, dict] = {
     "default": {},
     "origins24": {"origins": 24},
@@ -144,18 +143,6 @@ VARIANTS: dict[str, dict] = {
     "trend_for_negbin": {"members": ("damped_trend", "robust_level", "conflictology", "trailing_mean", "recent_mean")},
     # The fourth round's: the default before the rare months were added at the parents.
     "no_rare_parents": {"rare_parents": False},
-    # The fifth round's (docs/forecasting.md; none adopted): the districts' means weighted for the
-    # bottom-up sum's parents, in part (`PARENT_MEAN_SHARE`) or without the 12-month means
-    # (conflictology, trailing_mean), and the members' median.
-    "means_for_country": {"patch": {"PARENT_MEAN_LEVELS": ("country",)}},
-    "means_for_admin1": {"patch": {"PARENT_MEAN_LEVELS": ("admin1",)}},
-    "means_for_parents": {"patch": {"PARENT_MEAN_LEVELS": _PARENTS}},
-    "parents_half": {"patch": {"PARENT_MEAN_LEVELS": _PARENTS, "PARENT_MEAN_SHARE": 0.5}},
-    "parents_third": {"patch": {"PARENT_MEAN_LEVELS": _PARENTS, "PARENT_MEAN_SHARE": 0.3}},
-    "admin1_half": {"patch": {"PARENT_MEAN_LEVELS": ("admin1",), "PARENT_MEAN_SHARE": 0.5}},
-    "parents_no_12_month": {"patch": {"PARENT_MEAN_LEVELS": _PARENTS, "PARENT_MEAN_EXCLUDE": (2, 3)}},
-    "median": {"patch": {"COMBINATION": "median"}},
-    "median_means": {"patch": {"COMBINATION": "median_means"}},
 }
 
 
@@ -170,7 +157,6 @@ def default_cells(series: pd.DataFrame, store: Store, *, origins: int, horizons:
     def build():
         model = ensemble_module.Ensemble(builders, seed=0, memo=CachedOrigins(builders, store), **settings)
         model.leaves_out_rare_events = variant.get("rare_parents", model.leaves_out_rare_events)
-        model.parents = parents
         return BottomUp(WithFallbacks(model), parents)
 
     patches = variant.get("patch", {})

@@ -190,11 +190,4 @@ def coherent_model(model: Model, parents: pd.Series) -> Model:
     The model itself where there are no parents (one level)."""
     from forecasting.models.hierarchy import BottomUp
 
-    if parents.empty:
-        return model
-    # A model that weighs its finest series' means for the sums they make (the ensemble, behind
-    # its fallbacks) is told the hierarchy it is summed over.
-    inner = getattr(model, "model", model)
-    if hasattr(inner, "parents"):
-        inner.parents = parents
-    return BottomUp(model, parents)
+    return BottomUp(model, parents) if not parents.empty else model

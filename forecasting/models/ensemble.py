@@ -17,14 +17,6 @@ and uses it twice:
 - **calibration** (`forecasting.models.calibration`): the combined forecasts of those origins
   against what happened give the conformal shifts of the 90% interval's ends, per level and
   horizon, and the 50% interval's width factor per level, both on the square-root scale.
-- (an experiment of the fifth round, off: `PARENT_MEAN_LEVELS` empty) **weights for the finest
-  level's means** (`parent_mean_weights`), where the forecast is summed bottom-up
-  (`forecasting.models.coherent_model` hands the ensemble its `parents`): the districts' means,
-  which make the parents' centres, weighted by the same greedy selection for the CRPS of the
-  admin1s and countries that sum shows; the districts' quantiles keep their own weights. On the
-  30 tuning worlds it moved the default's CRPS from 7.3% to 8.8% below trailing_mean's by
-  country, but on the sample from 5.5% to 2.8% at admin1 and 13.3% to 7.4% by country
-  (docs/forecasting.md, "Fifth round").
 
 Averaging quantiles (Vincentization) keeps every quantile non-negative and in order. Members: the
 damped-trend negative binomial (a local level that follows regime changes, its smoothing chosen
@@ -49,8 +41,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.models.base import QUANTILE_COLUMNS, Model, Panel
-from forecasting.models.calibration import Calibration, apply_calibration, fit_calibration, shift_quantiles
-from forecasting.models.hierarchy import coherent_parents
+from forecasting.models.calibration import Calibration, apply_calibration, fit_calibration
 from forecasting.models.memo import ForecastMemo, Judgement
 from forecasting.models.rolling import origin_forecasts, rolling_origin_forecasts
 from forecasting.scores import MASE_YEARS, quantile_crps
@@ -68,18 +59,6 @@ ORIGINS = 36
 MIN_SERIES_TO_WEIGH = 10
 #: Greedy selection steps: weights are multiples of 1 / STEPS.
 STEPS = 10
-#: Experiment (fifth round, not adopted): parent levels whose bottom-up record chooses the finest
-#: level's weights for its means (`parent_mean_weights`); empty: the means take the quantiles' weights.
-PARENT_MEAN_LEVELS: tuple[str, ...] = ()
-#: Experiment (fifth round): "weights", "median" (every quantile and mean the members' median),
-#: "median_means" (admin2's means the members' median).
-COMBINATION = "weights"
-#: Share of the parents' choice in the finest level's mean weights (the rest: the quantiles' weights).
-PARENT_MEAN_SHARE = 1.0
-#: Experiment: positions (in member order) the parents' choice may not take.
-PARENT_MEAN_EXCLUDE: tuple[int, ...] = ()
-#: Key of the finest level's weights for its means in the weights (`parent_mean_weights`).
-MEANS = " means"
 _NUMBERS = ["mean", *QUANTILE_COLUMNS]
 
 
@@ -111,10 +90,6 @@ class Ensemble:
         self.origins = origins
         self.horizons = horizons
         self.max_series_per_level = max_series_per_level
-        # series_id -> parent series_id where the forecast is reconciled bottom-up
-        # (`forecasting.models.coherent_model` sets it): the finest level's means are then
-        # weighted for the parents they sum to (`parent_mean_weights`).
-        self.parents = pd.Series(dtype=object)
 
     def fit(self, panel: Panel) -> Self:
         self.panel = panel
@@ -126,9 +101,8 @@ class Ensemble:
         # `detect` needs) is weighted and calibrated on one-month-ahead forecasts only, at a sixth
         # of the cost of judging six months ahead.
         judged, horizons = self._judged_series(self.panel), min(horizon, self.horizons)
-        order = coherent_parents(judged, self.parents) if PARENT_MEAN_LEVELS else []
-        settings = (list(self.members), self.origins, horizons, self.seed, *([PARENT_MEAN_LEVELS, order] if order else []))
-        self.weights, self.calibration = self.memo.judgement(judged, settings, lambda: self._judge(judged, horizons, order))
+        settings = (list(self.members), self.origins, horizons, self.seed)
+        self.weights, self.calibration = self.memo.judgement(judged, settings, lambda: self._judge(judged, horizons))
         frames = [model.predict(horizon) for model in self.fitted]
         # The next month's newest rolling origin is fitted on this panel: a backfill's memo keeps them.
         self.memo.keep_fitted(self.panel, (list(self.members), horizon, self.seed), frames)
@@ -136,27 +110,15 @@ class Ensemble:
         levels = pd.Series(self.panel.levels, index=self.panel.series_ids)
         weights = _row_weights(levels.reindex(base["series_id"]).to_numpy(), self.weights, len(frames))
         combined = sum(weights[:, [k]] * frame[_NUMBERS].to_numpy(dtype=float) for k, frame in enumerate(frames))
-        if COMBINATION != "weights":
-            medians = np.median(np.stack([frame[_NUMBERS].to_numpy(dtype=float) for frame in frames]), axis=0)
-            if COMBINATION == "median":
-                combined = medians
-            else:
-                finest = (levels.reindex(base["series_id"]) == "admin2").to_numpy()
-                combined[finest, 0] = medians[finest, 0]
         result = base.copy()
         result[_NUMBERS] = combined
-        # The finest level's means, where they have weights of their own: those of the parents' sums.
-        for key, weight in self.weights.items():
-            if key.endswith(MEANS):
-                rows = (levels.reindex(base["series_id"]) == key.removesuffix(MEANS)).to_numpy()
-                result.loc[rows, "mean"] = sum(w * frame["mean"].to_numpy(dtype=float)[rows] for w, frame in zip(weight, frames))
         result["model"] = self.name
         # A member that fell back on a series says so; the simplest account is the first one found.
         fallbacks = pd.concat([frame["fallback"] for frame in frames], axis=1)
         result["fallback"] = fallbacks.bfill(axis=1).iloc[:, 0]
         return apply_calibration(result, levels, self.calibration)
 
-    def _judge(self, judged: Panel, horizons: int, order: list | None = None) -> Judgement:
+    def _judge(self, judged: Panel, horizons: int) -> Judgement:
         """Weights per level and calibration from the members' rolling-origin record on `judged`."""
         names = list(self.members)
 
@@ -175,10 +137,7 @@ class Ensemble:
         cells = rolling_origin_forecasts(judged, self.members, origins=self.origins, horizons=horizons, remember=remembered)
         record = member_record(cells, names)
         weights = share_weights(ensemble_weights(record, len(names)), judged)
-        calibration = fit_calibration(combine_cells(record, weights))
-        if order:
-            weights.update(parent_mean_weights(record, weights, calibration, order, PARENT_MEAN_LEVELS))
-        return weights, calibration
+        return weights, fit_calibration(combine_cells(record, weights))
 
     def _judged_series(self, panel: Panel) -> Panel:
         """The series the record is judged on: all of a level's, or a seeded sample of
@@ -208,14 +167,12 @@ def member_record(cells: pd.DataFrame, members: Sequence[str]) -> dict[str, tupl
     # The columns the record is made of, then positions (not frames) per level and member: the
     # record is taken again each month of a backfill, from 36 origins' cells.
     columns = ["level", "model", "series_id", "origin", "period", "observed", "horizon", *QUANTILE_COLUMNS]
-    columns += ["mean"] if "mean" in cells else []
     ordered = cells.loc[cells["model"].isin(members).to_numpy(), columns].sort_values(
         ["level", "model", "series_id", "origin", "period"], kind="stable")
     models = ordered["model"].to_numpy()
     keys = [ordered[name].to_numpy() for name in ("series_id", "origin", "period")]
     numbers = ordered[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
     observed = ordered["observed"].to_numpy(dtype=float)
-    means = ordered["mean"].to_numpy(dtype=float) if "mean" in ordered else numbers[:, QUANTILE_COLUMNS.index("q50")]
     by_level = ordered.groupby("level", sort=True).indices
     record = {}
     for level in sorted(by_level):
@@ -227,8 +184,7 @@ def member_record(cells: pd.DataFrame, members: Sequence[str]) -> dict[str, tupl
         ):
             continue
         quantiles = np.stack([numbers[part] for part in parts])
-        index = ordered[["series_id", "origin", "horizon"]].iloc[first].reset_index(drop=True)
-        record[level] = (quantiles, observed[first], index, np.stack([means[part] for part in parts]))
+        record[level] = (quantiles, observed[first], ordered[["series_id", "origin", "horizon"]].iloc[first].reset_index(drop=True))
     return record
 
 
@@ -237,7 +193,7 @@ def ensemble_weights(record: dict, members: int, *, steps: int = STEPS) -> dict[
     summing to 1, in the record's member order) by greedy forward selection with replacement on
     the mean CRPS. Pure: the same record gives the same weights (a cache may store them)."""
     weights = {}
-    for level, (quantiles, observed, *_) in record.items():
+    for level, (quantiles, observed, _) in record.items():
         counts = np.zeros(members)
         current = np.zeros_like(quantiles[0])
         for step in range(1, steps + 1):
@@ -271,79 +227,14 @@ def combine_cells(record: dict, weights: dict[str, np.ndarray]) -> pd.DataFrame:
     with `weights` per level (equal where a level has none), one row per series, origin and
     month ahead, with `level` and `observed`."""
     frames = []
-    for level, (quantiles, observed, keys, *_) in record.items():
+    for level, (quantiles, observed, keys) in record.items():
         weight = weights.get(level, np.full(len(quantiles), 1.0 / len(quantiles)))
         frame = keys.assign(level=level, observed=observed)
-        frame[list(QUANTILE_COLUMNS)] = np.tensordot(weight, quantiles, axes=1) if COMBINATION != "median" else np.median(quantiles, axis=0)
+        frame[list(QUANTILE_COLUMNS)] = np.tensordot(weight, quantiles, axes=1)
         frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=["series_id", "origin", "horizon", "level", "observed", *QUANTILE_COLUMNS])
     return pd.concat(frames, ignore_index=True)
-
-
-def parent_mean_weights(record: dict, weights: dict[str, np.ndarray], calibration: Calibration,
-                        order: list[tuple[str, list[str]]], targets: Sequence[str], *, steps: int = STEPS) -> dict[str, np.ndarray]:
-    """The finest level's weights for its means, `{level + MEANS: weights}`, by greedy forward
-    selection on the CRPS of the parents at `targets` levels as the bottom-up sum shows them:
-    each parent's calibrated quantiles scaled to the sum of its finest descendants' means (the
-    record's parents and their descendants at the same origin and months ahead). Each target
-    level's mean CRPS counts relative to its CRPS with the quantiles' own weights. Empty where
-    the record has no such parents."""
-    parents = {parent for parent, _ in order}
-    children_of = dict(order)
-
-    def finest(parent):
-        return [leaf for child in children_of[parent] for leaf in (finest(child) if child in parents else [child])]
-
-    leaves = {child for _, children in order for child in children} - parents
-    fine = [level for level, (_, _, keys, _) in record.items() if keys["series_id"].isin(list(leaves)).any()]
-    if len(fine) != 1 or fine[0] not in weights:
-        return {}
-    _, _, fine_keys, fine_means = record[fine[0]]
-    at = {key: row for row, key in enumerate(zip(fine_keys["series_id"], fine_keys["origin"], fine_keys["horizon"]))}
-    targets_seen = []
-    for level in targets:
-        if level not in record or level not in weights or level == fine[0]:
-            continue
-        quantiles, observed, keys, means = record[level]
-        sums = np.zeros((len(fine_means), len(observed)))
-        known = np.zeros(len(observed), dtype=bool)
-        for row, (series_id, origin, horizon) in enumerate(zip(keys["series_id"], keys["origin"], keys["horizon"])):
-            if series_id not in children_of:
-                continue
-            rows = [at.get((leaf, origin, horizon)) for leaf in finest(series_id)]
-            if None in rows:
-                continue
-            sums[:, row] = fine_means[:, rows].sum(axis=1)
-            known[row] = True
-        if not known.any():
-            continue
-        own = np.tensordot(weights[level], quantiles[:, known], axes=1)
-        own = shift_quantiles(own, np.full(known.sum(), level, dtype=object), keys["horizon"].to_numpy()[known], calibration)
-        targets_seen.append((own, observed[known], np.tensordot(weights[level], means[:, known], axes=1), sums[:, known]))
-    if not targets_seen:
-        return {}
-
-    def losses(candidates: np.ndarray, target) -> np.ndarray:
-        own, observed, mean, _ = target
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(mean > 0, candidates / mean, 1.0)
-        shift = np.where(mean > 0, 0.0, candidates)
-        return quantile_crps(observed[None], own[None] * factor[..., None] + shift[..., None]).mean(axis=1)
-
-    reference = [losses(np.tensordot(weights[fine[0]], target[3], axes=1)[None], target)[0] for target in targets_seen]
-    members = len(fine_means)
-    counts = np.zeros(members)
-    current = [np.zeros(target[3].shape[1]) for target in targets_seen]
-    for step in range(1, steps + 1):
-        trials = [(now[None] * (step - 1) + target[3]) / step for now, target in zip(current, targets_seen)]
-        total = sum(losses(trial, target) / max(base, 1e-12) for trial, target, base in zip(trials, targets_seen, reference))
-        total[list(PARENT_MEAN_EXCLUDE)] = np.inf
-        best = int(np.argmin(total))
-        counts[best] += 1
-        current = [trial[best] for trial in trials]
-    log.debug("ensemble weights for %s means: %s", fine[0], (counts / steps).tolist())
-    return {fine[0] + MEANS: PARENT_MEAN_SHARE * counts / steps + (1 - PARENT_MEAN_SHARE) * weights[fine[0]]}
 
 
 def _row_weights(levels: np.ndarray, weights: dict[str, np.ndarray], members: int) -> np.ndarray:

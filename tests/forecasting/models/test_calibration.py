@@ -19,7 +19,7 @@ from forecasting.models.calibration import (
     residual_quantiles,
     scaled_inner,
 )
-from forecasting.models.ensemble import MEANS, combine_cells, ensemble_weights, member_record, parent_mean_weights
+from forecasting.models.ensemble import combine_cells, ensemble_weights, member_record
 from forecasting.models.robust import RobustLevel
 from forecasting.models.rolling import rolling_origin_forecasts
 from forecasting.scores import score
@@ -205,29 +205,6 @@ def test_ensemble_weights_follow_the_better_member_and_are_pure():
     np.testing.assert_allclose(
         combined["q50"].to_numpy(), 0.5 * mine["q50"].to_numpy() + 0.5 * other["q50"].to_numpy()
     )
-
-
-def test_the_districts_means_are_weighted_for_the_parents_their_sum_makes():
-    # Two districts of one country, 12 rolling-origin forecasts. The country's own quantiles are
-    # right in shape but centred on 10; the outcomes are 20-42. Member "right"'s district means sum
-    # to the outcome, member "low"'s to half of it; by their quantiles the districts prefer "low".
-    rows = 12
-    outcomes = 20.0 + 2.0 * np.arange(rows)
-    keys = pd.DataFrame({"origin": np.repeat(np.arange(rows // 2), 2), "horizon": np.tile([1, 2], rows // 2)})
-    shape = np.array([0.5, 0.6, 0.8, 1.0, 1.2, 1.4, 1.5])
-    country = (np.tile(10.0 * shape, (2, rows, 1)), outcomes, keys.assign(series_id="c"), np.full((2, rows), 10.0))
-    districts = pd.concat([keys.assign(series_id="d1"), keys.assign(series_id="d2")], ignore_index=True)
-    halves = np.concatenate([outcomes / 2, outcomes / 2])
-    means = np.stack([halves, halves / 2])  # "right", "low"
-    record = {"admin2": (np.zeros((2, 2 * rows, 7)), halves, districts, means), "country": country}
-    weights = {"admin2": np.array([0.0, 1.0]), "country": np.array([0.5, 0.5])}
-    order = [("c", ["d1", "d2"])]
-    chosen = parent_mean_weights(record, weights, Calibration({}, 1), order, ["country"])
-    np.testing.assert_allclose(chosen["admin2" + MEANS], [1.0, 0.0])
-    # The choice is pure, and nothing is chosen without parents to judge by.
-    np.testing.assert_allclose(parent_mean_weights(record, weights, Calibration({}, 1), order, ["country"])["admin2" + MEANS], [1.0, 0.0])
-    assert parent_mean_weights(record, weights, Calibration({}, 1), [], ["country"]) == {}
-    assert parent_mean_weights(record, weights, Calibration({}, 1), order, ["admin1"]) == {}
 
 
 def test_one_massacre_barely_moves_the_robust_level_but_a_lasting_rise_gets_through():

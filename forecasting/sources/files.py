@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 
 #: Bytes of CSV text per block (about 80,000 ACLED rows): bounds memory, keeps batches large.
 BLOCK_BYTES = 32 << 20
-#: Bytes of the first block (the next ones double, up to `BLOCK_BYTES`; see `_read_rows`).
-FIRST_BLOCK_BYTES = 4 << 20
 #: Bytes of CSV text Arrow parses at a time (see `_arrow_batches`); blocks gather its batches.
 PARSE_BLOCK_BYTES = 1 << 20
 #: Rows per block of an Excel workbook (which holds at most 1,048,576 rows).
@@ -294,23 +292,20 @@ def _open_text(path: Path, layout: Layout) -> Iterator[io.TextIOBase]:
 
 def _read_rows(path: Path, layout: Layout, columns: tuple[str, ...], block_bytes: int) -> Iterator[pd.DataFrame]:
     """The file's data rows (header skipped) as frames of strings named `columns`, each of about
-    `block_bytes` of text (the last one less), but for the first few: `FIRST_BLOCK_BYTES`, then
-    each twice the one before. PostgreSQL's COPY of a block (the slowest stage of an ingest
-    there) starts once it is read, validated and tiered: after about 0.1 s instead of 0.4-0.5 s
-    of a whole block, while the core that reads would otherwise be the only one at work."""
+    `block_bytes` of text (the last one less)."""
     if layout.container == "xlsx":
         yield from _xlsx_blocks(path, columns)
         return
     import pyarrow as pa
 
     try:
-        batches, gathered, limit = [], 0, min(FIRST_BLOCK_BYTES, block_bytes)
+        batches, gathered = [], 0
         for batch in _arrow_batches(path, layout, columns, block_bytes):
             batches.append(batch)
             gathered += batch.nbytes
-            if gathered >= limit:
+            if gathered >= block_bytes:
                 yield pa.Table.from_batches(batches).combine_chunks().to_pandas()
-                batches, gathered, limit = [], 0, min(2 * limit, block_bytes)
+                batches, gathered = [], 0
         if batches:
             yield pa.Table.from_batches(batches).combine_chunks().to_pandas()
     except (pa.ArrowInvalid, OSError, EOFError, zipfile.BadZipFile) as error:

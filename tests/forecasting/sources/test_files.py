@@ -298,28 +298,6 @@ def test_a_row_longer_than_a_parse_block_is_read_whole_and_no_row_twice(tmp_path
     assert validated.rejects[["line", "reason"]].values.tolist() == [[46, "fatalities is not a number"]]
 
 
-def test_the_first_blocks_are_small_then_twice_the_one_before_every_row_once_with_its_line(tmp_path, monkeypatch):
-    """An ingest writes a block once it is read and validated: the first blocks are small (so
-    the store starts early), each twice the one before up to the block size, and the blocks
-    hold every row once, in order, each bad row named by its line."""
-    monkeypatch.setattr("forecasting.sources.files.PARSE_BLOCK_BYTES", 1024)
-    monkeypatch.setattr("forecasting.sources.files.FIRST_BLOCK_BYTES", 2048)
-    rows = [invented_event(number) for number in range(1, 301)]
-    rows[199] = invented_event(200, fatalities="many")
-    path = tmp_path / "growing.csv"
-    path.write_text(csv_text(TODAY_COLUMNS, rows), encoding="utf-8")
-
-    blocks = list(open_event_file(path).blocks(BOUNDS, block_bytes=16384))
-
-    sizes = [rows_read for rows_read, _ in blocks]
-    assert sum(sizes) == 300 and len(sizes) >= 4
-    assert sizes[0] < sizes[1] < sizes[2] < sizes[3]
-    events = pd.concat([validated.events for _, validated in blocks], ignore_index=True)
-    assert events["source_id"].tolist() == [f"TST{number}" for number in range(1, 301) if number != 200]
-    rejects = pd.concat([validated.rejects for _, validated in blocks])
-    assert rejects[["line", "reason"]].values.tolist() == [[201, "fatalities is not a number"]]
-
-
 # --- broken files: one clear error each ------------------------------------------------------------
 
 

@@ -34,6 +34,17 @@ By default only the ends of the 90% interval (q05, q95) are shifted (`INTERVAL_E
   0.42 false new incidents a month instead of 0.33 (ordinary highs out of a narrower range read
   as surges): the 4th/96th stay.
 
+**Recent origins weigh more** (`HALF_LIFE`, since 2026-11-30): each residual's weight halves
+every 12 months its origin lies before the window's newest, and the shifts are weighted quantiles
+(the inverted empirical distribution, numpy's `inverted_cdf`), as in non-exchangeable conformal
+prediction with fixed weights (Barber, Candès, Ramdas and Tibshirani 2023). A window of 36
+origins is calm when a war starts: counted alike, its first six months are a sixth of the record
+and barely move the tails; weighted, a third. On the stress worlds (country-wide wars) the
+countries' 90% coverage rose from 0.883 to 0.893 (0.2 points of CRPS skill less there, 0.3 more
+at admin1); on the ordinary tuning worlds and the sample the CRPS stayed within 0.3 points and
+the 50% intervals came nearer 50% (docs/forecasting.md, "Stress worlds"); a half-life of 6
+months was noisier and no better.
+
 The **50% interval** is calibrated by its width instead (`inner_scale`): q25 and q75 are moved
 toward or away from the median by one factor s per level, on the square-root scale, sqrt(q) ->
 sqrt(q50) + s (sqrt(q) - sqrt(q50)), with s from a grid (a quarter to 8 times, in 5% steps)
@@ -72,6 +83,9 @@ INTERVAL_ENDS = (0.05, 0.95)
 #: How much further out than nominal the moved ends are set: 0.01 puts q05 at the 4th percentile
 #: of its residuals and q95 at the 96th (see module doc).
 TAIL_MARGIN = 0.01
+#: Half-life, in months of origin, of a residual's weight (None: every origin of the window alike;
+#: see module doc).
+HALF_LIFE: float | None = 12.0
 
 
 #: Factors the 50% interval's width may be scaled by, about the median on the square-root scale.
@@ -138,6 +152,7 @@ def fit_calibration(
     calibration."""
     if cells.empty:
         return Calibration({}, 1)
+    weights = recency_weights(cells, HALF_LIFE)
     observed = forward(cells["observed"].to_numpy(dtype=float))
     residuals = observed[:, None] - forward(cells[list(QUANTILE_COLUMNS)].to_numpy(dtype=float))
     levels = cells["level"].fillna(ANY).astype(str).to_numpy()
@@ -152,28 +167,39 @@ def fit_calibration(
         groups += [((str(level), int(h)), at_level & (horizons == h)) for h in np.unique(horizons[at_level])]
     for key, rows in groups:
         if rows.sum() >= min_residuals:
-            shifts[key] = np.where(moved, residual_quantiles(residuals[rows], margin), 0.0)
+            shifts[key] = np.where(moved, residual_quantiles(residuals[rows], margin, None if weights is None else weights[rows]), 0.0)
     calibration = Calibration(shifts, int(horizons.max()))
     if not inner:
         return calibration
     shifted = shift_quantiles(cells[list(QUANTILE_COLUMNS)].to_numpy(dtype=float), levels, horizons, calibration)
     outcomes = cells["observed"].to_numpy(dtype=float)
-    scales = {ANY: inner_scale(shifted, outcomes)}
+    scales = {ANY: inner_scale(shifted, outcomes, weights=weights)}
     for level in np.unique(levels):
         rows = levels == level
         if rows.sum() >= min_residuals:
-            scales[str(level)] = inner_scale(shifted[rows], outcomes[rows])
+            scales[str(level)] = inner_scale(shifted[rows], outcomes[rows], weights=None if weights is None else weights[rows])
     return Calibration(shifts, calibration.horizons, scales)
 
 
-def inner_scale(quantiles: np.ndarray, observed: np.ndarray, target: float = 0.5) -> float:
+def recency_weights(cells: pd.DataFrame, half_life: float | None) -> np.ndarray | None:
+    """Each cell's weight, halved every `half_life` months its origin lies before the newest
+    origin of `cells`; None (all alike) without a half-life or an origin column."""
+    if half_life is None or "origin" not in cells:
+        return None
+    origins = pd.to_datetime(cells["origin"])
+    months = (origins.dt.year * 12 + origins.dt.month).to_numpy()
+    return 0.5 ** ((months.max() - months) / half_life)
+
+
+def inner_scale(quantiles: np.ndarray, observed: np.ndarray, target: float = 0.5, weights: np.ndarray | None = None) -> float:
     """The factor of `INNER_SCALES` by which scaling the 50% interval of `quantiles` (rows in the
     order of `QUANTILES`) about the median makes it hold the share of `observed` nearest
-    `target`; among equally near factors, the one nearest 1."""
+    `target` (each outcome counted by its `weights`, where given); among equally near factors,
+    the one nearest 1."""
     best, best_key = 1.0, (np.inf, np.inf)
     for scale in INNER_SCALES:
         low, high = scaled_inner(quantiles, scale)
-        key = (round(abs(np.mean((low <= observed) & (observed <= high)) - target), 12), abs(scale - 1.0))
+        key = (round(abs(np.average((low <= observed) & (observed <= high), weights=weights) - target), 12), abs(scale - 1.0))
         if key < best_key:
             best, best_key = float(scale), key
     return best
@@ -213,7 +239,7 @@ def shift_quantiles(
     return np.sort(result, axis=1)
 
 
-def residual_quantiles(residuals: np.ndarray, margin: float = 0.0) -> np.ndarray:
+def residual_quantiles(residuals: np.ndarray, margin: float = 0.0, weights: np.ndarray | None = None) -> np.ndarray:
     """Per quantile level tau (columns of `residuals`), the tau-quantile of its residuals, taken
     `margin` further into its tail (tau - margin below the median, tau + margin above): the
     lower order statistic below the median and the upper one above, so that the calibrated tails
@@ -222,7 +248,10 @@ def residual_quantiles(residuals: np.ndarray, margin: float = 0.0) -> np.ndarray
     for index, tau in enumerate(QUANTILES):
         method = "lower" if tau < 0.5 else "higher" if tau > 0.5 else "linear"
         level = tau - margin if tau < 0.5 else tau + margin if tau > 0.5 else tau
-        shifts[index] = np.quantile(residuals[:, index], level, method=method)
+        if weights is None:
+            shifts[index] = np.quantile(residuals[:, index], level, method=method)
+        else:
+            shifts[index] = np.quantile(residuals[:, index], level, method="inverted_cdf", weights=weights)
     return shifts
 
 

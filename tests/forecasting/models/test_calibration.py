@@ -16,6 +16,7 @@ from forecasting.models.calibration import (
     apply_calibration,
     fit_calibration,
     inner_scale,
+    recency_weights,
     residual_quantiles,
     scaled_inner,
 )
@@ -134,6 +135,38 @@ def test_by_default_only_the_ends_of_the_90_percent_interval_move_and_a_little_f
     assert (np.sqrt(50.0) + shifts[0]) ** 2 == pytest.approx(3.0)
     plain = fit_calibration(cells, margin=0.0).shift_for("admin1", 1)
     assert plain[0] > shifts[0] and plain[-1] < shifts[-1]
+
+
+def test_recent_origins_weigh_more_so_a_war_that_starts_moves_the_interval_sooner():
+    """Residuals halve their weight every HALF_LIFE (12) months of origin. After 30 calm origins
+    (outcomes a root below, at or above the forecast) and 6 of a war (4 roots above), the war's
+    forecasts are 17% of the record counted alike and 33% weighted: the 75th percentile of the
+    residuals is a calm one counted alike, the war's weighted."""
+    from forecasting.models import calibration
+
+    origins = pd.date_range("2022-01-01", periods=36, freq="MS")
+    rows = []
+    for index, origin in enumerate(origins):
+        for series in range(3):
+            residual = 4.0 if index >= 30 else (-1.0, 0.0, 1.0)[series]
+            rows.append({"level": "country", "horizon": 1, "origin": origin, "observed": (10.0 + residual) ** 2,
+                         **{name: 100.0 for name in QUANTILE_COLUMNS}})
+    cells = pd.DataFrame(rows)
+    weights = recency_weights(cells, 12.0)
+    assert weights.max() == 1.0 and weights[(cells["origin"] == origins[-13]).to_numpy()] == pytest.approx(0.5)
+    assert weights[cells["origin"] >= origins[30]].sum() / weights.sum() == pytest.approx(0.335, abs=0.005)
+    assert recency_weights(cells, None) is None and recency_weights(cells.drop(columns="origin"), 12.0) is None
+    assert calibration.HALF_LIFE == 12.0
+    q75 = QUANTILES.index(0.75)
+    weighted = fit_calibration(cells, adjusted=QUANTILES, margin=0.0, inner=False).shift_for("country", 1)
+    try:
+        calibration.HALF_LIFE = None
+        plain = fit_calibration(cells, adjusted=QUANTILES, margin=0.0, inner=False).shift_for("country", 1)
+    finally:
+        calibration.HALF_LIFE = 12.0
+    assert weighted[q75] == pytest.approx(4.0) and plain[q75] == pytest.approx(1.0)
+    # The lower tail is calm either way.
+    assert weighted[0] == pytest.approx(-1.0) and plain[0] == pytest.approx(-1.0)
 
 
 def test_calibration_pools_where_a_level_and_horizon_has_too_few_residuals():

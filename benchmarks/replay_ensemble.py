@@ -46,7 +46,14 @@ from forecasting.models import make_model  # noqa: E402
 from forecasting.models import ensemble as ensemble_module  # noqa: E402
 from forecasting.models.base import Panel  # noqa: E402
 from forecasting.models.fallbacks import WithFallbacks  # noqa: E402
-from forecasting.models.hierarchy import BottomUp, parent_series  # noqa: E402
+from forecasting.models.hierarchy import (  # noqa: E402
+    BottomUp,
+    coherent_parents,
+    finest_excess,
+    parent_series,
+    rare_events,
+    rare_excess,
+)
 from forecasting.models.memo import ForecastMemo, panel_fingerprint  # noqa: E402
 from forecasting.models.rolling import origin_forecasts, rolling_origin_forecasts  # noqa: E402
 from forecasting.scores import score  # noqa: E402
@@ -125,6 +132,70 @@ def member_builders(names, store: Store, seed: int = 0) -> dict:
     return {name: partial(CachedMember, name, partial(make_model, name, seed=seed), store) for name in names}
 
 
+def ordinary_history(panel: Panel, order, parents) -> Panel:
+    """`panel` with each of `parents` holding its ordinary months (its value less its
+    `hierarchy.rare_excess`): the fifth round's variant (a)."""
+    excess = finest_excess(panel, order)
+    taken = rare_excess(panel, order, excess, parents)
+    row = {series_id: index for index, series_id in enumerate(panel.series_ids)}
+    values = panel.values.copy()
+    months = (taken.index.get_level_values("period").to_numpy().astype("datetime64[M]"))
+    for (series_id, _), month, deaths in zip(taken.index, months, taken.to_numpy()):
+        index = row[series_id]
+        values[index, values.shape[1] - 1 - int((panel.last_periods[index] - month).astype(int))] -= deaths
+    return Panel(panel.series_ids, values, panel.last_periods, panel.lengths, panel.levels)
+
+
+class OrdinaryHistory(BottomUp):
+    """Variant (a): the model (members and calibration) fitted on the rare parents' ordinary
+    months; coherence and the rare months judged on the panel as it is."""
+
+    ordinary_widths = False
+
+    def fit(self, panel: Panel):
+        self.order = coherent_parents(panel, self.parents)
+        self.rare = rare_events(panel, self.order)
+        self.model.fit(ordinary_history(panel, self.order, self.rare.parents) if self.rare else panel)
+        return self
+
+
+class CalibratedOnOrdinary(ensemble_module.Ensemble):
+    """Variant (b): the ensemble whose members are fitted on the rare parents' whole history but
+    whose record (so all its calibration) takes their ordinary outcomes (`ordinary_excess`, as
+    `hierarchy.rare_excess`, set by `OrdinaryOutcomes`)."""
+
+    ordinary_excess: pd.Series | None = None
+
+    def _judge(self, judged, horizons):
+        whole = ensemble_module.rolling_origin_forecasts
+
+        def ordinary_outcomes(*args, **kwargs):
+            cells = whole(*args, **kwargs)
+            if self.ordinary_excess is None or cells.empty:
+                return cells
+            keys = pd.MultiIndex.from_arrays([cells["series_id"], cells["period"]])
+            return cells.assign(observed=cells["observed"] - self.ordinary_excess.reindex(keys).fillna(0.0).to_numpy())
+
+        ensemble_module.rolling_origin_forecasts = ordinary_outcomes
+        try:
+            return super()._judge(judged, horizons)
+        finally:
+            ensemble_module.rolling_origin_forecasts = whole
+
+
+class OrdinaryOutcomes(BottomUp):
+    """Variant (b)'s reconciliation: tells its `CalibratedOnOrdinary` the rare parents' excess."""
+
+    ordinary_widths = False
+
+    def fit(self, panel: Panel):
+        order = coherent_parents(panel, self.parents)
+        rare = rare_events(panel, order)
+        if rare is not None:
+            self.model.model.ordinary_excess = rare_excess(panel, order, finest_excess(panel, order), rare.parents)
+        return super().fit(panel)
+
+
 #: Variants: name -> `members` and `origins` of the `Ensemble`, `patch`: module constants of
 #: `forecasting.models.ensemble` replaced while the variant runs, and `rare_parents`: whether the
 #: reconciliation adds the districts' rare months at the parents (`hierarchy.RareEvents`). The
@@ -143,6 +214,12 @@ VARIANTS: dict[str, dict] = {
     "trend_for_negbin": {"members": ("damped_trend", "robust_level", "conflictology", "trailing_mean", "recent_mean")},
     # The fourth round's: the default before the rare months were added at the parents.
     "no_rare_parents": {"rare_parents": False},
+    # The fifth round's (docs/forecasting.md): the fourth round's default (the rare parents' 50%
+    # width calibrated on their whole outcomes); (a) the rare parents' members and calibration
+    # fitted on their ordinary months; (b) only their calibration on their ordinary outcomes.
+    "whole_widths": {"ordinary_widths": False},
+    "ordinary_history": {"bottom_up": OrdinaryHistory},
+    "ordinary_calibration": {"ensemble": CalibratedOnOrdinary, "bottom_up": OrdinaryOutcomes},
 }
 
 
@@ -155,9 +232,12 @@ def default_cells(series: pd.DataFrame, store: Store, *, origins: int, horizons:
     settings = {key: value for key, value in variant.items() if key in ("origins",)}
 
     def build():
-        model = ensemble_module.Ensemble(builders, seed=0, memo=CachedOrigins(builders, store), **settings)
+        ensemble = variant.get("ensemble", ensemble_module.Ensemble)
+        model = ensemble(builders, seed=0, memo=CachedOrigins(builders, store), **settings)
         model.leaves_out_rare_events = variant.get("rare_parents", model.leaves_out_rare_events)
-        return BottomUp(WithFallbacks(model), parents)
+        reconciled = variant.get("bottom_up", BottomUp)(WithFallbacks(model), parents)
+        reconciled.ordinary_widths = variant.get("ordinary_widths", reconciled.ordinary_widths)
+        return reconciled
 
     patches = variant.get("patch", {})
     saved = {name: getattr(ensemble_module, name) for name in patches}

@@ -144,12 +144,14 @@ def fit_calibration(
     adjusted: tuple[float, ...] = INTERVAL_ENDS,
     margin: float = TAIL_MARGIN,
     inner: bool = True,
+    inner_observed: np.ndarray | None = None,
 ) -> Calibration:
     """Shifts from rolling-origin cells (`level`, `horizon`, `observed`, q05 ... q95), as the
     module doc says: for the quantile levels in `adjusted` (the others keep a shift of 0), each
     set `margin` further into its tail; then, with `inner`, the 50% interval's width factor per
-    level, on the cells as those shifts leave them. Pure: the same cells give the same
-    calibration."""
+    level, on the cells as those shifts leave them, against `inner_observed` where given (one
+    outcome per cell: the ensemble's rare parents' ordinary months) or else `observed`. Pure:
+    the same cells give the same calibration."""
     if cells.empty:
         return Calibration({}, 1)
     weights = recency_weights(cells, HALF_LIFE)
@@ -172,7 +174,7 @@ def fit_calibration(
     if not inner:
         return calibration
     shifted = shift_quantiles(cells[list(QUANTILE_COLUMNS)].to_numpy(dtype=float), levels, horizons, calibration)
-    outcomes = cells["observed"].to_numpy(dtype=float)
+    outcomes = cells["observed"].to_numpy(dtype=float) if inner_observed is None else np.asarray(inner_observed, dtype=float)
     scales = {ANY: inner_scale(shifted, outcomes, weights=weights)}
     for level in np.unique(levels):
         rows = levels == level

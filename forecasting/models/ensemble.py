@@ -71,6 +71,10 @@ class Ensemble:
     #: built not to follow one), so the reconciliation adds it at the parents
     #: (`forecasting.models.hierarchy.RareEvents`).
     leaves_out_rare_events = True
+    #: (series_id, period) -> deaths beyond the rare bound in the months of the parents the
+    #: reconciliation adds rare months to (set by `forecasting.models.hierarchy.BottomUp`): their
+    #: 50% width is calibrated on their outcomes less these, the ordinary part it is the width of.
+    rare_excess: pd.Series | None = None
 
     def __init__(
         self,
@@ -137,7 +141,17 @@ class Ensemble:
         cells = rolling_origin_forecasts(judged, self.members, origins=self.origins, horizons=horizons, remember=remembered)
         record = member_record(cells, names)
         weights = share_weights(ensemble_weights(record, len(names)), judged)
-        return weights, fit_calibration(combine_cells(record, weights))
+        combined = combine_cells(record, weights)
+        return weights, fit_calibration(combined, inner_observed=self._ordinary_outcomes(combined))
+
+    def _ordinary_outcomes(self, cells: pd.DataFrame) -> np.ndarray | None:
+        """The cells' outcomes less `rare_excess` in their month; None without it."""
+        if self.rare_excess is None or cells.empty:
+            return None
+        months = cells["horizon"].to_numpy(dtype=int).astype("timedelta64[M]")
+        periods = (cells["origin"].to_numpy().astype("datetime64[M]") + months).astype("datetime64[ns]")
+        keys = pd.MultiIndex.from_arrays([cells["series_id"].to_numpy(), pd.DatetimeIndex(periods)])
+        return cells["observed"].to_numpy(dtype=float) - self.rare_excess.reindex(keys).fillna(0.0).to_numpy()
 
     def _judged_series(self, panel: Panel) -> Panel:
         """The series the record is judged on: all of a level's, or a seeded sample of

@@ -56,6 +56,15 @@ class WithFallbacks:
         # Read by the bottom-up reconciliation (`forecasting.models.hierarchy.RareEvents`).
         self.leaves_out_rare_events = getattr(model, "leaves_out_rare_events", False)
 
+    @property
+    def rare_excess(self) -> pd.Series | None:
+        """The wrapped model's (`forecasting.models.ensemble.Ensemble.rare_excess`)."""
+        return getattr(self.model, "rare_excess", None)
+
+    @rare_excess.setter
+    def rare_excess(self, excess: pd.Series | None) -> None:
+        self.model.rare_excess = excess
+
     def fit(self, panel: Panel) -> Self:
         own = self.model.name == TRAILING_MEAN
         self.kinds = fallback_kinds(panel, self.model.min_months, constant_ok=own or getattr(self.model, "constant_ok", False))

@@ -31,6 +31,15 @@ compound Poisson sum of its finest descendants' rare months. An admin1 of five d
 chance of such a month (2%) lies beyond its own calibrated 95th percentile, keeps its quantiles:
 convolving there too cost 0.7 points of CRPS skill at admin1 on the tuning worlds
 (docs/forecasting.md, "Fourth round").
+
+Those parents' own forecasts, whose shape the ordinary part keeps, have their 50% interval's
+width calibrated on their **ordinary outcomes** (`rare_excess`: each month less its finest
+descendants' excess beyond the bound, a bound set one month ahead), so the rare months the
+reconciliation adds do not widen it twice; the 90% interval's ends keep the shifts of their
+whole outcomes (rare months come in clusters, a region breaking into war, that the compound
+sum of independent district months does not carry: with those ends on ordinary outcomes too,
+or the members fitted on ordinary months, the countries' 90% interval covered 0.85 on the
+tuning worlds; docs/forecasting.md, "Fifth round").
 """
 
 from __future__ import annotations
@@ -110,6 +119,11 @@ class BottomUp:
     with a true `leaves_out_rare_events` attribute gets its finest series' rare months added at the
     parents (`RareEvents`)."""
 
+    #: Tell the model the rare parents' excess (`rare_excess`), so that their 50% width is
+    #: calibrated on their ordinary outcomes; the benchmarks' replay turns it off to rerun the
+    #: fourth round's default.
+    ordinary_widths = True
+
     def __init__(self, model: Model, parents: pd.Series):
         self.model = model
         self.parents = parents
@@ -117,27 +131,66 @@ class BottomUp:
         self.min_months = model.min_months
 
     def fit(self, panel: Panel) -> Self:
-        self.model.fit(panel)
         self.order = coherent_parents(panel, self.parents)
-        self.rare = rare_events(panel, self.order) if getattr(self.model, "leaves_out_rare_events", False) else None
+        self.rare = None
+        if getattr(self.model, "leaves_out_rare_events", False):
+            excess = finest_excess(panel, self.order)
+            self.rare = rare_events(panel, self.order, excess)
+            if self.rare is not None and self.ordinary_widths:
+                self.model.rare_excess = rare_excess(panel, self.order, excess, self.rare.parents)
+        self.model.fit(panel)
         return self
 
     def predict(self, horizon: int) -> pd.DataFrame:
         return reconcile(self.model.predict(horizon), self.order, self.rare)
 
 
-def rare_events(panel: Panel, order: list[tuple[str, list[str]]]) -> RareEvents | None:
-    """The rare months of the finest series of `order` (children that are no parent themselves)
-    over their last `RARE_MONTHS`, pooled per measure (see module doc); None where nothing is
-    reconciled."""
+def finest_excess(panel: Panel, order: list[tuple[str, list[str]]]) -> np.ndarray:
+    """(series x months of `panel`) each finest series' (children of `order` that are no parent
+    themselves) excess beyond `RARE_BOUND` robust scales of its Huber-robust level (`RobustLevel`:
+    a bound set one month ahead, from the months before) where the month after falls back within
+    it (`transient_excess`; the last month NaN); NaN for every other series and before a series
+    starts."""
     from forecasting.models.robust import RobustLevel
 
+    parents = {parent for parent, _ in order}
+    finest = {child for _, children in order for child in children} - parents
+    excess = np.full(panel.values.shape, np.nan)
+    rows = np.isin(panel.series_ids, list(finest))
+    if rows.any():
+        finest_panel = panel.subset(rows)
+        own = transient_excess(RobustLevel(huber_k=RARE_BOUND).fit(finest_panel), finest_panel.values)
+        excess[np.flatnonzero(rows), panel.values.shape[1] - own.shape[1] :] = own
+    return excess
+
+
+def rare_excess(panel: Panel, order: list[tuple[str, list[str]]], excess: np.ndarray, parents: frozenset[str]) -> pd.Series:
+    """(series_id, period) -> the deaths of each of `parents` in that month beyond the rare bound:
+    the sum of its finest descendants' positive `finest_excess`, for the months where it is above
+    0. A parent's value less it (its ordinary month) is the sum of its districts' cleaned months."""
+    row = {series_id: index for index, series_id in enumerate(panel.series_ids)}
+    rare = np.clip(np.nan_to_num(excess), 0.0, None)
+    # Finest parents first (`coherent_parents`): an admin1's total is ready before its country's.
+    for parent, children in order:
+        rare[row[parent]] = rare[[row[child] for child in children]].sum(axis=0)
+    moved = np.array([row[parent] for parent, _ in order if parent in parents], dtype=int)
+    rows, columns = np.nonzero(rare[moved] > 0)
+    rows = moved[rows]
+    back = (panel.values.shape[1] - 1 - columns).astype("timedelta64[M]")
+    periods = pd.DatetimeIndex((panel.last_periods[rows] - back).astype("datetime64[ns]"))
+    return pd.Series(rare[rows, columns], index=pd.MultiIndex.from_arrays([panel.series_ids[rows], periods], names=["series_id", "period"]))
+
+
+def rare_events(panel: Panel, order: list[tuple[str, list[str]]], excess: np.ndarray | None = None) -> RareEvents | None:
+    """The rare months of the finest series of `order` (children that are no parent themselves)
+    over their last `RARE_MONTHS`, pooled per measure (see module doc), from their
+    `finest_excess` (worked out here unless given); None where nothing is reconciled."""
     parents = {parent for parent, _ in order}
     finest = {child for _, children in order for child in children} - parents
     if not finest:
         return None
     rows = np.isin(panel.series_ids, list(finest))
-    excess = transient_excess(RobustLevel(huber_k=RARE_BOUND).fit(panel.subset(rows)), panel.values[rows])[:, -RARE_MONTHS:]
+    excess = (finest_excess(panel, order) if excess is None else excess)[rows][:, -RARE_MONTHS:]
     measures = series_measures(pd.Series(panel.series_ids[rows])).to_numpy()
     rates, sizes = {}, {}
     for measure in np.unique(measures):

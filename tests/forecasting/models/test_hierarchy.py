@@ -167,3 +167,61 @@ def test_the_onset_of_a_war_is_not_a_rare_month(levels):
     panel = Panel.from_series(war)
     rare = rare_events(panel, coherent_parents(panel, parent_series(war)))
     assert rare.rates == pytest.approx({"fatalities": 1 / (9 * 35)})
+
+
+def test_the_parents_that_take_rare_months_are_told_their_ordinary_outcomes(levels):
+    from forecasting.models import make_model
+    from forecasting.models.base import Panel
+    from forecasting.models.hierarchy import BottomUp
+
+    class Recording:
+        """negbin, saying its district means leave rare months out, and keeping what it was given."""
+
+        name, min_months, leaves_out_rare_events, rare_excess = "recording", 6, True, None
+
+        def fit(self, panel):
+            self.panel = panel
+            self.model = make_model("negbin", seed=2).fit(panel)
+            return self
+
+        def predict(self, horizon):
+            return self.model.predict(horizon)
+
+    spiked = levels.copy()
+    units = ("fatalities|admin2|Mali|Kayes|Kayes-0", "fatalities|admin1|Mali|Kayes", "fatalities|country|Mali", "fatalities|area")
+    massacre = spiked["period"] == pd.Timestamp("2023-06-01")
+    spiked.loc[massacre & spiked["series_id"].isin(units), "value"] += 300
+    panel = Panel.from_series(spiked)
+    model = Recording()
+    reconciled = BottomUp(model, parent_series(spiked)).fit(panel)
+    # The model is fitted on the panel as it is; Mali and the area (whose quantiles take rare
+    # months at the reconciliation) are told the massacre's deaths beyond the district's robust
+    # bound, so their 50% width can be fitted without them; Kayes (an admin1), Niger and the
+    # districts are not, and these districts have no other month beyond the bound.
+    assert model.panel is panel
+    excess = model.rare_excess
+    assert sorted(excess.index.get_level_values("series_id")) == ["fatalities|area", "fatalities|country|Mali"]
+    assert (excess.index.get_level_values("period") == pd.Timestamp("2023-06-01")).all()
+    assert ((excess > 200) & (excess <= 300)).all()
+    assert excess.iloc[0] == excess.iloc[1]
+    assert len(reconciled.order) == 6
+
+
+def test_the_ensembles_50_percent_width_is_fitted_on_the_outcomes_it_is_told():
+    from forecasting.models.calibration import fit_calibration
+
+    # 200 forecasts of one level, 50% interval [81, 121] around 100; ordinary outcomes a quarter
+    # at 70, half at 100, a quarter at 130, so that interval holds half of them. Thirty of the
+    # 100s are rare months of 400: counted whole, the interval holds only 35% and is widened to
+    # take in the 130s; told the ordinary outcomes, it is left as it is.
+    ordinary_outcomes = np.r_[np.full(50, 70.0), np.full(100, 100.0), np.full(50, 130.0)]
+    whole_outcomes = ordinary_outcomes.copy()
+    whole_outcomes[50:80] = 400.0
+    cells = pd.DataFrame({"level": "country", "horizon": 1, "observed": whole_outcomes})
+    cells[list(QUANTILE_COLUMNS)] = [64.0, 72.0, 81.0, 100.0, 121.0, 132.0, 144.0]
+    whole = fit_calibration(cells, adjusted=())
+    ordinary = fit_calibration(cells, adjusted=(), inner_observed=ordinary_outcomes)
+    assert ordinary.scale_for("country") == 1.0
+    assert 1.3 < whole.scale_for("country") < 1.6
+    # The 90% interval's shifts come from the whole outcomes either way.
+    assert all(np.array_equal(whole.shifts[key], ordinary.shifts[key]) for key in whole.shifts)

@@ -134,7 +134,7 @@ def member_builders(names, store: Store, seed: int = 0) -> dict:
 
 def ordinary_history(panel: Panel, order, parents) -> Panel:
     """`panel` with each of `parents` holding its ordinary months (its value less its
-    `hierarchy.rare_excess`): the fifth round's variant (a)."""
+    `hierarchy.rare_excess`): the sixth round's variant (a)."""
     excess = finest_excess(panel, order)
     taken = rare_excess(panel, order, excess, parents)
     row = {series_id: index for index, series_id in enumerate(panel.series_ids)}
@@ -214,7 +214,7 @@ VARIANTS: dict[str, dict] = {
     "trend_for_negbin": {"members": ("damped_trend", "robust_level", "conflictology", "trailing_mean", "recent_mean")},
     # The fourth round's: the default before the rare months were added at the parents.
     "no_rare_parents": {"rare_parents": False},
-    # The fifth round's (docs/forecasting.md): the fourth round's default (the rare parents' 50%
+    # The sixth round's (docs/forecasting.md): the fourth round's default (the rare parents' 50%
     # width calibrated on their whole outcomes); (a) the rare parents' members and calibration
     # fitted on their ordinary months; (b) only their calibration on their ordinary outcomes.
     "whole_widths": {"ordinary_widths": False},

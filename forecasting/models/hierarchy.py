@@ -39,7 +39,7 @@ reconciliation adds do not widen it twice; the 90% interval's ends keep the shif
 whole outcomes (rare months come in clusters, a region breaking into war, that the compound
 sum of independent district months does not carry: with those ends on ordinary outcomes too,
 or the members fitted on ordinary months, the countries' 90% interval covered 0.85 on the
-tuning worlds; docs/forecasting.md, "Fifth round").
+tuning worlds; docs/forecasting.md, "Sixth round").
 """
 
 from __future__ import annotations

@@ -148,9 +148,7 @@ class Ensemble:
         """The cells' outcomes less `rare_excess` in their month; None without it."""
         if self.rare_excess is None or cells.empty:
             return None
-        months = cells["horizon"].to_numpy(dtype=int).astype("timedelta64[M]")
-        periods = (cells["origin"].to_numpy().astype("datetime64[M]") + months).astype("datetime64[ns]")
-        keys = pd.MultiIndex.from_arrays([cells["series_id"].to_numpy(), pd.DatetimeIndex(periods)])
+        keys = pd.MultiIndex.from_arrays([cells["series_id"].to_numpy(), pd.DatetimeIndex(cells["period"])])
         return cells["observed"].to_numpy(dtype=float) - self.rare_excess.reindex(keys).fillna(0.0).to_numpy()
 
     def _judged_series(self, panel: Panel) -> Panel:
@@ -174,7 +172,7 @@ class Ensemble:
 def member_record(cells: pd.DataFrame, members: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray, pd.DataFrame]]:
     """The members' rolling-origin forecasts (`forecasting.models.rolling`, `model` naming the
     member) per level, as (members x forecasts x quantiles) quantiles, the outcomes, and the
-    frame of series_id, origin, horizon of each forecast, in one order shared by all members.
+    frame of series_id, origin, period, horizon of each forecast, in one order shared by all members.
     A level is left out where the members did not forecast the same (series, origin, month)."""
     if cells.empty:
         return {}
@@ -198,7 +196,7 @@ def member_record(cells: pd.DataFrame, members: Sequence[str]) -> dict[str, tupl
         ):
             continue
         quantiles = np.stack([numbers[part] for part in parts])
-        record[level] = (quantiles, observed[first], ordered[["series_id", "origin", "horizon"]].iloc[first].reset_index(drop=True))
+        record[level] = (quantiles, observed[first], ordered[["series_id", "origin", "period", "horizon"]].iloc[first].reset_index(drop=True))
     return record
 
 
@@ -247,7 +245,7 @@ def combine_cells(record: dict, weights: dict[str, np.ndarray]) -> pd.DataFrame:
         frame[list(QUANTILE_COLUMNS)] = np.tensordot(weight, quantiles, axes=1)
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["series_id", "origin", "horizon", "level", "observed", *QUANTILE_COLUMNS])
+        return pd.DataFrame(columns=["series_id", "origin", "period", "horizon", "level", "observed", *QUANTILE_COLUMNS])
     return pd.concat(frames, ignore_index=True)
 
 

@@ -207,6 +207,22 @@ def test_the_parents_that_take_rare_months_are_told_their_ordinary_outcomes(leve
     assert len(reconciled.order) == 6
 
 
+def test_the_ensemble_takes_a_parents_rare_excess_off_the_outcome_of_that_month_only():
+    from forecasting.models.ensemble import Ensemble
+
+    ensemble = Ensemble({})
+    months = pd.to_datetime(["2023-05-01", "2023-06-01", "2023-06-01", "2023-06-01"])
+    cells = pd.DataFrame({"series_id": ["fatalities|country|Mali"] * 3 + ["fatalities|country|Niger"],
+                          "origin": pd.to_datetime(["2023-04-01", "2023-05-01", "2023-04-01", "2023-05-01"]),
+                          "period": months, "horizon": [1, 1, 2, 1], "observed": [40.0, 350.0, 350.0, 20.0]})
+    assert ensemble._ordinary_outcomes(cells) is None
+    ensemble.rare_excess = pd.Series([280.0], index=pd.MultiIndex.from_arrays(
+        [["fatalities|country|Mali"], pd.to_datetime(["2023-06-01"])], names=["series_id", "period"]))
+    # June 2023 of Mali, forecast one and two months ahead, loses the massacre's excess; May
+    # and Niger's June do not.
+    np.testing.assert_array_equal(ensemble._ordinary_outcomes(cells), [40.0, 70.0, 70.0, 20.0])
+
+
 def test_the_ensembles_50_percent_width_is_fitted_on_the_outcomes_it_is_told():
     from forecasting.models.calibration import fit_calibration
 

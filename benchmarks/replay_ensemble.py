@@ -221,6 +221,16 @@ VARIANTS: dict[str, dict] = {
     "ordinary_history": {"bottom_up": OrdinaryHistory},
     "ordinary_calibration": {"ensemble": CalibratedOnOrdinary, "bottom_up": OrdinaryOutcomes},
 }
+# The seventh round's (a) (docs/forecasting.md): the parents' 90% ends tracking their own misses
+# (`calibration.adaptive_ends`), step as a fraction of the interval's width.
+_PARENTS = ("country", "area")
+for _step in (0.02, 0.05, 0.1, 0.2):
+    _name = f"aci_{int(round(_step * 100)):02d}"
+    VARIANTS[_name] = {"patch": {"ADAPTIVE_LEVELS": _PARENTS, "ADAPTIVE_STEP": _step}}
+    VARIANTS[_name + "_wide"] = {"patch": {"ADAPTIVE_LEVELS": _PARENTS, "ADAPTIVE_STEP": _step, "ADAPTIVE_NARROW": False}}
+    VARIANTS[_name + "_inner"] = {"patch": {"ADAPTIVE_LEVELS": _PARENTS, "ADAPTIVE_STEP": _step,
+                                            "ADAPTIVE_TRACKED": (0.05, 0.25, 0.75, 0.95)}}
+    VARIANTS[_name + "_admin1"] = {"patch": {"ADAPTIVE_LEVELS": (*_PARENTS, "admin1"), "ADAPTIVE_STEP": _step}}
 
 
 def default_cells(series: pd.DataFrame, store: Store, *, origins: int, horizons: int, variant: dict) -> pd.DataFrame:

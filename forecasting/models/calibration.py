@@ -115,6 +115,10 @@ class Calibration:
     shifts: dict[tuple[str, object], np.ndarray]
     horizons: int
     inner_scale: dict[str, float] = field(default_factory=dict)
+    #: series_id -> (horizons x len(QUANTILES)) widening on the square-root scale of each quantile
+    #: away from the median, by months ahead, from the series' own recent misses (`adaptive_ends`);
+    #: a series not in it keeps the pooled calibration.
+    series_offsets: dict[str, np.ndarray] = field(default_factory=dict)
 
     def scale_for(self, level: str) -> float:
         """The 50% interval's width factor at `level` (1: left as it is)."""
@@ -218,10 +222,12 @@ def scaled_inner(quantiles: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray]:
 
 
 def shift_quantiles(
-    quantiles: np.ndarray, levels: np.ndarray, horizons: np.ndarray, calibration: Calibration
+    quantiles: np.ndarray, levels: np.ndarray, horizons: np.ndarray, calibration: Calibration,
+    offsets: np.ndarray | None = None,
 ) -> np.ndarray:
     """`quantiles` (rows x QUANTILES) at `levels` and `horizons`, shifted and width-scaled by
-    `calibration`, floored at 0 and sorted."""
+    `calibration`, then each moved away from the median by `offsets` (rows x QUANTILES, square-root
+    scale; a series' own widening, `adaptive_ends`) where given, floored at 0 and sorted."""
     shifts = np.zeros_like(quantiles)
     scales = np.ones(len(quantiles))
     keys = pd.Series(list(zip(levels, horizons)))
@@ -238,6 +244,9 @@ def shift_quantiles(
         result[:, INNER[0]] = low
         result[:, INNER[1] :] = np.maximum(result[:, INNER[1] :], high[:, None])
         result[:, INNER[1]] = high
+    if offsets is not None:
+        away = np.where(np.asarray(QUANTILES) < 0.5, -1.0, np.where(np.asarray(QUANTILES) > 0.5, 1.0, 0.0))
+        result = backward(forward(result) + away * offsets)
     return np.sort(result, axis=1)
 
 
@@ -260,12 +269,78 @@ def residual_quantiles(residuals: np.ndarray, margin: float = 0.0, weights: np.n
 def apply_calibration(forecasts: pd.DataFrame, levels: pd.Series, calibration: Calibration) -> pd.DataFrame:
     """The forecast frame with calibrated quantiles. `levels` maps series_id -> level; the
     horizon of a row is its month's distance from the series' first forecast month plus one."""
-    if forecasts.empty or not (calibration.shifts or calibration.inner_scale):
+    if forecasts.empty or not (calibration.shifts or calibration.inner_scale or calibration.series_offsets):
         return forecasts
     result = forecasts.copy()
     first = result.groupby("series_id", sort=False)["period"].transform("min")
     horizon = ((result["period"].dt.year - first.dt.year) * 12 + result["period"].dt.month - first.dt.month + 1).to_numpy()
     level = levels.reindex(result["series_id"]).fillna(ANY).astype(str).to_numpy()
     quantiles = result[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
-    result[list(QUANTILE_COLUMNS)] = shift_quantiles(quantiles, level, horizon, calibration)
+    offsets = None
+    if calibration.series_offsets:
+        offsets = np.zeros_like(quantiles)
+        steps = np.minimum(horizon, calibration.horizons) - 1
+        for series_id, rows in result.groupby("series_id", sort=False).indices.items():
+            if series_id in calibration.series_offsets:
+                own = calibration.series_offsets[series_id]
+                offsets[rows] = own[np.minimum(steps[rows], len(own) - 1)]
+    result[list(QUANTILE_COLUMNS)] = shift_quantiles(quantiles, level, horizon, calibration, offsets)
     return result
+
+
+def adaptive_ends(
+    cells: pd.DataFrame,
+    calibration: Calibration,
+    levels: tuple[str, ...],
+    step: float,
+    tracked: tuple[float, ...] = INTERVAL_ENDS,
+    narrow: bool = True,
+) -> dict[str, np.ndarray]:
+    """Each series' own widening of its `tracked` quantiles (square-root scale, away from the
+    median) on top of the pooled `calibration`, per months ahead, for the series at `levels`:
+    online quantile tracking (Angelopoulos, Candès and Tibshirani 2023; adaptive conformal
+    inference, Gibbs and Candès 2021) over the rolling-origin `cells` in time order. After each
+    forecast the widening moves out by `step` x the calibrated 90% interval's width (at least 1)
+    x (1 - rate) if the outcome fell beyond it, and in by `step` x width x rate if not, rate being
+    the end's target miss rate (4% for the 90% interval's ends, as `TAIL_MARGIN` sets them; 25%
+    for the 50% interval's). A forecast h months ahead is judged with the widening known at its
+    origin (the outcomes of forecasts made h or more months before). Without `narrow` a widening
+    stays at 0 or above. Why: the pooled window of 36 origins is calm when a war starts; a
+    country's own run of misses is the first sign that its interval is too narrow."""
+    at = cells["level"].astype(str).isin(levels).to_numpy()
+    if not at.any():
+        return {}
+    part = cells[at].sort_values(["series_id", "horizon", "origin"], kind="stable")
+    horizons = part["horizon"].to_numpy(dtype=int)
+    quantiles = shift_quantiles(part[list(QUANTILE_COLUMNS)].to_numpy(dtype=float), part["level"].astype(str).to_numpy(),
+                                horizons, calibration)
+    roots = forward(quantiles)
+    width = np.maximum(roots[:, QUANTILES.index(0.95)] - roots[:, QUANTILES.index(0.05)], 1.0)
+    observed = forward(part["observed"].to_numpy(dtype=float))
+    columns = [QUANTILES.index(tau) for tau in tracked]
+    below = np.array([tau < 0.5 for tau in tracked])
+    rate = np.array([(tau if tau < 0.5 else 1.0 - tau) - (TAIL_MARGIN if tau in INTERVAL_ENDS else 0.0) for tau in tracked])
+    origins = _months(part["origin"])
+    periods = _months(part["period"])
+    offsets: dict[str, np.ndarray] = {}
+    for (series_id, horizon), rows in part.groupby(["series_id", "horizon"], sort=False).indices.items():
+        state, known = np.zeros(len(tracked)), []
+        for row in rows:
+            # The widening as known at this forecast's origin: outcomes of months up to it.
+            used = next((old for period, old in reversed(known) if period <= origins[row]), np.zeros(len(tracked)))
+            moved = roots[row, columns] + np.where(below, -used, used)
+            missed = np.where(below, observed[row] < moved, observed[row] > moved)
+            state = state + step * width[row] * (missed - rate)
+            if not narrow:
+                state = np.maximum(state, 0.0)
+            known.append((periods[row], state))
+        own = offsets.setdefault(str(series_id), np.zeros((calibration.horizons, len(QUANTILES))))
+        if 1 <= horizon <= calibration.horizons:
+            own[horizon - 1, columns] = state
+    return offsets
+
+
+def _months(dates: pd.Series) -> np.ndarray:
+    """Months since year 0 of `dates`, as integers."""
+    dates = pd.to_datetime(dates)
+    return (dates.dt.year * 12 + dates.dt.month).to_numpy()

@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Self
 
 import numpy as np
 import pandas as pd
 
 from forecasting.models.base import QUANTILE_COLUMNS, Model, Panel
-from forecasting.models.calibration import Calibration, apply_calibration, fit_calibration
+from forecasting.models.calibration import Calibration, adaptive_ends, apply_calibration, fit_calibration
 from forecasting.models.memo import ForecastMemo, Judgement
 from forecasting.models.rolling import origin_forecasts, rolling_origin_forecasts
 from forecasting.scores import MASE_YEARS, quantile_crps
@@ -59,6 +60,13 @@ ORIGINS = 36
 MIN_SERIES_TO_WEIGH = 10
 #: Greedy selection steps: weights are multiples of 1 / STEPS.
 STEPS = 10
+#: Levels whose series widen their own interval after their own recent misses
+#: (`calibration.adaptive_ends`), its step as a fraction of the interval's width, the quantiles
+#: it moves and whether it may narrow below the pooled calibration.
+ADAPTIVE_LEVELS: tuple[str, ...] = ()
+ADAPTIVE_STEP = 0.1
+ADAPTIVE_TRACKED = (0.05, 0.95)
+ADAPTIVE_NARROW = True
 _NUMBERS = ["mean", *QUANTILE_COLUMNS]
 
 
@@ -142,7 +150,11 @@ class Ensemble:
         record = member_record(cells, names)
         weights = share_weights(ensemble_weights(record, len(names)), judged)
         combined = combine_cells(record, weights)
-        return weights, fit_calibration(combined, inner_observed=self._ordinary_outcomes(combined))
+        calibration = fit_calibration(combined, inner_observed=self._ordinary_outcomes(combined))
+        if ADAPTIVE_LEVELS and not combined.empty:
+            offsets = adaptive_ends(combined, calibration, ADAPTIVE_LEVELS, ADAPTIVE_STEP, ADAPTIVE_TRACKED, ADAPTIVE_NARROW)
+            calibration = replace(calibration, series_offsets=offsets)
+        return weights, calibration
 
     def _ordinary_outcomes(self, cells: pd.DataFrame) -> np.ndarray | None:
         """The cells' outcomes less `rare_excess` in their month; None without it."""

@@ -202,6 +202,7 @@ def encode_judgement(judgement: Judgement) -> str:
         "shifts": [[level, horizon, values.tolist()] for (level, horizon), values in calibration.shifts.items()],
         "horizons": calibration.horizons,
         "inner_scale": calibration.inner_scale,
+        "series_offsets": {series_id: values.tolist() for series_id, values in calibration.series_offsets.items()},
     })
 
 
@@ -214,7 +215,8 @@ def decode_judgement(text: str) -> Judgement:
         for level, horizon, values in data["shifts"]
     }
     inner = {level: float(value) for level, value in data.get("inner_scale", {}).items()}
-    return weights, Calibration(shifts, int(data["horizons"]), inner)
+    offsets = {series_id: np.array(values, dtype=float) for series_id, values in data.get("series_offsets", {}).items()}
+    return weights, Calibration(shifts, int(data["horizons"]), inner, offsets)
 
 
 def encode_forecasts(frames: list[pd.DataFrame]) -> bytes | None:

@@ -13,6 +13,7 @@ from forecasting.models.base import QUANTILE_COLUMNS, QUANTILES, Panel, forecast
 from forecasting.models.calibration import (
     ANY,
     Calibration,
+    adaptive_ends,
     apply_calibration,
     fit_calibration,
     inner_scale,
@@ -167,6 +168,61 @@ def test_recent_origins_weigh_more_so_a_war_that_starts_moves_the_interval_soone
     assert weighted[q75] == pytest.approx(4.0) and plain[q75] == pytest.approx(1.0)
     # The lower tail is calm either way.
     assert weighted[0] == pytest.approx(-1.0) and plain[0] == pytest.approx(-1.0)
+
+
+def parent_cells(outcomes: dict[str, list[float]], horizon: int = 1) -> pd.DataFrame:
+    """Rolling-origin cells of countries forecast alike at every origin (q05 81, q95 144: roots 9
+    and 12, median 100), with the given outcomes in origin order."""
+    origins = pd.date_range("2022-01-01", periods=max(len(values) for values in outcomes.values()), freq="MS")
+    forecast = dict(zip(QUANTILE_COLUMNS, (81.0, 90.0, 95.0, 100.0, 105.0, 120.0, 144.0)))
+    return pd.DataFrame([
+        {"series_id": series_id, "level": "country", "horizon": horizon, "origin": origin,
+         "period": origin + pd.DateOffset(months=horizon), "observed": observed, **forecast}
+        for series_id, values in outcomes.items() for origin, observed in zip(origins, values)
+    ])
+
+
+def test_a_parent_that_jumps_widens_its_own_interval_and_a_calm_one_narrows_back():
+    """Quantile tracking per series (`adaptive_ends`), on top of a pooled calibration that moves
+    nothing: a country whose outcomes jump above its q95 for 6 months widens its upper end by about
+    6 misses x 0.96 x step x width (width: 3 roots), its lower end drifts in; a calm country narrows
+    both ends a little; and once the jump is over, the widening shrinks month by month."""
+    calm = [100.0] * 36
+    jump = [100.0] * 30 + [400.0] * 6
+    cells = parent_cells({"calm": calm, "jump": jump})
+    nothing = Calibration({}, 1)
+    offsets = adaptive_ends(cells, nothing, ("country",), step=0.1)
+    low, high = QUANTILES.index(0.05), QUANTILES.index(0.95)
+    assert offsets["jump"][0, high] == pytest.approx(0.3 * (6 * 0.96 - 30 * 0.04))
+    assert offsets["calm"][0, high] == pytest.approx(-0.3 * 36 * 0.04) == offsets["calm"][0, low]
+    assert offsets["jump"][0, 1:high].tolist() == [0.0] * (high - 1)
+    # Applied to a new forecast: the jumping country's q95 root is 12 + 1.368, the calm one's 12 - 0.432.
+    forecast = parent_cells({"calm": [0.0], "jump": [0.0]})[["series_id", "period", *QUANTILE_COLUMNS]]
+    calibrated = apply_calibration(forecast, pd.Series({"calm": "country", "jump": "country"}),
+                                   Calibration({}, 1, {}, offsets)).set_index("series_id")
+    assert np.sqrt(calibrated.loc["jump", "q95"]) == pytest.approx(13.368)
+    assert np.sqrt(calibrated.loc["calm", "q95"]) == pytest.approx(11.568)
+    assert np.sqrt(calibrated.loc["calm", "q05"]) == pytest.approx(9.432)
+    # After the jump, calm months bring the widening back down; without `narrow` it never goes below 0.
+    after = adaptive_ends(parent_cells({"jump": jump + [100.0] * 12}), nothing, ("country",), step=0.1)
+    assert 0 < after["jump"][0, high] < offsets["jump"][0, high]
+    wide = adaptive_ends(cells, nothing, ("country",), step=0.1, narrow=False)
+    assert wide["calm"][0, high] == 0.0 and wide["jump"][0, high] == pytest.approx(0.3 * 6 * 0.96)
+    # Other levels are left to the pooled calibration.
+    assert adaptive_ends(cells, nothing, ("admin1",), step=0.1) == {}
+
+
+def test_a_forecast_months_ahead_is_judged_with_the_widening_known_at_its_origin():
+    """Three months ahead, the first three misses in a row are each judged with no widening yet
+    (their outcomes come after the origins of the next two), so each moves the end out in full;
+    one month ahead, the second and third are judged with the first's widening (beyond the
+    outcome here, so no miss)."""
+    outcomes = {"war": [100.0] * 10 + [169.0] * 3}
+    step, width = 1.0, 3.0
+    three = adaptive_ends(parent_cells(outcomes, horizon=3), Calibration({}, 3), ("country",), step)["war"][2, -1]
+    one = adaptive_ends(parent_cells(outcomes, horizon=1), Calibration({}, 1), ("country",), step)["war"][0, -1]
+    assert three == pytest.approx(step * width * (3 * 0.96 - 10 * 0.04))
+    assert one == pytest.approx(step * width * (0.96 - 12 * 0.04))
 
 
 def test_calibration_pools_where_a_level_and_horizon_has_too_few_residuals():

@@ -290,34 +290,34 @@ def apply_calibration(forecasts: pd.DataFrame, levels: pd.Series, calibration: C
 
 def adaptive_ends(
     cells: pd.DataFrame,
-    calibration: Calibration,
     levels: tuple[str, ...],
     step: float,
+    horizons: int,
     tracked: tuple[float, ...] = INTERVAL_ENDS,
     narrow: bool = True,
 ) -> dict[str, np.ndarray]:
     """Each series' own widening of its `tracked` quantiles (square-root scale, away from the
-    median) on top of the pooled `calibration`, per months ahead, for the series at `levels`:
-    online quantile tracking (Angelopoulos, Candès and Tibshirani 2023; adaptive conformal
-    inference, Gibbs and Candès 2021) over the rolling-origin `cells` in time order. After each
-    forecast the widening moves out by `step` x the calibrated 90% interval's width (at least 1)
-    x (1 - rate) if the outcome fell beyond it, and in by `step` x width x rate if not, rate being
-    the end's target miss rate (4% for the 90% interval's ends, as `TAIL_MARGIN` sets them; 25%
-    for the 50% interval's). A forecast h months ahead is judged with the widening known at its
-    origin (the outcomes of forecasts made h or more months before). Without `narrow` a widening
-    stays at 0 or above. Why: the pooled window of 36 origins is calm when a war starts; a
-    country's own run of misses is the first sign that its interval is too narrow."""
+    median), per months ahead up to `horizons`, for the series at `levels`, from rolling-origin
+    `cells` whose quantiles are the forecasts as issued (the pooled calibration applied): online
+    quantile tracking (Angelopoulos, Candès and Tibshirani 2023; adaptive conformal inference,
+    Gibbs and Candès 2021) over the origins in time order. After each forecast the widening moves
+    out by `step` x the width of the interval the quantile bounds (at least 1 root) x (1 - rate) if
+    the outcome fell beyond it, and in by `step` x width x rate if not, rate being the quantile's
+    target miss rate (4% for the 90% interval's ends, as `TAIL_MARGIN` sets them; 25% for the 50%
+    interval's). A forecast h months ahead is judged with the widening known at its origin (the
+    outcomes of forecasts made h or more months before). Without `narrow` a widening stays at 0
+    or above. Why: the pooled window of 36 origins is calm when a war starts; a country's own run
+    of misses is the first sign that its interval is too narrow."""
     at = cells["level"].astype(str).isin(levels).to_numpy()
     if not at.any():
         return {}
     part = cells[at].sort_values(["series_id", "horizon", "origin"], kind="stable")
-    horizons = part["horizon"].to_numpy(dtype=int)
-    quantiles = shift_quantiles(part[list(QUANTILE_COLUMNS)].to_numpy(dtype=float), part["level"].astype(str).to_numpy(),
-                                horizons, calibration)
-    roots = forward(quantiles)
-    width = np.maximum(roots[:, QUANTILES.index(0.95)] - roots[:, QUANTILES.index(0.05)], 1.0)
+    roots = forward(part[list(QUANTILE_COLUMNS)].to_numpy(dtype=float))
     observed = forward(part["observed"].to_numpy(dtype=float))
     columns = [QUANTILES.index(tau) for tau in tracked]
+    # Each quantile's step is a share of the width of the interval it bounds (q05, q95: the 90%).
+    mirrors = [QUANTILES.index(round(1.0 - tau, 10)) for tau in tracked]
+    width = np.maximum(np.abs(roots[:, mirrors] - roots[:, columns]), 1.0)
     below = np.array([tau < 0.5 for tau in tracked])
     rate = np.array([(tau if tau < 0.5 else 1.0 - tau) - (TAIL_MARGIN if tau in INTERVAL_ENDS else 0.0) for tau in tracked])
     origins = _months(part["origin"])
@@ -334,8 +334,8 @@ def adaptive_ends(
             if not narrow:
                 state = np.maximum(state, 0.0)
             known.append((periods[row], state))
-        own = offsets.setdefault(str(series_id), np.zeros((calibration.horizons, len(QUANTILES))))
-        if 1 <= horizon <= calibration.horizons:
+        own = offsets.setdefault(str(series_id), np.zeros((horizons, len(QUANTILES))))
+        if 1 <= horizon <= horizons:
             own[horizon - 1, columns] = state
     return offsets
 

@@ -183,15 +183,13 @@ def parent_cells(outcomes: dict[str, list[float]], horizon: int = 1) -> pd.DataF
 
 
 def test_a_parent_that_jumps_widens_its_own_interval_and_a_calm_one_narrows_back():
-    """Quantile tracking per series (`adaptive_ends`), on top of a pooled calibration that moves
-    nothing: a country whose outcomes jump above its q95 for 6 months widens its upper end by about
+    """Quantile tracking per series (`adaptive_ends`) on forecasts as issued: a country whose outcomes jump above its q95 for 6 months widens its upper end by about
     6 misses x 0.96 x step x width (width: 3 roots), its lower end drifts in; a calm country narrows
     both ends a little; and once the jump is over, the widening shrinks month by month."""
     calm = [100.0] * 36
     jump = [100.0] * 30 + [400.0] * 6
     cells = parent_cells({"calm": calm, "jump": jump})
-    nothing = Calibration({}, 1)
-    offsets = adaptive_ends(cells, nothing, ("country",), step=0.1)
+    offsets = adaptive_ends(cells, ("country",), step=0.1, horizons=1)
     low, high = QUANTILES.index(0.05), QUANTILES.index(0.95)
     assert offsets["jump"][0, high] == pytest.approx(0.3 * (6 * 0.96 - 30 * 0.04))
     assert offsets["calm"][0, high] == pytest.approx(-0.3 * 36 * 0.04) == offsets["calm"][0, low]
@@ -204,12 +202,12 @@ def test_a_parent_that_jumps_widens_its_own_interval_and_a_calm_one_narrows_back
     assert np.sqrt(calibrated.loc["calm", "q95"]) == pytest.approx(11.568)
     assert np.sqrt(calibrated.loc["calm", "q05"]) == pytest.approx(9.432)
     # After the jump, calm months bring the widening back down; without `narrow` it never goes below 0.
-    after = adaptive_ends(parent_cells({"jump": jump + [100.0] * 12}), nothing, ("country",), step=0.1)
+    after = adaptive_ends(parent_cells({"jump": jump + [100.0] * 12}), ("country",), step=0.1, horizons=1)
     assert 0 < after["jump"][0, high] < offsets["jump"][0, high]
-    wide = adaptive_ends(cells, nothing, ("country",), step=0.1, narrow=False)
+    wide = adaptive_ends(cells, ("country",), step=0.1, horizons=1, narrow=False)
     assert wide["calm"][0, high] == 0.0 and wide["jump"][0, high] == pytest.approx(0.3 * 6 * 0.96)
     # Other levels are left to the pooled calibration.
-    assert adaptive_ends(cells, nothing, ("admin1",), step=0.1) == {}
+    assert adaptive_ends(cells, ("admin1",), step=0.1, horizons=1) == {}
 
 
 def test_a_forecast_months_ahead_is_judged_with_the_widening_known_at_its_origin():
@@ -219,8 +217,8 @@ def test_a_forecast_months_ahead_is_judged_with_the_widening_known_at_its_origin
     outcome here, so no miss)."""
     outcomes = {"war": [100.0] * 10 + [169.0] * 3}
     step, width = 1.0, 3.0
-    three = adaptive_ends(parent_cells(outcomes, horizon=3), Calibration({}, 3), ("country",), step)["war"][2, -1]
-    one = adaptive_ends(parent_cells(outcomes, horizon=1), Calibration({}, 1), ("country",), step)["war"][0, -1]
+    three = adaptive_ends(parent_cells(outcomes, horizon=3), ("country",), step, horizons=3)["war"][2, -1]
+    one = adaptive_ends(parent_cells(outcomes, horizon=1), ("country",), step, horizons=1)["war"][0, -1]
     assert three == pytest.approx(step * width * (3 * 0.96 - 10 * 0.04))
     assert one == pytest.approx(step * width * (0.96 - 12 * 0.04))
 

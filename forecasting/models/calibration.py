@@ -54,6 +54,13 @@ interval widened past q10 or q90 (or q05, q95) pushes them out with it, so the 9
 ever widens. Matching the coverage itself rather than two separate quantiles is what ties of
 whole counts need.
 
+**A series' own misses** (`adaptive_ends`, since 2026-11-30, for the countries and the area
+only: `ensemble.ADAPTIVE_LEVELS`): on top of the pooled calibration, each series keeps an offset
+per months ahead for its 50% interval's ends that moves out after a miss and back in slowly
+otherwise (online quantile tracking, Angelopoulos, Candès and Tibshirani 2023), walked over the
+record's origins in time order with only the outcomes known at each origin. A country-wide war
+moves one country's record, not its level's pooled window; the offsets follow it.
+
 `fit_calibration(cells, adjusted=QUANTILES, margin=0.0, inner=False)` is plain split conformal on
 every quantile.
 

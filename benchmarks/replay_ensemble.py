@@ -233,11 +233,8 @@ for _step in (0.02, 0.05, 0.1, 0.2):
     for _suffix, _extra in (("", {}), ("_wide", {"ADAPTIVE_NARROW": False}), ("_inner", {"ADAPTIVE_TRACKED": _BOTH}),
                             ("_admin1", {"ADAPTIVE_LEVELS": (*_PARENTS, "admin1")}), ("_mid", {"ADAPTIVE_TRACKED": (0.25, 0.75)})):
         _settings = {"ADAPTIVE_LEVELS": _PARENTS, "ADAPTIVE_STEP": _step, "ADAPTIVE_TRACKED": _ENDS,
-                     "ADAPTIVE_NARROW": True, "ADAPTIVE_RECONCILED": False}
+                     "ADAPTIVE_NARROW": True}
         VARIANTS[f"aci_{_percent}{_suffix}"] = {"patch": {**_settings, **_extra}}
-        if _suffix not in ("_admin1", "_mid"):
-            # Misses judged on the parents' record reconciled bottom-up, as issued.
-            VARIANTS[f"aci_r{_percent}{_suffix}"] = {"patch": {**_settings, "ADAPTIVE_RECONCILED": True, **_extra}}
 
 
 def default_cells(series: pd.DataFrame, store: Store, *, origins: int, horizons: int, variant: dict) -> pd.DataFrame:

@@ -43,7 +43,6 @@ import pandas as pd
 
 from forecasting.models.base import QUANTILE_COLUMNS, Model, Panel
 from forecasting.models.calibration import Calibration, adaptive_ends, apply_calibration, fit_calibration, shift_quantiles
-from forecasting.models.hierarchy import reconcile
 from forecasting.models.memo import ForecastMemo, Judgement
 from forecasting.models.rolling import origin_forecasts, rolling_origin_forecasts
 from forecasting.scores import MASE_YEARS, quantile_crps
@@ -71,9 +70,6 @@ ADAPTIVE_LEVELS: tuple[str, ...] = ("country", "area")
 ADAPTIVE_STEP = 0.05
 ADAPTIVE_TRACKED = (0.25, 0.75)
 ADAPTIVE_NARROW = True
-#: Judge the parents' misses on their record as `detect` would have issued it: reconciled
-#: bottom-up (with the rare months) rather than their own calibrated forecasts.
-ADAPTIVE_RECONCILED = False
 _NUMBERS = ["mean", *QUANTILE_COLUMNS]
 
 
@@ -90,9 +86,6 @@ class Ensemble:
     #: reconciliation adds rare months to (set by `forecasting.models.hierarchy.BottomUp`): their
     #: 50% width is calibrated on their outcomes less these, the ordinary part it is the width of.
     rare_excess: pd.Series | None = None
-    #: (order, rare months) of the bottom-up reconciliation its forecasts go through (set by
-    #: `forecasting.models.hierarchy.BottomUp`): the parents' record is judged as reconciled.
-    reconciliation: tuple | None = None
 
     def __init__(
         self,
@@ -162,33 +155,20 @@ class Ensemble:
         combined = combine_cells(record, weights)
         calibration = fit_calibration(combined, inner_observed=self._ordinary_outcomes(combined))
         if ADAPTIVE_LEVELS and not combined.empty:
-            issued = self._issued(combined, calibration, cells, weights)
+            issued = self._issued(combined, calibration)
             offsets = adaptive_ends(issued, ADAPTIVE_LEVELS, ADAPTIVE_STEP, calibration.horizons, ADAPTIVE_TRACKED, ADAPTIVE_NARROW)
             calibration = replace(calibration, series_offsets=offsets)
         return weights, calibration
 
-    def _issued(self, combined: pd.DataFrame, calibration: Calibration, cells: pd.DataFrame, weights: dict) -> pd.DataFrame:
-        """The record's forecasts as they would have been issued: calibrated, and with
-        `ADAPTIVE_RECONCILED` and a `reconciliation`, reconciled origin by origin (only the parents
-        whose children all have forecasts at that origin)."""
+    def _issued(self, combined: pd.DataFrame, calibration: Calibration) -> pd.DataFrame:
+        """The record's forecasts as they would have been issued: the pooled calibration applied.
+        (Judging the parents' misses on their record reconciled bottom-up instead was measured
+        on the sample and scored about the same: docs/forecasting.md, "Seventh round (a)".)"""
         issued = combined.copy()
         quantiles = combined[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
         issued[list(QUANTILE_COLUMNS)] = shift_quantiles(quantiles, combined["level"].astype(str).to_numpy(),
                                                          combined["horizon"].to_numpy(dtype=int), calibration)
-        if not ADAPTIVE_RECONCILED or self.reconciliation is None:
-            return issued
-        order, rare = self.reconciliation
-        names = list(self.members)
-        means = cells[cells["model"].isin(names)].set_index(["series_id", "origin", "period", "model"])["mean"].unstack("model")
-        keys = pd.MultiIndex.from_frame(issued[["series_id", "origin", "period"]])
-        member_means = means.reindex(keys)[names].to_numpy(dtype=float)
-        issued["mean"] = (_row_weights(issued["level"].to_numpy(), weights, len(names)) * member_means).sum(axis=1)
-        frames = []
-        for _, frame in issued.groupby("origin", sort=True):
-            present = set(frame["series_id"])
-            kept = [(parent, kids) for parent, kids in order if parent in present and present.issuperset(kids)]
-            frames.append(reconcile(frame.reset_index(drop=True), kept, rare))
-        return pd.concat(frames, ignore_index=True)
+        return issued
 
     def _ordinary_outcomes(self, cells: pd.DataFrame) -> np.ndarray | None:
         """The cells' outcomes less `rare_excess` in their month; None without it."""

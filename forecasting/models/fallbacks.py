@@ -65,15 +65,6 @@ class WithFallbacks:
     def rare_excess(self, excess: pd.Series | None) -> None:
         self.model.rare_excess = excess
 
-    @property
-    def reconciliation(self) -> tuple | None:
-        """The wrapped model's (`forecasting.models.ensemble.Ensemble.reconciliation`)."""
-        return getattr(self.model, "reconciliation", None)
-
-    @reconciliation.setter
-    def reconciliation(self, order_and_rare: tuple | None) -> None:
-        self.model.reconciliation = order_and_rare
-
     def fit(self, panel: Panel) -> Self:
         own = self.model.name == TRAILING_MEAN
         self.kinds = fallback_kinds(panel, self.model.min_months, constant_ok=own or getattr(self.model, "constant_ok", False))

@@ -138,8 +138,6 @@ class BottomUp:
             self.rare = rare_events(panel, self.order, excess)
             if self.rare is not None and self.ordinary_widths:
                 self.model.rare_excess = rare_excess(panel, self.order, excess, self.rare.parents)
-            # Its parents' own misses are judged as reconciled (`Ensemble.reconciliation`).
-            self.model.reconciliation = (self.order, self.rare)
         self.model.fit(panel)
         return self
 

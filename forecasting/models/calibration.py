@@ -287,10 +287,11 @@ def apply_calibration(forecasts: pd.DataFrame, levels: pd.Series, calibration: C
     if calibration.series_offsets:
         offsets = np.zeros_like(quantiles)
         steps = np.minimum(horizon, calibration.horizons) - 1
-        for series_id, rows in result.groupby("series_id", sort=False).indices.items():
-            if series_id in calibration.series_offsets:
-                own = calibration.series_offsets[series_id]
-                offsets[rows] = own[np.minimum(steps[rows], len(own) - 1)]
+        own_rows = np.flatnonzero(result["series_id"].isin(list(calibration.series_offsets)).to_numpy())
+        for series_id, rows in result.iloc[own_rows].groupby("series_id", sort=False).indices.items():
+            rows = own_rows[rows]
+            own = calibration.series_offsets[series_id]
+            offsets[rows] = own[np.minimum(steps[rows], len(own) - 1)]
     result[list(QUANTILE_COLUMNS)] = shift_quantiles(quantiles, level, horizon, calibration, offsets)
     return result
 

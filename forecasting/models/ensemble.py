@@ -154,16 +154,18 @@ class Ensemble:
         weights = share_weights(ensemble_weights(record, len(names)), judged)
         combined = combine_cells(record, weights)
         calibration = fit_calibration(combined, inner_observed=self._ordinary_outcomes(combined))
-        if ADAPTIVE_LEVELS and not combined.empty:
-            issued = self._issued(combined, calibration)
+        tracked = combined[combined["level"].astype(str).isin(ADAPTIVE_LEVELS)] if ADAPTIVE_LEVELS and not combined.empty else None
+        if tracked is not None and not tracked.empty:
+            issued = self._issued(tracked, calibration)
             offsets = adaptive_ends(issued, ADAPTIVE_LEVELS, ADAPTIVE_STEP, calibration.horizons, ADAPTIVE_TRACKED, ADAPTIVE_NARROW)
             calibration = replace(calibration, series_offsets=offsets)
         return weights, calibration
 
     def _issued(self, combined: pd.DataFrame, calibration: Calibration) -> pd.DataFrame:
-        """The record's forecasts as they would have been issued: the pooled calibration applied.
-        (Judging the parents' misses on their record reconciled bottom-up instead was measured
-        on the sample and scored about the same: docs/forecasting.md, "Seventh round (a)".)"""
+        """The record's forecasts (of the tracked levels) as they would have been issued: the
+        pooled calibration applied. (Judging the parents' misses on their record reconciled
+        bottom-up instead was measured on the sample and scored about the same:
+        docs/forecasting.md, "Seventh round (a)".)"""
         issued = combined.copy()
         quantiles = combined[list(QUANTILE_COLUMNS)].to_numpy(dtype=float)
         issued[list(QUANTILE_COLUMNS)] = shift_quantiles(quantiles, combined["level"].astype(str).to_numpy(),

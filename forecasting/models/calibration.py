@@ -199,8 +199,7 @@ def recency_weights(cells: pd.DataFrame, half_life: float | None) -> np.ndarray 
     origin of `cells`; None (all alike) without a half-life or an origin column."""
     if half_life is None or "origin" not in cells:
         return None
-    origins = pd.to_datetime(cells["origin"])
-    months = (origins.dt.year * 12 + origins.dt.month).to_numpy()
+    months = _months(cells["origin"])
     return 0.5 ** ((months.max() - months) / half_life)
 
 

@@ -154,11 +154,12 @@ class Ensemble:
         weights = share_weights(ensemble_weights(record, len(names)), judged)
         combined = combine_cells(record, weights)
         calibration = fit_calibration(combined, inner_observed=self._ordinary_outcomes(combined))
-        tracked = combined[combined["level"].astype(str).isin(ADAPTIVE_LEVELS)] if ADAPTIVE_LEVELS and not combined.empty else None
-        if tracked is not None and not tracked.empty:
-            issued = self._issued(tracked, calibration)
-            offsets = adaptive_ends(issued, ADAPTIVE_LEVELS, ADAPTIVE_STEP, calibration.horizons, ADAPTIVE_TRACKED, ADAPTIVE_NARROW)
-            calibration = replace(calibration, series_offsets=offsets)
+        if ADAPTIVE_LEVELS and not combined.empty:
+            tracked = combined[combined["level"].astype(str).isin(ADAPTIVE_LEVELS)]
+            if not tracked.empty:
+                issued = self._issued(tracked, calibration)
+                offsets = adaptive_ends(issued, ADAPTIVE_LEVELS, ADAPTIVE_STEP, calibration.horizons, ADAPTIVE_TRACKED, ADAPTIVE_NARROW)
+                calibration = replace(calibration, series_offsets=offsets)
         return weights, calibration
 
     def _issued(self, combined: pd.DataFrame, calibration: Calibration) -> pd.DataFrame:

@@ -145,6 +145,12 @@ class BottomUp:
         return reconcile(self.model.predict(horizon), self.order, self.rare)
 
 
+def finest_series(order: list[tuple[str, list[str]]]) -> set[str]:
+    """The finest series of `order`: children that are no parent themselves."""
+    parents = {parent for parent, _ in order}
+    return {child for _, children in order for child in children} - parents
+
+
 def finest_excess(panel: Panel, order: list[tuple[str, list[str]]]) -> np.ndarray:
     """(series x months of `panel`) each finest series' (children of `order` that are no parent
     themselves) excess beyond `RARE_BOUND` robust scales of its Huber-robust level (`RobustLevel`:
@@ -153,10 +159,8 @@ def finest_excess(panel: Panel, order: list[tuple[str, list[str]]]) -> np.ndarra
     starts."""
     from forecasting.models.robust import RobustLevel
 
-    parents = {parent for parent, _ in order}
-    finest = {child for _, children in order for child in children} - parents
     excess = np.full(panel.values.shape, np.nan)
-    rows = np.isin(panel.series_ids, list(finest))
+    rows = np.isin(panel.series_ids, list(finest_series(order)))
     if rows.any():
         finest_panel = panel.subset(rows)
         own = transient_excess(RobustLevel(huber_k=RARE_BOUND).fit(finest_panel), finest_panel.values)
@@ -185,8 +189,7 @@ def rare_events(panel: Panel, order: list[tuple[str, list[str]]], excess: np.nda
     """The rare months of the finest series of `order` (children that are no parent themselves)
     over their last `RARE_MONTHS`, pooled per measure (see module doc), from their
     `finest_excess` (worked out here unless given); None where nothing is reconciled."""
-    parents = {parent for parent, _ in order}
-    finest = {child for _, children in order for child in children} - parents
+    finest = finest_series(order)
     if not finest:
         return None
     rows = np.isin(panel.series_ids, list(finest))
@@ -199,6 +202,7 @@ def rare_events(panel: Panel, order: list[tuple[str, list[str]]], excess: np.nda
         sizes[measure] = seen[seen > 0]
         rates[measure] = len(sizes[measure]) / max(len(seen), 1)
     levels = dict(zip(panel.series_ids, panel.levels))
+    parents = {parent for parent, _ in order}
     return RareEvents(rates, sizes, frozenset(p for p in parents if levels.get(p) in RARE_LEVELS))
 
 

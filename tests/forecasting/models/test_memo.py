@@ -139,6 +139,31 @@ def _months(history: pd.DataFrame, months: int) -> pd.DataFrame:
     return history[history["period"] < pd.Timestamp("2021-01-01") + pd.DateOffset(months=months)]
 
 
+def test_a_backtest_remembering_its_inner_origins_scores_what_it_scores_afresh(monkeypatch):
+    """`backtest` (and the plot's one-month-ahead fit) keep the members fitted at each inner
+    origin for the outer origins after it: the same cells, every number, and fewer fits."""
+    from forecasting.backtest import backtest_forecasts
+    from forecasting.models import rolling
+
+    history = _history(district_counts(months=34))
+    fit_origin = rolling.origin_forecasts
+    fitted = {"afresh": 0, "remembered": 0}
+    run = "afresh"
+
+    def counted(*args, **options):
+        fitted[run] += 1
+        return fit_origin(*args, **options)
+
+    monkeypatch.setattr(rolling, "origin_forecasts", counted)
+    afresh = backtest_forecasts(history, ["default", "trailing_mean"], origins=3, horizons=2, seed=4)
+    run = "remembered"
+    remembered = backtest_forecasts(history, ["default", "trailing_mean"], origins=3, horizons=2, seed=4,
+                                    memo=ForecastMemo(keep_origins=True))
+    pd.testing.assert_frame_equal(remembered, afresh, check_exact=True)
+    assert set(afresh["model"]) == {"default", "trailing_mean"} and afresh["origin"].nunique() == 3
+    assert 0 < fitted["remembered"] < fitted["afresh"] / 2, fitted
+
+
 def test_origins_kept_in_the_store_give_the_next_months_forecast_unchanged_and_only_the_newest_is_fitted(store):
     history = _history(district_counts(months=31))
 

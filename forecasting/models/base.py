@@ -144,18 +144,18 @@ def forecast_frame(
     quantiles = np.sort(np.clip(np.nan_to_num(quantiles, nan=0.0), 0.0, None), axis=2)
     steps = np.arange(1, horizon + 1).astype("timedelta64[M]")
     periods = (panel.last_periods[:, None] + steps[None, :]).astype("datetime64[ns]")
-    frame = pd.DataFrame(
+    # Every column in one construction: inserting the quantiles one by one cost about as much as
+    # fitting a vectorized member (a rolling-origin judgement builds hundreds of these frames).
+    return pd.DataFrame(
         {
             "series_id": np.repeat(panel.series_ids, horizon),
             "period": periods.reshape(-1),
             "model": model,
             "fallback": pd.Series([fallback] * (count * horizon), dtype=object),
             "mean": mean.reshape(-1),
+            **{name: quantiles[:, :, index].reshape(-1) for index, name in enumerate(QUANTILE_COLUMNS)},
         }
     )
-    for index, name in enumerate(QUANTILE_COLUMNS):
-        frame[name] = quantiles[:, :, index].reshape(-1)
-    return frame
 
 
 def empty_forecast() -> pd.DataFrame:

@@ -93,5 +93,15 @@ class WithFallbacks:
             frames.append(frame.assign(model=self.name, fallback=TRAILING_MEAN))
         if not frames:
             return empty_forecast()
+        if len(frames) == 1 and _in_order(frames[0]):
+            # The usual case: every series fitted, in the panel's order (sorted by series_id).
+            return frames[0].reset_index(drop=True)
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         return frame.sort_values(["series_id", "period"], kind="stable").reset_index(drop=True)
+
+
+def _in_order(frame: pd.DataFrame) -> bool:
+    """Whether `frame`'s rows are sorted by series_id, then period, with no pair twice."""
+    ids, periods = frame["series_id"].to_numpy(), frame["period"].to_numpy()
+    later = (ids[1:] > ids[:-1]) | ((ids[1:] == ids[:-1]) & (periods[1:] > periods[:-1]))
+    return bool(later.all())

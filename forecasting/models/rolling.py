@@ -72,36 +72,39 @@ def origin_forecasts(
     `predicted`: each model's `fit(history).predict(horizons)` on the origin's history (the
     series up to the origin), where already made; fitted here otherwise."""
     history = seen.truncate(observed)
-    outcomes = observed_after(seen, observed, observed)
-    known = pd.DataFrame(
-        {
-            "scale": seasonal_naive_scale(history.values, mase_years),
-            "level": history.levels,
-            "origin": history.last_periods.astype("datetime64[ns]"),
-        },
-        index=pd.Index(history.series_ids, name="series_id"),
-    )
+    # The months after the origin, (series x observed), in `history`'s order: `truncate` keeps
+    # exactly the series that have months after it.
+    after = seen.values[seen.lengths > observed][:, seen.values.shape[1] - observed :]
+    known = Outcomes(pd.Index(history.series_ids), history.last_periods, after,
+                     seasonal_naive_scale(history.values, mase_years), history.levels)
     frames = []
     for index, (name, build) in enumerate(models.items()):
         forecast = build().fit(history).predict(horizons) if predicted is None else predicted[index]
-        forecast = forecast.merge(outcomes, on=["series_id", "period"], how="inner").join(known, on="series_id")
-        frames.append(forecast.assign(model=name))
+        frames.append(known.joined(forecast).assign(model=name))
     return frames
 
 
-def observed_after(panel: Panel, months_back: int, horizons: int) -> pd.DataFrame:
-    """The observed months after an origin `months_back` before each series' end: series_id,
-    period, observed."""
-    kept = panel.lengths > months_back
-    width = panel.values.shape[1]
-    observed = panel.values[kept][:, width - months_back : width - months_back + horizons]
-    steps = np.arange(1, horizons + 1).astype("timedelta64[M]")
-    origins = panel.last_periods[kept] - np.timedelta64(months_back, "M")
-    periods = (origins[:, None] + steps[None, :]).astype("datetime64[ns]")
-    return pd.DataFrame(
-        {
-            "series_id": np.repeat(panel.series_ids[kept], horizons),
-            "period": periods.reshape(-1),
-            "observed": observed.reshape(-1),
-        }
-    )
+class Outcomes:
+    """An origin's outcomes and what is known of each series there, to join to forecasts."""
+
+    def __init__(self, series_ids: pd.Index, origins: np.ndarray, after: np.ndarray, scale: np.ndarray,
+                 levels: np.ndarray):
+        self.series_ids, self.origins, self.after, self.scale, self.levels = series_ids, origins, after, scale, levels
+
+    def joined(self, forecast: pd.DataFrame) -> pd.DataFrame:
+        """The rows of `forecast` whose month has been observed, in its order, with `observed`,
+        `scale`, `level` and `origin` (the last month seen) added: an inner join on series and
+        month, done by position (a pandas merge of hundreds of small frames cost a tenth of a
+        judgement)."""
+        row = self.series_ids.get_indexer(forecast["series_id"])
+        months = forecast["period"].to_numpy().astype("datetime64[M]")
+        step = (months - self.origins[row]).astype(int)
+        kept = np.flatnonzero((row >= 0) & (step >= 1) & (step <= self.after.shape[1]))
+        row, step = row[kept], step[kept]
+        added = pd.DataFrame({
+            "observed": self.after[row, step - 1],
+            "scale": self.scale[row],
+            "level": self.levels[row],
+            "origin": self.origins[row].astype("datetime64[ns]"),
+        })
+        return pd.concat([forecast.iloc[kept].reset_index(drop=True), added], axis=1)

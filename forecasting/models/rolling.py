@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -84,18 +85,23 @@ def origin_forecasts(
     return frames
 
 
+@dataclass(frozen=True)
 class Outcomes:
-    """An origin's outcomes and what is known of each series there, to join to forecasts."""
+    """An origin's outcomes and what is known of each series there, to join to forecasts: per
+    series (in `series_ids`' order) its origin (the last month seen, datetime64[M]), the months
+    after it (series x months observed), its MASE scale and its level."""
 
-    def __init__(self, series_ids: pd.Index, origins: np.ndarray, after: np.ndarray, scale: np.ndarray,
-                 levels: np.ndarray):
-        self.series_ids, self.origins, self.after, self.scale, self.levels = series_ids, origins, after, scale, levels
+    series_ids: pd.Index
+    origins: np.ndarray
+    after: np.ndarray
+    scale: np.ndarray
+    levels: np.ndarray
 
     def joined(self, forecast: pd.DataFrame) -> pd.DataFrame:
         """The rows of `forecast` whose month has been observed, in its order, with `observed`,
         `scale`, `level` and `origin` (the last month seen) added: an inner join on series and
-        month, done by position (a pandas merge of hundreds of small frames cost a tenth of a
-        judgement)."""
+        month, done by position (a pandas merge and join took 4 ms more an origin of the sample,
+        and a judgement joins about 180)."""
         row = self.series_ids.get_indexer(forecast["series_id"])
         months = forecast["period"].to_numpy().astype("datetime64[M]")
         step = (months - self.origins[row]).astype(int)

@@ -16,10 +16,10 @@ prints the means over 1-6 months ahead for the original three held-out seeds too
 (`ORIGINAL_HELD_OUT_SEEDS`), the only held-out worlds before the ramps came (2026-11-30).
 
 Each world's backtest keeps the default ensemble's member forecasts at its inner rolling origins
-in memory (`ForecastMemo(keep_origins=True)`, as a backfill does): the outer origin one month
+in memory (`backtest_forecasts`' default memo, as a backfill does): the outer origin one month
 earlier judges its members on 35 of the same 36 inner origins, so it fits them at the few it
 does not share instead of all 36. The forecasts are the same with the memo or without
-(tests/forecasting/models/test_memo.py); `--no-memo` runs without it.
+(tests/forecasting/models/test_memo.py); `--no-memo` runs with a memo that keeps nothing.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def main() -> None:
     started, started_cpu = time.perf_counter(), time.process_time()
     frames = []
     for index, series in enumerate(series_frames(arguments.data)):
-        memo = None if arguments.no_memo else ForecastMemo(keep_origins=True)
+        memo = ForecastMemo() if arguments.no_memo else None
         cells = backtest_forecasts(series, MODELS, origins=arguments.origins, horizons=arguments.horizons, seed=0, memo=memo)
         frames.append(cells.assign(world=index))
     cells = pd.concat(frames, ignore_index=True)

@@ -38,11 +38,8 @@ def backtest(
     """Scores per model, level and horizon (see the module doc): a frame with `SCORE_COLUMNS`.
     `conflictology` is scored too when it is not asked for: skill is measured against it."""
     scored = list(dict.fromkeys([*models, REFERENCE_MODEL]))
-    # The ensemble's members fitted at an inner origin serve every later outer origin whose
-    # window holds it: the same forecasts, at a fraction of the fits.
     cells = backtest_forecasts(
-        series, scored, origins=origins, horizons=horizons, seed=seed, executor=executor, mase_years=mase_years,
-        memo=ForecastMemo(keep_origins=True),
+        series, scored, origins=origins, horizons=horizons, seed=seed, executor=executor, mase_years=mase_years
     )
     return summarize(cells)
 
@@ -61,9 +58,12 @@ def backtest_forecasts(
     """Every scored backtest forecast of a series frame: the forecast frame's columns plus
     `origin` (last month the model saw), `horizon`, `level`, `observed` and `scale` (the MASE
     denominator), one row per model, series, origin and month ahead that has been observed.
-    `memo` is handed to every model (`forecasting.models.memo`: with `keep_origins`, the
-    ensemble's judgement at each origin fits its members only at the inner origins the origin
-    before did not use); the forecasts are the same with it or without."""
+    `memo` is handed to every model (`forecasting.models.memo`); None: one that keeps the
+    ensemble's inner origins in memory for the run (`keep_origins`), so the ensemble at each
+    outer origin fits its members only at the inner origins the origin before did not use
+    (outer origin k+1's 36 are k's shifted by a month). The forecasts are the same as with a memo
+    that keeps nothing (`ForecastMemo()`), at a fraction of the fits."""
+    memo = ForecastMemo(keep_origins=True) if memo is None else memo
     # Each model as `forecast()` runs it: reconciled over the levels in the frame, if several.
     parents = parent_series(series)
     builders = {

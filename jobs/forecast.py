@@ -196,19 +196,15 @@ def one_month_ahead_fit(run: ForecastRun, series_ids: list[str], *, months: int 
 
     Fitted on these series alone, so it stays quick; a model that pools series (negbin, and the
     ensemble through it) shrinks toward these series' pooled profile rather than all of them.
-    Serial: a dozen series do not repay starting a process pool. The ensemble's members fitted
-    at an inner origin serve every later origin (`ForecastMemo(keep_origins=True)`, the same
-    forecasts)."""
+    Serial: a dozen series do not repay starting a process pool."""
     from forecasting.backtest import backtest_forecasts
     from forecasting.models import QUANTILE_COLUMNS
-    from forecasting.models.memo import ForecastMemo
 
     chosen = run.series[run.series["series_id"].isin(series_ids)]
     columns = ["series_id", "period", "mean", *QUANTILE_COLUMNS]
     if chosen.empty:
         return pd.DataFrame(columns=columns)
-    cells = backtest_forecasts(chosen, [run.model], origins=months, horizons=1, seed=run.seed,
-                               memo=ForecastMemo(keep_origins=True))
+    cells = backtest_forecasts(chosen, [run.model], origins=months, horizons=1, seed=run.seed)
     return cells[columns].sort_values(["series_id", "period"], kind="stable").reset_index(drop=True)
 
 

@@ -76,12 +76,12 @@ def origin_forecasts(
     # The months after the origin, (series x observed), in `history`'s order: `truncate` keeps
     # exactly the series that have months after it.
     after = seen.values[seen.lengths > observed][:, seen.values.shape[1] - observed :]
-    known = Outcomes(pd.Index(history.series_ids), history.last_periods, after,
-                     seasonal_naive_scale(history.values, mase_years), history.levels)
+    outcomes = Outcomes(pd.Index(history.series_ids), history.last_periods, after,
+                        seasonal_naive_scale(history.values, mase_years), history.levels)
     frames = []
     for index, (name, build) in enumerate(models.items()):
         forecast = build().fit(history).predict(horizons) if predicted is None else predicted[index]
-        frames.append(known.joined(forecast).assign(model=name))
+        frames.append(outcomes.joined(forecast).assign(model=name))
     return frames
 
 

@@ -161,15 +161,11 @@ def test_default_beats_the_field_benchmarks_at_admin1_on_the_shipped_sample(ship
     """Issue 5, criterion 3, on the sample the default was first chosen on: lower mean CRPS than
     conflictology and seasonal naive, 90% intervals covering 85-95% of outcomes. The last 6 of
     the 24 origins docs/benchmarks.md reports (1-6 months ahead, 609 forecasts per model), to
-    keep the test to seconds (the ensemble's inner origins remembered from one outer origin to the
-    next, as `backtest` does: the same forecasts). The claims that matter are measured on held-out
-    worlds too (tests/forecasting/models/test_realistic.py)."""
-    from forecasting.models.memo import ForecastMemo
-
+    keep the test to seconds. The claims that matter are measured on held-out worlds too
+    (tests/forecasting/models/test_realistic.py)."""
     assert shipped_admin1_series["series_id"].nunique() == 29  # admin1 units with political violence
     cells = backtest_forecasts(
-        shipped_admin1_series, ["default", "conflictology", "seasonal_naive"], origins=6, horizons=6, seed=0,
-        memo=ForecastMemo(keep_origins=True),
+        shipped_admin1_series, ["default", "conflictology", "seasonal_naive"], origins=6, horizons=6, seed=0
     )
     scored = score(cells).join(cells["model"])
     per_model = scored.groupby("model").agg(crps=("crps", "mean"), coverage_90=("in_90", "mean"), n=("crps", "size"))

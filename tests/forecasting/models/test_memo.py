@@ -140,8 +140,9 @@ def _months(history: pd.DataFrame, months: int) -> pd.DataFrame:
 
 
 def test_a_backtest_remembering_its_inner_origins_scores_what_it_scores_afresh(monkeypatch):
-    """`backtest` (and the plot's one-month-ahead fit) keep the members fitted at each inner
-    origin for the outer origins after it: the same cells, every number, and fewer fits."""
+    """A backtest (the command's, the plot's one-month-ahead fit) keeps the members fitted at
+    each inner origin for the outer origins after it unless given a memo that keeps nothing: the
+    same cells, every number, and fewer fits."""
     from forecasting.backtest import backtest_forecasts
     from forecasting.models import rolling
 
@@ -155,10 +156,10 @@ def test_a_backtest_remembering_its_inner_origins_scores_what_it_scores_afresh(m
         return fit_origin(*args, **options)
 
     monkeypatch.setattr(rolling, "origin_forecasts", counted)
-    afresh = backtest_forecasts(history, ["default", "trailing_mean"], origins=3, horizons=2, seed=4)
+    afresh = backtest_forecasts(history, ["default", "trailing_mean"], origins=3, horizons=2, seed=4,
+                                memo=ForecastMemo())
     run = "remembered"
-    remembered = backtest_forecasts(history, ["default", "trailing_mean"], origins=3, horizons=2, seed=4,
-                                    memo=ForecastMemo(keep_origins=True))
+    remembered = backtest_forecasts(history, ["default", "trailing_mean"], origins=3, horizons=2, seed=4)
     pd.testing.assert_frame_equal(remembered, afresh, check_exact=True)
     assert set(afresh["model"]) == {"default", "trailing_mean"} and afresh["origin"].nunique() == 3
     assert 0 < fitted["remembered"] < fitted["afresh"] / 2, fitted

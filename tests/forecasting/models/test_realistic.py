@@ -96,17 +96,15 @@ def held_out_record(origins: int, horizons: int, seeds=ORIGINAL_HELD_OUT_SEEDS) 
     """Backtest cells of the default and the two field benchmarks on held-out worlds (the
     original three by default: all nine take three times as long), all three geographic levels
     in one frame (so the default's levels are reconciled as in use). Each world's backtest keeps
-    the ensemble's inner origins in memory (`ForecastMemo(keep_origins=True)`: the same forecasts
-    at about a third of the cost, tests/forecasting/models/test_memo.py)."""
+    the ensemble's inner origins in memory, as `backtest_forecasts` does unless told otherwise
+    (the same forecasts at about a third of the cost, tests/forecasting/models/test_memo.py)."""
     from forecasting.backtest import backtest_forecasts
-    from forecasting.models.memo import ForecastMemo
 
     frames = []
     for seed in seeds:
         series = make_world(seed).levels()
         cells = backtest_forecasts(
-            series, ["default", "trailing_mean", "conflictology"], origins=origins, horizons=horizons, seed=0,
-            memo=ForecastMemo(keep_origins=True),
+            series, ["default", "trailing_mean", "conflictology"], origins=origins, horizons=horizons, seed=0
         )
         frames.append(cells.assign(world=seed))
     return pd.concat(frames, ignore_index=True)

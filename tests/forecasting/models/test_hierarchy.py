@@ -241,3 +241,41 @@ def test_the_ensembles_50_percent_width_is_fitted_on_the_outcomes_it_is_told():
     assert 1.3 < whole.scale_for("country") < 1.6
     # The 90% interval's shifts come from the whole outcomes either way.
     assert all(np.array_equal(whole.shifts[key], ordinary.shifts[key]) for key in whole.shifts)
+
+
+def _one_month(rows: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """A forecast frame of one month: series_id -> (mean, 95th percentile), the lower
+    quantiles 0 (a quiet series' interval)."""
+    frame = pd.DataFrame({"series_id": list(rows), "period": pd.Timestamp("2025-12-01")})
+    frame["mean"] = [mean for mean, _ in rows.values()]
+    for column in QUANTILE_COLUMNS:
+        frame[column] = 0.0
+    frame["q90"] = frame["q95"] = [top for _, top in rows.values()]
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("parent_mean", "child_mean", "expected_top"),
+    [
+        # Two years of quiet: the ratio of the means is noise, the parent's interval stands (it
+        # was scaled 4e8-fold, to a 95th percentile of 8e7).
+        (1e-12, 1e-4, 0.2),
+        # Below one a month on one side only: scaled as if that mean were one.
+        (0.3, 0.6, 0.2 * 3.0),
+        (2.0, 0.1, 0.2 * 1.0 / 2.0),
+        # Above it, the parent's shape scaled to its children's sum, as before.
+        (4.0, 1.6, 0.2 * 8.0 / 4.0),
+    ],
+)
+def test_a_parents_interval_is_scaled_by_its_childrens_sum_means_below_one_counting_as_one(parent_mean, child_mean, expected_top):
+    from forecasting.models.hierarchy import reconcile
+
+    parent = "fatalities|admin1|Burkina Faso|Bur-R1"
+    children = [f"fatalities|admin2|Burkina Faso|Bur-R1|Bur-R1-P{district}" for district in range(5)]
+    frame = _one_month({parent: (parent_mean, 0.2), **{child: (child_mean, 0.3) for child in children}})
+    reconciled = reconcile(frame, [(parent, children)]).set_index("series_id")
+    assert reconciled.loc[parent, "mean"] == pytest.approx(5 * child_mean)
+    assert reconciled.loc[parent, "q95"] == pytest.approx(expected_top)
+    assert reconciled.loc[parent, "q05"] == 0.0
+    # The children are left as they were.
+    assert reconciled.loc[children, "q95"].tolist() == [0.3] * 5

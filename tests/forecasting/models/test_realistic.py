@@ -149,3 +149,21 @@ def test_on_held_out_worlds_the_default_beats_both_benchmarks_by_country():
     table = held_out_table()
     for benchmark in ("trailing_mean", "conflictology"):
         assert table.loc[("country", "default"), "crps"] <= 0.95 * table.loc[("country", benchmark), "crps"], table.round(3)
+
+
+@pytest.mark.slow  # one world, six months ahead: about 6 s of CPU
+def test_a_region_quiet_for_two_years_keeps_an_interval_the_size_of_its_history():
+    """World 44 (a seed outside every named set, kept as a regression case): Burkina Faso's Bur-R1
+    has no deaths from January 2024, and its districts next to none. Bottom-up, its 95th
+    percentile was its own (0.2) scaled by the ratio of its districts' summed mean to its own,
+    two numbers below 1e-3: 1e6 to 8e7 deaths, from origins August to November 2025."""
+    from forecasting.models import forecast
+
+    series = make_world(44).levels()
+    series = series[series["period"] <= "2025-08-01"]
+    quiet = "fatalities|admin1|Burkina Faso|Bur-R1"
+    assert series.loc[(series["series_id"] == quiet) & (series["period"] >= "2024-01-01"), "value"].eq(0).all()
+    forecasts = forecast(series, "default", horizon=6)
+    highest = forecasts["series_id"].map(series.groupby("series_id")["value"].max())
+    assert (forecasts["q95"] <= 3 * (highest + 1)).all(), forecasts.loc[forecasts["q95"] > 3 * (highest + 1)]
+    assert forecasts.loc[forecasts["series_id"] == quiet, "q95"].max() < 5

@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from forecasting.backtest import backtest_forecasts  # noqa: E402
 from forecasting.models import make_model  # noqa: E402
 from forecasting.models import ensemble as ensemble_module  # noqa: E402
+from forecasting.models.ensemble import combine_cells, ensemble_weights  # noqa: E402
 from forecasting.models.base import Panel  # noqa: E402
 from forecasting.models.fallbacks import WithFallbacks  # noqa: E402
 from forecasting.models.hierarchy import (  # noqa: E402
@@ -196,6 +197,105 @@ class OrdinaryOutcomes(BottomUp):
         return super().fit(panel)
 
 
+def horizon_weights(record: dict, members: int, *, spread: int = 0, pooled_share: float = 0.0,
+                    steps: int = ensemble_module.STEPS) -> dict[str, np.ndarray]:
+    """Per level of a `member_record`, (horizons x members) weights: row h - 1 chosen by
+    `ensemble.ensemble_weights` on the record's forecasts h - `spread` .. h + `spread` months
+    ahead, then mixed with the level's weights pooled over every horizon, `pooled_share` of them.
+    A horizon with no forecasts takes the pooled weights."""
+    pooled = ensemble_weights(record, members, steps=steps)
+    weights = {}
+    for level, (quantiles, observed, keys) in record.items():
+        horizons = keys["horizon"].to_numpy(dtype=int)
+        rows = []
+        for horizon in range(1, int(horizons.max()) + 1 if len(horizons) else 1):
+            near = np.abs(horizons - horizon) <= spread
+            own = pooled[level]
+            if near.any():
+                own = ensemble_weights({level: (quantiles[:, near], observed[near], None)}, members,
+                                       steps=steps)[level]
+            rows.append((1.0 - pooled_share) * own + pooled_share * pooled[level])
+        weights[level] = np.stack(rows)
+    return weights
+
+
+def weights_at(weights: np.ndarray, horizons: np.ndarray) -> np.ndarray:
+    """(rows x members) weights at `horizons` (months ahead, from 1) from one level's weights:
+    (members,) alike at every horizon, or (horizons x members), the furthest row beyond them."""
+    if weights.ndim == 1:
+        return np.broadcast_to(weights, (len(horizons), len(weights)))
+    return weights[np.clip(np.asarray(horizons, dtype=int), 1, len(weights)) - 1]
+
+
+def combine_cells_by_horizon(record: dict, weights: dict[str, np.ndarray]) -> pd.DataFrame:
+    """`ensemble.combine_cells` with each forecast weighted by its horizon's weights."""
+    frames = []
+    for level, (quantiles, observed, keys) in record.items():
+        weight = weights.get(level, np.full(len(quantiles), 1.0 / len(quantiles)))
+        per_row = weights_at(weight, keys["horizon"].to_numpy(dtype=int))
+        frame = keys.assign(level=level, observed=observed)
+        frame[list(ensemble_module.QUANTILE_COLUMNS)] = np.einsum("nm,mnq->nq", per_row, quantiles)
+        frames.append(frame)
+    if not frames:
+        return combine_cells({}, weights)
+    return pd.concat(frames, ignore_index=True)
+
+
+class HorizonWeights(ensemble_module.Ensemble):
+    """The ninth round's variants: weights per level and months ahead (`horizon_weights` with the
+    class's `spread` and `pooled_share`), shared from admin1 to the countries and the area as
+    the default's are; the calibration fitted on the record combined with them."""
+
+    spread = 0
+    pooled_share = 0.0
+
+    def _judge(self, judged, horizons):
+        pooled, combine = ensemble_module.ensemble_weights, ensemble_module.combine_cells
+        ensemble_module.ensemble_weights = partial(horizon_weights, spread=self.spread, pooled_share=self.pooled_share)
+        ensemble_module.combine_cells = combine_cells_by_horizon
+        try:
+            return super()._judge(judged, horizons)
+        finally:
+            ensemble_module.ensemble_weights, ensemble_module.combine_cells = pooled, combine
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        # `Ensemble.predict` with each row weighted by its months ahead.
+        judged, horizons = self._judged_series(self.panel), min(horizon, self.horizons)
+        settings = (list(self.members), self.origins, horizons, self.seed)
+        self.weights, self.calibration = self.memo.judgement(judged, settings, lambda: self._judge(judged, horizons))
+        frames = [model.predict(horizon) for model in self.fitted]
+        self.memo.keep_fitted(self.panel, (list(self.members), horizon, self.seed), frames)
+        base = frames[0]
+        levels = pd.Series(self.panel.levels, index=self.panel.series_ids).reindex(base["series_id"]).to_numpy()
+        first = base.groupby("series_id", sort=False)["period"].transform("min")
+        ahead = ((base["period"].dt.year - first.dt.year) * 12 + base["period"].dt.month - first.dt.month + 1).to_numpy()
+        equal = np.full(len(frames), 1.0 / len(frames))
+        weights = np.zeros((len(base), len(frames)))
+        for level, rows in pd.Series(levels).groupby(levels, sort=False, dropna=False).indices.items():
+            weights[rows] = weights_at(self.weights.get(level, equal), ahead[rows])
+        numbers = ensemble_module._NUMBERS
+        combined = sum(weights[:, [k]] * frame[numbers].to_numpy(dtype=float) for k, frame in enumerate(frames))
+        result = base.copy()
+        result[numbers] = combined
+        result["model"] = self.name
+        fallbacks = pd.concat([frame["fallback"] for frame in frames], axis=1)
+        result["fallback"] = fallbacks.bfill(axis=1).iloc[:, 0]
+        return ensemble_module.apply_calibration(result, pd.Series(self.panel.levels, index=self.panel.series_ids),
+                                                 self.calibration)
+
+
+class HorizonWeightsNear(HorizonWeights):
+    """Weights per months ahead judged on that horizon's forecasts and its neighbours' (h-1..h+1)."""
+
+    spread = 1
+
+
+class HorizonWeightsHalf(HorizonWeights):
+    """Half each horizon's own weights, half the level's pooled ones."""
+
+    pooled_share = 0.5
+
+
 #: Variants: name -> `members` and `origins` of the `Ensemble`, `patch`: module constants of
 #: `forecasting.models.ensemble` replaced while the variant runs, and `rare_parents`: whether the
 #: reconciliation adds the districts' rare months at the parents (`hierarchy.RareEvents`). The
@@ -220,6 +320,11 @@ VARIANTS: dict[str, dict] = {
     "whole_widths": {"ordinary_widths": False},
     "ordinary_history": {"bottom_up": OrdinaryHistory},
     "ordinary_calibration": {"ensemble": CalibratedOnOrdinary, "bottom_up": OrdinaryOutcomes},
+    # The ninth round's (docs/forecasting.md): weights per level and months ahead; judged on
+    # that horizon's forecasts and its neighbours'; half per horizon, half pooled.
+    "horizon_weights": {"ensemble": HorizonWeights},
+    "horizon_weights_near": {"ensemble": HorizonWeightsNear},
+    "horizon_weights_half": {"ensemble": HorizonWeightsHalf},
 }
 # The seventh round's (a) (docs/forecasting.md): the parents' interval tracking their own misses
 # (`calibration.adaptive_ends`), step as a fraction of the interval's width; `pooled_only` is the

@@ -17,7 +17,8 @@ cache entry is keyed by its name: change a member's code and its cache must be r
 (`--cache` directory, one pickle per world).
 
 `--data tuning` replays `TUNING_WORLDS` (seeds 1-30 of tests/realistic_series.py), `heldout` the
-nine `HELD_OUT_SEEDS` (to report only, never to choose), `sample` the shipped sample,
+nine `HELD_OUT_SEEDS` (to report only, never to choose), `check` the eighteen `CHECK_SEEDS`
+(likewise), `sample` the shipped sample,
 `stress-tuning` and `stress` the stress worlds (country-wide wars: `STRESS_TUNING_SEEDS` to
 choose on, `STRESS_SEEDS` to report only). Prints, per
 variant, the default's CRPS gain over trailing_mean and conflictology (pooled over the worlds,
@@ -385,9 +386,10 @@ def worlds(data: str, selection: str | None) -> list[tuple[str, pd.DataFrame]]:
         from forecast_skill import series_frames
 
         return [("sample", series_frames("sample")[0])]
-    from realistic_series import HELD_OUT_SEEDS, STRESS_SEEDS, STRESS_TUNING_SEEDS, TUNING_WORLDS, make_world
+    from realistic_series import CHECK_SEEDS, HELD_OUT_SEEDS, STRESS_SEEDS, STRESS_TUNING_SEEDS, TUNING_WORLDS, make_world
 
-    seeds = {"tuning": TUNING_WORLDS, "heldout": HELD_OUT_SEEDS, "stress": STRESS_SEEDS, "stress-tuning": STRESS_TUNING_SEEDS}[data]
+    seeds = {"tuning": TUNING_WORLDS, "heldout": HELD_OUT_SEEDS, "check": CHECK_SEEDS, "stress": STRESS_SEEDS,
+             "stress-tuning": STRESS_TUNING_SEEDS}[data]
     if selection:
         low, _, high = selection.partition("-")
         seeds = [seed for seed in seeds if int(low) <= seed <= int(high or low)]
@@ -431,7 +433,7 @@ def report(name: str, scored: pd.DataFrame, groups: dict[str, list[str]]) -> Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", choices=("tuning", "heldout", "sample", "stress", "stress-tuning"), default="tuning")
+    parser.add_argument("--data", choices=("tuning", "heldout", "check", "sample", "stress", "stress-tuning"), default="tuning")
     parser.add_argument("--worlds", help="seeds low-high (tuning or heldout)")
     parser.add_argument("--variant", action="append", help=f"one of {', '.join(VARIANTS)}")
     parser.add_argument("--origins", type=int, default=12)

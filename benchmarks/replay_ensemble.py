@@ -259,30 +259,15 @@ class HorizonWeights(ensemble_module.Ensemble):
         finally:
             ensemble_module.ensemble_weights, ensemble_module.combine_cells = pooled, combine
 
-    def predict(self, horizon: int) -> pd.DataFrame:
-        # `Ensemble.predict` with each row weighted by its months ahead.
-        judged, horizons = self._judged_series(self.panel), min(horizon, self.horizons)
-        settings = (list(self.members), self.origins, horizons, self.seed)
-        self.weights, self.calibration = self.memo.judgement(judged, settings, lambda: self._judge(judged, horizons))
-        frames = [model.predict(horizon) for model in self.fitted]
-        self.memo.keep_fitted(self.panel, (list(self.members), horizon, self.seed), frames)
-        base = frames[0]
-        levels = pd.Series(self.panel.levels, index=self.panel.series_ids).reindex(base["series_id"]).to_numpy()
+    def _weights_of_rows(self, base, levels, members):
+        # Each row weighted by its level's weights at its months ahead.
         first = base.groupby("series_id", sort=False)["period"].transform("min")
         ahead = ((base["period"].dt.year - first.dt.year) * 12 + base["period"].dt.month - first.dt.month + 1).to_numpy()
-        equal = np.full(len(frames), 1.0 / len(frames))
-        weights = np.zeros((len(base), len(frames)))
+        equal = np.full(members, 1.0 / members)
+        weights = np.zeros((len(base), members))
         for level, rows in pd.Series(levels).groupby(levels, sort=False, dropna=False).indices.items():
             weights[rows] = weights_at(self.weights.get(level, equal), ahead[rows])
-        numbers = ensemble_module._NUMBERS
-        combined = sum(weights[:, [k]] * frame[numbers].to_numpy(dtype=float) for k, frame in enumerate(frames))
-        result = base.copy()
-        result[numbers] = combined
-        result["model"] = self.name
-        fallbacks = pd.concat([frame["fallback"] for frame in frames], axis=1)
-        result["fallback"] = fallbacks.bfill(axis=1).iloc[:, 0]
-        return ensemble_module.apply_calibration(result, pd.Series(self.panel.levels, index=self.panel.series_ids),
-                                                 self.calibration)
+        return weights
 
 
 class HorizonWeightsNear(HorizonWeights):

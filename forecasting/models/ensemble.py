@@ -123,7 +123,7 @@ class Ensemble:
         self.memo.keep_fitted(self.panel, (list(self.members), horizon, self.seed), frames)
         base = frames[0]
         levels = pd.Series(self.panel.levels, index=self.panel.series_ids)
-        weights = _row_weights(levels.reindex(base["series_id"]).to_numpy(), self.weights, len(frames))
+        weights = self._weights_of_rows(base, levels.reindex(base["series_id"]).to_numpy(), len(frames))
         combined = sum(weights[:, [k]] * frame[_NUMBERS].to_numpy(dtype=float) for k, frame in enumerate(frames))
         result = base.copy()
         result[_NUMBERS] = combined
@@ -132,6 +132,11 @@ class Ensemble:
         fallbacks = pd.concat([frame["fallback"] for frame in frames], axis=1)
         result["fallback"] = fallbacks.bfill(axis=1).iloc[:, 0]
         return apply_calibration(result, levels, self.calibration)
+
+    def _weights_of_rows(self, base: pd.DataFrame, levels: np.ndarray, members: int) -> np.ndarray:
+        """(rows x members) weights for the rows of a member's forecast frame `base`, whose
+        series are at `levels`: their level's weights."""
+        return _row_weights(levels, self.weights, members)
 
     def _judge(self, judged: Panel, horizons: int) -> Judgement:
         """Weights per level and calibration from the members' rolling-origin record on `judged`."""

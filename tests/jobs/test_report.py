@@ -322,6 +322,28 @@ def sample_july_report(sample_july, tmp_path_factory):
     return render_report(sample_july, tmp_path_factory.mktemp("july"))
 
 
+def test_the_reports_months_ahead_of_a_country_are_the_forecast_commands(sample_july):
+    """The trend charts' months ahead of each country are its districts' sums, as `conflictwatch
+    forecast --by country --as-of 2025-07` fits them (the countries with their regions and
+    districts: `jobs.forecast.run_forecast`). Fitted on the area and the countries alone, Mali's
+    August 2025 read 182 deaths on the chart against the command's 175."""
+    from forecasting.models import forecast
+    from jobs.forecast import finer_levels
+
+    series = sample_july.series
+    fitted = series[(series["measure"] == "fatalities") & series["level"].isin(("country", *finer_levels("country")))
+                    & (series["period"] <= "2025-07-01")]
+    command = forecast(fitted, "default", horizon=6)
+    command = command[command["series_id"].str.startswith("fatalities|country|")]
+    charted = sample_july.forecasts
+    ahead = charted[(charted["period"] > "2025-07-01") & charted["series_id"].str.startswith("fatalities|country|")]
+    both = ahead.merge(command, on=["series_id", "period"], suffixes=("_report", "_command"))
+    assert len(both) == len(command) == 3 * 6
+    # The same but for negbin's seasonal profile, pooled over the panel, which the area's series
+    # (charted too) moves a little.
+    assert both["mean_report"].to_numpy() == pytest.approx(both["mean_command"].to_numpy(), rel=1e-3)
+
+
 def test_the_july_brief_tells_the_deadliest_incident_first_in_at_most_eight_pages(sample_july, sample_july_report):
     files = sample_july_report
     pages = [" ".join(page.extract_text().split()) for page in PdfReader(files.pdf).pages]

@@ -110,6 +110,18 @@ def stored_series(
     return series, until
 
 
+def stored_hierarchy(
+    store: Store, level: str, measure: str, countries: list[str] | None, as_of: str | None
+) -> tuple[pd.DataFrame, dt.date]:
+    """`stored_series` at `level` with the finer geographic levels below it, and the day they
+    end. They are fitted together so that this level's means are the sums of theirs, as
+    everywhere a forecast is made: `forecast --by country` agrees with the sum of `forecast --by
+    admin1`, and `backtest --level country` scores the forecasts `forecast --by country` gives."""
+    series, until = stored_series(store, level, measure, countries, as_of)
+    finer = [load_series(store, name, measure, countries=countries, until=until) for name in finer_levels(level)]
+    return pd.concat([series, *finer], ignore_index=True), until
+
+
 def run_forecast(
     store: Store,
     config: Config,
@@ -127,11 +139,8 @@ def run_forecast(
     from forecasting.models import forecast, resolve_model_name
 
     settings = config.forecast
-    series, until = stored_series(store, level, measure, countries, as_of)
-    # The finer geographic levels are forecast too, so that this level's means are the sums of
-    # theirs: `forecast --by country` agrees with the sum of `forecast --by admin1`.
-    finer = [load_series(store, name, measure, countries=countries, until=until) for name in finer_levels(level)]
-    fitted = select_scope(pd.concat([series, *finer], ignore_index=True), scope)
+    fitted, until = stored_hierarchy(store, level, measure, countries, as_of)
+    fitted = select_scope(fitted, scope)
     series = fitted[fitted["level"] == level]
     if series.empty:
         raise NothingToForecastError(f"no {level} series has the scope {scope!r}")
@@ -161,12 +170,13 @@ def run_backtest(
     as_of: str | None = None,
 ) -> tuple[pd.DataFrame, bool]:
     """Backtest scores (see `forecasting.backtest`) of `models` on the stored series at `level`,
-    and whether the data is the synthetic sample."""
+    fitted with the levels below it as forecasts are (`stored_hierarchy`), and whether the data
+    is the synthetic sample."""
     from forecasting.backtest import backtest
     from forecasting.models import resolve_model_name
 
     settings = config.forecast
-    series, until = stored_series(store, level, measure, countries, as_of)
+    series, until = stored_hierarchy(store, level, measure, countries, as_of)
     names = list(dict.fromkeys(resolve_model_name(name) for name in models))
     scores = backtest(
         series,
@@ -177,7 +187,7 @@ def run_backtest(
         executor=settings.executor_settings(),
         mase_years=settings.mase_years,
     )
-    return scores, is_synthetic(store, countries, until)
+    return scores[scores["level"] == level].reset_index(drop=True), is_synthetic(store, countries, until)
 
 
 def plotted_series(run: ForecastRun, most: int) -> list[str]:

@@ -258,7 +258,7 @@ def _one_month(rows: dict[str, tuple[float, float]]) -> pd.DataFrame:
     ("parent_mean", "child_mean", "expected_top"),
     [
         # Two years of quiet: the ratio of the means is noise, the parent's interval stands (it
-        # was scaled 4e8-fold, to a 95th percentile of 8e7).
+        # was scaled 5e8-fold, to a 95th percentile of 1e8).
         (1e-12, 1e-4, 0.2),
         # Below one a month on one side only: scaled as if that mean were one.
         (0.3, 0.6, 0.2 * 3.0),

@@ -86,10 +86,11 @@ def select_scope(series: pd.DataFrame, scope: str | None) -> pd.DataFrame:
     return series[match]
 
 
-def finer_levels(level: str) -> list[str]:
-    """The geographic levels below `level` whose sums make it (country -> admin1, admin2)."""
+def other_geographic_levels(level: str) -> list[str]:
+    """The geographic levels fitted with `level`: all the others where it is one (country ->
+    area, admin1, admin2), none for a settlement tier or an actor."""
     geographic = ["area", "country", "admin1", "admin2"]
-    return geographic[geographic.index(level) + 1 :] if level in geographic else []
+    return [name for name in geographic if name != level] if level in geographic else []
 
 
 def is_synthetic(store: Store, countries: list[str] | None, until: dt.date) -> bool:
@@ -113,13 +114,16 @@ def stored_series(
 def stored_hierarchy(
     store: Store, level: str, measure: str, countries: list[str] | None, as_of: str | None
 ) -> tuple[pd.DataFrame, dt.date]:
-    """`stored_series` at `level` with the finer geographic levels below it, and the day they
-    end. They are fitted together so that this level's means are the sums of theirs, as
-    everywhere a forecast is made: `forecast --by country` agrees with the sum of `forecast --by
-    admin1`, and `backtest --level country` scores the forecasts `forecast --by country` gives."""
+    """`stored_series` at `level` with the other geographic levels (the whole hierarchy, from
+    the area to the districts), and the day they end. Every forecast of a geographic level is
+    fitted on the whole hierarchy, so that the levels add up whichever is asked for: `forecast
+    --by country` is the sum of `forecast --by admin1`, which is the sum of `forecast --by
+    admin2` (each district with its expected rare months, as its region counts it), the report's
+    months ahead are `forecast --by country`'s, and `backtest --level L` scores the forecasts
+    `forecast --by L` prints."""
     series, until = stored_series(store, level, measure, countries, as_of)
-    finer = [load_series(store, name, measure, countries=countries, until=until) for name in finer_levels(level)]
-    return pd.concat([series, *finer], ignore_index=True), until
+    others = [load_series(store, name, measure, countries=countries, until=until) for name in other_geographic_levels(level)]
+    return pd.concat([series, *others], ignore_index=True), until
 
 
 def run_forecast(
@@ -170,8 +174,8 @@ def run_backtest(
     as_of: str | None = None,
 ) -> tuple[pd.DataFrame, bool]:
     """Backtest scores (see `forecasting.backtest`) of `models` on the stored series at `level`,
-    fitted with the levels below it as forecasts are (`stored_hierarchy`), and whether the data
-    is the synthetic sample."""
+    fitted with the other geographic levels as forecasts are (`stored_hierarchy`), and whether
+    the data is the synthetic sample."""
     from forecasting.backtest import backtest
     from forecasting.models import resolve_model_name
 

@@ -209,23 +209,31 @@ def test_backtest_json_scores_each_model_and_horizon(workspace):
         assert row.crps_skill == pytest.approx(1 - row.crps / reference[row.horizon], abs=1e-3)
 
 
+def assert_forecasts_add_up(folder: Path, parent: str, child: str, *, horizon: int) -> pd.DataFrame:
+    """`forecast --by parent` and the sum of `forecast --by child` agree month by month (the JSON
+    rounds to 3 decimals); returns the children's forecasts with their parent's name."""
+    by_level = {}
+    for level in (parent, child):
+        result = conflictwatch("forecast", "--by", level, "--horizon", str(horizon), "--as-of", "2024-06", "--json", cwd=folder)
+        assert result.returncode == 0, result.stderr
+        by_level[level] = pd.DataFrame(json.loads(result.stdout))
+    # A series id is measure|level|country|admin1|admin2: the parent's name is the child's part after its own.
+    children = by_level[child].assign(parent=by_level[child]["series_id"].str.split("|").str[{"country": 2, "admin1": 3}[parent]])
+    summed = children.groupby(["parent", "period"])["mean"].sum()
+    parents = by_level[parent].assign(parent=by_level[parent]["series_id"].str.split("|").str[-1])
+    means = parents.set_index(["parent", "period"])["mean"]
+    assert sorted(means.index) == sorted(summed.index)
+    for key, value in means.items():
+        assert value == pytest.approx(summed[key], abs=2e-3), key
+    return children
+
+
 def test_a_country_forecast_is_the_sum_of_its_regions_forecasts(workspace):
     """Issue 16: `forecast --by country` and the sum of `forecast --by admin1` agree, month by month."""
     folder, _ = workspace
-    by_level = {}
-    for level in ("country", "admin1"):
-        result = conflictwatch("forecast", "--by", level, "--horizon", "3", "--as-of", "2024-06", "--json", cwd=folder)
-        assert result.returncode == 0, result.stderr
-        by_level[level] = pd.DataFrame(json.loads(result.stdout))
-    regions = by_level["admin1"].assign(country=by_level["admin1"]["series_id"].str.split("|").str[2])
-    summed = regions.groupby(["country", "period"])["mean"].sum()
-    countries = by_level["country"].assign(country=by_level["country"]["series_id"].str.split("|").str[-1])
-    country_means = countries.set_index(["country", "period"])["mean"]
-    assert sorted(country_means.index) == sorted(summed.index)
-    for key, value in country_means.items():
-        assert value == pytest.approx(summed[key], abs=2e-3), key  # the JSON rounds to 3 decimals
+    regions = assert_forecasts_add_up(folder, "country", "admin1", horizon=3)
     # Burkina Faso has two regions: its mean is their sum, not the mean of its own model alone.
-    assert len(regions[regions["country"] == "Burkina Faso"]["series_id"].unique()) == 2
+    assert len(regions[regions["parent"] == "Burkina Faso"]["series_id"].unique()) == 2
 
 
 def test_a_regions_forecast_is_the_sum_of_its_districts_forecasts(workspace):
@@ -233,16 +241,7 @@ def test_a_regions_forecast_is_the_sum_of_its_districts_forecasts(workspace):
     expected rare months, as its region's sum counts them (fitted alone, they did not add up: on
     the sample a region's mean was 0.8-1.6 deaths more than its districts' sum)."""
     folder, _ = workspace
-    by_level = {}
-    for level in ("admin1", "admin2"):
-        result = conflictwatch("forecast", "--by", level, "--horizon", "2", "--as-of", "2024-06", "--json", cwd=folder)
-        assert result.returncode == 0, result.stderr
-        by_level[level] = pd.DataFrame(json.loads(result.stdout))
-    districts = by_level["admin2"].assign(region=by_level["admin2"]["series_id"].str.split("|").str[3])
-    summed = districts.groupby(["region", "period"])["mean"].sum()
-    regions = by_level["admin1"].assign(region=by_level["admin1"]["series_id"].str.split("|").str[-1])
-    for (region, period), mean in regions.set_index(["region", "period"])["mean"].items():
-        assert mean == pytest.approx(summed[(region, period)], abs=2e-3), region  # the JSON rounds to 3 decimals
+    assert_forecasts_add_up(folder, "admin1", "admin2", horizon=2)
 
 
 def test_a_country_backtest_scores_the_forecasts_the_forecast_command_gives(workspace):

@@ -59,8 +59,10 @@ def main() -> None:
     parser.add_argument("--as-of", default="2025-08")
     parser.add_argument("--origins", type=int, default=12)
     arguments = parser.parse_args()
+    from forecasting.models.hierarchy import GEOGRAPHIC
+
     history = detection_history(arguments.as_of)
-    geographic = history["level"].isin(("area", "country", "admin1", "admin2"))
+    geographic = history["level"].isin(tuple(GEOGRAPHIC))
     kind = history["level"].where(~geographic, "geographic")
     ways = {"one panel (as detect fits them)": [history],
             "apart (each measure's hierarchy, tiers, actors)": [part for _, part in history.groupby([history["measure"], kind])]}

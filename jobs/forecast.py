@@ -87,10 +87,11 @@ def select_scope(series: pd.DataFrame, scope: str | None) -> pd.DataFrame:
 
 
 def other_geographic_levels(level: str) -> list[str]:
-    """The geographic levels fitted with `level`: all the others where it is one (country ->
-    area, admin1, admin2), none for a settlement tier or an actor."""
-    geographic = ["area", "country", "admin1", "admin2"]
-    return [name for name in geographic if name != level] if level in geographic else []
+    """The geographic levels fitted with `level`: all the others the reconciliation adds up
+    where it is one (country -> area, admin1, admin2), none for a settlement tier or an actor."""
+    from forecasting.models.hierarchy import GEOGRAPHIC
+
+    return [name for name in GEOGRAPHIC if name != level] if level in GEOGRAPHIC else []
 
 
 def is_synthetic(store: Store, countries: list[str] | None, until: dt.date) -> bool:

@@ -46,6 +46,7 @@ __all__ = [
     "available_models",
     "coherent_model",
     "forecast",
+    "forecast_apart",
     "make_model",
     "resolve_model_name",
     "validate_forecast",
@@ -182,6 +183,36 @@ def forecast(
     if series.empty:
         return empty_forecast()
     return validate_forecast(fitted.fit(Panel.from_series(series)).predict(horizon))
+
+
+def forecast_apart(
+    series: pd.DataFrame,
+    model: str = "default",
+    horizon: int = 1,
+    *,
+    seed: int = 0,
+    executor: ExecutorSettings = SERIAL,
+    memo: ForecastMemo | None = None,
+) -> pd.DataFrame:
+    """`forecast` of each measure's geographic hierarchy (the area down to the districts), and of
+    each other kind of series of a measure (settlement tiers, actor families), apart: one frame,
+    ordered by series and month. A measure's hierarchy is forecast exactly as `forecast` of it
+    alone would (`conflictwatch forecast --by` fits it so), and each kind is judged on its own
+    record, so a panel of several measures and kinds (detection's) gets the intervals each would
+    get alone. `memo` keeps each part's judgement apart (`ForecastMemo.part`)."""
+    from forecasting.models.hierarchy import GEOGRAPHIC
+
+    if series.empty:
+        return forecast(series, model, horizon, seed=seed, executor=executor, memo=memo)
+    measure = series["measure"] if "measure" in series else pd.Series("", index=series.index)
+    kind = series["level"].where(~series["level"].isin(list(GEOGRAPHIC)), "geographic")
+    frames = [
+        forecast(part, model, horizon, seed=seed, executor=executor,
+                 memo=memo.part(f"{name[0]}|{name[1]}") if memo is not None else None)
+        for name, part in series.groupby([measure.fillna(""), kind.fillna("")], sort=True)
+    ]
+    whole = pd.concat(frames, ignore_index=True)
+    return validate_forecast(whole.sort_values(["series_id", "period"], kind="stable", ignore_index=True))
 
 
 def coherent_model(model: Model, parents: pd.Series) -> Model:

@@ -75,25 +75,37 @@ class Origins(Protocol):
 class ForecastMemo:
     """See the module doc. `judgements`: where judgements are kept (None: not kept); `origins`:
     where the members' rolling-origin forecasts are kept (None: not kept); `keep_origins`:
-    remember those in memory too (a backfill)."""
+    remember those in memory too (a backfill); `scope`: the panel this memo is for, where
+    several are forecast apart from one history (`part`)."""
 
     def __init__(self, judgements: Judgements | None = None, *, origins: Origins | None = None,
-                 keep_origins: bool = False):
+                 keep_origins: bool = False, scope: tuple[str, ...] = ()):
         self.judgements = judgements
         self.origins = origins
         self.keep_origins = keep_origins
+        self.scope = scope
+        self._parts: dict[str, ForecastMemo] = {}
         self._origins: dict[str, list[pd.DataFrame]] = {}
         self._used: set[str] = set()
         self._oldest = ""
         self._fitted: dict[str, list[pd.DataFrame]] = {}
         self._unsaved: list[tuple[str, str, str, bytes]] = []
 
+    def part(self, name: str) -> ForecastMemo:
+        """The memo of one of several panels forecast apart (`forecasting.models.forecast_apart`),
+        the same one on every call: it keeps in the same stores under settings of its own, and
+        in memory apart, so that no panel's judgement replaces or prunes what another's kept."""
+        if name not in self._parts:
+            self._parts[name] = ForecastMemo(self.judgements, origins=self.origins, keep_origins=self.keep_origins,
+                                             scope=(*self.scope, name))
+        return self._parts[name]
+
     def judgement(self, panel: Panel, settings: tuple, judge: Callable[[], Judgement]) -> Judgement:
         """`judge()`'s weights and calibration for an ensemble fitted on `panel` with `settings`
         (members, origins, months ahead, seed), from the store where they were kept before."""
         if self.judgements is None and self.origins is None and not self.keep_origins:
             return judge()
-        setting, key = _keys(panel, settings)
+        setting, key = self._keys(panel, settings)
         kept = self.judgements.load(key) if self.judgements is not None else None
         if kept is not None:
             return decode_judgement(kept)
@@ -123,7 +135,7 @@ class ForecastMemo:
         `origins` store where there is one (saved with the judgement they serve)."""
         if self.origins is None and not self.keep_origins:
             return forecasts()
-        setting, key = _keys(seen, settings)
+        setting, key = self._keys(seen, settings)
         self._used.add(key)
         self._oldest = min(self._oldest or seen_until(seen), seen_until(seen))
         if key in self._origins:
@@ -145,13 +157,16 @@ class ForecastMemo:
         with `settings` (members, months ahead, seed): the ensemble's of a backfill's month,
         which the next month's newest rolling origin is fitted on. Only the newest are kept."""
         if self.keep_origins:
-            self._fitted = {_keys(panel, settings)[1]: frames}
+            self._fitted = {self._keys(panel, settings)[1]: frames}
 
     def fitted(self, panel: Panel, settings: tuple) -> list[pd.DataFrame] | None:
         """The forecasts `keep_fitted` kept for the same `panel` and `settings`, or None."""
         if not self._fitted:
             return None
-        return self._fitted.get(_keys(panel, settings)[1])
+        return self._fitted.get(self._keys(panel, settings)[1])
+
+    def _keys(self, panel: Panel, settings: tuple) -> tuple[str, str]:
+        return _keys(panel, (self.scope, settings) if self.scope else settings)
 
 
 def panel_fingerprint(panel: Panel) -> str:

@@ -102,8 +102,7 @@ def end_to_end(as_of: str = "2025-07", runs: int = 5) -> None:
 
 def large(admin1_per_country: int = 50, admin2_per_admin1: int = 67) -> None:
     """One detection over about 10,000 admin2 series (in memory: events -> alerts)."""
-    from forecasting.detectors import build_series, detect, history_for_forecast, parse_as_of
-    from forecasting.models import forecast
+    from forecasting.detectors import build_series, detect, forecast_the_month, parse_as_of
     from jobs.config import DetectConfig
 
     world = labelled.make_world(1, admin1_per_country=admin1_per_country, admin2_per_admin1=admin2_per_admin1,
@@ -113,7 +112,7 @@ def large(admin1_per_country: int = 50, admin2_per_admin1: int = 67) -> None:
     marks = [(time.perf_counter(), time.process_time())]
     series = build_series(world.events, as_of)
     marks.append((time.perf_counter(), time.process_time()))
-    forecasts = forecast(history_for_forecast(series, as_of), horizon=1, seed=0)
+    forecasts = forecast_the_month(series, as_of)
     marks.append((time.perf_counter(), time.process_time()))
     alerts = detect(world.events, series, forecasts, as_of, DetectConfig().detection_settings("the watch area"))
     marks.append((time.perf_counter(), time.process_time()))

@@ -79,22 +79,11 @@ def find_alerts(
     `memo`: what the forecast may remember (`forecasting.models.memo`); `known`: the events as
     the detectors see them (`pipeline.known_events`), where already computed; `run`: as
     `pipeline.detect` takes it (a backfill's). The same alerts without any of them."""
-    from forecasting.models import forecast_apart
-
     settings = detection_settings(config)
     if series is None:
         series = pipeline.build_series(events, as_of, measures=settings.measures, known=known)
-    history = pipeline.history_for_forecast(series, as_of)
-    # Each measure's hierarchy, tiers and actors apart: an alert's band is the one `conflictwatch
-    # forecast --by` gives for its series (docs/forecasting.md, "What detect fits").
-    forecasts = forecast_apart(
-        history,
-        config.forecast.model,
-        horizon=1,
-        seed=config.forecast.seed,
-        executor=config.forecast.executor_settings(),
-        memo=memo,
-    )
+    forecasts = pipeline.forecast_the_month(series, as_of, config.forecast.model, seed=config.forecast.seed,
+                                            executor=config.forecast.executor_settings(), memo=memo)
     alerts = pipeline.detect(events, series, forecasts, as_of, settings, known=known, run=run)
     return alerts, series, forecasts
 

@@ -1,7 +1,7 @@
 """Early-warning detectors: pure functions from series, events and forecasts to alerts.
 
     series = build_series(events, as_of)
-    forecasts = forecasting.models.forecast(history_for_forecast(series, as_of), horizon=1)
+    forecasts = forecast_the_month(series, as_of)
     alerts = detect(events, series, forecasts, as_of, settings)
 
 No store, no clock, no files: `as_of` (see `parse_as_of`) is "now", and nothing dated after it
@@ -13,7 +13,14 @@ open episodes back in band by.
 """
 
 from forecasting.detectors.actors import ACTOR_FAMILIES, actor_families, actor_family
-from forecasting.detectors.pipeline import build_series, detect, history_for_forecast, month_readings, sort_alerts
+from forecasting.detectors.pipeline import (
+    build_series,
+    detect,
+    forecast_the_month,
+    history_for_forecast,
+    month_readings,
+    sort_alerts,
+)
 from forecasting.detectors.settings import AsOf, DetectionSettings, InvalidAsOfError, parse_as_of
 
 __all__ = [
@@ -25,6 +32,7 @@ __all__ = [
     "actor_family",
     "build_series",
     "detect",
+    "forecast_the_month",
     "history_for_forecast",
     "month_readings",
     "parse_as_of",

@@ -32,6 +32,8 @@ from forecasting.series import (
 
 if TYPE_CHECKING:
     from forecasting.detectors.backfill import RunEvents
+    from forecasting.models import ExecutorSettings
+    from forecasting.models.memo import ForecastMemo
 
 #: Levels built for detection. Actor series are by actor family (see `forecasting.detectors.actors`).
 DETECTION_LEVELS = ("area", "country", "admin1", "admin2", "tier", "actor")
@@ -100,8 +102,49 @@ def known_events(events: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
 
 def history_for_forecast(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
     """The series up to the month before the as-of month: what the forecast of the as-of month
-    may learn from. Series with no month before it (new this month) are left out."""
-    return series[series["period"] < as_of.month].reset_index(drop=True)
+    may learn from. Series with no month before it are left out, and so are those of places and
+    actors first seen in the as-of month (`first_seen_history`)."""
+    before = series[series["period"] < as_of.month]
+    return before[_seen(before)].reset_index(drop=True)
+
+
+def first_seen_history(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
+    """The months before the as-of month of the series whose place or actor had no event before
+    it (zero in every political-violence measure, or in its own for demonstrations): a district
+    first hit this month. `conflictwatch forecast --by` the month before has no series for them,
+    so the month's forecast of the others is made without them (`forecast_the_month`)."""
+    before = series[series["period"] < as_of.month]
+    return before[~_seen(before)].reset_index(drop=True)
+
+
+def _seen(before: pd.DataFrame) -> "pd.Series":
+    """Per row of `before`: whether its series' place or actor has an event in it."""
+    totals = before.groupby("series_id", sort=False)["value"].sum()
+    parts = totals.index.to_series().str.split("|", n=1, expand=True)
+    # fatalities|admin2|Mali|Kayes|Nioro and events|admin2|... are one place; demonstrations its own.
+    kind = parts[0].where(~parts[0].isin(VIOLENCE_MEASURES), "violence")
+    seen = totals.groupby([kind.to_numpy(), parts[1].to_numpy()]).transform("sum").to_numpy() > 0
+    return before["series_id"].map(pd.Series(seen, index=totals.index)).fillna(False).astype(bool)
+
+
+def forecast_the_month(
+    series: pd.DataFrame, as_of: AsOf, model: str = "default", *, seed: int = 0,
+    executor: "ExecutorSettings | None" = None, memo: "ForecastMemo | None" = None,
+) -> pd.DataFrame:
+    """The forecast of the as-of month that detection tests every series against: each measure's
+    geographic hierarchy, its settlement tiers and its actor families fitted apart on the series
+    seen before the month (`forecasting.models.forecast_apart`), so that an alert's band is the one
+    `conflictwatch forecast --by` gave the month before; the series first seen in the month
+    forecast alone (all zero before it: a point mass at 0)."""
+    from forecasting.models import SERIAL, forecast_apart
+
+    options = {"seed": seed, "executor": executor or SERIAL}
+    seen = forecast_apart(history_for_forecast(series, as_of), model, 1, memo=memo, **options)
+    new = first_seen_history(series, as_of)
+    if new.empty:
+        return seen
+    return pd.concat([seen, forecast_apart(new, model, 1, **options)], ignore_index=True).sort_values(
+        ["series_id", "period"], kind="stable", ignore_index=True)
 
 
 def detect(

@@ -171,6 +171,31 @@ def test_mays_area_record_is_one_incident_with_its_drivers_beneath(sample_store)
                 if alert.kind == "record" and alert.scope["country"] == "Niger" and alert.scope["admin1"] is None]
 
 
+def test_an_alerts_band_is_the_one_the_forecast_command_gave_the_month_before(sample_store):
+    """An analyst who reruns `conflictwatch forecast --by admin1 --as-of 2025-06` gets the range
+    July's alerts about regions and countries print: `detect` fits each measure's geographic
+    hierarchy alone, on the series seen before the month, as the command does (one panel of
+    every measure, tier and actor gave Kayes 0-6.5 against the command's 0-10.7). A district first
+    hit in July (Bafoulabe, in the wave) is not in its region's forecast, as it is not in the
+    command's."""
+    from jobs.forecast import run_forecast
+
+    config = Config()
+    alerts = run_detection(sample_store, config, "2025-07", save=False).alerts
+    compared = 0
+    for level in ("admin1", "country"):
+        printed = run_forecast(sample_store, config, level=level, as_of="2025-06", horizon=1).forecasts
+        printed = printed.set_index("series_id")
+        for alert in alerts:
+            series_id = alert.evidence.get("series_id")
+            if alert.kind in ("record", "surge") and series_id in printed.index and alert.measure == "fatalities":
+                row = printed.loc[series_id]
+                assert (alert.lower, alert.upper) == (row["q05"], row["q95"]), alert.message
+                assert alert.expected == pytest.approx(row["mean"], abs=0.05)
+                compared += 1
+    assert compared >= 2  # Kayes's record and Mali's, at least
+
+
 def test_detect_json_uses_no_event_after_the_as_of_day(tmp_path, write_acled):
     before = conflictwatch("detect", "--as-of", "2025-07-01", "--json", cwd=tmp_path)
     assert before.returncode == 0, before.stderr

@@ -405,9 +405,8 @@ def detect_month_by_month(world: World) -> tuple[dict, dict, dict]:
     """
     import dataclasses
 
-    from forecasting.detectors import build_series, detect, history_for_forecast, month_readings, parse_as_of
+    from forecasting.detectors import build_series, detect, forecast_the_month, month_readings, parse_as_of
     from forecasting.incidents import tell_month
-    from forecasting.models import forecast_apart
     from forecasting.models.memo import ForecastMemo
     from jobs.config import DetectConfig
 
@@ -422,7 +421,7 @@ def detect_month_by_month(world: World) -> tuple[dict, dict, dict]:
     for month in EVALUATED_MONTHS:
         as_of = parse_as_of(month.strftime("%Y-%m"))
         series = build_series(world.events, as_of)
-        forecasts = forecast_apart(history_for_forecast(series, as_of), horizon=1, seed=0, memo=memo)
+        forecasts = forecast_the_month(series, as_of, memo=memo)
         alerts = detect(world.events, series, forecasts, as_of, settings)
         readings = month_readings(world.events, series, forecasts, as_of)
         outcome = tell_month(alerts, history, checks, readings, as_of.month_text, defaults.lifecycle_rules(),

@@ -9,7 +9,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from forecasting.models import forecast
+from forecasting.models import forecast, forecast_apart
 from forecasting.models.calibration import ANY, Calibration
 from forecasting.models import make_model
 from forecasting.models.base import Panel
@@ -250,3 +250,57 @@ def test_an_origins_forecasts_read_back_equal_dtypes_and_missing_values_included
     for frame, read in zip(frames, back):
         pd.testing.assert_frame_equal(read, frame, check_exact=True)
         assert [value for value in read["fallback"]] == [value for value in frame["fallback"]]
+
+
+def _two_measures(months: int) -> pd.DataFrame:
+    """Both measures' hierarchies, as detection's panel holds them (`forecast_apart` parts)."""
+    counts = district_counts(months=months)
+    counts["events"] = 1 + counts["fatalities"] // 3
+    return pd.concat([series_from_counts(counts, level, measure) for measure in ("fatalities", "events")
+                      for level in ("area", "country", "admin1", "admin2")], ignore_index=True)
+
+
+def test_panels_forecast_apart_keep_their_judgements_and_origins_apart_in_the_store(store):
+    """Each part of `forecast_apart` is judged under settings of its own: one part's judgement or
+    origins never replace another's, so the next month, in a new process, fits each part's
+    newest origin only and forecasts what it forecasts afresh."""
+    history = _two_measures(31)
+
+    def stored_memo():
+        return ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store))
+
+    pd.testing.assert_frame_equal(forecast_apart(_months(history, 30), horizon=1, seed=4, memo=stored_memo()),
+                                  forecast_apart(_months(history, 30), horizon=1, seed=4), check_exact=True)
+    assert count_judgements(store) == 2  # a judgement a measure
+    before = _origin_keys(store)
+    # One row an origin a part.
+    assert len(before) == 2 * len({month for _, month in before}) > 2
+
+    got = forecast_apart(_months(history, 31), horizon=1, seed=4, memo=stored_memo())
+
+    pd.testing.assert_frame_equal(got, forecast_apart(_months(history, 31), horizon=1, seed=4), check_exact=True)
+    after = _origin_keys(store)
+    assert before < after and len(after - before) == 2 and {month for _, month in after - before} == {"2023-07"}
+    assert count_judgements(store) == 4
+
+
+def test_a_backfills_month_gives_each_part_its_members_forecasts_for_the_next_month(monkeypatch):
+    """As `test_a_backfills_month_gives_its_members_forecasts_to_the_next_months_newest_origin`,
+    for the parts of `forecast_apart` (a backfill's `detect`): each part remembers its own."""
+    from forecasting.models import rolling
+
+    history = _two_measures(31)
+    memo = ForecastMemo(keep_origins=True)
+    forecast_apart(_months(history, 30), horizon=1, seed=4, memo=memo)
+    fitted = []
+    fit_origin = rolling.origin_forecasts
+
+    def counted(*args, **options):
+        fitted.append(args)
+        return fit_origin(*args, **options)
+
+    monkeypatch.setattr(rolling, "origin_forecasts", counted)
+    got = forecast_apart(_months(history, 31), horizon=1, seed=4, memo=memo)
+    assert fitted == []
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(got, forecast_apart(_months(history, 31), horizon=1, seed=4), check_exact=True)

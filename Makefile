@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Full pipeline passes on the shipped synthetic sample (ingest, fit, detect, report), one for
-# each month that tells one of its stories: May 2025 (the deadliest month since August 2024),
+# each month that tells one of its stories: May 2025 (the deadliest month on record),
 # July 2025 (the 1 July wave in the west, Kayes), August 2025 (what followed). In month order,
 # so each alert's lifecycle (new, ongoing, resolved) is the one a weekly service would have seen.
 run: $(STAMP)

@@ -216,7 +216,7 @@ class PlantedEvent:
 SYNCHRONIZED_DAY = date(2025, 7, 1)
 
 PLANTED_EVENTS: tuple[PlantedEvent, ...] = (
-    # 1. record: the August 2024 spike (a Barsalogho-like massacre) and the May 2025 record.
+    # 1. record: the August 2024 spike (a Barsalogho-like massacre) and the May 2025 record above it.
     PlantedEvent("record", date(2024, 8, 24), "BFA", "Sanmatenga", "Barsalogho",
                  "jnim_attack_civilians", 330,
                  "militants of {jnim} attacked civilians and VDP digging a defensive trench on "
@@ -224,11 +224,12 @@ PLANTED_EVENTS: tuple[PlantedEvent, ...] = (
     PlantedEvent("record", date(2024, 8, 9), "BFA", "Namentenga", "Tougouri",
                  "jnim_clash_military", 30,
                  "JNIM militants attacked an army detachment at Tougouri"),
-    PlantedEvent("record", date(2025, 5, 11), "BFA", "Soum", "Djibo", "jnim_clash_military", 130,
+    PlantedEvent("record", date(2025, 5, 11), "BFA", "Soum", "Djibo", "jnim_clash_military", 200,
                  "militants of {jnim} launched a large dawn assault on the army camp and the "
                  "town of Djibo, the provincial capital"),
     PlantedEvent("record", date(2025, 5, 23), "MLI", "Tenenkou", "Dioura", "jnim_clash_military",
-                 45, "JNIM militants overran the army camp at Dioura"),
+                 165, "JNIM militants overran the army camp at Dioura and killed soldiers and "
+                 "residents who fled into the town"),
     PlantedEvent("record", date(2025, 5, 15), "NER", "Torodi", "Makalondi",
                  "jnim_clash_military", 35,
                  "JNIM militants attacked an army position at Makalondi near the Burkinabe "

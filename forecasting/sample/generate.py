@@ -13,7 +13,7 @@ fights whom, how the level rose over the years) and carries the four patterns of
 motivating case, so that a fresh clone runs end to end and the detectors have something to find:
 
 1. ``record``: area-wide fatalities in May 2025 far above the trailing 12-month mean and the
-   highest since a larger spike in August 2024.
+   highest on record, above a spike in August 2024.
 2. ``tier_shift`` / ``run_rate``: from January 2025, JNIM in Burkina Faso moves from villages
    towards provincial capitals and commune seats.
 3. ``synchronized``: on 1 July 2025 JNIM hits nine Malian cercles on one day.

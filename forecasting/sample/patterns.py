@@ -52,8 +52,9 @@ def measure_patterns(rows: Sequence[dict[str, str]], seats: Sequence[Seat]) -> d
         "observed": monthly[labels[RECORD_MONTH]],
         "trailing_12_month_mean": round(sum(trailing) / 12, 1),
         "ratio_to_trailing_mean": round(monthly[labels[RECORD_MONTH]] / (sum(trailing) / 12), 3),
-        "previous_higher_month": labels[PREVIOUS_RECORD_MONTH],
-        "previous_higher_value": monthly[labels[PREVIOUS_RECORD_MONTH]],
+        "previous_record_month": labels[PREVIOUS_RECORD_MONTH],
+        "previous_record_value": monthly[labels[PREVIOUS_RECORD_MONTH]],
+        "max_before": max(monthly[label] for label in labels[:RECORD_MONTH]),
         "max_between": max(between.values()),
         "max_between_month": max(between, key=lambda m: between[m]),
         "max_after": max(monthly[label] for label in labels[RECORD_MONTH + 1:]),
@@ -148,7 +149,7 @@ def weak_patterns(measured: dict[str, dict]) -> list[str]:
     problems = []
     if not (record["ratio_to_trailing_mean"] > 1.3
             and record["observed"] > record["max_between"]
-            and record["previous_higher_value"] > record["observed"]
+            and record["observed"] > record["max_before"]
             and record["observed"] > record["max_after"]):
         problems.append(f"record: {record}")
     for key in ("tier_shift_admin2_capital",
@@ -290,14 +291,14 @@ def describe_patterns(rows: Sequence[dict[str, str]], measured: dict[str, dict],
                 "measure": "fatalities",
                 "period": "2025-05",
                 "reference_periods": {"trailing_12_months": ["2024-05", "2025-04"],
-                                      "previous_higher_month": "2024-08"},
-                "planted": ("Area-wide fatalities sized to 870 in May 2025 (a JNIM assault on "
-                            "Djibo, an attack on the army camp at Dioura, an attack at "
-                            "Makalondi, on top of the background) and to 975 in August 2024 "
-                            "(a Barsalogho-like massacre in Centre-Nord, Burkina Faso); "
-                            "no month from September 2024 to April 2025 above 690."),
+                                      "previous_record_month": "2024-08"},
+                "planted": ("Area-wide fatalities sized to 1,060 in May 2025 (a JNIM assault on "
+                            "Djibo, the army camp at Dioura overrun, an attack at Makalondi, "
+                            "on top of the background), above the previous record of 975 in "
+                            "August 2024 (a Barsalogho-like massacre in Centre-Nord, Burkina "
+                            "Faso); no month from September 2024 to April 2025 above 690."),
                 "expected": {"ratio_to_trailing_12_month_mean_above": 1.3,
-                             "deadliest_since": "2024-08",
+                             "deadliest_on_record": True,
                              "no_month_between_exceeds_it": ["2024-09", "2025-04"]},
                 "measured": measured["record"],
                 "event_ids": planted_ids["record"],

@@ -30,7 +30,7 @@ EVENT_SHARES = {2018: (0.30, 0.52, 0.18), 2019: (0.42, 0.40, 0.18), 2020: (0.45,
 # Guard rails that keep the planted record the dominant anomaly (area totals incl. planted).
 RECORD_MONTH = month_index(date(2025, 5, 1))
 PREVIOUS_RECORD_MONTH = month_index(date(2024, 8, 1))
-RECORD_TOTAL = 870
+RECORD_TOTAL = 1060
 PREVIOUS_RECORD_TOTAL = 975
 # September 2024 - April 2025: a ceiling below the record; the floor only guards against
 # absurd lows, so the months keep their natural variation.

@@ -235,9 +235,9 @@ def _assert_png_is_a_chart(path):
 
 def test_a_run_rate_page_draws_this_years_running_total_against_the_earlier_years(sample_july, tmp_path):
     inputs = sample_july
-    # JNIM's pace there (586 of them) is told within this alert for all actors.
+    # JNIM's pace there (656 of them) is told within this alert for all actors.
     alert = _critical(inputs, "run_rate", "fatalities", country="Burkina Faso", tier="admin2_capital", actor=None)
-    assert alert.observed == 634 and alert.evidence["actor_families"][0]["observed"] == 586
+    assert alert.observed == 704 and alert.evidence["actor_families"][0]["observed"] == 656
     curves = inputs.year_to_date[inputs.year_to_date["alert_id"] == alert.id]
     last = curves.groupby(["curve", "year"]).tail(1).set_index(["curve", "year"])["value"]
     month_ends = pd.date_range("2025-01-31", "2025-12-31", freq="ME")
@@ -245,7 +245,7 @@ def test_a_run_rate_page_draws_this_years_running_total_against_the_earlier_year
     this_year = curves[curves["curve"] == "this_year"]
     assert list(this_year["date"]) == [pd.Timestamp("2025-01-01"), *month_ends[:7]]
     assert this_year["value"].iloc[0] == 0 and this_year["value"].is_monotonic_increasing
-    assert last["this_year", 2025] == alert.observed == 634  # the claim: 634 so far this year
+    assert last["this_year", 2025] == alert.observed == 704  # the claim: 704 so far this year
     # Each earlier year the alert compares with, its running total ending at its full-year total.
     for year, total in alert.evidence["earlier_years"].items():
         earlier = curves[(curves["curve"] == "earlier_year") & (curves["year"] == int(year))]
@@ -264,9 +264,9 @@ def test_a_run_rate_page_draws_this_years_running_total_against_the_earlier_year
     assert axes.get_ylabel() == "Reported fatalities since 1 January"
     drawn = {line.get_label(): line for line in axes.get_lines()}
     assert list(drawn["2025 so far"].get_ydata()) == list(this_year["value"])
-    # One number, one format: the sentence's "on pace for 1,087" is the chart's.
-    assert "on pace for 1,087 in 2025 (634 to July 2025" in alert.message
-    assert {"2023 (full year: 184)", "2024 (full year: 241)", "2025 on pace: 1,087 by December"} <= drawn.keys()
+    # One number, one format: the sentence's "on pace for 1,207" is the chart's.
+    assert "on pace for 1,207 in 2025 (704 to July 2025" in alert.message
+    assert {"2023 (full year: 184)", "2024 (full year: 241)", "2025 on pace: 1,207 by December"} <= drawn.keys()
     _assert_png_is_a_chart(png)
 
 

@@ -1,8 +1,9 @@
-"""How `detect`'s forecasts score, fitted as `detect` fits them (one panel of every measure,
-level, settlement tier and actor) or each measure's geographic hierarchy, its tiers and its
-actors apart (as `conflictwatch forecast --by` fits the geographic levels): the default's
-one-month-ahead CRPS and 50% / 90% coverage per measure and level over the last rolling origins
-of the sample's detection series. docs/forecasting.md ("What detect fits") has the figures.
+"""How `detect`'s forecasts score, fitted as `detect` fits them since 2026-12-01 (each
+measure's geographic hierarchy, its tiers and its actors apart, as `conflictwatch forecast --by`
+fits the geographic levels: `forecasting.models.forecast_apart`) or as it fitted them before (one
+panel of every measure, level, settlement tier and actor): the default's one-month-ahead CRPS
+and 50% / 90% coverage per measure and level over the last rolling origins of the sample's
+detection series. docs/forecasting.md ("What detect fits") has the figures.
 
     .venv/bin/python benchmarks/detect_panels.py [--as-of 2025-08] [--origins 12]
 
@@ -64,8 +65,9 @@ def main() -> None:
     history = detection_history(arguments.as_of)
     geographic = history["level"].isin(tuple(GEOGRAPHIC))
     kind = history["level"].where(~geographic, "geographic")
-    ways = {"one panel (as detect fits them)": [history],
-            "apart (each measure's hierarchy, tiers, actors)": [part for _, part in history.groupby([history["measure"], kind])]}
+    ways = {"one panel (as detect fitted them before)": [history],
+            "apart (each measure's hierarchy, tiers, actors; as detect fits them)":
+                [part for _, part in history.groupby([history["measure"], kind])]}
     for name, panels in ways.items():
         started, cpu = time.time(), time.process_time()
         table = scores(panels, arguments.origins)

@@ -117,9 +117,11 @@ def first_seen_history(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
     return before[~_seen(before)].reset_index(drop=True)
 
 
-def _seen(before: pd.DataFrame) -> "pd.Series":
+def _seen(before: pd.DataFrame) -> pd.Series:
     """Per row of `before`: whether its series' place or actor has an event in it."""
     totals = before.groupby("series_id", sort=False)["value"].sum()
+    if totals.empty:
+        return pd.Series(False, index=before.index)
     parts = totals.index.to_series().str.split("|", n=1, expand=True)
     # fatalities|admin2|Mali|Kayes|Nioro and events|admin2|... are one place; demonstrations its own.
     kind = parts[0].where(~parts[0].isin(VIOLENCE_MEASURES), "violence")

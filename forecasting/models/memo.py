@@ -16,6 +16,10 @@ depend on nothing but the history the ensemble was fitted on (and the code), so:
   `detect` of a new month, after the month before was detected, and each month of a backfill,
   fit the members at the newest origin only.
 
+Where several panels are forecast apart from one history (`forecasting.models.forecast_apart`:
+detection's measures and kinds of series), each has its memo `part`, kept under settings of its
+own, so that no panel's judgement or origins replace another's.
+
 A memo only ever returns what the computation it stands for would return from the same inputs:
 keys are digests of the inputs, the settings and the source of the forecasting code, so an
 upgrade or an edit of a model is never served an old result. Without a memo nothing is kept.

@@ -67,3 +67,11 @@ def test_each_measures_hierarchy_and_its_tiers_are_forecast_as_they_would_be_alo
     districts = [name for name in got.index if name.startswith("fatalities|admin2|Mali|Kayes|")]
     assert np.isclose(got.loc[districts, "mean"].sum(), got.loc["fatalities|admin1|Mali|Kayes", "mean"])
     assert list(got.index) == sorted(got.index) and got.index.is_unique
+
+
+def test_a_month_with_nothing_before_it_forecasts_nothing():
+    # A store of a few days: every series starts in the as-of month.
+    series = _series()
+    first = series[series["period"] == AS_OF.month]
+    assert history_for_forecast(first, AS_OF).empty and first_seen_history(first, AS_OF).empty
+    assert forecast_the_month(first, AS_OF).empty

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ConflictwatchError
-from forecasting.events import DEMONSTRATIONS, POLITICAL_VIOLENCE
+from forecasting.events import DEMONSTRATIONS, POLITICAL_VIOLENCE, UNLOCATED
 
 if TYPE_CHECKING:
     from forecasting.store import Store
@@ -104,6 +104,15 @@ def monthly_counts(events: pd.DataFrame, columns: tuple[str, ...] | list[str]) -
 def level_columns(levels: tuple[str, ...] | list[str]) -> list[str]:
     """Every event column the `levels` group by, once each (what `monthly_counts` needs)."""
     return list(dict.fromkeys(name for level in levels for name in _level_columns(level)))
+
+
+def unattributed(series: pd.DataFrame) -> pd.Series:
+    """Per row: whether it belongs to an actor series of an unknown or unarmed actor (protesters,
+    rioters) or to the settlement-tier series of events not located at their place. Neither is a
+    series of its own for detection or forecasts: those events count in their units."""
+    return ((series["level"] == "actor") & (series["actor"] == UNKNOWN)) | (
+        (series["level"] == "tier") & (series["tier"] == UNLOCATED)
+    )
 
 
 def series_for_levels(

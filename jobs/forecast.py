@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.errors import ConflictwatchError
-from forecasting.series import SCOPE_COLUMNS, load_series
+from forecasting.series import SCOPE_COLUMNS, load_series, unattributed
 from forecasting.store import Store
 from forecasting.store import events as stored_events
 from jobs.config import Config
@@ -107,6 +107,9 @@ def stored_series(
     Raises `NothingToForecastError` when there are none."""
     until = last_complete_month(store, as_of)
     series = load_series(store, level, measure, countries=countries, until=until)
+    # As detection has them: no tier series of events not located at their place, no actor
+    # series of unknown or unarmed actors (those events count in their units).
+    series = series[~unattributed(series)].reset_index(drop=True)
     if series.empty:
         raise NothingToForecastError(f"no {measure} series at {level} level up to {until:%Y-%m}")
     return series, until

@@ -19,7 +19,6 @@ from forecasting.detectors.settings import AsOf, DetectionSettings
 from forecasting.detectors.tier_shift import tier_shares
 from forecasting.events import DEMONSTRATIONS, UNLOCATED, counted_as_political_violence, is_located
 from forecasting.series import (
-    UNKNOWN,
     VIOLENCE_MEASURES,
     counts_for_measure,
     empty_series,
@@ -27,6 +26,7 @@ from forecasting.series import (
     monthly_counts,
     series_for_levels,
     series_id,
+    unattributed,
     validate_series,
 )
 
@@ -76,15 +76,11 @@ def build_series(
     if not frames:
         return empty_series()
     series = pd.concat(frames, ignore_index=True)
-    # Events whose actor is unknown or unarmed (protesters, rioters) have no actor series, and
-    # events not located at their place no settlement-tier series (they count in their units).
-    unattributed = ((series["level"] == "actor") & (series["actor"] == UNKNOWN)) | (
-        (series["level"] == "tier") & (series["tier"] == UNLOCATED)
-    )
+    attributed = ~unattributed(series)
     if len(frames) == 1:
         # One checked, sorted frame less whole series: still checked and sorted.
-        return series[~unattributed].reset_index(drop=True)
-    return validate_series(series[~unattributed])
+        return series[attributed].reset_index(drop=True)
+    return validate_series(series[attributed])
 
 
 def known_events(events: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:

@@ -221,7 +221,7 @@ def validate_events(
             problems.append((mask, reason))
 
     text = {name: _clean_text(_column(raw, name)) for name in TEXT_COLUMNS}
-    text["disorder_type"] = _arrow_text(disorder_types(_objects(text["event_type"]), _objects(text["disorder_type"])))
+    text["disorder_type"] = _disorder_type_text(text["event_type"], text["disorder_type"])
 
     reject(_is_null(text["source_id"]), "missing event id (event_id_cnty / id)")
     reject(
@@ -326,6 +326,23 @@ def disorder_types(event_type: pd.Series, disorder_type: pd.Series) -> pd.Series
     first = _by_distinct_value(given, lambda values: values.map(lambda text: text.split(";")[0].strip() if isinstance(text, str) else None))
     known = first.where(first.isin(DISORDER_TYPES), None)
     return derived.where(derived.notna(), known).fillna(POLITICAL_VIOLENCE).astype(object)
+
+
+def _disorder_type_text(event_type, disorder_type):
+    """`disorder_types` of two Arrow text columns, as Arrow text. Each distinct (event type,
+    disorder type) pair, a handful in a block, is decided once and spread back to its rows:
+    made into Python strings row by row, the two columns took a tenth of validation's CPU."""
+    distinct, codes = [], []
+    for column in (event_type, disorder_type):
+        encoded = pc.dictionary_encode(column)
+        distinct.append(np.append(encoded.dictionary.to_numpy(zero_copy_only=False), None))  # the last for missing
+        codes.append(pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64))
+    width = len(distinct[1])
+    pairs, pair_of_row = np.unique(codes[0] * width + codes[1], return_inverse=True)
+    decided = disorder_types(
+        pd.Series(distinct[0][pairs // width], dtype=object), pd.Series(distinct[1][pairs % width], dtype=object)
+    )
+    return _arrow_text(decided).take(pa.array(pair_of_row))
 
 
 def _by_distinct_value(column: pd.Series, decide: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -445,8 +462,8 @@ def _control_characters(text, *, free: bool):
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
     data = text.buffers()[2]
     found = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] if data is not None and len(text) else np.empty(0, np.uint8)
-    allowed = sum(np.count_nonzero(found == byte) for byte in b"\t\n\r") if free else 0
-    if np.count_nonzero(found < 0x20) + np.count_nonzero(found == 0x7F) == allowed:
+    controls = np.count_nonzero(found < 0x20) + np.count_nonzero(found == 0x7F)
+    if controls == 0 or (free and controls == sum(np.count_nonzero(found == byte) for byte in b"\t\n\r")):
         return False
     return pc.match_substring_regex(text, _CONTROL_IN_FREE_TEXT if free else _CONTROL_IN_NAME)
 

@@ -104,8 +104,10 @@ class EventFile:
                 rows = _decimal_points(rows)
             line_numbers = pd.Series(lines, index=rows.index)
             validated = validate_events(self.to_events(rows), line_numbers, bounds, arrow_text=arrow_text)
-            position_of_line = pd.Series(range(len(rows)), index=list(lines))
-            original = rows.iloc[position_of_line[validated.rejects["line"]].to_numpy()].reset_index(drop=True)
+            positions = []
+            if len(validated.rejects):  # an index of every line, built only for a block with rejects
+                positions = pd.Series(range(len(rows)), index=list(lines))[validated.rejects["line"]].to_numpy()
+            original = rows.iloc[positions].reset_index(drop=True)
             rejects = pd.concat([validated.rejects[["line", "reason"]], original], axis=1)
             yield len(rows), ValidatedEvents(events=validated.events, rejects=rejects)
 

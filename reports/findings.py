@@ -24,7 +24,7 @@ def month_lines(inputs: ReportInputs) -> list[tuple[str, Story | None]]:
     stories = [story for story in inputs.stories if story.status != "resolved"][:LINES]
     lines: list[tuple[str, Story | None]] = [(story_sentence(story), story) for story in stories]
     if len(lines) < LINES:
-        area = area_sentence(inputs)
+        area = area_record_sentence(stories, f"{inputs.month:%Y-%m}") or area_sentence(inputs)
         context = ([area] if area else []) + _context_sentences(inputs, [story.lead for story in stories])
         lines += [(sentence, None) for sentence in context[: LINES - len(lines)]]
     return lines
@@ -33,6 +33,20 @@ def month_lines(inputs: ReportInputs) -> list[tuple[str, Story | None]]:
 def story_sentence(story: Story) -> str:
     """The story's lead sentence on one line, ending with a full stop."""
     return _sentence(story.lead.message)
+
+
+def area_record_sentence(stories: list[Story], month: str) -> str | None:
+    """The watch area's record of deaths in `month` (`YYYY-MM`), in its own words (`May 2025 was
+    the deadliest month in the Central Sahel on record ...`), where a story about one of its
+    places tells it among its members: the month's widest fact, which the area's count against
+    its range would understate. None where no story holds one, or where it leads its story (its
+    line is above). A record of an earlier month (a resolved notice) is not this month's."""
+    for story in stories:
+        for alert in story.members[1:]:
+            if (alert.kind == "record" and alert.measure == "fatalities" and alert.period[:7] == month
+                    and all(alert.scope.get(key) is None for key in _AREA)):
+                return _sentence(alert.message)
+    return None
 
 
 def area_sentence(inputs: ReportInputs) -> str | None:

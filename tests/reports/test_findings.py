@@ -83,3 +83,25 @@ def test_a_month_so_far_compares_with_the_whole_month_before_not_a_forecast(make
 def test_without_any_series_or_alert_there_is_nothing_to_say(make_inputs):
     inputs = dataclasses.replace(make_inputs(alerts=[]), series=make_inputs().series.iloc[0:0])
     assert month_lines(inputs) == []
+
+
+def test_the_areas_record_told_within_a_places_story_is_a_line_in_its_own_words(make_inputs):
+    """May 2025 on the sample: the Djibo assault's story leads with Sahel's record, the area's
+    record among its members. Page 1 says it was the deadliest month on record across the area,
+    not only that its count was above its range."""
+    alerts = make_inputs().alerts
+    est = next(alert for alert in alerts if alert.scope.get("admin1") == "Est")
+    area = dataclasses.replace(next(alert for alert in alerts if alert.kind == "surge" and alert.scope == AREA),
+                               kind="record", observed=700.0,
+                               message="May 2025 was the deadliest month in the Central Sahel on record.")
+    told = [dataclasses.replace(alert, incident="incident-2025-05-1") for alert in (est, area)]
+
+    lines = texts(make_inputs(alerts=told))
+
+    assert lines[0] == est.message
+    assert lines[1] == "May 2025 was the deadliest month in the Central Sahel on record."
+    assert not any("were reported across Central Sahel (" in line for line in lines)
+    # April's record, told resolved in May, is not May's news: the area's count against its range is.
+    april = [dataclasses.replace(alert, status="resolved", period="2025-04") if alert.kind == "record" else alert
+             for alert in told]
+    assert texts(make_inputs(alerts=april))[1].startswith("In May 2025, ")

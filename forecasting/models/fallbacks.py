@@ -84,9 +84,7 @@ class WithFallbacks:
             frames.append(self.fitted.predict(horizon))
         zero = self.kinds == ZERO
         if zero.any():
-            panel = self.panel.subset(zero)
-            nothing = np.zeros((len(panel), horizon))
-            frames.append(forecast_frame(panel, self.name, nothing, nothing[:, :, None].repeat(len(QUANTILES), axis=2), ZERO))
+            frames.append(zero_forecast(self.panel.subset(zero), self.name, horizon))
         simple = self.kinds == TRAILING_MEAN
         if simple.any():
             frame = TrailingMean().fit(self.panel.subset(simple)).predict(horizon)
@@ -98,6 +96,13 @@ class WithFallbacks:
             return frames[0].reset_index(drop=True)
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         return frame.sort_values(["series_id", "period"], kind="stable").reset_index(drop=True)
+
+
+def zero_forecast(panel: Panel, name: str, horizon: int) -> pd.DataFrame:
+    """The `zero` fallback's forecast of every series of `panel` (a point mass at 0), as model
+    `name` gives it: what any model forecasts for series with no event."""
+    nothing = np.zeros((len(panel), horizon))
+    return forecast_frame(panel, name, nothing, nothing[:, :, None].repeat(len(QUANTILES), axis=2), ZERO)
 
 
 def _in_order(frame: pd.DataFrame) -> bool:

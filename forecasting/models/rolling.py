@@ -7,7 +7,9 @@ an origin is visible to the model fitted there: the series are cut before the mo
 
 `forecasting.backtest` scores these cells; the ensemble judges and calibrates its members on
 them. Models are given as factories (name -> a function returning an unfitted model), so this
-module needs no model registry and the registry can build models that use it.
+module needs no model registry and the registry can build models that use it. They run behind
+the fallbacks (`forecasting.models.make_model`): a series with no event up to an origin gets the
+`zero` fallback there whatever the model, so it is not fitted (nor remembered) with the others.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.models.base import Model, Panel
+from forecasting.models.fallbacks import ZERO, zero_forecast
 from forecasting.scores import MASE_YEARS, seasonal_naive_scale
 
 log = logging.getLogger(__name__)
@@ -49,11 +52,23 @@ def rolling_origin_forecasts(
         # An origin's forecasts depend on the series up to the last month observed after it.
         observed = min(horizons, months_back)
         seen = panel.truncate(months_back - observed)
+        # Series with no event up to the origin get the zero fallback from every model, which
+        # fits none of them: made once for all models, and never remembered, so that a place
+        # first hit later (a district new this month) leaves the origin's remembered forecasts of
+        # the others as they were. (The judgement does not depend on the order of the rows.)
+        quiet = _quiet(seen, observed)
+        active = seen.subset(~quiet) if quiet.any() else seen
 
-        def forecasts(seen=seen, observed=observed):
+        def forecasts(seen=active, observed=observed):
             return origin_forecasts(seen, observed, models, horizons=horizons, mase_years=mase_years)
 
-        frames += forecasts() if remember is None else remember(seen, observed, forecasts)
+        if len(active):
+            frames += forecasts() if remember is None else remember(active, observed, forecasts)
+        if quiet.any():
+            silent = seen.subset(quiet)
+            zero = zero_forecast(silent.truncate(observed), ZERO, horizons)
+            frames += origin_forecasts(silent, observed, models, horizons=horizons, mase_years=mase_years,
+                                       predicted=[zero] * len(models))
         log.debug("rolling origin %d of %d done", months_back, origins)
     if not frames:
         return pd.DataFrame(columns=list(CELL_KEYS))
@@ -62,6 +77,12 @@ def rolling_origin_forecasts(
         (cells["period"].dt.year - cells["origin"].dt.year) * 12 + cells["period"].dt.month - cells["origin"].dt.month
     )
     return cells
+
+
+def _quiet(seen: Panel, observed: int) -> np.ndarray:
+    """Per series of `seen`: no event (every month zero) up to `observed` months before its end."""
+    history = seen.values[:, : seen.values.shape[1] - observed]
+    return np.nansum(history, axis=1) == 0
 
 
 def origin_forecasts(

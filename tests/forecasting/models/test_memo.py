@@ -304,3 +304,29 @@ def test_a_backfills_month_gives_each_part_its_members_forecasts_for_the_next_mo
     assert fitted == []
     monkeypatch.undo()
     pd.testing.assert_frame_equal(got, forecast_apart(_months(history, 31), horizon=1, seed=4), check_exact=True)
+
+
+def test_a_district_first_hit_in_the_newest_month_leaves_the_origins_kept_before_it_serving(store):
+    """A district with no event before the newest month is at every earlier rolling origin a
+    series of zeros, which every model leaves to the zero fallback: its forecasts are made apart
+    from the others' and never kept, so the month before's origins still serve (before, the
+    district in the panel changed every origin's key and all 36 were fitted again)."""
+    counts = district_counts(months=31)
+    months = counts[["year", "month"]].drop_duplicates()
+    new = months.assign(country="Mali", admin1="Kayes", admin2="Kayes-new", events=0, fatalities=0)
+    new.loc[new.index[-1], ["events", "fatalities"]] = [2, 7]  # first hit in the newest month, 2023-07
+    history = _history(pd.concat([counts, new], ignore_index=True))
+    before_it = history[history["series_id"] != "fatalities|admin2|Mali|Kayes|Kayes-new"]
+
+    def stored_memo():  # a new process each month: nothing in memory
+        return ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store))
+
+    forecast(_months(before_it, 30), "default", horizon=1, seed=4, memo=stored_memo())
+    before = _origin_keys(store)
+
+    got = forecast(_months(history, 31), "default", horizon=1, seed=4, memo=stored_memo())
+
+    pd.testing.assert_frame_equal(got, forecast(_months(history, 31), "default", horizon=1, seed=4), check_exact=True)
+    after = _origin_keys(store)
+    assert before < after and {month for _, month in after - before} == {"2023-07"}
+    assert got.set_index("series_id").loc["fatalities|admin2|Mali|Kayes|Kayes-new", "mean"] >= 0

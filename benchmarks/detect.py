@@ -45,12 +45,12 @@ DETECT_IMPORTS = ("jobs.cli", "jobs.detect", "jobs.ingest", "forecasting.models.
 def end_to_end(as_of: str = "2025-07", runs: int = 5) -> None:
     """`conflictwatch detect --json` on the sample, process start included (store already loaded),
     against `conflictwatch --help` (process start and the CLI) in the same run, alternating: the
-    first detection of the month after the month before was detected (the store holds no
-    judgement of the ensemble for it, and of its members' rolling-origin forecasts only those the
-    month before kept: the newest origin's are emptied before each such run), the same in a store
-    that keeps nothing (every judgement and origin emptied: a month detected out of order, or the
-    code before origins were kept), a detection again (the judgement kept by the one before), and
-    a process that only imports what `detect` imports (the floor under all)."""
+    first detection of the month in a store where the month before was detected and nothing else
+    (a copy of it before each such run: what a monthly service meets), the same in a store that
+    keeps nothing (every judgement and rolling origin emptied: a month detected out of order, or
+    the code before origins were kept), a detection again (the judgement kept by the one before),
+    and a process that only imports what `detect` imports (the floor under all)."""
+    import shutil
     import sqlite3
 
     from timing import Timings, ratio_line, run_command
@@ -59,30 +59,26 @@ def end_to_end(as_of: str = "2025-07", runs: int = 5) -> None:
     # PYTHONDONTWRITEBYTECODE would have every process compile each of our modules again.
     environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     year, month = map(int, as_of[:7].split("-"))
-    # The newest origin of the month's judgement saw the series up to the month before.
-    newest_seen = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
+    month_before = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "jobs", "detect", "--as-of", as_of, "--json"]
-        # Loads the sample (another month, so that this one has nothing kept yet).
-        subprocess.run([*command[:5], "2018-12", "--json"], cwd=folder, env=environment, capture_output=True, check=True)
+        # Loads the sample and detects the month before: the store a monthly service has.
+        subprocess.run([*command[:5], month_before, "--json"], cwd=folder, env=environment, capture_output=True, check=True)
         database = Path(folder) / "conflictwatch.db"
+        month_before_detected = Path(folder) / "month-before.db"
+        shutil.copyfile(database, month_before_detected)
 
-        def empty(*statements):
+        def from_the_month_before(*statements):
             def run():
+                shutil.copyfile(month_before_detected, database)
                 with sqlite3.connect(database) as connection:
-                    # (A store of code older than a table has nothing to empty there: the same
-                    # script then times that code, every kind alike.)
-                    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-                    for table, statement in statements:
-                        if table in tables:
-                            connection.execute(statement)
+                    for statement in statements:
+                        connection.execute(statement)
                 return run_command(command, cwd=folder, env=environment)
             return run
 
-        first_of_month = empty(("ensemble_judgements", "DELETE FROM ensemble_judgements"),
-                               ("ensemble_origins", f"DELETE FROM ensemble_origins WHERE seen_until = '{newest_seen}'"))
-        nothing_kept = empty(("ensemble_judgements", "DELETE FROM ensemble_judgements"),
-                             ("ensemble_origins", "DELETE FROM ensemble_origins"))
+        first_of_month = from_the_month_before()
+        nothing_kept = from_the_month_before("DELETE FROM ensemble_judgements", "DELETE FROM ensemble_origins")
         imports = [sys.executable, "-c", "import " + ", ".join(DETECT_IMPORTS)]
         timed = {"help": [], "first": [], "cold": [], "again": [], "imports": []}
         for _ in range(runs):

@@ -50,7 +50,6 @@ def end_to_end(as_of: str = "2025-07", runs: int = 5) -> None:
     keeps nothing (every judgement and rolling origin emptied: a month detected out of order, or
     the code before origins were kept), a detection again (the judgement kept by the one before),
     and a process that only imports what `detect` imports (the floor under all)."""
-    import shutil
     import sqlite3
 
     from timing import Timings, ratio_line, run_command
@@ -66,11 +65,11 @@ def end_to_end(as_of: str = "2025-07", runs: int = 5) -> None:
         subprocess.run([*command[:5], month_before, "--json"], cwd=folder, env=environment, capture_output=True, check=True)
         database = Path(folder) / "conflictwatch.db"
         month_before_detected = Path(folder) / "month-before.db"
-        shutil.copyfile(database, month_before_detected)
+        _copy_store(database, month_before_detected)
 
         def from_the_month_before(*statements):
             def run():
-                shutil.copyfile(month_before_detected, database)
+                _copy_store(month_before_detected, database)
                 with sqlite3.connect(database) as connection:
                     for statement in statements:
                         connection.execute(statement)
@@ -94,6 +93,18 @@ def end_to_end(as_of: str = "2025-07", runs: int = 5) -> None:
     print(ratio_line(f"detect --as-of {as_of} on the sample, nothing kept", cold, "--help", help_, target=5))
     print(ratio_line(f"detect --as-of {as_of} on the sample, again", again, "--help", help_, target=5))
     print(ratio_line("importing what detect imports", imported, "--help", help_))
+
+
+def _copy_store(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite store (its write-ahead log included), replacing `target`."""
+    import sqlite3
+
+    for stale in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    with sqlite3.connect(source) as reading, sqlite3.connect(target) as writing:
+        reading.backup(writing)
+    reading.close()
+    writing.close()
 
 
 def large(admin1_per_country: int = 50, admin2_per_admin1: int = 67) -> None:

@@ -66,9 +66,9 @@ def rolling_origin_forecasts(
             frames += forecasts() if remember is None else remember(active, observed, forecasts)
         if quiet.any():
             silent = seen.subset(quiet)
-            zero = zero_forecast(silent.truncate(observed), ZERO, horizons)
-            frames += origin_forecasts(silent, observed, models, horizons=horizons, mase_years=mase_years,
-                                       predicted=[zero] * len(models))
+            outcomes = _outcomes(silent, observed, mase_years)
+            cells = outcomes.joined(zero_forecast(silent.truncate(observed), ZERO, horizons))
+            frames += [cells.assign(model=name) for name in models]
         log.debug("rolling origin %d of %d done", months_back, origins)
     if not frames:
         return pd.DataFrame(columns=list(CELL_KEYS))
@@ -94,16 +94,22 @@ def origin_forecasts(
     `predicted`: each model's `fit(history).predict(horizons)` on the origin's history (the
     series up to the origin), where already made; fitted here otherwise."""
     history = seen.truncate(observed)
-    # The months after the origin, (series x observed), in `history`'s order: `truncate` keeps
-    # exactly the series that have months after it.
-    after = seen.values[seen.lengths > observed][:, seen.values.shape[1] - observed :]
-    outcomes = Outcomes(pd.Index(history.series_ids), history.last_periods, after,
-                        seasonal_naive_scale(history.values, mase_years), history.levels)
+    outcomes = _outcomes(seen, observed, mase_years)
     frames = []
     for index, (name, build) in enumerate(models.items()):
         forecast = build().fit(history).predict(horizons) if predicted is None else predicted[index]
         frames.append(outcomes.joined(forecast).assign(model=name))
     return frames
+
+
+def _outcomes(seen: Panel, observed: int, mase_years: int) -> Outcomes:
+    """The outcomes of the origin `observed` months before the end of the `seen` series."""
+    history = seen.truncate(observed)
+    # The months after the origin, (series x observed), in `history`'s order: `truncate` keeps
+    # exactly the series that have months after it.
+    after = seen.values[seen.lengths > observed][:, seen.values.shape[1] - observed :]
+    return Outcomes(pd.Index(history.series_ids), history.last_periods, after,
+                    seasonal_naive_scale(history.values, mase_years), history.levels)
 
 
 @dataclass(frozen=True)

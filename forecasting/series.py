@@ -79,7 +79,7 @@ def series_from_events(
     start: dt.date | pd.Timestamp | None = None,
     end: dt.date | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Monthly series at `level` from an event frame (see `forecasting.events`).
+    """Monthly series at `level` from an event frame (see `forecasting.events`); actors by family.
 
     `measure` is `fatalities` (sum of reported deaths in political violence), `events` (count of
     political-violence events) or `demonstrations` (count of protests and riots). A frame
@@ -88,6 +88,8 @@ def series_from_events(
     """
     _check_measure(measure)
     counts = monthly_counts(counted_events(events, measure), _level_columns(level))
+    if level == "actor":
+        counts = _by_actor_family(counts)
     return series_from_counts(counts_for_measure(counts, measure), level, measure, start=start, end=end)
 
 
@@ -253,7 +255,8 @@ def load_series(
     until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Series at `level` from the stored events, counted in the database (fast at millions of
-    events). `until` is inclusive and also ends the span, so a quiet last month still shows as 0."""
+    events; actors by family, as detection counts them). `until` is inclusive and also ends the
+    span, so a quiet last month still shows as 0."""
     from forecasting.store import events as stored_events
 
     columns = list(_level_columns(level))
@@ -264,9 +267,23 @@ def load_series(
         if disorder_type != POLITICAL_VIOLENCE and stored_events.count_events(store) > 0:
             return empty_series()  # events are stored, none of this type
         return _series_from_aggregates(store, level, measure, countries=countries, until=until)
+    if level == "actor":
+        counts = _by_actor_family(counts)
     counts = counts_for_measure(counts, measure)
     end = _month_start(until) if until is not None else None
     return series_from_counts(counts, level, measure, end=end)
+
+
+def _by_actor_family(counts: pd.DataFrame) -> pd.DataFrame:
+    """Monthly counts by actor name (`actor1`) as counts by actor family, as detection counts
+    actors (`forecasting.detectors.actors`: JNIM with its katibas, State forces with the army, the
+    police and the VDP, ...); protesters and rioters have none, so their rows go."""
+    from forecasting.detectors.actors import armed_actor_families
+
+    counted = [name for name in ("events", "fatalities") if name in counts]
+    families = counts.assign(actor1=armed_actor_families(counts).to_numpy()).dropna(subset=["actor1"])
+    keys = [name for name in families.columns if name not in counted]
+    return families.groupby(keys, as_index=False, sort=True)[counted].sum()
 
 
 def _series_from_aggregates(

@@ -173,19 +173,20 @@ def test_mays_area_record_is_one_incident_with_its_drivers_beneath(sample_store)
 
 def test_an_alerts_band_is_the_one_the_forecast_command_gave_the_month_before(sample_store):
     """An analyst who reruns `conflictwatch forecast --by admin1 --as-of 2025-06` gets the range
-    July's alerts about regions and countries print, and likewise `--by country` and `--by tier`:
-    `detect` fits each measure's geographic hierarchy and its tiers apart, on the series seen
-    before the month, as the command does (one panel of every measure, tier and actor gave Kayes
-    0-6.5 against the command's 0-10.7). A district first hit in July (Bafoulabe, in the wave) is
-    not in its region's forecast, as it is not in the command's, and neither has a tier series of
-    events not located at their place."""
+    July's alerts about regions and countries print, and likewise `--by country`, `--by tier` and
+    `--by actor`: `detect` fits each measure's geographic hierarchy, its tiers and its actor
+    families apart, on the series seen before the month, as the command does (one panel of every
+    measure, tier and actor gave Kayes 0-6.5 against the command's 0-10.7). A district first hit
+    in July (Bafoulabe, in the wave) is not in its region's forecast, as it is not in the
+    command's; neither has a tier series of events not located at their place, and both count
+    actors by family (JNIM with its katibas)."""
     from jobs.forecast import run_forecast
 
     config = Config()
     compared = []
     for month, before in (("2025-05", "2025-04"), ("2025-07", "2025-06")):
         alerts = run_detection(sample_store, config, month, save=False).alerts
-        for level in ("admin1", "country", "tier"):
+        for level in ("admin1", "country", "tier", "actor"):
             printed = run_forecast(sample_store, config, level=level, as_of=before, horizon=1).forecasts
             printed = printed.set_index("series_id")
             assert not printed.index.str.endswith("|unlocated").any()
@@ -197,10 +198,10 @@ def test_an_alerts_band_is_the_one_the_forecast_command_gave_the_month_before(sa
                     assert (alert.lower, alert.upper) == (row["q05"], row["q95"]), alert.message
                     assert alert.expected == pytest.approx(row["mean"], abs=0.05)
                     compared.append(series_id)
-    # May: Burkina Faso's, Mali's, Sahel's and Mopti's records, the surge at provincial
-    # capitals; July: Kayes's record.
+    # May: Burkina Faso's, Mali's, Sahel's and Mopti's records, the surges at provincial
+    # capitals and of JNIM in Mali; July: Kayes's record.
     assert {"fatalities|country|Mali", "fatalities|admin1|Burkina Faso|Sahel", "fatalities|admin1|Mali|Kayes",
-            "fatalities|tier|Burkina Faso|admin2_capital"} <= set(compared)
+            "fatalities|tier|Burkina Faso|admin2_capital", "fatalities|actor|Mali|JNIM"} <= set(compared)
 
 
 def test_detect_json_uses_no_event_after_the_as_of_day(tmp_path, write_acled):

@@ -129,7 +129,8 @@ def test_a_password_inside_acled_base_url_is_masked_in_the_final_error_line(tmp_
 
 def test_series_csv_and_the_rejects_file_neutralise_formulas(tmp_path, write_acled, store_url):
     db = store_url
-    hostile = ['=HYPERLINK("http://x.test","JNIM")', "+cmd|' /C calc'!A0", "@SUM(1+1)"]
+    # (Names of no actor family: one naming JNIM would be counted as JNIM's, as detection does.)
+    hostile = ['=HYPERLINK("http://x.test","X")', "+cmd|' /C calc'!A0", "@SUM(1+1)"]
     rows = [acled_row(f"BFA{i}", "2025-03-02", actor1=actor) for i, actor in enumerate(hostile)]
     rows.append(acled_row("BAD1", "2025-03-02", actor1="-2+3+cmd|' /C calc'!A0", fatalities="-3"))
     export = write_acled("export.csv", rows)

@@ -100,8 +100,7 @@ def history_for_forecast(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
     """The series up to the month before the as-of month: what the forecast of the as-of month
     may learn from. Series with no month before it are left out, and so are those of places and
     actors first seen in the as-of month (`first_seen_history`)."""
-    before = series[series["period"] < as_of.month]
-    return before[_seen(before)].reset_index(drop=True)
+    return _split_history(series, as_of)[0]
 
 
 def first_seen_history(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
@@ -109,8 +108,14 @@ def first_seen_history(series: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
     it (zero in every political-violence measure, or in its own for demonstrations): a district
     first hit this month. `conflictwatch forecast --by` the month before has no series for them,
     so the month's forecast of the others is made without them (`forecast_the_month`)."""
+    return _split_history(series, as_of)[1]
+
+
+def _split_history(series: pd.DataFrame, as_of: AsOf) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The months before the as-of month of the series seen before it, and of the others."""
     before = series[series["period"] < as_of.month]
-    return before[~_seen(before)].reset_index(drop=True)
+    seen = _seen(before)
+    return before[seen].reset_index(drop=True), before[~seen].reset_index(drop=True)
 
 
 def _seen(before: pd.DataFrame) -> pd.Series:
@@ -137,8 +142,8 @@ def forecast_the_month(
     from forecasting.models import SERIAL, forecast_apart
 
     options = {"seed": seed, "executor": executor or SERIAL}
-    seen = forecast_apart(history_for_forecast(series, as_of), model, 1, memo=memo, **options)
-    new = first_seen_history(series, as_of)
+    history, new = _split_history(series, as_of)
+    seen = forecast_apart(history, model, 1, memo=memo, **options)
     if new.empty:
         return seen
     return pd.concat([seen, forecast_apart(new, model, 1, **options)], ignore_index=True).sort_values(

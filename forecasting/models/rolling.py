@@ -66,8 +66,8 @@ def rolling_origin_forecasts(
             frames += forecasts() if remember is None else remember(active, observed, forecasts)
         if quiet.any():
             silent = seen.subset(quiet)
-            outcomes = _outcomes(silent, observed, mase_years)
-            cells = outcomes.joined(zero_forecast(silent.truncate(observed), ZERO, horizons))
+            history = silent.truncate(observed)
+            cells = _outcomes(silent, history, observed, mase_years).joined(zero_forecast(history, ZERO, horizons))
             frames += [cells.assign(model=name) for name in models]
         log.debug("rolling origin %d of %d done", months_back, origins)
     if not frames:
@@ -94,7 +94,7 @@ def origin_forecasts(
     `predicted`: each model's `fit(history).predict(horizons)` on the origin's history (the
     series up to the origin), where already made; fitted here otherwise."""
     history = seen.truncate(observed)
-    outcomes = _outcomes(seen, observed, mase_years)
+    outcomes = _outcomes(seen, history, observed, mase_years)
     frames = []
     for index, (name, build) in enumerate(models.items()):
         forecast = build().fit(history).predict(horizons) if predicted is None else predicted[index]
@@ -102,9 +102,9 @@ def origin_forecasts(
     return frames
 
 
-def _outcomes(seen: Panel, observed: int, mase_years: int) -> Outcomes:
-    """The outcomes of the origin `observed` months before the end of the `seen` series."""
-    history = seen.truncate(observed)
+def _outcomes(seen: Panel, history: Panel, observed: int, mase_years: int) -> Outcomes:
+    """The outcomes of the origin `observed` months before the end of the `seen` series, whose
+    `history` (`seen.truncate(observed)`) the caller has already cut."""
     # The months after the origin, (series x observed), in `history`'s order: `truncate` keeps
     # exactly the series that have months after it.
     after = seen.values[seen.lengths > observed][:, seen.values.shape[1] - observed :]

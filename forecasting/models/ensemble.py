@@ -142,8 +142,8 @@ class Ensemble:
         """Weights per level and calibration from the members' rolling-origin record on `judged`."""
         names = list(self.members)
 
-        def remembered(seen: Panel, observed: int, forecasts):
-            def fitted_or_fresh():
+        def fitted_or_fresh(seen: Panel, observed: int, forecasts):
+            def fitted():
                 # The members fitted on this origin's history already (by the month before's
                 # ensemble, in a backfill): their forecasts with this origin's outcomes.
                 predicted = self.memo.fitted(seen.truncate(observed), (names, horizons, self.seed))
@@ -152,7 +152,10 @@ class Ensemble:
                 return origin_forecasts(seen, observed, self.members, horizons=horizons, mase_years=MASE_YEARS,
                                         predicted=predicted)
 
-            return self.memo.origin_forecasts(seen, (names, observed, horizons, self.seed), fitted_or_fresh)
+            return seen, (names, observed, horizons, self.seed), fitted
+
+        def remembered(origins):
+            return self.memo.origin_forecasts([fitted_or_fresh(*origin) for origin in origins])
 
         cells = rolling_origin_forecasts(judged, self.members, origins=self.origins, horizons=horizons, remember=remembered)
         record = member_record(cells, names)

@@ -37,15 +37,16 @@ def rolling_origin_forecasts(
     origins: int = 24,
     horizons: int = 6,
     mase_years: int = MASE_YEARS,
-    remember: Callable[[Panel, int, Callable[[], list[pd.DataFrame]]], list[pd.DataFrame]] | None = None,
+    remember: Callable[[list[tuple[Panel, int, Callable[[], list[pd.DataFrame]]]]], list[pd.DataFrame]] | None = None,
 ) -> pd.DataFrame:
     """Every observed rolling-origin forecast: the forecast frame's columns plus `origin` (last
     month the model saw), `horizon` (months ahead), `level`, `observed` and `scale` (the MASE
     denominator, see `forecasting.scores`), one row per model, series, origin and month ahead.
-    `model` is the key of `models`. `remember(seen, observed, forecasts)`, where given, returns
-    `forecasts()`, an origin's `origin_forecasts(seen, observed, ...)` (a memo may return them
-    from an earlier call on the same `seen`)."""
-    frames = []
+    `model` is the key of `models`. `remember(origins)`, where given, returns the forecasts at all
+    the `origins`, each (seen, observed, forecasts): `forecasts()`, that origin's
+    `origin_forecasts(seen, observed, ...)` (a memo may return them from an earlier call on the
+    same `seen`), in frames of any origins in any order."""
+    frames, remembered = [], []
     for months_back in range(1, origins + 1):
         if not (panel.lengths > months_back).any():
             break
@@ -62,14 +63,18 @@ def rolling_origin_forecasts(
         def forecasts(seen=active, observed=observed):
             return origin_forecasts(seen, observed, models, horizons=horizons, mase_years=mase_years)
 
-        if len(active):
-            frames += forecasts() if remember is None else remember(active, observed, forecasts)
+        if len(active) and remember is None:
+            frames += forecasts()
+        elif len(active):
+            remembered.append((active, observed, forecasts))
         if quiet.any():
             silent = seen.subset(quiet)
             history = silent.truncate(observed)
             cells = _outcomes(silent, history, observed, mase_years).joined(zero_forecast(history, ZERO, horizons))
             frames += [cells.assign(model=name) for name in models]
         log.debug("rolling origin %d of %d done", months_back, origins)
+    if remembered:
+        frames += remember(remembered)
     if not frames:
         return pd.DataFrame(columns=list(CELL_KEYS))
     cells = pd.concat(frames, ignore_index=True)

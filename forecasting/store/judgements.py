@@ -12,6 +12,7 @@ cost of computing it again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -72,9 +73,10 @@ class StoredOrigins:
     def __init__(self, store: Store):
         self.store = store
 
-    def load(self, key: str) -> bytes | None:
+    def load(self, keys: Sequence[str]) -> dict[str, bytes]:
         with self.store.engine.connect() as connection:
-            return connection.execute(sa.select(_ORIGINS.c.forecasts).where(_ORIGINS.c.key == key)).scalar()
+            rows = connection.execute(sa.select(_ORIGINS.c.key, _ORIGINS.c.forecasts).where(_ORIGINS.c.key.in_(list(keys))))
+            return {key: bytes(forecasts) for key, forecasts in rows}
 
     def save(self, origins: list[tuple[str, str, str, bytes]]) -> None:
         now = dt.datetime.now(dt.timezone.utc)

@@ -14,7 +14,14 @@ from forecasting.models.calibration import ANY, Calibration
 from forecasting.models import make_model
 from forecasting.models.base import Panel
 from forecasting.models.ensemble import MEMBERS, Ensemble
-from forecasting.models.memo import ForecastMemo, decode_forecasts, decode_judgement, encode_forecasts, encode_judgement
+from forecasting.models.memo import (
+    ForecastMemo,
+    decode_forecasts,
+    decode_judgement,
+    decode_members,
+    encode_forecasts,
+    encode_judgement,
+)
 from forecasting.models.rolling import origin_forecasts
 from forecasting.series import series_from_counts
 from forecasting.store.judgements import StoredJudgements, StoredOrigins, count_judgements, count_origins
@@ -211,8 +218,8 @@ def test_a_judgement_keeps_every_origin_it_used_whatever_order_it_visits_them_in
     members = [pd.DataFrame({"mean": [1.0, 2.0]})]
 
     def judge():
-        for months_back in (2, 8, 5):
-            memo.origin_forecasts(panel.truncate(months_back), ("members", months_back), lambda: members)
+        memo.origin_forecasts([(panel.truncate(months_back), ("members", months_back), lambda: members)
+                               for months_back in (2, 8, 5)])
         return "judged"
 
     assert memo.judgement(panel, ("settings",), judge) == "judged"
@@ -244,12 +251,29 @@ def test_an_origins_forecasts_read_back_equal_dtypes_and_missing_values_included
     frames = origin_forecasts(panel, 1, models, horizons=1, mase_years=1)
     frames[1].loc[0, "fallback"] = "zero"  # text beside None in a column of Python objects
 
-    back = decode_forecasts(encode_forecasts(frames))
+    back = decode_members(encode_forecasts(frames))
 
     assert len(back) == 2 and frames[0]["fallback"].dtype == object
     for frame, read in zip(frames, back):
         pd.testing.assert_frame_equal(read, frame, check_exact=True)
         assert [value for value in read["fallback"]] == [value for value in frame["fallback"]]
+
+
+def test_origins_read_together_give_their_rows_in_order_as_one_frame():
+    """A judgement reads the origins a store keeps in one frame: their rows in order, with each
+    column's dtype as the frames had it, where one origin's fallback column holds only None (an
+    Arrow column of nulls) and another's text."""
+    panel = Panel.from_series(_history(district_counts()))
+    models = {name: (lambda name=name: make_model(name, seed=4)) for name in ("negbin", "conflictology")}
+    origins = [origin_forecasts(panel.truncate(months_back), 1, models, horizons=1, mase_years=1) for months_back in (1, 2, 3)]
+    origins[2][1].loc[[0, 3], "fallback"] = "zero"
+    assert all(frame["fallback"].isna().all() for frame in origins[0])
+
+    read = decode_forecasts([encode_forecasts(frames) for frames in origins])
+
+    expected = pd.concat([frame for frames in origins for frame in frames], ignore_index=True)
+    pd.testing.assert_frame_equal(read, expected, check_exact=True)
+    assert read["fallback"].dtype == object and read["fallback"].tolist() == expected["fallback"].tolist()
 
 
 def _two_measures(months: int) -> pd.DataFrame:

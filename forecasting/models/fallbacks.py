@@ -88,7 +88,9 @@ class WithFallbacks:
         simple = self.kinds == TRAILING_MEAN
         if simple.any():
             frame = TrailingMean().fit(self.panel.subset(simple)).predict(horizon)
-            frames.append(frame.assign(model=self.name, fallback=TRAILING_MEAN))
+            # A column of Python objects, as every forecast frame's (`forecast_frame`), not of text.
+            frames.append(frame.assign(model=self.name,
+                                       fallback=pd.Series(TRAILING_MEAN, index=frame.index, dtype=object)))
         if not frames:
             return empty_forecast()
         if len(frames) == 1 and _in_order(frames[0]):

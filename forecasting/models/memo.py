@@ -71,9 +71,9 @@ class Origins(Protocol):
         same last month seen (`YYYY-MM`) and settings (those series have changed since)."""
         ...
 
-    def forget_before(self, month: str) -> None:
+    def forget_before(self, month: str, *, settings: str | None = None) -> None:
         """Forget the forecasts of every origin seen up to a month before `month` (`YYYY-MM`),
-        whatever their settings."""
+        with `settings` or whatever their settings (None)."""
         ...
 
 
@@ -95,6 +95,7 @@ class ForecastMemo:
         self._oldest = ""
         self._fitted: dict[str, list[pd.DataFrame]] = {}
         self._unsaved: list[tuple[str, str, str, bytes]] = []
+        self._judged = False
 
     def part(self, name: str) -> ForecastMemo:
         """The memo of one of several panels forecast apart (`forecasting.models.forecast_apart`),
@@ -116,6 +117,7 @@ class ForecastMemo:
             return decode_judgement(kept)
         self._used, self._unsaved, self._oldest = set(), [], ""
         result = judge()
+        self._judged = True
         # Only the origins this judgement used can serve the next month's: the others go.
         self._origins = {key: frame for key, frame in self._origins.items() if key in self._used}
         if self._unsaved:
@@ -172,17 +174,36 @@ class ForecastMemo:
         return found
 
     def keep_fitted(self, panel: Panel, settings: tuple, frames: list[pd.DataFrame]) -> None:
-        """Remember, when `keep_origins` is on, the members' forecasts `frames` fitted on `panel`
-        with `settings` (members, months ahead, seed): the ensemble's of a backfill's month,
-        which the next month's newest rolling origin is fitted on. Only the newest are kept."""
+        """Keep the members' forecasts `frames` fitted on `panel` with `settings` (members,
+        months ahead, seed): the next month's newest rolling origin is fitted on this panel.
+        Only the newest are kept: in memory when `keep_origins` is on (a backfill's month), and in
+        the `origins` store where there is one and this memo judged the panel afresh (the first
+        detection of a month: the next month's, in another process, finds them there)."""
+        save = self.origins is not None and self._judged
+        if not (self.keep_origins or save):
+            return
+        # Only the series with an event: the others get the zero fallback at that origin, fitted
+        # apart from the rest (`forecasting.models.rolling`); a model fits no series without one.
+        active = np.nansum(panel.values, axis=1) != 0
+        if not active.all():
+            panel = panel.subset(active)
+            kept = pd.Index(panel.series_ids)
+            frames = [frame[kept.get_indexer(frame["series_id"]) >= 0].reset_index(drop=True) for frame in frames]
+        setting, key = self._keys(panel, ("fitted", settings))
         if self.keep_origins:
-            self._fitted = {self._keys(panel, settings)[1]: frames}
+            self._fitted = {key: frames}
+        encoded = encode_forecasts(frames) if save else None
+        if encoded is not None:
+            self.origins.save([(key, seen_until(panel), setting, encoded)])
+            self.origins.forget_before(seen_until(panel), settings=setting)
 
     def fitted(self, panel: Panel, settings: tuple) -> list[pd.DataFrame] | None:
         """The forecasts `keep_fitted` kept for the same `panel` and `settings`, or None."""
-        if not self._fitted:
-            return None
-        return self._fitted.get(self._keys(panel, settings)[1])
+        setting, key = self._keys(panel, ("fitted", settings))
+        if key in self._fitted:
+            return self._fitted[key]
+        kept = self.origins.load([key]) if self.origins is not None else {}
+        return decode_members(kept[key]) if key in kept else None
 
     def _keys(self, panel: Panel, settings: tuple) -> tuple[str, str]:
         return _keys(panel, (self.scope, settings) if self.scope else settings)

@@ -89,9 +89,12 @@ class StoredOrigins:
                        "saved_at": now}
                 connection.execute(dialect_insert(self.store.dialect)(_ORIGINS).values(row).on_conflict_do_nothing())
 
-    def forget_before(self, month: str) -> None:
+    def forget_before(self, month: str, *, settings: str | None = None) -> None:
+        condition = _ORIGINS.c.seen_until < month
+        if settings is not None:
+            condition &= _ORIGINS.c.settings == settings
         with self.store.engine.begin() as connection:
-            connection.execute(sa.delete(_ORIGINS).where(_ORIGINS.c.seen_until < month))
+            connection.execute(sa.delete(_ORIGINS).where(condition))
 
 
 def count_origins(store: Store) -> int:

@@ -4,6 +4,7 @@ history that changed in any month is judged again."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from functools import partial
 
 import numpy as np
@@ -172,7 +173,12 @@ def test_a_backtest_remembering_its_inner_origins_scores_what_it_scores_afresh(m
     assert 0 < fitted["remembered"] < fitted["afresh"] / 2, fitted
 
 
-def test_origins_kept_in_the_store_give_the_next_months_forecast_unchanged_and_only_the_newest_is_fitted(store):
+def test_origins_kept_in_the_store_give_the_next_months_forecast_unchanged_and_no_member_is_fitted_again(store, monkeypatch):
+    """A new process each month: the month before's origins and its members fitted on the whole
+    history (the new month's newest origin) come from the store, so no member is fitted at any
+    origin, and the forecast is the one made afresh."""
+    from forecasting.models import rolling
+
     history = _history(district_counts(months=31))
 
     def stored_memo():  # a new process each month: nothing in memory
@@ -181,15 +187,30 @@ def test_origins_kept_in_the_store_give_the_next_months_forecast_unchanged_and_o
     pd.testing.assert_frame_equal(forecast(_months(history, 30), "default", horizon=1, seed=4, memo=stored_memo()),
                                   forecast(_months(history, 30), "default", horizon=1, seed=4), check_exact=True)
     before = _origin_keys(store)
-    # One row an origin, the newest having seen the series up to their last month.
-    assert len({month for _, month in before}) == len(before) > 1 and max(month for _, month in before) == "2023-06"
+    # One row an origin, the newest having seen the series up to their last month, and one of the
+    # members fitted on all of them (also seen up to their last month).
+    months = Counter(month for _, month in before)
+    assert len(months) > 1 and max(months) == "2023-06" and months["2023-06"] == 2
+    assert set(months.values()) == {1, 2} and sum(count == 2 for count in months.values()) == 1
 
+    fit_origin, fitted_at = rolling.origin_forecasts, []
+
+    def counted(seen, observed, models, **options):
+        if options.get("predicted") is None:
+            fitted_at.append(str(seen.last_periods.max()))
+        return fit_origin(seen, observed, models, **options)
+
+    monkeypatch.setattr(rolling, "origin_forecasts", counted)
     got = forecast(_months(history, 31), "default", horizon=1, seed=4, memo=stored_memo())
+    monkeypatch.undo()
 
+    assert fitted_at == []
     pd.testing.assert_frame_equal(got, forecast(_months(history, 31), "default", horizon=1, seed=4), check_exact=True)
     after = _origin_keys(store)
-    # The month before's origins served this one: only the newest was fitted (and saved).
-    assert before < after and {month for _, month in after - before} == {"2023-07"}
+    # The month before's origins served this one; the newest origin and the members fitted on the
+    # whole history were saved, and the members fitted on the month before's went.
+    assert {month for _, month in after - before} == {"2023-07"} and len(after - before) == 2
+    assert len(before - after) == 1 and {month for _, month in before - after} == {"2023-06"}
     assert count_judgements(store) == 2
 
 
@@ -204,9 +225,10 @@ def test_the_store_keeps_one_window_of_origins_as_the_months_go_by(store):
         memo = ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store))
         Ensemble(members, seed=4, origins=6, memo=memo).fit(Panel.from_series(_months(history, months))).predict(1)
         seen = sorted(month for _, month in _origin_keys(store))
-        # One row an origin (seen up to its outcomes), the newest up to the history's last month.
+        # One row an origin (seen up to its outcomes), the newest up to the history's last month,
+        # and one of the members fitted on the whole history (the month before's gone).
         newest = pd.Period("2021-01", "M") + months - 1
-        assert seen == [str(newest - back) for back in range(5, -1, -1)]
+        assert seen == [*(str(newest - back) for back in range(5, -1, -1)), str(newest)]
 
 
 def test_a_judgement_keeps_every_origin_it_used_whatever_order_it_visits_them_in(store):
@@ -284,10 +306,12 @@ def _two_measures(months: int) -> pd.DataFrame:
                       for level in ("area", "country", "admin1", "admin2")], ignore_index=True)
 
 
-def test_panels_forecast_apart_keep_their_judgements_and_origins_apart_in_the_store(store):
+def test_panels_forecast_apart_keep_their_judgements_and_origins_apart_in_the_store(store, monkeypatch):
     """Each part of `forecast_apart` is judged under settings of its own: one part's judgement or
-    origins never replace another's, so the next month, in a new process, fits each part's
-    newest origin only and forecasts what it forecasts afresh."""
+    origins never replace another's, so the next month, in a new process, fits no part's
+    members at any origin and forecasts what it forecasts afresh."""
+    from forecasting.models import rolling
+
     history = _two_measures(31)
 
     def stored_memo():
@@ -297,14 +321,24 @@ def test_panels_forecast_apart_keep_their_judgements_and_origins_apart_in_the_st
                                   forecast_apart(_months(history, 30), horizon=1, seed=4), check_exact=True)
     assert count_judgements(store) == 2  # a judgement a measure
     before = _origin_keys(store)
-    # One row an origin a part.
-    assert len(before) == 2 * len({month for _, month in before}) > 2
+    # One row an origin a part, and one a part of its members fitted on the whole history.
+    months = Counter(month for _, month in before)
+    assert len(months) > 1 and set(months.values()) == {2, 4} and months[max(months)] == 4
+    fit_origin, fitted = rolling.origin_forecasts, []
 
+    def counted(*args, **options):
+        fitted.append(args)
+        return fit_origin(*args, **options)
+
+    monkeypatch.setattr(rolling, "origin_forecasts", counted)
     got = forecast_apart(_months(history, 31), horizon=1, seed=4, memo=stored_memo())
+    monkeypatch.undo()
 
+    assert fitted == []
     pd.testing.assert_frame_equal(got, forecast_apart(_months(history, 31), horizon=1, seed=4), check_exact=True)
     after = _origin_keys(store)
-    assert before < after and len(after - before) == 2 and {month for _, month in after - before} == {"2023-07"}
+    assert len(after - before) == 4 and {month for _, month in after - before} == {"2023-07"}
+    assert len(before - after) == 2 and {month for _, month in before - after} == {"2023-06"}
     assert count_judgements(store) == 4
 
 
@@ -352,5 +386,7 @@ def test_a_district_first_hit_in_the_newest_month_leaves_the_origins_kept_before
 
     pd.testing.assert_frame_equal(got, forecast(_months(history, 31), "default", horizon=1, seed=4), check_exact=True)
     after = _origin_keys(store)
-    assert before < after and {month for _, month in after - before} == {"2023-07"}
+    # All the month before's origins kept; only its members fitted on the whole history replaced.
+    assert {month for _, month in after - before} == {"2023-07"}
+    assert len(before - after) == 1 and {month for _, month in before - after} == {"2023-06"}
     assert got.set_index("series_id").loc["fatalities|admin2|Mali|Kayes|Kayes-new", "mean"] >= 0

@@ -71,7 +71,7 @@ def rolling_origin_forecasts(
             silent = seen.subset(quiet)
             history = silent.truncate(observed)
             cells = _outcomes(silent, history, observed, mase_years).joined(zero_forecast(history, ZERO, horizons))
-            frames += [cells.assign(model=name) for name in models]
+            frames.append(_for_each(cells, list(models)))
         log.debug("rolling origin %d of %d done", months_back, origins)
     if remembered:
         frames += remember(remembered)
@@ -82,6 +82,13 @@ def rolling_origin_forecasts(
         (cells["period"].dt.year - cells["origin"].dt.year) * 12 + cells["period"].dt.month - cells["origin"].dt.month
     )
     return cells
+
+
+def _for_each(cells: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """`cells` once for each of `models`, named in `model`: what each model's forecasts would be."""
+    repeated = cells.take(np.tile(np.arange(len(cells)), len(models))).reset_index(drop=True)
+    repeated["model"] = pd.array(np.repeat(models, len(cells)), dtype="str")
+    return repeated
 
 
 def _quiet(seen: Panel, observed: int) -> np.ndarray:

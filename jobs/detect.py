@@ -249,6 +249,8 @@ def run_detections(
                                coverage=coverage, drivers=month_drivers, known=month_known))
         if on_month is not None:
             on_month(index + 1, len(moments), results[-1])
+    # The members fitted on the last month's history: the next month's newest origin.
+    memo.save_fitted()
     return results
 
 

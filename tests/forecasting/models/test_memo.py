@@ -214,6 +214,36 @@ def test_origins_kept_in_the_store_give_the_next_months_forecast_unchanged_and_n
     assert count_judgements(store) == 2
 
 
+def test_a_backfill_keeps_only_its_last_months_members_in_the_store_for_the_month_after(store, monkeypatch):
+    """A backfill's months keep the members fitted on their history in memory; `save_fitted`
+    after the last month keeps that month's in the store, and the next month, in a new process,
+    fits no member at any origin."""
+    from forecasting.models import rolling
+
+    history = _history(district_counts(months=31))
+    backfill = ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store), keep_origins=True)
+    for months in (29, 30):
+        forecast(_months(history, months), "default", horizon=1, seed=4, memo=backfill)
+    months_kept = Counter(month for _, month in _origin_keys(store))
+    assert max(months_kept) == "2023-06" and months_kept["2023-06"] == 1  # the newest origin only
+    backfill.save_fitted()
+    assert Counter(month for _, month in _origin_keys(store))["2023-06"] == 2
+
+    fit_origin, fitted = rolling.origin_forecasts, []
+
+    def counted(*args, **options):
+        fitted.append(args)
+        return fit_origin(*args, **options)
+
+    monkeypatch.setattr(rolling, "origin_forecasts", counted)
+    got = forecast(_months(history, 31), "default", horizon=1, seed=4,
+                   memo=ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store)))
+    monkeypatch.undo()
+
+    assert fitted == []
+    pd.testing.assert_frame_equal(got, forecast(_months(history, 31), "default", horizon=1, seed=4), check_exact=True)
+
+
 def test_the_store_keeps_one_window_of_origins_as_the_months_go_by(store):
     # Six origins on 12 months of history at least: from month 19 on each new month drops the
     # window's oldest origin (and a row kept by code since changed goes with the rest).

@@ -394,6 +394,35 @@ def test_a_backfills_month_gives_each_part_its_members_forecasts_for_the_next_mo
     pd.testing.assert_frame_equal(got, forecast_apart(_months(history, 31), horizon=1, seed=4), check_exact=True)
 
 
+def test_a_quiet_series_zero_cells_are_the_zero_fallbacks_forecasts_joined_to_their_outcomes():
+    """`rolling.zero_cells` builds in one construction what composing the zero fallback's
+    forecast, the join to the outcomes and one copy a model gives: every value, dtype and row
+    in order, at origins one to six months back and one to six months ahead."""
+    from forecasting.models.fallbacks import ZERO, zero_forecast
+    from forecasting.models.rolling import _outcomes, _quiet, zero_cells
+
+    counts = district_counts(months=30)
+    quiet = counts["admin2"].isin(["Kayes-1", "Mopti-2"]) & (counts["year"] * 12 + counts["month"] < 2023 * 12 + 4)
+    counts.loc[quiet, ["events", "fatalities"]] = 0  # first hit in April 2023, two months before the end
+    panel = Panel.from_series(_history(counts))
+    models = ["negbin", "robust_level", "conflictology"]
+    checked = 0
+    for months_back in range(1, 7):
+        for horizons in range(1, 7):
+            observed = min(horizons, months_back)
+            seen = panel.truncate(months_back - observed)
+            silent = seen.subset(_quiet(seen, observed))
+            if not len(silent):
+                continue
+            history = silent.truncate(observed)
+            outcomes = _outcomes(silent, history, observed, 3)
+            joined = outcomes.joined(zero_forecast(history, ZERO, horizons))
+            composed = pd.concat([joined.assign(model=name) for name in models], ignore_index=True)
+            pd.testing.assert_frame_equal(zero_cells(outcomes, models), composed, check_exact=True)
+            checked += 1
+    assert checked >= 20 and composed["observed"].gt(0).any()  # some of them hit after the origin
+
+
 def test_a_district_first_hit_in_the_newest_month_leaves_the_origins_kept_before_it_serving(store):
     """A district with no event before the newest month is at every earlier rolling origin a
     series of zeros, which every model leaves to the zero fallback: its forecasts are made apart

@@ -14,7 +14,9 @@ depend on nothing but the history the ensemble was fitted on (and the code), so:
   process when `keep_origins` is on: consecutive months share all but one of their origins
   (month m+1's history cut at an origin is month m's cut one month later), so the first
   `detect` of a new month, after the month before was detected, and each month of a backfill,
-  fit the members at the newest origin only.
+  read all the others at once and fit the members at the newest origin only;
+- and the members' forecasts from the **whole history** a month's ensemble was fitted on
+  (`keep_fitted`): those of the next month's newest origin, which so fits no member at all.
 
 Where several panels are forecast apart from one history (`forecasting.models.forecast_apart`:
 detection's measures and kinds of series), each has its memo `part`, kept under settings of its

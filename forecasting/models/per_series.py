@@ -89,7 +89,9 @@ class PerSeriesModel:
         if failed.any():
             log.info("%s: %d of %d series fell back to the trailing mean", self.name, failed.sum(), len(panel))
             substitute = TrailingMean().fit(panel.subset(failed)).predict(horizon)
-            substitute = substitute.assign(model=self.name, fallback=pd.Series("trailing_mean", index=substitute.index, dtype=object))
+            # A column of Python objects, as every forecast frame's (`forecast_frame`), not of text.
+            fallback = pd.Series("trailing_mean", index=substitute.index, dtype=object)
+            substitute = substitute.assign(model=self.name, fallback=fallback)
             frame = pd.concat([frame[~np.repeat(failed, horizon)], substitute], ignore_index=True)
             frame = frame.sort_values(["series_id", "period"], kind="stable").reset_index(drop=True)
         return frame

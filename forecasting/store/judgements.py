@@ -5,8 +5,9 @@ Judgements: one row per forecast month and settings; a judgement saved for a mon
 one kept for the same month and settings, whose history has changed since (otherwise its key, a
 digest of the history, would have matched). Origins: likewise one row per last month seen and
 settings; the origins seen before the oldest one a judgement used are deleted after it, so the
-table holds about one judgement's window. A cache: any row may be deleted at any time, at the
-cost of computing it again.
+table holds about one judgement's window. The same table keeps the members' forecasts from a
+month's whole history (the next month's newest origin), one row a panel, each replacing the
+month before's. A cache: any row may be deleted at any time, at the cost of computing it again.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ class StoredOrigins:
 
 
 def count_origins(store: Store) -> int:
-    """How many rolling origins' member forecasts the store keeps."""
+    """How many rows of members' forecasts the store keeps: at rolling origins, and from the
+    newest month's whole history."""
     with store.engine.connect() as connection:
         return connection.execute(sa.select(sa.func.count()).select_from(_ORIGINS)).scalar_one()
 

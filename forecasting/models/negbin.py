@@ -120,6 +120,8 @@ class NegativeBinomialTrend:
         deviance = np.zeros(shape)
         levels = np.full((count, width), np.nan) if keep_path else None
         trends = np.zeros((count, width)) if keep_path else None
+        # Months without a count as 0, made once (not once a month: the loop runs for every fit).
+        observed_counts = np.nan_to_num(counts)
         for t in range(width):
             starting = first == t
             level[:, starting] = start[starting]
@@ -129,7 +131,7 @@ class NegativeBinomialTrend:
             expected_x = np.clip(level + self.DAMPING * trend, 0.0, None)
             scored = active & (t - first >= self.BURN_IN)
             expected = np.maximum(expected_x * factors[:, t], 0.1)
-            observed = np.nan_to_num(counts[:, t])
+            observed = observed_counts[:, t]
             with np.errstate(divide="ignore", invalid="ignore"):
                 term = np.where(observed > 0, observed * np.log(observed / expected), 0.0) - (observed - expected)
             deviance += np.where(scored, 2.0 * term, 0.0)

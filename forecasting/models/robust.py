@@ -93,10 +93,12 @@ class RobustLevel:
         total = np.zeros(shape)
         scored = np.zeros(shape)
         cleaned = np.full((count, width), np.nan) if keep_cleaned else None
+        # Months without a value as 0, made once (not once a month: the loop runs for every fit).
+        filled = np.nan_to_num(values)
         for t in range(width):
             x = values[:, t]
             active = ~np.isnan(x) & (t >= first)
-            error = np.nan_to_num(x) - level
+            error = filled[:, t] - level
             bound = self.huber_k * scale
             clipped = np.clip(error, -bound, bound)
             counted = active & (t >= first + 6)

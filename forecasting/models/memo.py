@@ -214,8 +214,9 @@ class ForecastMemo:
             self.origins.forget_before(month, settings=setting)
 
     def fitted(self, panel: Panel, settings: tuple) -> list[pd.DataFrame] | None:
-        """The forecasts `keep_fitted` kept for the same `panel` and `settings`, or None."""
-        setting, key = self._keys(panel, ("fitted", settings))
+        """The forecasts `keep_fitted` kept for the same `panel` and `settings`, in memory or in
+        the `origins` store, or None."""
+        key = self._keys(panel, ("fitted", settings))[1]
         if key in self._fitted:
             return self._fitted[key]
         kept = self.origins.load([key]) if self.origins is not None else {}

@@ -142,6 +142,9 @@ def member_lines(inputs: ReportInputs, story: Story) -> list[str]:
 EVENT_COLUMNS = ("Date", "Place", "Actor", "Deaths", "Source id", "Note")
 _EVENT_X = (0.05, 0.125, 0.285, 0.45, 0.5, 0.585)
 _EVENT_WRAP = (10, 26, 26, 6, 13, 66)
+#: Where a story page's table of driving events starts, and how far above that its heading is.
+_EVENTS_TOP = 0.3
+_EVENTS_HEADING = 0.035
 
 
 #: The gid of a story page's chart axes: the incident email shows that part of the page.
@@ -170,18 +173,25 @@ def story_page(inputs: ReportInputs, story: Story) -> Figure:
     if members:
         figure.text(0.69, y, f"Other alerts of this incident ({len(members)})", fontsize=8, color=style.TEXT_GREY, va="top")
         y -= 0.022
+        shown = 0
         for line in members[:6]:
             wrapped = textwrap.wrap(line, 48)[:2]
+            # Above the driving events' table, with room left for "and N more" where some follow.
+            below = y - 0.018 * len(wrapped) - (0.022 if shown + 1 < len(members) else 0.0)
+            if below < _EVENTS_TOP + _EVENTS_HEADING:
+                break
             figure.text(0.69, y, "\n".join(wrapped), fontsize=8, va="top")
             y -= 0.018 * len(wrapped) + 0.004
-        if len(members) > 6:
-            figure.text(0.69, y, f"and {len(members) - 6} more (appendix table)", fontsize=8, va="top", color=style.TEXT_GREY)
-    _events_table(figure, story, top=0.3)
+            shown += 1
+        if shown < len(members):
+            figure.text(0.69, y, f"and {len(members) - shown} more (appendix table)", fontsize=8, va="top",
+                        color=style.TEXT_GREY)
+    _events_table(figure, story, top=_EVENTS_TOP)
     return figure
 
 
 def _events_table(figure: Figure, story: Story, top: float) -> None:
-    figure.text(0.05, top + 0.035, "Driving events, deadliest first", fontsize=11, fontweight="bold", va="top")
+    figure.text(0.05, top + _EVENTS_HEADING, "Driving events, deadliest first", fontsize=11, fontweight="bold", va="top")
     for heading, x in zip(EVENT_COLUMNS, _EVENT_X):
         figure.text(x, top, heading, fontsize=8.5, fontweight="bold", va="top")
     y = top - 0.028

@@ -347,3 +347,25 @@ def test_a_series_of_zeros_gets_an_axis_to_one_not_to_a_fraction_of_an_event(rep
         axes = figure.add_axes((0.1, 0.1, 0.8, 0.8))
         charts.draw_trend(axes, inputs, scope, "fatalities", label_alerts=False)
     assert diffa.any() and axes.get_ylim() == (0.0, 1.0)
+
+
+def test_a_story_of_many_alerts_lists_what_fits_above_its_events_table(report_inputs):
+    """An incident of ten alerts with long names (May 2025 in the sample): the side column lists
+    those that fit and counts the rest, and no line of it runs into the driving events' table."""
+    from reports.brief import story_page
+
+    story = next(story for story in report_inputs.stories if story.events)
+    long_scope = {**story.lead.scope, "admin2": "Provincial (admin2) capitals and their communes"}
+    members = [dataclasses.replace(story.lead, scope=long_scope, observed=1000 + index) for index in range(10)]
+    crowded = dataclasses.replace(story, members=(story.lead, *members))
+    figure = story_page(report_inputs, crowded)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    texts = {text.get_text(): text.get_window_extent(renderer) for text in figure.texts}
+    table_top = texts["Driving events, deadliest first"].y1
+    side = {text: box for text, box in texts.items() if box.x0 >= figure.bbox.width * 0.68}
+    listed = [text for text in side if "(deaths: 1," in text or "(events: 1," in text]
+    assert 0 < len(listed) < 10
+    assert f"and {10 - len(listed)} more (appendix table)" in side
+    assert all(box.y0 >= table_top for box in side.values()), {text: (box.y0, table_top) for text, box in side.items()}

@@ -347,6 +347,13 @@ class Story:
         """Deaths this story stands for: the larger of its excess deaths and its deadliest event."""
         return max(self.excess_deaths, float(self.deadliest))
 
+    @property
+    def excess_is_average(self) -> bool:
+        """Whether `excess_deaths` is an average month (a new level's, a year-to-date pace's or a
+        tier shift window's) rather than the excess of the alert's month itself."""
+        source = max(self.members, key=_monthly_excess)
+        return source.kind in _AVERAGED_KINDS
+
 
 def story_key(alert: Alert) -> tuple:
     """Which story an alert belongs to: the incident it was told in (`forecasting.incidents`).
@@ -403,8 +410,13 @@ def rank(found: Iterable[Story]) -> list[Story]:
     return sorted(found, key=key)
 
 
+#: Kinds whose observed value spans several months, so their excess in one month is an average.
+_AVERAGED_KINDS = ("change_point", "run_rate", "tier_shift")
+
+
 def _monthly_excess(alert: Alert) -> float:
-    """Excess deaths in one month: a year-to-date pace and a window of months count their average."""
+    """Excess deaths in one month: a year-to-date pace and a window of months count their average
+    (a new level's observed value is already its mean a month)."""
     excess = excess_deaths(alert)
     if alert.kind == "run_rate":
         return excess / max(float(alert.evidence.get("months_elapsed", 1.0)), 1.0)

@@ -126,7 +126,8 @@ def story_facts(inputs: ReportInputs, story: Story) -> list[tuple[str, str]]:
     facts += [(label, text) for label, text in evidence_facts(alert.evidence)
               if label not in ("Forecast model", "Forecast fallback", "Tests this month", "Admin2 units")]
     if story.excess_deaths >= 1:
-        facts.append(("Deaths above expected in the month", count_cell(story.excess_deaths)))
+        label = "Deaths above expected, a month on average" if story.excess_is_average else "Deaths above expected in the month"
+        facts.append((label, count_cell(story.excess_deaths)))
     return facts
 
 

@@ -369,3 +369,20 @@ def test_a_story_of_many_alerts_lists_what_fits_above_its_events_table(report_in
     assert 0 < len(listed) < 10
     assert f"and {10 - len(listed)} more (appendix table)" in side
     assert all(box.y0 >= table_top for box in side.values()), {text: (box.y0, table_top) for text, box in side.items()}
+
+
+def test_a_new_levels_excess_is_labelled_an_average_month_and_a_surges_the_months_own(report_inputs):
+    """A lasting change's observed value is its new level's mean a month (the sample's Kayes in
+    August 2025: 32 a month over June's 9, July's 72 and August's 15), so the side column must not
+    call 32 the deaths above expected in August; a surge's excess is its month's own."""
+    from reports.brief import story_facts
+
+    story = next(story for story in report_inputs.stories if story.events)
+    surge = dataclasses.replace(story.lead, kind="surge", measure="fatalities", observed=40.0, expected=10.0)
+    level = dataclasses.replace(surge, kind="change_point", observed=32.0, expected=0.0)
+    for lead, label, value in ((surge, "Deaths above expected in the month", "30"),
+                               (level, "Deaths above expected, a month on average", "32")):
+        told = dataclasses.replace(story, lead=lead, members=(lead,), excess_deaths=float(value))
+        facts = dict(story_facts(report_inputs, told))
+        assert facts.get(label) == value, facts
+        assert sum("Deaths above expected" in name for name in facts) == 1, facts

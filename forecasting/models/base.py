@@ -166,3 +166,18 @@ def empty_forecast() -> pd.DataFrame:
     frame["fallback"] = frame["fallback"].astype(object)
     frame["period"] = pd.Series(dtype="datetime64[ns]")
     return frame
+
+
+# --- smoothing loops ------------------------------------------------------------------------------
+
+
+def month_blocks(shape: tuple[int, ...], width: int, elements: int = 1 << 16) -> int:
+    """Months a smoothing loop keeps at a time for the work it leaves until after them (each
+    month one array of `shape`): as many as fit in about `elements` numbers, at least one."""
+    return max(1, min(width, elements // max(int(np.prod(shape)), 1)))
+
+
+def sequential_sum(running: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """`running` + terms[0] + terms[1] + ..., added one after the other in that order, as a loop
+    over the first axis would add them (`np.sum` adds in pairs: the last digits could differ)."""
+    return np.cumsum(np.concatenate([running[None], terms]), axis=0)[-1]

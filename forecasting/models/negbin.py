@@ -28,7 +28,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from forecasting.models.base import Panel, forecast_frame
+from forecasting.models.base import Panel, forecast_frame, month_blocks, sequential_sum
 from forecasting.models.counts import negative_binomial_quantiles
 
 SEASON = 12
@@ -113,6 +113,7 @@ class NegativeBinomialTrend:
         columns = np.arange(width)[None, :]
         first_year = (columns >= first[:, None]) & (columns < first[:, None] + SEASON)
         start = np.nanmean(np.where(first_year, deseasonalized, np.nan), axis=1)
+        starts = {int(t): np.flatnonzero(first == t) for t in np.unique(first[first < width])}
 
         shape = np.broadcast_shapes(level_weight.shape, (1, count))
         level = np.full(shape, np.nan)
@@ -120,30 +121,46 @@ class NegativeBinomialTrend:
         deviance = np.zeros(shape)
         levels = np.full((count, width), np.nan) if keep_path else None
         trends = np.zeros((count, width)) if keep_path else None
-        # Months without a count as 0, made once (not once a month: the loop runs for every fit).
-        observed_counts = np.nan_to_num(counts)
+        active = ~np.isnan(deseasonalized)
+        keep_level = 1.0 - level_weight
+        keep_trend = (1.0 - trend_weight) * self.DAMPING
+        # The loop only carries the level and trend forward; the deviance of each month's
+        # one-month-ahead forecast is scored after it, a block of months at a time.
+        block = month_blocks(shape, width)
+        expected_block = np.empty((block, *shape))
         for t in range(width):
-            starting = first == t
-            level[:, starting] = start[starting]
-            trend[:, starting] = 0.0
+            if t in starts:
+                level[:, starts[t]] = start[starts[t]]
+                trend[:, starts[t]] = 0.0
             x = deseasonalized[:, t]
-            active = ~np.isnan(x)
-            expected_x = np.clip(level + self.DAMPING * trend, 0.0, None)
-            scored = active & (t - first >= self.BURN_IN)
-            expected = np.maximum(expected_x * factors[:, t], 0.1)
-            observed = observed_counts[:, t]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                term = np.where(observed > 0, observed * np.log(observed / expected), 0.0) - (observed - expected)
-            deviance += np.where(scored, 2.0 * term, 0.0)
-
-            new_level = np.clip(level_weight * x + (1.0 - level_weight) * expected_x, 0.0, None)
-            new_trend = trend_weight * (new_level - level) + (1.0 - trend_weight) * self.DAMPING * trend
-            level = np.where(active, new_level, level)
-            trend = np.where(active, new_trend, trend)
+            expected_x = np.maximum(level + self.DAMPING * trend, 0.0, out=expected_block[t % block])
+            new_level = np.maximum(level_weight * x + keep_level * expected_x, 0.0)
+            new_trend = trend_weight * (new_level - level) + keep_trend * trend
+            np.copyto(level, new_level, where=active[:, t])
+            np.copyto(trend, new_trend, where=active[:, t])
             if keep_path:
                 levels[:, t] = level[0]
                 trends[:, t] = trend[0]
+            if t % block == block - 1 or t == width - 1:
+                months = slice(t - t % block, t + 1)
+                deviance = self._deviance_added(
+                    deviance, expected_block[: t % block + 1], factors[:, months], counts[:, months],
+                    active[:, months] & (columns[:, months] - first[:, None] >= self.BURN_IN),
+                )
         return levels, trends, deviance
+
+    @staticmethod
+    def _deviance_added(
+        deviance: np.ndarray, expected_x: np.ndarray, factors: np.ndarray, counts: np.ndarray, scored: np.ndarray
+    ) -> np.ndarray:
+        """`deviance` (grid points x series) plus the Poisson deviance of a block of months'
+        one-month-ahead forecasts, month by month in order: `expected_x` (months x grid points x
+        series) deseasonalized, `factors`, `counts` and `scored` (series x months)."""
+        expected = np.maximum(expected_x * factors.T[:, None, :], 0.1)
+        observed = np.nan_to_num(counts).T[:, None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = np.where(observed > 0, observed * np.log(observed / expected), 0.0) - (observed - expected)
+        return sequential_sum(deviance, np.where(scored.T[:, None, :], 2.0 * term, 0.0))
 
     def _dispersion(
         self, counts: np.ndarray, factors: np.ndarray, levels: np.ndarray, trends: np.ndarray

@@ -22,7 +22,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from forecasting.models.base import Panel, forecast_frame
+from forecasting.models.base import Panel, forecast_frame, month_blocks, sequential_sum
 from forecasting.models.counts import moment_dispersion, negative_binomial_quantiles
 
 
@@ -91,27 +91,32 @@ class RobustLevel:
         level = np.broadcast_to(start, shape).copy()
         scale = np.broadcast_to(start_scale, shape).copy()
         total = np.zeros(shape)
-        scored = np.zeros(shape)
         cleaned = np.full((count, width), np.nan) if keep_cleaned else None
+        columns = np.arange(width)[None, :]
+        active = ~np.isnan(values) & (columns >= first[:, None])
+        counted = active & (columns >= first[:, None] + 6)
         # Months without a value as 0, made once (not once a month: the loop runs for every fit).
         filled = np.nan_to_num(values)
+        # The loop carries the level and scale forward; the errors it keeps are summed after it,
+        # a block of months at a time.
+        block = month_blocks(shape, width)
+        errors = np.empty((block, *shape))
         for t in range(width):
-            x = values[:, t]
-            active = ~np.isnan(x) & (t >= first)
-            error = filled[:, t] - level
+            error = np.subtract(filled[:, t], level, out=errors[t % block])
             bound = self.huber_k * scale
-            clipped = np.clip(error, -bound, bound)
-            counted = active & (t >= first + 6)
-            total += np.where(counted, np.abs(error), 0.0)
-            scored += counted
+            clipped = np.minimum(np.maximum(error, -bound), bound)
             if keep_cleaned:
                 # The month as the smoother took it in: the expected value plus the bounded error.
-                cleaned[:, t] = np.where(active, np.clip(level + clipped, 0.0, None)[0], np.nan)
-            new_level = np.clip(level + weight * clipped, 0.0, None)
+                cleaned[:, t] = np.where(active[:, t], np.maximum(level + clipped, 0.0)[0], np.nan)
+            new_level = np.maximum(level + weight * clipped, 0.0)
             # Scale: a robust running mean absolute error (errors beyond the bound count as the bound).
             new_scale = (1.0 - self.SCALE_WEIGHT) * scale + self.SCALE_WEIGHT * np.abs(clipped) * 1.25
-            level = np.where(active, new_level, level)
-            scale = np.where(active, np.maximum(new_scale, 0.5), scale)
+            np.copyto(level, new_level, where=active[:, t])
+            np.copyto(scale, np.maximum(new_scale, 0.5), where=active[:, t])
+            if t % block == block - 1 or t == width - 1:
+                months = slice(t - t % block, t + 1)
+                total = sequential_sum(total, np.where(counted[:, months].T[:, None, :], np.abs(errors[: t % block + 1]), 0.0))
+        scored = counted.sum(axis=1).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             error = np.where(scored > 0, total / scored, np.inf)
         return level, cleaned, error

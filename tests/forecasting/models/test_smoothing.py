@@ -1,0 +1,50 @@
+"""The smoothing loops of the count members (negbin, robust_level) score their months a block at a
+time after carrying the level forward; how the months are cut into blocks must change no digit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.models import negbin, robust
+from forecasting.models.base import Panel, sequential_sum
+
+
+def test_sequential_sum_adds_in_order_as_a_loop_does():
+    rng = np.random.default_rng(3)
+    # Terms of very different sizes, where adding in pairs (np.sum) gives other last digits.
+    terms = rng.standard_normal((500, 4, 3)) * 10.0 ** rng.integers(-8, 12, (500, 4, 3))
+    running = rng.standard_normal((4, 3))
+    looped = running.copy()
+    for term in terms:
+        looped = looped + term
+    assert np.array_equal(sequential_sum(running, terms), looped)
+    assert not np.array_equal(running + terms.sum(axis=0), looped)  # the order matters here
+
+
+def _panel() -> Panel:
+    """Twelve series over 150 months, starting at different months, with massacres and quiet years."""
+    rng = np.random.default_rng(11)
+    periods = pd.date_range("2010-01-01", periods=150, freq="MS")
+    rows = []
+    for number in range(12):
+        begins = int(rng.integers(0, 100))
+        values = rng.negative_binomial(1, 0.1, 150 - begins) * (rng.random(150 - begins) < 0.6)
+        values[rng.integers(0, len(values))] += 150
+        rows.append(pd.DataFrame({"series_id": f"fatalities|admin1|Mali|R{number}", "level": "admin1",
+                                  "period": periods[begins:], "value": values}))
+    return Panel.from_series(pd.concat(rows, ignore_index=True))
+
+
+@pytest.mark.parametrize("module, model", [(negbin, negbin.NegativeBinomialTrend), (robust, robust.RobustLevel)])
+def test_blocks_of_one_month_and_of_every_month_fit_the_same_numbers(monkeypatch, module, model):
+    panel = _panel()
+    fitted = {}
+    for elements in (1, 1 << 30):
+        monkeypatch.setattr(module, "month_blocks", lambda shape, width, elements=elements: max(1, min(width, elements)))
+        found = model().fit(panel)
+        fitted[elements] = {name: value for name, value in vars(found).items() if isinstance(value, np.ndarray)}
+    assert fitted[1].keys() == fitted[1 << 30].keys() and len(fitted[1]) >= 3
+    for name, value in fitted[1].items():
+        assert np.array_equal(value, fitted[1 << 30][name], equal_nan=True), name

@@ -35,8 +35,12 @@ from forecasting.sources.acled_csv import ACLED_COLUMNS  # noqa: E402
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def write_rows(path: Path, rows: int, seed: int = 1) -> None:
-    """A synthetic ACLED export: real admin units from the gazetteer, random dates and counts."""
+def write_rows(path: Path, rows: int, seed: int = 1, *, history: tuple[str, str] | None = None) -> None:
+    """A synthetic ACLED export: real admin units from the gazetteer, random dates and counts.
+    Dates: uniform over 2,800 days from January 2018; or, with `history` (first and last month,
+    "YYYY-MM"), spread over those months as the real exports of issue 16 (Burkina Faso, Mali and
+    Niger, 1997 to mid-2020) are: a twentieth of the later density until 2012, then growing 3.5%
+    a month (`escalating_months`)."""
     from forecasting.gazetteer import load_gazetteer
 
     rng = np.random.default_rng(seed)
@@ -47,7 +51,12 @@ def write_rows(path: Path, rows: int, seed: int = 1) -> None:
     at_seat = rng.random(rows) < 0.2
     village = pd.Series(rng.integers(1, 400, rows)).astype(str).radd("Village ")
     location = np.where(at_seat, units["seat"].to_numpy()[pick], village.to_numpy())
-    dates = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 2800, rows), unit="D")
+    if history is None:
+        dates = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 2800, rows), unit="D")
+    else:
+        months, weights = escalating_months(*history)
+        dates = pd.DatetimeIndex(months[rng.choice(len(months), size=rows, p=weights)])
+        dates = dates + pd.to_timedelta(rng.integers(0, 28, rows), unit="D")
     frame = pd.DataFrame(
         {
             "event_id_cnty": [f"BEN{i:08d}" for i in range(rows)],
@@ -84,6 +93,16 @@ def write_rows(path: Path, rows: int, seed: int = 1) -> None:
         }
     )
     frame[list(ACLED_COLUMNS)].to_csv(path, index=False)
+
+
+def escalating_months(first: str, last: str, onset: str = "2012-01", growth: float = 0.035) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The months from `first` to `last` and each one's share of the events: before `onset` a
+    twentieth of the onset month's, then `growth` more each month (2012 to mid-2020 at 3.5%:
+    about 29 times more events a month by the end, as the three countries' exports grew)."""
+    months = pd.date_range(f"{first}-01", f"{last}-01", freq="MS")
+    since = (months.year - int(onset[:4])) * 12 + months.month - int(onset[5:7])
+    weights = np.where(since < 0, 0.05, np.exp(growth * np.maximum(since, 0)))
+    return months, weights / weights.sum()
 
 
 def measure(url: str, path: Path) -> dict:

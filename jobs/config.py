@@ -138,6 +138,11 @@ class ForecastConfig:
 
         return ExecutorSettings(self.executor, self.workers, self.dask_address)
 
+    def local_workers(self) -> int:
+        """Processes of this machine the ensemble may fit its rolling origins in: `workers`
+        with the process executor, else one (Dask's workers are elsewhere)."""
+        return self.workers if self.executor == "process" else 1
+
 
 @dataclass(frozen=True)
 class DetectConfig:

@@ -140,7 +140,7 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     moment = resolve_as_of(store, as_of)
     coverage = _coverage(store, config, parse_as_of(as_of))
     events = _load_events(store, config, moment)
-    memo = forecast_memo(store)
+    memo = forecast_memo(store, config)
     if events.empty and aggregates.count_aggregates(store) > 0:
         moment, series = _aggregate_series(store, config, moment)
         found, series, forecasts = find_alerts(None, moment, config, series=series, memo=memo)
@@ -152,15 +152,17 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     return _assess(store, config, moment, events, series, forecasts, found, save=save, coverage=coverage, known=known)
 
 
-def forecast_memo(store: Store, *, keep_origins: bool = False) -> "ForecastMemo":
+def forecast_memo(store: Store, config: Config, *, keep_origins: bool = False) -> "ForecastMemo":
     """The forecast's memo: the ensemble's judgements kept in the store, so the next detection
     of a month whose history has not changed (a rerun) does not judge again, nor the report its
     forecast of the months ahead; and its members' forecasts at each rolling origin, so the
-    first detection of a new month fits them at its newest origin only."""
+    first detection of a new month fits them at its newest origin only (and a judgement from
+    scratch fits its origins on the configured local workers)."""
     from forecasting.models.memo import ForecastMemo
     from forecasting.store.judgements import StoredJudgements, StoredOrigins
 
-    return ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store), keep_origins=keep_origins)
+    return ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store), keep_origins=keep_origins,
+                        workers=config.forecast.local_workers())
 
 
 def _coverage(
@@ -234,7 +236,7 @@ def run_detections(
     known_dates = known["event_date"].to_numpy()
     run = run_events(known)
     # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
-    memo = forecast_memo(store, keep_origins=True)
+    memo = forecast_memo(store, config, keep_origins=True)
     results = []
     for index, moment in enumerate(moments):
         # Events are ordered by date (then id), as a load up to this day would return them.

@@ -108,7 +108,7 @@ def report_inputs(store: Store, config: Config, moment: AsOf, detection: Any) ->
     # The ensemble's judgement of this fit is kept in the store, as detection's is: the month's
     # incident emails, its report and their reruns judge the members once between them.
     ahead = report_data.forecast_ahead(series, config.forecast.model, horizon=config.forecast.horizon,
-                                       seed=config.forecast.seed, as_of=moment, memo=forecast_memo(store))
+                                       seed=config.forecast.seed, as_of=moment, memo=forecast_memo(store, config))
     return ReportInputs(
         as_of=moment.text,
         watch_area=config.watch_area.name,

@@ -15,7 +15,6 @@ import dataclasses
 import functools
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -363,7 +362,9 @@ def save_pages(draws: list[Callable[[], Figure]], pngs: list[Path | None], pdf_p
     of a worker."""
     import multiprocessing
 
-    workers = min(workers or _usable_cores(), len(draws))
+    from forecasting.models.executors import usable_cores
+
+    workers = min(workers or usable_cores(), len(draws))
     forked = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
     _DRAWS[:] = draws
     _NEXT[:] = [multiprocessing.Value("i", 0)]
@@ -485,13 +486,6 @@ def _join_shares(shares: list[tuple[bytes, list[tuple[int, tuple | None]]]], pat
     writer.add_metadata({f"/{key}": value for key, value in metadata.items() if value is not None})
     with open(path, "wb") as file:
         writer.write(file)
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _pdf_metadata(inputs: ReportInputs) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -59,6 +60,39 @@ def map_chunks(function: Callable[[Any], Any], chunks: Sequence[Any], settings: 
     if executor == "process":
         return list(_process_pool(workers).map(function, chunks))
     return _map_on_dask(function, chunks, workers=workers, dask_address=settings.dask_address)
+
+
+#: The calls `forked` is making: its forked workers inherit them (closures are never pickled).
+_CALLS: list[Callable[[], Any]] = []
+
+
+def forked(calls: Sequence[Callable[[], Any]], workers: int) -> list[Any]:
+    """`[call() for call in calls]`, shared among up to `workers` processes forked from this one,
+    one usable core each: each worker takes the next call no worker has taken (calls cost
+    unequally), and the results come back pickled, in the order of `calls`. Any function or
+    closure can be a call: the workers inherit them at the fork, with this process's memory. A
+    worker that uses the store opens connections of its own (`forecasting.store.base`). In this
+    process where there is one call, one worker or core, or no fork (not on Linux)."""
+    workers = min(workers, len(calls), usable_cores())
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [call() for call in calls]
+    _CALLS[:] = calls
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_call, range(len(calls))))
+    finally:
+        _CALLS.clear()
+
+
+def _call(index: int) -> Any:
+    return _CALLS[index]()
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def split(count: int, settings: ExecutorSettings) -> list[range]:

@@ -41,6 +41,7 @@ import pandas as pd
 
 from forecasting.models.base import Panel
 from forecasting.models.calibration import ANY, Calibration
+from forecasting.models.executors import forked
 
 T = TypeVar("T")
 #: What an ensemble's judgement is: weights per level (in member order) and the calibration.
@@ -83,14 +84,21 @@ class ForecastMemo:
     """See the module doc. `judgements`: where judgements are kept (None: not kept); `origins`:
     where the members' rolling-origin forecasts are kept (None: not kept); `keep_origins`:
     remember those in memory too (a backfill); `scope`: the panel this memo is for, where
-    several are forecast apart from one history (`part`)."""
+    several are forecast apart from one history (`part`); `workers`: processes that may fit the
+    members at the origins where nothing was kept, when there are at least `FORKED_FROM` of
+    them (a judgement from scratch: `forecasting.models.executors.forked`)."""
+
+    #: Origins to fit before their fits are shared among workers: a fork and the results'
+    #: way back cost a few fits' time.
+    FORKED_FROM = 8
 
     def __init__(self, judgements: Judgements | None = None, *, origins: Origins | None = None,
-                 keep_origins: bool = False, scope: tuple[str, ...] = ()):
+                 keep_origins: bool = False, scope: tuple[str, ...] = (), workers: int = 1):
         self.judgements = judgements
         self.origins = origins
         self.keep_origins = keep_origins
         self.scope = scope
+        self.workers = workers
         self._parts: dict[str, ForecastMemo] = {}
         self._origins: dict[str, list[pd.DataFrame]] = {}
         self._used: set[str] = set()
@@ -106,7 +114,7 @@ class ForecastMemo:
         in memory apart, so that no panel's judgement replaces or prunes what another's kept."""
         if name not in self._parts:
             self._parts[name] = ForecastMemo(self.judgements, origins=self.origins, keep_origins=self.keep_origins,
-                                             scope=(*self.scope, name))
+                                             scope=(*self.scope, name), workers=self.workers)
         return self._parts[name]
 
     def judgement(self, panel: Panel, settings: tuple, judge: Callable[[], Judgement]) -> Judgement:
@@ -164,17 +172,25 @@ class ForecastMemo:
                     found += self._origins[key]
             else:
                 found.append(decode_forecasts([kept[key] for key in stored]))
-        for key, setting, seen, forecasts in missing:
-            if key in kept:
-                continue
-            frames = forecasts()
-            encoded = encode_forecasts(frames) if self.origins is not None else None
-            if encoded is not None:
+        fresh = [entry for entry in missing if entry[0] not in kept]
+        for (key, setting, seen, _), (frames, encoded) in zip(fresh, self._made([forecasts for *_, forecasts in fresh])):
+            if encoded is not None and self.origins is not None:
                 self._unsaved.append((key, seen_until(seen), setting, encoded))
             if self.keep_origins:
                 self._origins[key] = frames
             found += frames
         return found
+
+    def _made(self, calls: list[Callable[[], list[pd.DataFrame]]]) -> list[tuple[list[pd.DataFrame], bytes | None]]:
+        """Each origin's forecasts, `call()`, and their encoding (`encode_forecasts`; None
+        where not kept in a store, or not encodable): made here, or shared among `workers`
+        forked processes where there are at least `FORKED_FROM`, which encode them too (a
+        record batch comes back far faster than frames)."""
+        if len(calls) < self.FORKED_FROM or self.workers <= 1:
+            made = [call() for call in calls]
+            return [(frames, encode_forecasts(frames) if self.origins is not None else None) for frames in made]
+        encoded = forked([functools.partial(_encoded, call) for call in calls], self.workers)
+        return [([decode_forecasts([batch])], batch) if batch is not None else (frames, None) for batch, frames in encoded]
 
     def keep_fitted(self, panel: Panel, settings: tuple, frames: list[pd.DataFrame]) -> None:
         """Keep the members' forecasts `frames` fitted on `panel` with `settings` (members,
@@ -289,6 +305,14 @@ def decode_judgement(text: str) -> Judgement:
     inner = {level: float(value) for level, value in data.get("inner_scale", {}).items()}
     offsets = {series_id: np.array(values, dtype=float) for series_id, values in data.get("series_offsets", {}).items()}
     return weights, Calibration(shifts, int(data["horizons"]), inner, offsets)
+
+
+def _encoded(forecasts: Callable[[], list[pd.DataFrame]]) -> tuple[bytes | None, list[pd.DataFrame] | None]:
+    """An origin's forecasts made by `forecasts()`, encoded (`encode_forecasts`), or as they
+    are where they cannot be (then None and the frames)."""
+    frames = forecasts()
+    encoded = encode_forecasts(frames)
+    return (encoded, None) if encoded is not None else (None, frames)
 
 
 def encode_forecasts(frames: list[pd.DataFrame]) -> bytes | None:

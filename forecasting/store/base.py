@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import functools
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,12 +115,34 @@ def create_engine(url: str) -> Engine:
 
 def _engine(url: sa.URL, **options) -> Engine:
     try:
-        return sa.create_engine(url, **options)
+        engine = sa.create_engine(url, **options)
     except (sa.exc.NoSuchModuleError, ModuleNotFoundError):
         raise StoreUnavailableError(
             f"no database driver {url.drivername!r}: use sqlite:///FILE.db or"
             " postgresql+psycopg://user@host:5432/dbname"
         ) from None
+    _connections_of_own_process(engine)
+    return engine
+
+
+def _connections_of_own_process(engine: Engine) -> None:
+    """A process forked from this one (a worker fitting rolling origins, `forecasting.models.
+    executors.forked`) opens connections of its own instead of using the ones it inherited: one
+    connection used by two processes corrupts both sessions. SQLAlchemy's recipe ("Using
+    Connection Pools with Multiprocessing or os.fork()"): the inherited connection is dropped in
+    the child without being closed (closing it would end the parent's session too)."""
+
+    @sa_event.listens_for(engine, "connect")
+    def _made_by(dbapi_connection, record):
+        record.info["pid"] = os.getpid()
+
+    @sa_event.listens_for(engine, "checkout")
+    def _used_by(dbapi_connection, record, proxy):
+        if record.info["pid"] != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise sa.exc.DisconnectionError(
+                f"connection made in process {record.info['pid']}, wanted in process {os.getpid()}"
+            )
 
 
 def _require_sqlite_folder(database: Path) -> None:

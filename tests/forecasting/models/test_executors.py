@@ -43,3 +43,20 @@ def test_executor_settings_reject_unknown_executors_and_no_workers():
         ExecutorSettings("threads")
     with pytest.raises(ConflictwatchError, match="workers must be at least 1"):
         ExecutorSettings("process", workers=0)
+
+
+def test_forked_workers_make_any_calls_closures_too_and_give_the_results_in_order():
+    import os
+
+    from forecasting.models.executors import forked, usable_cores
+
+    scale = 10
+    results = forked([lambda number=number: (number * scale, os.getpid()) for number in range(12)], 2)
+    assert [value for value, _ in results] == [number * 10 for number in range(12)]
+    if usable_cores() > 1:
+        assert os.getpid() not in {pid for _, pid in results}
+    # One call, or one worker: made here.
+    assert forked([os.getpid], 2) == [os.getpid()]
+    assert {pid for pid in forked([os.getpid] * 3, 1)} == {os.getpid()}
+    with pytest.raises(ZeroDivisionError):
+        forked([lambda: 1, lambda: 1 / 0, lambda: 2], 2)

@@ -449,3 +449,32 @@ def test_a_district_first_hit_in_the_newest_month_leaves_the_origins_kept_before
     assert {month for _, month in after - before} == {"2023-07"}
     assert len(before - after) == 1 and {month for _, month in before - after} == {"2023-06"}
     assert got.set_index("series_id").loc["fatalities|admin2|Mali|Kayes|Kayes-new", "mean"] >= 0
+
+
+def test_a_judgement_from_scratch_fits_its_origins_in_forked_workers_to_the_same_digits(store, monkeypatch):
+    """With workers, the origins a judgement finds nothing kept for are fitted in forked
+    processes (`FORKED_FROM` or more), which encode them too: the forecast is the one made here
+    to the last digit, and the store keeps the same bytes under the same keys."""
+    from forecasting.models import memo as memo_module
+
+    history = _history(district_counts(months=31))
+    shared, forked = [], memo_module.forked
+
+    def counted(calls, workers):
+        shared.append((len(calls), workers))
+        return forked(calls, workers)
+
+    monkeypatch.setattr(memo_module, "forked", counted)
+    kept = {}
+    for workers in (2, 1):
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM ensemble_origins")
+            connection.exec_driver_sql("DELETE FROM ensemble_judgements")
+        memo = ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store), workers=workers)
+        got = forecast(history, "default", horizon=1, seed=4, memo=memo)
+        pd.testing.assert_frame_equal(got, forecast(history, "default", horizon=1, seed=4), check_exact=True)
+        with store.engine.connect() as connection:
+            kept[workers] = {key: bytes(value) for key, value in connection.exec_driver_sql(
+                "SELECT key, forecasts FROM ensemble_origins")}
+    assert shared and all(calls >= ForecastMemo.FORKED_FROM and workers == 2 for calls, workers in shared)
+    assert len(kept[2]) > ForecastMemo.FORKED_FROM and kept[2] == kept[1]

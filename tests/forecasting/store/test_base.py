@@ -80,3 +80,25 @@ def test_a_new_sqlite_store_has_16_kib_pages_and_an_older_one_keeps_its_own(tmp_
     with sqlite3.connect(tmp_path / "older.db") as connection:
         assert connection.execute("SELECT value FROM kept").fetchall() == [(1,)]
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_forked_worker_opens_connections_of_its_own_and_the_parents_keep_working(store):
+    """Without SQLAlchemy's recipe a forked worker takes its parent's pooled connection: on
+    PostgreSQL both sessions then talk over one socket and the parent's next query fails."""
+    import os
+
+    from forecasting.models.executors import forked, usable_cores
+
+    def backend_process():
+        with store.engine.connect() as connection:
+            if store.dialect == "postgresql":
+                return os.getpid(), connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            return os.getpid(), connection.exec_driver_sql("SELECT count(*) FROM events").scalar()
+
+    parent, parent_backend = backend_process()  # a connection now waits in the pool
+    workers = forked([backend_process] * 4, 2)
+    if usable_cores() > 1:
+        assert parent not in {pid for pid, _ in workers}
+    if store.dialect == "postgresql":
+        assert parent_backend not in {backend for _, backend in workers}
+    assert backend_process() == (parent, parent_backend)  # the parent's session goes on

@@ -3,6 +3,8 @@
 Vectorized models never come here. Per-series models (ETS, Prophet) split their series into
 chunks and hand `map_chunks` a module-level function and the chunks; every executor returns the
 results in the order of the chunks, so the numbers do not depend on where they were computed.
+`forked` shares any calls (closures too) among processes forked from this one: the ensemble's
+rolling origins when nothing of them was kept (`forecasting.models.memo`).
 """
 
 from __future__ import annotations
@@ -71,8 +73,11 @@ def forked(calls: Sequence[Callable[[], Any]], workers: int) -> list[Any]:
     one usable core each: each worker takes the next call no worker has taken (calls cost
     unequally), and the results come back pickled, in the order of `calls`. Any function or
     closure can be a call: the workers inherit them at the fork, with this process's memory. A
-    worker that uses the store opens connections of its own (`forecasting.store.base`). In this
-    process where there is one call, one worker or core, or no fork (not on Linux)."""
+    worker that uses the store opens connections of its own (`forecasting.store.base`). Fork,
+    not `map_chunks`' forkserver: the calls are the command's own numpy and pandas work, and the
+    process's other threads, where there are any (the service's scheduler), wait meanwhile (the
+    report's page workers are forked likewise). In this process where there is one call, one
+    worker or core, or no fork (not on Linux)."""
     workers = min(workers, len(calls), usable_cores())
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [call() for call in calls]

@@ -11,6 +11,7 @@ import functools
 import logging
 import os
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,21 +129,18 @@ def _engine(url: sa.URL, **options) -> Engine:
 def _connections_of_own_process(engine: Engine) -> None:
     """A process forked from this one (a worker fitting rolling origins, `forecasting.models.
     executors.forked`) opens connections of its own instead of using the ones it inherited: one
-    connection used by two processes corrupts both sessions. SQLAlchemy's recipe ("Using
-    Connection Pools with Multiprocessing or os.fork()"): the inherited connection is dropped in
-    the child without being closed (closing it would end the parent's session too)."""
+    connection used by two processes corrupts both sessions (on PostgreSQL the pool's ping before
+    a checkout then waits for ever). As SQLAlchemy advises ("Using Connection Pools with
+    Multiprocessing or os.fork()"), the child starts with a new pool, dropping the inherited
+    connections without closing them (closing them would end the parent's sessions too)."""
+    kept = weakref.ref(engine)
 
-    @sa_event.listens_for(engine, "connect")
-    def _made_by(dbapi_connection, record):
-        record.info["pid"] = os.getpid()
+    def forget_inherited() -> None:
+        inherited = kept()
+        if inherited is not None:
+            inherited.dispose(close=False)
 
-    @sa_event.listens_for(engine, "checkout")
-    def _used_by(dbapi_connection, record, proxy):
-        if record.info["pid"] != os.getpid():
-            record.dbapi_connection = proxy.dbapi_connection = None
-            raise sa.exc.DisconnectionError(
-                f"connection made in process {record.info['pid']}, wanted in process {os.getpid()}"
-            )
+    os.register_at_fork(after_in_child=forget_inherited)
 
 
 def _require_sqlite_folder(database: Path) -> None:

@@ -83,22 +83,34 @@ def test_a_new_sqlite_store_has_16_kib_pages_and_an_older_one_keeps_its_own(tmp_
 
 
 def test_a_forked_worker_opens_connections_of_its_own_and_the_parents_keep_working(store):
-    """Without SQLAlchemy's recipe a forked worker takes its parent's pooled connection: on
-    PostgreSQL both sessions then talk over one socket and the parent's next query fails."""
+    """A forked worker starts with an empty pool: had it taken its parent's pooled connection,
+    both processes would talk over one socket (on PostgreSQL the pool's ping then waits for
+    ever), and closing it there would end the parent's session."""
     import os
 
     from forecasting.models.executors import forked, usable_cores
 
-    def backend_process():
+    def session():
         with store.engine.connect() as connection:
             if store.dialect == "postgresql":
-                return os.getpid(), connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-            return os.getpid(), connection.exec_driver_sql("SELECT count(*) FROM events").scalar()
+                return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            return connection.exec_driver_sql("SELECT count(*) FROM events").scalar()
 
-    parent, parent_backend = backend_process()  # a connection now waits in the pool
-    workers = forked([backend_process] * 4, 2)
+    started = set()
+
+    def in_worker():
+        """The worker's pid, how many idle connections its pool had before its first call (its
+        later calls find the one it made itself), and its session."""
+        idle = store.engine.pool.checkedin() if os.getpid() not in started else 0
+        started.add(os.getpid())
+        return os.getpid(), idle, session()
+
+    parent_session = session()
+    assert store.engine.pool.checkedin() == 1  # a connection waits in the parent's pool
+    workers = forked([in_worker] * 4, 2)
     if usable_cores() > 1:
-        assert parent not in {pid for pid, _ in workers}
+        assert os.getpid() not in {pid for pid, _, _ in workers}
+        assert {idle for _, idle, _ in workers} == {0}
     if store.dialect == "postgresql":
-        assert parent_backend not in {backend for _, backend in workers}
-    assert backend_process() == (parent, parent_backend)  # the parent's session goes on
+        assert parent_session not in {backend for _, _, backend in workers}
+    assert session() == parent_session  # the parent's session goes on

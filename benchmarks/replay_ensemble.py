@@ -116,7 +116,12 @@ class CachedOrigins(ForecastMemo):
     def judgement(self, panel, settings, judge):
         return judge()
 
-    def origin_forecasts(self, seen, settings, forecasts):
+    def origin_forecasts(self, origins):
+        """Every origin's member cells, one (seen, settings, forecasts) an origin (the memo's
+        batch interface): from the cache, each member fitted where it has none."""
+        return [frame for seen, settings, _ in origins for frame in self._cells(seen, settings)]
+
+    def _cells(self, seen, settings):
         names, observed, horizons, _ = settings
         digest = panel_fingerprint(seen)
         missing = [name for name in names if (name, digest, observed, horizons) not in self.store.cells]

@@ -20,7 +20,8 @@ cache entry is keyed by its name: change a member's code and its cache must be r
 nine `HELD_OUT_SEEDS` (to report only, never to choose), `check` the eighteen `CHECK_SEEDS`
 (likewise), `sample` the shipped sample,
 `stress-tuning` and `stress` the stress worlds (country-wide wars: `STRESS_TUNING_SEEDS` to
-choose on, `STRESS_SEEDS` to report only). Prints, per
+choose on, `STRESS_SEEDS` to report only), `rising-tuning` and `rising` the rising worlds (wars
+still growing when the data end: `RISING_TUNING_SEEDS`, `RISING_SEEDS`). Prints, per
 variant, the default's CRPS gain over trailing_mean and conflictology (pooled over the worlds,
 and over the original three held-out seeds for `heldout`), world by world at admin1 and country,
 and the 50% / 90% coverage per level (lowest and highest over months ahead).
@@ -376,14 +377,19 @@ def worlds(data: str, selection: str | None) -> list[tuple[str, pd.DataFrame]]:
         from forecast_skill import series_frames
 
         return [("sample", series_frames("sample")[0])]
-    from realistic_series import CHECK_SEEDS, HELD_OUT_SEEDS, STRESS_SEEDS, STRESS_TUNING_SEEDS, TUNING_WORLDS, make_world
+    from realistic_series import (
+        CHECK_SEEDS, HELD_OUT_SEEDS, RISING_SEEDS, RISING_TUNING_SEEDS, STRESS_SEEDS, STRESS_TUNING_SEEDS, TUNING_WORLDS,
+        make_world,
+    )
 
     seeds = {"tuning": TUNING_WORLDS, "heldout": HELD_OUT_SEEDS, "check": CHECK_SEEDS, "stress": STRESS_SEEDS,
-             "stress-tuning": STRESS_TUNING_SEEDS}[data]
+             "stress-tuning": STRESS_TUNING_SEEDS, "rising": RISING_SEEDS, "rising-tuning": RISING_TUNING_SEEDS}[data]
     if selection:
         low, _, high = selection.partition("-")
         seeds = [seed for seed in seeds if int(low) <= seed <= int(high or low)]
-    return [(str(seed), make_world(seed, national=data.startswith("stress")).levels()) for seed in seeds]
+    rising = data.startswith("rising")
+    return [(str(seed), make_world(seed, national=data.startswith("stress") or rising, rising=rising).levels())
+            for seed in seeds]
 
 
 def summary(cells: pd.DataFrame) -> pd.DataFrame:
@@ -423,7 +429,8 @@ def report(name: str, scored: pd.DataFrame, groups: dict[str, list[str]]) -> Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", choices=("tuning", "heldout", "check", "sample", "stress", "stress-tuning"), default="tuning")
+    parser.add_argument("--data", choices=("tuning", "heldout", "check", "sample", "stress", "stress-tuning", "rising",
+                                           "rising-tuning"), default="tuning")
     parser.add_argument("--worlds", help="seeds low-high (tuning or heldout)")
     parser.add_argument("--variant", action="append", help=f"one of {', '.join(VARIANTS)}")
     parser.add_argument("--origins", type=int, default=12)

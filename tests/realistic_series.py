@@ -32,6 +32,13 @@ and its four regions follow it, each with its own share (0.3-1.5 times) and a la
 months (the war spreading from one region to the next), each with its own wobble; the regime labels
 are the country's, shifted by each region's lag.
 
+**Rising worlds** (`make_world(seed, national=True, rising=True)`; since 2026-12-01:
+RISING_TUNING_SEEDS to choose on, RISING_SEEDS reported only): stress worlds whose countries'
+wars are still growing when the data end, as the real exports of issue 16 (1997 to mid-2020) end
+in the middle of Burkina Faso's, Mali's and Niger's escalation: the last 36-72 months are one ramp
+of 3-6% a month from wherever the country's path was (a low level if quiet), so the
+backtests' origins all fall inside the growth.
+
 Seeds (fixed on 2026-11-30, before any result of the worlds with ramps was seen): TUNING_SEEDS
 (1-3) and TUNING_WORLDS (1-30) are the worlds forecast choices are made on (seeds 1-3 first,
 then 1-9 and 1-30: docs/forecasting.md); HELD_OUT_SEEDS (the three ORIGINAL_HELD_OUT_SEEDS and
@@ -71,6 +78,12 @@ STRESS_SEEDS = (7101, 7202, 7303, 7404, 7505, 7606)
 #: Stress worlds a choice may be made on (fixed at 17:03 UTC, after the STRESS_SEEDS' first report
 #: had shown the countries' intervals too narrow there: docs/forecasting.md).
 STRESS_TUNING_SEEDS = tuple(range(71, 81))
+#: Rising worlds (`rising=True`), fixed on 2026-12-01 at 10:30 UTC before any was made: a choice
+#: may be made on RISING_TUNING_SEEDS; RISING_SEEDS are reported only.
+RISING_TUNING_SEEDS = tuple(range(81, 91))
+RISING_SEEDS = (8101, 8202, 8303, 8404, 8505, 8606)
+#: The rising worlds' last ramp: log growth a month and length in months.
+RISING_RAMP = ((0.03, 0.06), (36, 72))
 #: Regimes: name -> (monthly deaths of a region, low .. high).
 REGIMES = {"quiet": (0.0, 0.6), "low": (2.0, 8.0), "active": (10.0, 40.0), "escalation": (50.0, 160.0)}
 #: Chance per district and month of a single mass-casualty event, and its deaths.
@@ -99,9 +112,10 @@ class World:
         return pd.concat([self.country, self.admin1, self.admin2], ignore_index=True)
 
 
-def make_world(seed: int, *, months: int = MONTHS, national: bool = False) -> World:
+def make_world(seed: int, *, months: int = MONTHS, national: bool = False, rising: bool = False) -> World:
     """The world of `seed` (see module doc); the same seed gives the same world. `national`: a
-    stress world, whose regions follow their country's war (see module doc)."""
+    stress world, whose regions follow their country's war; with `rising`, a war still growing
+    when the data end (see module doc)."""
     rng = np.random.default_rng(seed)
     periods = pd.date_range(START, periods=months, freq="MS")
     rainy = np.isin(periods.month, (7, 8, 9))
@@ -109,6 +123,8 @@ def make_world(seed: int, *, months: int = MONTHS, national: bool = False) -> Wo
     for country in COUNTRIES:
         if national:
             war, war_rows = _regime_path(rng, months, quiet_start=True, ramps=NATIONAL_RAMPS)
+            if rising:
+                war, war_rows = _rising_to_the_end(rng, war, war_rows)
         for r in range(4):
             admin1 = f"{country[:3]}-R{r}"
             if national:
@@ -163,6 +179,29 @@ def _follow(rng: np.random.Generator, war: np.ndarray, war_rows: list[dict]) -> 
     rows = [{**row, "months": min(row["months"], (end.year - row["start"].year) * 12 + end.month - row["start"].month)}
             for row in rows if row["start"] < end]
     return rate, rows
+
+
+def _rising_to_the_end(rng: np.random.Generator, rate: np.ndarray, rows: list[dict]) -> tuple[np.ndarray, list[dict]]:
+    """`rate` (and its spells `rows`) whose last 36-72 months are replaced by one ramp of 3-6% a
+    month, from the level the path had there (a low level if it was quiet), with the spells'
+    drift; the spells before it cut where it starts."""
+    (slowest, fastest), (shortest, longest) = RISING_RAMP
+    length = int(rng.integers(shortest, longest + 1))
+    start = len(rate) - length
+    base = rate[start - 1] if rate[start - 1] >= REGIMES["low"][0] else rng.uniform(*REGIMES["low"])
+    growth = rng.uniform(slowest, fastest)
+    drift = np.exp(np.cumsum(rng.normal(0.0, 0.05, size=length)))
+    rising = rate.copy()
+    rising[start:] = base * np.exp(growth * np.arange(1, length + 1)) * drift
+    began = START + pd.DateOffset(months=start)
+    kept = []
+    for row in rows:
+        if row["start"] >= began:
+            break
+        ends = (began.year - row["start"].year) * 12 + began.month - row["start"].month
+        kept.append({**row, "months": min(row["months"], ends)})
+    kept.append({"regime": "ramp", "start": began, "months": length, "growth": float(growth)})
+    return rising, kept
 
 
 def _regime_path(rng: np.random.Generator, months: int, *, quiet_start: bool, ramps=RAMPS) -> tuple[np.ndarray, list[dict]]:

@@ -87,6 +87,12 @@ def _negbin(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) ->
     return NegativeBinomialTrend()
 
 
+def _negbin_local(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
+    from forecasting.models.negbin import LocalSeasonNegativeBinomial
+
+    return LocalSeasonNegativeBinomial()
+
+
 def _robust_level(seed: int, executor: ExecutorSettings, memo: ForecastMemo | None) -> Model:
     from forecasting.models.robust import RobustLevel
 
@@ -128,6 +134,7 @@ _BUILDERS: dict[str, Callable[[int, ExecutorSettings, ForecastMemo | None], Mode
     "recent_mean": _recent_mean,
     "conflictology": _conflictology,
     "negbin": _negbin,
+    "negbin_local": _negbin_local,
     "robust_level": _robust_level,
     "damped_trend": _damped_trend,
     "ets": _ets,

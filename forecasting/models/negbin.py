@@ -63,7 +63,7 @@ class NegativeBinomialTrend:
         self.panel = panel
         counts = panel.values
         months = panel.calendar_months()
-        self.season = seasonal_factors(counts, months, self.SEASONAL_PRIOR) if self.seasonal else np.ones((len(panel), SEASON))
+        self.season = self.season_factors(counts, months) if self.seasonal else np.ones((len(panel), SEASON))
         factors = np.take_along_axis(self.season, months, axis=1)
 
         grid = [(a, b) for a in self.LEVEL_WEIGHTS for b in self.TREND_WEIGHTS]
@@ -82,6 +82,10 @@ class NegativeBinomialTrend:
         self.trend = trends[:, -1]
         self.dispersion = self._dispersion(counts, factors, levels, trends)
         return self
+
+    def season_factors(self, counts: np.ndarray, months: np.ndarray) -> np.ndarray:
+        """The month-of-year factors (series x 12): against the whole history's mean."""
+        return seasonal_factors(counts, months, self.SEASONAL_PRIOR)
 
     def predict(self, horizon: int) -> pd.DataFrame:
         steps = np.arange(1, horizon + 1)
@@ -225,3 +229,47 @@ def seasonal_factors(counts: np.ndarray, months: np.ndarray, prior: float) -> np
     pooled = (observed.sum(axis=0) + prior) / (expected.sum(axis=0) + prior)
     factors = (observed + prior * pooled) / (expected + prior)
     return factors / factors.mean(axis=1, keepdims=True)
+
+
+def local_seasonal_factors(counts: np.ndarray, months: np.ndarray, prior: float) -> np.ndarray:
+    """`seasonal_factors` with each month set against the series' level around it, the centred
+    2x12 moving average of classical decomposition (months without six on either side are left
+    out), not against the whole history's mean. A series growing for years has every calendar
+    month's share rise through the year and the months of its last, partial year (its highest)
+    stand above the others: against the overall mean, a series growing 3.5% a month with no
+    season at all got June 1.19 and July 0.84 (docs/forecasting.md, "Tenth round")."""
+    level = centred_level(counts)
+    usable = ~np.isnan(counts) & ~np.isnan(level)
+    observed = np.zeros((len(counts), SEASON))
+    expected = np.zeros((len(counts), SEASON))
+    for month in range(SEASON):
+        here = usable & (months == month)
+        observed[:, month] = np.where(here, counts, 0.0).sum(axis=1)
+        expected[:, month] = np.where(here, level, 0.0).sum(axis=1)
+    pooled = (observed.sum(axis=0) + prior) / (expected.sum(axis=0) + prior)
+    factors = (observed + prior * pooled) / (expected + prior)
+    return factors / factors.mean(axis=1, keepdims=True)
+
+
+def centred_level(counts: np.ndarray) -> np.ndarray:
+    """(series x months) centred 2x12 moving average: for each month, half of the months six
+    before and after it and the eleven between; NaN where one of those is missing."""
+    count, width = counts.shape
+    weights = np.r_[0.5, np.ones(SEASON - 1), 0.5] / SEASON
+    level = np.full((count, width), np.nan)
+    if width <= SEASON:
+        return level
+    windows = np.lib.stride_tricks.sliding_window_view(counts, SEASON + 1, axis=1)
+    level[:, SEASON // 2 : width - SEASON // 2] = windows @ weights
+    return level
+
+
+class LocalSeasonNegativeBinomial(NegativeBinomialTrend):
+    """negbin with its month-of-year factors set against the level around each month
+    (`local_seasonal_factors`): the ensemble's member for years-long escalations, where
+    negbin's own factors read the growth as a season."""
+
+    name = "negbin_local"
+
+    def season_factors(self, counts: np.ndarray, months: np.ndarray) -> np.ndarray:
+        return local_seasonal_factors(counts, months, self.SEASONAL_PRIOR)

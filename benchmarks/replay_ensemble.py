@@ -295,6 +295,8 @@ class HorizonWeightsHalf(HorizonWeights):
 _TREND = (*ensemble_module.MEMBERS, "damped_trend")
 VARIANTS: dict[str, dict] = {
     "default": {},
+    # The default's members before the tenth round (docs/forecasting.md), without negbin_local.
+    "five_members": {"members": ("negbin", "robust_level", "conflictology", "trailing_mean", "recent_mean")},
     "origins24": {"origins": 24},
     "trend": {"members": _TREND},
     "trend_origins24": {"members": _TREND, "origins": 24},

@@ -48,3 +48,28 @@ def test_blocks_of_one_month_and_of_every_month_fit_the_same_numbers(monkeypatch
     assert fitted[1].keys() == fitted[1 << 30].keys() and len(fitted[1]) >= 3
     for name, value in fitted[1].items():
         assert np.array_equal(value, fitted[1 << 30][name], equal_nan=True), name
+
+
+def test_a_years_long_escalation_is_not_read_as_a_season_by_the_local_season():
+    """Deaths growing 3.5% a month since 2012, with no season, to June 2020 (the real exports'
+    shape, issue 16): against the whole history's mean (negbin) the months of the last, partial
+    year read as a season, January-June above 1 and July below; against the level around each
+    month (negbin_local) the factors stay near 1, and a real season on top of the growth is found.
+    negbin_local's July follows the growth where negbin's falls below June."""
+    months = pd.date_range("2012-01-01", "2020-06-01", freq="MS")
+    growth = 40 * np.exp(0.035 * np.arange(len(months)))
+    calendar = (months.month.to_numpy() - 1)[None, :].repeat(3, axis=0)
+    prior = negbin.NegativeBinomialTrend.SEASONAL_PRIOR
+    biased = negbin.seasonal_factors(np.vstack([growth] * 3), calendar, prior)
+    assert biased[0, 5] > 1.1 and biased[0, 6] < 0.9, biased.round(3)
+    flat = negbin.local_seasonal_factors(np.vstack([growth] * 3), calendar, prior)
+    assert np.abs(flat - 1).max() < 0.02, flat.round(3)
+    rainy = np.where(np.isin(months.month, [7, 8, 9]), 0.6, 1.15)
+    found = negbin.local_seasonal_factors(np.vstack([growth * rainy] * 3), calendar, prior)
+    assert np.allclose(found, rainy[:12] / rainy[:12].mean(), atol=0.03), found.round(3)
+
+    panel = Panel.from_series(pd.DataFrame({"series_id": "fatalities|country|Niger", "level": "country",
+                                            "period": months, "value": np.round(growth)}))
+    july = {model.name: model.fit(panel).predict(1)["mean"].iloc[0]
+            for model in (negbin.NegativeBinomialTrend(), negbin.LocalSeasonNegativeBinomial())}
+    assert july["negbin_local"] >= growth[-1] > july["negbin"], july

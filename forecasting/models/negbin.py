@@ -215,17 +215,19 @@ def pooled_choice(loss: np.ndarray, levels: np.ndarray) -> np.ndarray:
     return best
 
 
-def seasonal_factors(counts: np.ndarray, months: np.ndarray, prior: float) -> np.ndarray:
+def seasonal_factors(counts: np.ndarray, months: np.ndarray, prior: float, *, level: np.ndarray | None = None) -> np.ndarray:
     """(series x 12) multiplicative month-of-year factors, each row averaging 1: a series' own
-    profile shrunk toward the panel's pooled one with a pseudo-count of `prior` events."""
-    present = ~np.isnan(counts)
+    profile shrunk toward the panel's pooled one with a pseudo-count of `prior` events. Each
+    month is set against the series' whole history's mean, or against `level` (series x months;
+    NaN: the month is left out) where given (`local_seasonal_factors`)."""
+    present = ~np.isnan(counts) if level is None else ~np.isnan(counts) & ~np.isnan(level)
     average = np.nanmean(counts, axis=1)
     observed = np.zeros((len(counts), SEASON))
     expected = np.zeros((len(counts), SEASON))
     for month in range(SEASON):
         here = present & (months == month)
         observed[:, month] = np.where(here, counts, 0.0).sum(axis=1)
-        expected[:, month] = here.sum(axis=1) * average
+        expected[:, month] = here.sum(axis=1) * average if level is None else np.where(here, level, 0.0).sum(axis=1)
     pooled = (observed.sum(axis=0) + prior) / (expected.sum(axis=0) + prior)
     factors = (observed + prior * pooled) / (expected + prior)
     return factors / factors.mean(axis=1, keepdims=True)
@@ -238,17 +240,7 @@ def local_seasonal_factors(counts: np.ndarray, months: np.ndarray, prior: float)
     month's share rise through the year and the months of its last, partial year (its highest)
     stand above the others: against the overall mean, a series growing 3.5% a month with no
     season at all got June 1.19 and July 0.84 (docs/forecasting.md, "Tenth round")."""
-    level = centred_level(counts)
-    usable = ~np.isnan(counts) & ~np.isnan(level)
-    observed = np.zeros((len(counts), SEASON))
-    expected = np.zeros((len(counts), SEASON))
-    for month in range(SEASON):
-        here = usable & (months == month)
-        observed[:, month] = np.where(here, counts, 0.0).sum(axis=1)
-        expected[:, month] = np.where(here, level, 0.0).sum(axis=1)
-    pooled = (observed.sum(axis=0) + prior) / (expected.sum(axis=0) + prior)
-    factors = (observed + prior * pooled) / (expected + prior)
-    return factors / factors.mean(axis=1, keepdims=True)
+    return seasonal_factors(counts, months, prior, level=centred_level(counts))
 
 
 def centred_level(counts: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""The smoothing loops of the count members (negbin, robust_level) score their months a block at a
-time after carrying the level forward; how the months are cut into blocks must change no digit."""
+"""The count members' smoothing and seasons: the loops of negbin and robust_level score their
+months a block at a time after carrying the level forward (how the months are cut into blocks
+must change no digit), and negbin_local does not read years of growth as a season."""
 
 from __future__ import annotations
 

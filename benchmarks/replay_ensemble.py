@@ -292,11 +292,13 @@ class HorizonWeightsHalf(HorizonWeights):
 #: `forecasting.models.ensemble` replaced while the variant runs, and `rare_parents`: whether the
 #: reconciliation adds the districts' rare months at the parents (`hierarchy.RareEvents`). The
 #: third and fourth rounds' (2026-11-30, docs/forecasting.md) are kept so their tables can be rerun.
-_TREND = (*ensemble_module.MEMBERS, "damped_trend")
+#: The default's members before the tenth round (docs/forecasting.md), without negbin_local: the
+#: members the earlier rounds' variants were measured with.
+_FIVE = ("negbin", "robust_level", "conflictology", "trailing_mean", "recent_mean")
+_TREND = (*_FIVE, "damped_trend")
 VARIANTS: dict[str, dict] = {
     "default": {},
-    # The default's members before the tenth round (docs/forecasting.md), without negbin_local.
-    "five_members": {"members": ("negbin", "robust_level", "conflictology", "trailing_mean", "recent_mean")},
+    "five_members": {"members": _FIVE},
     "origins24": {"origins": 24},
     "trend": {"members": _TREND},
     "trend_origins24": {"members": _TREND, "origins": 24},

@@ -126,6 +126,8 @@ class NegativeBinomialTrend:
         levels = np.full((count, width), np.nan) if keep_path else None
         trends = np.zeros((count, width)) if keep_path else None
         active = ~np.isnan(deseasonalized)
+        # Months without a count as 0, made once (not once a block of months).
+        observed_counts = np.nan_to_num(counts)
         keep_level = 1.0 - level_weight
         keep_trend = (1.0 - trend_weight) * self.DAMPING
         # The loop only carries the level and trend forward; the deviance of each month's
@@ -148,7 +150,7 @@ class NegativeBinomialTrend:
             if t % block == block - 1 or t == width - 1:
                 months = slice(t - t % block, t + 1)
                 deviance = self._deviance_added(
-                    deviance, expected_block[: t % block + 1], factors[:, months], counts[:, months],
+                    deviance, expected_block[: t % block + 1], factors[:, months], observed_counts[:, months],
                     active[:, months] & (columns[:, months] - first[:, None] >= self.BURN_IN),
                 )
         return levels, trends, deviance
@@ -159,9 +161,10 @@ class NegativeBinomialTrend:
     ) -> np.ndarray:
         """`deviance` (grid points x series) plus the Poisson deviance of a block of months'
         one-month-ahead forecasts, month by month in order: `expected_x` (months x grid points x
-        series) deseasonalized, `factors`, `counts` and `scored` (series x months)."""
+        series) deseasonalized, `factors`, `counts` (no missing value) and `scored` (series x
+        months)."""
         expected = np.maximum(expected_x * factors.T[:, None, :], 0.1)
-        observed = np.nan_to_num(counts).T[:, None, :]
+        observed = counts.T[:, None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             term = np.where(observed > 0, observed * np.log(observed / expected), 0.0) - (observed - expected)
         return sequential_sum(deviance, np.where(scored.T[:, None, :], 2.0 * term, 0.0))

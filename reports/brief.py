@@ -185,8 +185,8 @@ def story_page(inputs: ReportInputs, story: Story) -> Figure:
             y -= 0.018 * len(wrapped) + 0.004
             shown += 1
         if shown < len(members):
-            figure.text(0.69, y, f"and {len(members) - shown} more (appendix table)", fontsize=8, va="top",
-                        color=style.TEXT_GREY)
+            rest = f"and {len(members) - shown} more (appendix table)" if shown else "listed in the appendix table"
+            figure.text(0.69, y, rest, fontsize=8, va="top", color=style.TEXT_GREY)
     _events_table(figure, story, top=_EVENTS_TOP)
     return figure
 

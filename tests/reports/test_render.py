@@ -386,3 +386,17 @@ def test_a_new_levels_excess_is_labelled_an_average_month_and_a_surges_the_month
         facts = dict(story_facts(report_inputs, told))
         assert facts.get(label) == value, facts
         assert sum("Deaths above expected" in name for name in facts) == 1, facts
+
+
+def test_a_story_whose_other_alerts_do_not_fit_points_to_the_appendix_without_counting(report_inputs, monkeypatch):
+    """Where not one of the incident's other alerts fits above the driving events' table (a long
+    column of facts, as Kayes' lasting change in August 2025), the column says where they are,
+    not "and 2 more" after listing none."""
+    from reports import brief
+
+    story = next(story for story in report_inputs.stories if story.events)
+    crowded = dataclasses.replace(story, members=(story.lead, story.lead, story.lead))
+    monkeypatch.setattr(brief, "_EVENTS_TOP", 0.85)
+    texts = [text.get_text() for text in brief.story_page(report_inputs, crowded).texts]
+    assert "listed in the appendix table" in texts
+    assert not any(text.startswith("and ") and "more (appendix table)" in text for text in texts)

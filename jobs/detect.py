@@ -26,7 +26,7 @@ from jobs.config import Config
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     import pandas as pd
 
@@ -73,17 +73,19 @@ def detection_settings(config: Config) -> DetectionSettings:
 def find_alerts(
     events: "pd.DataFrame | None", as_of: AsOf, config: Config, *, series: "pd.DataFrame | None" = None,
     memo: "ForecastMemo | None" = None, known: "pd.DataFrame | None" = None, run: "RunEvents | None" = None,
+    made: "Mapping[str, pd.DataFrame] | None" = None,
 ) -> tuple[list[Alert], "pd.DataFrame", "pd.DataFrame"]:
     """Detection without the store: events (up to the as-of day) -> alerts, series, forecasts.
     Monthly counts without events (HDX aggregates): `events` None and their `series` given.
     `memo`: what the forecast may remember (`forecasting.models.memo`); `known`: the events as
     the detectors see them (`pipeline.known_events`), where already computed; `run`: as
-    `pipeline.detect` takes it (a backfill's). The same alerts without any of them."""
+    `pipeline.detect` takes it (a backfill's); `made`: parts of the forecast made elsewhere (a
+    backfill's, `forecasting.detectors.ahead`). The same alerts without any of them."""
     settings = detection_settings(config)
     if series is None:
         series = pipeline.build_series(events, as_of, measures=settings.measures, known=known)
     forecasts = pipeline.forecast_the_month(series, as_of, config.forecast.model, seed=config.forecast.seed,
-                                            executor=config.forecast.executor_settings(), memo=memo)
+                                            executor=config.forecast.executor_settings(), memo=memo, made=made)
     alerts = pipeline.detect(events, series, forecasts, as_of, settings, known=known, run=run)
     return alerts, series, forecasts
 
@@ -152,17 +154,17 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     return _assess(store, config, moment, events, series, forecasts, found, save=save, coverage=coverage, known=known)
 
 
-def forecast_memo(store: Store, config: Config, *, keep_origins: bool = False) -> "ForecastMemo":
+def forecast_memo(store: Store, config: Config, *, keep_origins: bool = False, workers: int | None = None) -> "ForecastMemo":
     """The forecast's memo: the ensemble's judgements kept in the store, so the next detection
     of a month whose history has not changed (a rerun) does not judge again, nor the report its
     forecast of the months ahead; and its members' forecasts at each rolling origin, so the
     first detection of a new month fits them at its newest origin only (and a judgement from
-    scratch fits its origins on the configured local workers)."""
+    scratch fits its origins on the configured local workers, or on `workers`)."""
     from forecasting.models.memo import ForecastMemo
     from forecasting.store.judgements import StoredJudgements, StoredOrigins
 
     return ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store), keep_origins=keep_origins,
-                        workers=config.forecast.local_workers())
+                        workers=config.forecast.local_workers() if workers is None else workers)
 
 
 def _coverage(
@@ -199,13 +201,19 @@ def run_detections(
     month by month, with no look-ahead (each month sees only events up to its last day).
 
     Faster than the months one by one: the events are loaded once and the series built once, each
-    month's series cut from them (`forecasting.detectors.backfill`). `on_month(done, total,
+    month's series cut from them (`forecasting.detectors.backfill`), and with more than one
+    usable core and `forecast.workers`, the parts of every month's forecast are made ahead, in
+    processes of their own, while the months are assessed here (`forecasting.detectors.ahead`).
+    `on_month(done, total,
     result)` is called after each month (progress). A last month the data end inside of is
     assessed up to the newest event, as `run_detection` would; a month after it is an error,
     raised before any month is assessed.
     """
+    import contextlib
+
     import pandas as pd
 
+    from forecasting.detectors.ahead import ForecastsAhead, part_shares
     from forecasting.detectors.backfill import run_events, series_history
 
     months = month_range(first, last)
@@ -235,23 +243,30 @@ def run_detections(
     known = pipeline.known_events(events, moments[-1])
     known_dates = known["event_date"].to_numpy()
     run = run_events(known)
+    shares = part_shares(history, moments, config.forecast.local_workers())
     # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
-    memo = forecast_memo(store, config, keep_origins=True)
+    # Where the parts are made ahead, each in a process of its own, that process fits them.
+    memo = forecast_memo(store, config, keep_origins=True, workers=1 if shares else None)
+    ahead = ForecastsAhead(history, moments, shares, model=config.forecast.model, seed=config.forecast.seed,
+                           executor=config.forecast.executor_settings(), memo=memo) if shares else None
     results = []
-    for index, moment in enumerate(moments):
-        # Events are ordered by date (then id), as a load up to this day would return them.
-        month_events = events.iloc[: _position(dates, moment.day)]
-        month_drivers = drivers.iloc[_position(driver_dates, incidents.drivers_since(moment.day), side="left"):
-                                     _position(driver_dates, moment.day)].reset_index(drop=True)
-        month_known = known.iloc[: _position(known_dates, moment.day)]
-        found, series, forecasts = find_alerts(month_events, moment, config, series=history.as_of(moment), memo=memo,
-                                               known=month_known, run=run)
-        coverage = _coverage(store, config, months[index], known=coverage[0] if index else None)
-        results.append(_assess(store, config, moment, month_events, series, forecasts, found, save=True,
-                               coverage=coverage, drivers=month_drivers, known=month_known))
-        if on_month is not None:
-            on_month(index + 1, len(moments), results[-1])
-    # The members fitted on the last month's history: the next month's newest origin.
+    with ahead or contextlib.nullcontext():
+        for index, moment in enumerate(moments):
+            # Events are ordered by date (then id), as a load up to this day would return them.
+            month_events = events.iloc[: _position(dates, moment.day)]
+            month_drivers = drivers.iloc[_position(driver_dates, incidents.drivers_since(moment.day), side="left"):
+                                         _position(driver_dates, moment.day)].reset_index(drop=True)
+            month_known = known.iloc[: _position(known_dates, moment.day)]
+            found, series, forecasts = find_alerts(month_events, moment, config, series=history.as_of(moment),
+                                                   memo=memo, known=month_known, run=run,
+                                                   made=ahead.next_month() if ahead else None)
+            coverage = _coverage(store, config, months[index], known=coverage[0] if index else None)
+            results.append(_assess(store, config, moment, month_events, series, forecasts, found, save=True,
+                                   coverage=coverage, drivers=month_drivers, known=month_known))
+            if on_month is not None:
+                on_month(index + 1, len(moments), results[-1])
+    # The members fitted on the last month's history: the next month's newest origin (where
+    # made ahead, each process kept its parts' before it ended).
     memo.save_fitted()
     return results
 

@@ -31,6 +31,8 @@ from forecasting.series import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from forecasting.detectors.backfill import RunEvents
     from forecasting.models import ExecutorSettings
     from forecasting.models.memo import ForecastMemo
@@ -133,17 +135,19 @@ def _seen(before: pd.DataFrame) -> pd.Series:
 def forecast_the_month(
     series: pd.DataFrame, as_of: AsOf, model: str = "default", *, seed: int = 0,
     executor: "ExecutorSettings | None" = None, memo: "ForecastMemo | None" = None,
+    made: "Mapping[str, pd.DataFrame] | None" = None,
 ) -> pd.DataFrame:
     """The forecast of the as-of month that detection tests every series against: each measure's
     geographic hierarchy, its settlement tiers and its actor families fitted apart on the series
     seen before the month (`forecasting.models.forecast_apart`), so that an alert's band is the one
     `conflictwatch forecast --by` gave the month before; the series first seen in the month
-    forecast alone (all zero before it: a point mass at 0)."""
+    forecast alone (all zero before it: a point mass at 0). `made`: parts of it made elsewhere
+    (`forecast_apart`; a backfill's: `forecasting.detectors.ahead`)."""
     from forecasting.models import SERIAL, forecast_apart
 
     options = {"seed": seed, "executor": executor or SERIAL}
     history, new = _split_history(series, as_of)
-    seen = forecast_apart(history, model, 1, memo=memo, **options)
+    seen = forecast_apart(history, model, 1, memo=memo, made=made, **options)
     if new.empty:
         return seen
     return pd.concat([seen, forecast_apart(new, model, 1, **options)], ignore_index=True).sort_values(

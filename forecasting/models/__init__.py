@@ -12,7 +12,7 @@ series get a forecast too, with the fallback named in the `fallback` column.
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -47,7 +47,9 @@ __all__ = [
     "coherent_model",
     "forecast",
     "forecast_apart",
+    "forecast_part",
     "make_model",
+    "parts_apart",
     "resolve_model_name",
     "validate_forecast",
 ]
@@ -200,26 +202,44 @@ def forecast_apart(
     seed: int = 0,
     executor: ExecutorSettings = SERIAL,
     memo: ForecastMemo | None = None,
+    made: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """`forecast` of each measure's geographic hierarchy (the area down to the districts), and of
     each other kind of series of a measure (settlement tiers, actor families), apart: one frame,
     ordered by series and month. A measure's hierarchy is forecast exactly as `forecast` of it
     alone would (`conflictwatch forecast --by` fits it so), and each kind is judged on its own
     record, so a panel of several measures and kinds (detection's) gets the intervals each would
-    get alone. `memo` keeps each part's judgement apart (`ForecastMemo.part`)."""
-    from forecasting.models.hierarchy import GEOGRAPHIC
-
+    get alone. `memo` keeps each part's judgement apart (`ForecastMemo.part`). `made`: the
+    forecasts of parts (by name, `parts_apart`) made elsewhere, as `forecast_part` makes them (a
+    backfill's, in processes of their own: `forecasting.detectors.ahead`)."""
     if series.empty:
         return forecast(series, model, horizon, seed=seed, executor=executor, memo=memo)
-    measure = series["measure"] if "measure" in series else pd.Series("", index=series.index)
-    kind = series["level"].where(~series["level"].isin(list(GEOGRAPHIC)), "geographic")
     frames = [
-        forecast(part, model, horizon, seed=seed, executor=executor,
-                 memo=memo.part(f"{name[0]}|{name[1]}") if memo is not None else None)
-        for name, part in series.groupby([measure.fillna(""), kind.fillna("")], sort=True)
+        made[name] if made is not None and name in made
+        else forecast_part(name, part, model, horizon, seed=seed, executor=executor, memo=memo)
+        for name, part in parts_apart(series)
     ]
     whole = pd.concat(frames, ignore_index=True)
     return validate_forecast(whole.sort_values(["series_id", "period"], kind="stable", ignore_index=True))
+
+
+def parts_apart(series: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The parts `forecast_apart` forecasts apart, each (`measure|kind`, its series), in its
+    order: kind `geographic` (the area down to the districts), `tier` or `actor`."""
+    from forecasting.models.hierarchy import GEOGRAPHIC
+
+    measure = series["measure"] if "measure" in series else pd.Series("", index=series.index)
+    kind = series["level"].where(~series["level"].isin(list(GEOGRAPHIC)), "geographic")
+    return [(f"{name[0]}|{name[1]}", part) for name, part in series.groupby([measure.fillna(""), kind.fillna("")], sort=True)]
+
+
+def forecast_part(
+    name: str, part: pd.DataFrame, model: str = "default", horizon: int = 1, *, seed: int = 0,
+    executor: ExecutorSettings = SERIAL, memo: ForecastMemo | None = None,
+) -> pd.DataFrame:
+    """`forecast` of the part `name` of `parts_apart`, remembered in its own part of `memo`."""
+    return forecast(part, model, horizon, seed=seed, executor=executor,
+                    memo=memo.part(name) if memo is not None else None)
 
 
 def coherent_model(model: Model, parents: pd.Series) -> Model:

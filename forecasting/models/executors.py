@@ -4,7 +4,9 @@ Vectorized models never come here. Per-series models (ETS, Prophet) split their 
 chunks and hand `map_chunks` a module-level function and the chunks; every executor returns the
 results in the order of the chunks, so the numbers do not depend on where they were computed.
 `forked` shares any calls (closures too) among processes forked from this one: the ensemble's
-rolling origins when nothing of them was kept (`forecasting.models.memo`).
+rolling origins when nothing of them was kept (`forecasting.models.memo`). `ForkedStreams` runs
+streams of work in processes forked likewise, each to its end: a backfill's forecasts, each part
+of the panel in its own process (`forecasting.detectors.ahead`).
 """
 
 from __future__ import annotations
@@ -91,6 +93,118 @@ def forked(calls: Sequence[Callable[[], Any]], workers: int) -> list[Any]:
 
 def _call(index: int) -> Any:
     return _CALLS[index]()
+
+
+class ForkedStreams:
+    """Each of `streams` (functions returning an iterable) run to its end in a process forked
+    from this one, as `forked` forks: `next(self.readers[k])` is the next item of the k-th, sent
+    back pickled in order. A process runs ahead of its reader as far as its pipe holds an item
+    or two, so the streams and this process work at once. Use it in a `with` block: leaving it
+    reads what the streams still send to their ends (the work after their last item is done,
+    and a stream's error raised here) or, when leaving on an error, ends them at once. An error
+    in a stream is raised here, as it was raised there where it can be sent (a
+    `ConflictwatchError` with its message), else as a `StreamError` with its traceback; a
+    process that dies without a word (killed) is a `StreamError` too."""
+
+    def __init__(self, streams: Sequence[Callable[[], Any]]):
+        context = multiprocessing.get_context("fork")
+        self._processes: list[Any] = []
+        self._pipes: list[Any] = []
+        self._ended: list[bool] = []
+        try:
+            for stream in streams:
+                reader, writer = context.Pipe(duplex=False)
+                # The pipes of the streams before: the new process has no use for them, and a
+                # stream must see its pipe broken if this process dies, not wait on a sibling.
+                process = context.Process(target=_send_stream, args=(stream, writer, list(self._pipes)))
+                process.start()
+                writer.close()
+                self._processes.append(process)
+                self._pipes.append(reader)
+                self._ended.append(False)
+        except BaseException:
+            self.close(abandon=True)
+            raise
+        self.readers = [_StreamReader(self, index) for index in range(len(self._processes))]
+
+    def __enter__(self) -> ForkedStreams:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        self.close(abandon=kind is not None)
+
+    def close(self, *, abandon: bool = False) -> None:
+        """Wait for every stream to end (each read to its end, its error raised), or with
+        `abandon`, end them at once."""
+        try:
+            if not abandon:
+                for reader in getattr(self, "readers", []):
+                    for _ in reader:
+                        pass
+        finally:
+            for process in self._processes:
+                if abandon and process.is_alive():
+                    process.terminate()
+                process.join()
+            for pipe in self._pipes:
+                pipe.close()
+            self._processes, self._pipes = [], []
+
+    def _next(self, index: int) -> Any:
+        if self._ended[index]:
+            raise StopIteration
+        try:
+            kind, value = self._pipes[index].recv()
+        except EOFError:
+            self._ended[index] = True
+            process = self._processes[index]
+            process.join(5)
+            raise StreamError(f"a forked worker ended without finishing (exit code {process.exitcode})") from None
+        if kind == "item":
+            return value
+        self._ended[index] = True
+        if kind == "error":
+            raise value
+        raise StopIteration
+
+
+class StreamError(ConflictwatchError):
+    """A forked stream failed: its traceback, or how its process ended."""
+
+
+class _StreamReader:
+    def __init__(self, streams: ForkedStreams, index: int):
+        self._streams, self._index = streams, index
+
+    def __iter__(self) -> _StreamReader:
+        return self
+
+    def __next__(self) -> Any:
+        return self._streams._next(self._index)
+
+
+def _send_stream(stream: Callable[[], Any], writer, others: list) -> None:
+    """In a forked process: every item of `stream()` down `writer`, then its end or its error."""
+    import pickle
+    import traceback
+
+    for pipe in others:
+        pipe.close()
+    try:
+        for item in stream():
+            writer.send(("item", item))
+    except Exception as error:  # sent to the reader, which raises it
+        sent = StreamError(f"a forked worker failed:\n{traceback.format_exc()}")
+        if isinstance(error, ConflictwatchError):
+            try:
+                sent = pickle.loads(pickle.dumps(error))
+            except Exception:  # an error that cannot travel: its traceback does
+                pass
+        writer.send(("error", sent))
+    else:
+        writer.send(("end", None))
+    finally:
+        writer.close()
 
 
 def usable_cores() -> int:

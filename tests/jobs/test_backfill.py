@@ -183,3 +183,80 @@ def test_report_from_to_writes_a_report_for_every_month(tmp_path, write_acled):
     listed_alerts = json.loads(conflictwatch("alerts", "--json", cwd=tmp_path).stdout)
     assert {alert["as_of"] for alert in listed_alerts} <= {"2024-12", "2025-01"}
     assert any(alert["as_of"] == "2025-01" for alert in listed_alerts)
+
+
+def test_parts_made_ahead_in_processes_of_their_own_are_the_forecasts_made_here(sample_file):
+    """`detect --from --to` makes each part of the months' forecasts (a measure's hierarchy, its
+    tiers, its actor families) ahead, in a process of its own with its own memo: the same
+    forecasts, month after month, as made in this process with one memo for all."""
+    from forecasting.detectors import pipeline
+    from forecasting.detectors.ahead import ForecastsAhead, share_parts
+    from forecasting.models import ExecutorSettings, parts_apart
+    from forecasting.models.memo import ForecastMemo
+
+    opened = open_store(f"sqlite:///{sample_file}")
+    events = stored_events.load_events(opened, until=parse_as_of(MONTHS[-1]).day, columns=list(pipeline.EVENT_COLUMNS))
+    opened.engine.dispose()
+    moments = [parse_as_of(month) for month in MONTHS]
+    history = series_history(build_series(events, moments[-1]))
+    sizes = {name: part["series_id"].nunique()
+             for name, part in parts_apart(pipeline.history_for_forecast(history.as_of(moments[-1]), moments[-1]))}
+    # Two measures, each with its hierarchy, tiers and actor families; three processes.
+    assert len(sizes) == 6
+    shares = share_parts(sizes, 3)
+    here = ForecastMemo(keep_origins=True)
+    with ForecastsAhead(history, moments, shares, model="default", seed=5, executor=ExecutorSettings(),
+                        memo=ForecastMemo(keep_origins=True)) as ahead:
+        for moment in moments:
+            series = history.as_of(moment)
+            made = ahead.next_month()
+            assert set(made) == set(sizes)
+            pd.testing.assert_frame_equal(pipeline.forecast_the_month(series, moment, seed=5, made=made),
+                                          pipeline.forecast_the_month(series, moment, seed=5, memo=here))
+
+
+def test_parts_are_shared_by_their_cost_the_costliest_first():
+    from forecasting.detectors.ahead import share_parts
+
+    sizes = {"events|geographic": 197, "fatalities|geographic": 197, "events|tier": 12, "fatalities|tier": 12,
+             "events|actor": 3, "fatalities|actor": 3}
+    assert share_parts(sizes, 2) == [{"events|geographic", "events|tier", "events|actor"},
+                                     {"fatalities|geographic", "fatalities|tier", "fatalities|actor"}]
+    # A process with a hierarchy takes nothing more while the small parts are not worth its load.
+    three = share_parts(sizes, 3)
+    assert three[0] == {"events|geographic"} and three[1] == {"fatalities|geographic"}
+    assert three[2] == {"events|tier", "fatalities|tier", "events|actor", "fatalities|actor"}
+    assert share_parts({"events|geographic": 5}, 2) == [{"events|geographic"}, set()]
+
+
+def test_parts_made_ahead_keep_the_rows_one_process_keeps(sample_file, tmp_path, monkeypatch):
+    """The memo's rows after a backfill whose parts were made ahead in two processes (each
+    judging, keeping and pruning its own parts) are those of a backfill made in one, to the byte;
+    and so are the alerts."""
+    import sqlalchemy as sa
+
+    from forecasting.detectors import ahead
+    from jobs.config import ForecastConfig
+
+    # As on a machine of two cores or more, whatever this one has.
+    monkeypatch.setattr(ahead, "usable_cores", lambda: 2)
+    configs = {"ahead": Config(), "here": Config(forecast=ForecastConfig(workers=1))}
+    opened = open_store(f"sqlite:///{sample_file}")
+    last = parse_as_of(MONTHS[-1])
+    history = series_history(build_series(stored_events.load_events(opened, until=last.day), last))
+    opened.engine.dispose()
+    assert [len(ahead.part_shares(history, [last], config.forecast.local_workers())) for config in configs.values()] == [2, 0]
+    rows, alerts = {}, {}
+    for name, config in configs.items():
+        opened = _copy(sample_file, tmp_path / name)
+        alerts[name] = [[alert.to_json() for alert in result.alerts]
+                        for result in run_detections(opened, config, MONTHS[1], MONTHS[-1])]
+        with opened.engine.connect() as connection:
+            rows[name] = [sorted(connection.execute(sa.text(f"select * from {table}")).all())
+                          for table in ("ensemble_origins", "ensemble_judgements")]
+        opened.engine.dispose()
+    assert alerts["ahead"] == alerts["here"]
+    origins, judgements = rows["ahead"]
+    assert len(origins) > 36 and len(judgements) == 2 * 6
+    # saved_at aside (the last column), the same rows.
+    assert [[row[:-1] for row in table] for table in rows["ahead"]] == [[row[:-1] for row in table] for table in rows["here"]]

@@ -60,3 +60,73 @@ def test_forked_workers_make_any_calls_closures_too_and_give_the_results_in_orde
     assert {pid for pid in forked([os.getpid] * 3, 1)} == {os.getpid()}
     with pytest.raises(ZeroDivisionError):
         forked([lambda: 1, lambda: 1 / 0, lambda: 2], 2)
+
+
+def test_forked_streams_send_each_streams_items_in_order_and_finish_its_work_after_the_last(tmp_path):
+    """Each stream runs in a process of its own, ahead of its reader; leaving the block waits for
+    the work a stream does after its last item (a backfill's parts keep their last fits then)."""
+    import os
+
+    from forecasting.models.executors import ForkedStreams
+
+    def stream(name):
+        for number in range(5):
+            yield name, number, os.getpid()
+        (tmp_path / name).write_text("finished")
+
+    with ForkedStreams([lambda: stream("a"), lambda: stream("b")]) as streams:
+        first, second = streams.readers
+        got = [(next(first), next(second)) for _ in range(5)]
+    assert [(a[:2], b[:2]) for a, b in got] == [(("a", n), ("b", n)) for n in range(5)]
+    pids = {a[2] for a, _ in got} | {b[2] for _, b in got}
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text() == "finished"
+    with pytest.raises(StopIteration):
+        next(first)
+
+
+def test_a_streams_error_is_raised_where_it_is_read():
+    from forecasting.as_of import InvalidAsOfError
+    from forecasting.models.executors import ForkedStreams, StreamError
+
+    def failing(error):
+        yield 1
+        raise error
+
+    # conflictwatch's own errors as they were raised, message and all.
+    with pytest.raises(InvalidAsOfError, match="no such month"):
+        with ForkedStreams([lambda: failing(InvalidAsOfError("no such month"))]) as streams:
+            assert next(streams.readers[0]) == 1
+            next(streams.readers[0])
+    # Any other error comes with the stream's traceback; so does one met while the block ends.
+    with pytest.raises(StreamError, match=r"(?s)test_executors.py.*ZeroDivisionError: 1 / 0"):
+        with ForkedStreams([lambda: failing(ZeroDivisionError("1 / 0"))]) as streams:
+            assert next(streams.readers[0]) == 1
+
+
+def test_a_killed_stream_is_an_error_and_leaving_on_an_error_ends_the_others():
+    import os
+    import signal
+    import time
+
+    from forecasting.models.executors import ForkedStreams, StreamError
+
+    def killed():
+        yield os.getpid()
+        os.kill(os.getpid(), signal.SIGKILL)
+        yield "never"
+
+    def forever():
+        yield os.getpid()
+        while True:
+            time.sleep(0.05)
+            yield "more"
+
+    with pytest.raises(StreamError, match=r"ended without finishing \(exit code -9\)"):
+        with ForkedStreams([killed, forever]) as streams:
+            next(streams.readers[0])
+            waiting = next(streams.readers[1])
+            next(streams.readers[0])
+    # The endless stream's process was ended when the block was left on the error.
+    with pytest.raises(ProcessLookupError):
+        os.kill(waiting, 0)

@@ -4,6 +4,7 @@ alert lifecycle -> stored alerts. Thin: each piece lives in `forecasting`; this 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from forecasting.detectors.ahead import ForecastsAhead
     from forecasting.detectors.backfill import RunEvents
     from forecasting.models.memo import ForecastMemo
 
@@ -142,16 +144,39 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     moment = resolve_as_of(store, as_of)
     coverage = _coverage(store, config, parse_as_of(as_of))
     events = _load_events(store, config, moment)
-    memo = forecast_memo(store, config)
     if events.empty and aggregates.count_aggregates(store) > 0:
         moment, series = _aggregate_series(store, config, moment)
-        found, series, forecasts = find_alerts(None, moment, config, series=series, memo=memo)
+        found, series, forecasts = find_alerts(None, moment, config, series=series, memo=forecast_memo(store, config))
         return _assess(store, config, moment, None, series, forecasts, found, save=save, coverage=coverage)
     log.info("detect %s: %d events up to %s", moment.text, len(events), moment.day.isoformat())
     # What the series, the detectors and the month's readings all count: worked out once.
     known = pipeline.known_events(events, moment)
-    found, series, forecasts = find_alerts(events, moment, config, memo=memo, known=known)
+    series = pipeline.build_series(events, moment, measures=detection_settings(config).measures, known=known)
+    seen = pipeline.history_for_forecast(series, moment)
+    # The parts of the month's forecast made at once, a share of them here.
+    memo, ahead = _parts_ahead(store, config, seen, lambda _: seen, [moment], keep_origins=False, here=True)
+    with ahead or contextlib.nullcontext():
+        made = ahead.next_month() if ahead else None
+    found, series, forecasts = find_alerts(events, moment, config, series=series, memo=memo, known=known, made=made)
     return _assess(store, config, moment, events, series, forecasts, found, save=save, coverage=coverage, known=known)
+
+
+def _parts_ahead(
+    store: Store, config: Config, seen: "pd.DataFrame", seen_of: "Callable[[AsOf], pd.DataFrame]",
+    moments: "list[AsOf]", *, keep_origins: bool, here: bool,
+) -> "tuple[ForecastMemo, ForecastsAhead | None]":
+    """The forecast's memo, and where more than one usable core and `forecast.workers` allow,
+    the parts of the `moments`' forecasts made at once (`forecasting.detectors.ahead`), of the
+    parts of `seen` (the last month's history for the forecast; each month's from `seen_of`)."""
+    from forecasting.detectors.ahead import ForecastsAhead, part_shares
+
+    shares = part_shares(seen, config.forecast.local_workers())
+    # Where the parts are made at once, each process fits its own parts' origins.
+    memo = forecast_memo(store, config, keep_origins=keep_origins, workers=1 if shares else None)
+    if not shares:
+        return memo, None
+    return memo, ForecastsAhead(seen_of, moments, shares, model=config.forecast.model, seed=config.forecast.seed,
+                                executor=config.forecast.executor_settings(), memo=memo, here=here)
 
 
 def forecast_memo(store: Store, config: Config, *, keep_origins: bool = False, workers: int | None = None) -> "ForecastMemo":
@@ -209,11 +234,8 @@ def run_detections(
     assessed up to the newest event, as `run_detection` would; a month after it is an error,
     raised before any month is assessed.
     """
-    import contextlib
-
     import pandas as pd
 
-    from forecasting.detectors.ahead import ForecastsAhead, part_shares
     from forecasting.detectors.backfill import run_events, series_history
 
     months = month_range(first, last)
@@ -243,12 +265,12 @@ def run_detections(
     known = pipeline.known_events(events, moments[-1])
     known_dates = known["event_date"].to_numpy()
     run = run_events(known)
-    shares = part_shares(history, moments, config.forecast.local_workers())
     # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
-    # Where the parts are made ahead, each in a process of its own, that process fits them.
-    memo = forecast_memo(store, config, keep_origins=True, workers=1 if shares else None)
-    ahead = ForecastsAhead(history, moments, shares, model=config.forecast.model, seed=config.forecast.seed,
-                           executor=config.forecast.executor_settings(), memo=memo) if shares else None
+    # The parts of every month's forecast are made ahead, in processes of their own, where they can be.
+    memo, ahead = _parts_ahead(
+        store, config, pipeline.history_for_forecast(history.as_of(moments[-1]), moments[-1]),
+        lambda moment: pipeline.history_for_forecast(history.as_of(moment), moment), moments,
+        keep_origins=True, here=False)
     results = []
     with ahead or contextlib.nullcontext():
         for index, moment in enumerate(moments):

@@ -1,23 +1,25 @@
-"""A backfill's forecasts made ahead, each part of the panel in a process of its own.
+"""The parts of a month's forecast made at once, each share of them in a process of its own.
 
 A month's forecast is each measure's geographic hierarchy, settlement tiers and actor families
 forecast apart (`forecasting.models.forecast_apart`). Each part depends only on its own series up
-to the month before, and on what its memo kept from the months before, never on the alerts. So
-in a backfill (`detect --from --to`) each part's forecasts of every month are made in order in a
-process forked for the run, which keeps that part's memo in memory from month to month, while
-this process assesses the months whose forecasts have come back. The parts are shared among the
-processes by their expected cost (`share_parts`). The forecasts are the ones made in one process,
-to the last digit (tests/jobs/test_backfill.py), and the memo keeps the same rows.
+to the month before, and on what its memo kept from the months before, never on another part or
+on the alerts. So the parts are shared among processes by their expected cost (`share_parts`):
+
+- `detect --as-of` makes one share here and the others in processes forked for them, at once;
+- a backfill (`detect --from --to`) makes every share's forecasts of all its months, in order, in
+  a process forked for the run, which keeps that share's memo in memory from month to month,
+  while this process assesses the months whose forecasts have come back.
+
+The forecasts are the ones made in one process, to the last digit, and the memo keeps the same
+rows (tests/jobs/test_backfill.py, tests/jobs/test_detect.py).
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from forecasting.detectors.backfill import SeriesHistory
-from forecasting.detectors.pipeline import history_for_forecast
 from forecasting.detectors.settings import AsOf
 from forecasting.models import ExecutorSettings, forecast_part, parts_apart
 from forecasting.models.executors import ForkedStreams, usable_cores
@@ -32,14 +34,13 @@ if TYPE_CHECKING:
 PART_COST = 50
 
 
-def part_shares(history: SeriesHistory, moments: Sequence[AsOf], workers: int) -> list[set[str]]:
-    """The parts of a backfill's forecasts shared among up to `workers` processes (one usable core
-    each, a part each at most), by `share_parts`; [] where one process would make them all (one
-    worker, core or part, or no fork: not on Linux)."""
-    last = moments[-1]
-    # Every part of any month is one of the last month's: places and actors only appear.
-    sizes = {name: part["series_id"].nunique()
-             for name, part in parts_apart(history_for_forecast(history.as_of(last), last))}
+def part_shares(seen: pd.DataFrame, workers: int) -> list[set[str]]:
+    """The parts of the forecast fitted on `seen` (`pipeline.history_for_forecast`: of a
+    backfill's last month, whose parts are those of any month before it, as places and actors
+    only appear) shared among up to `workers` processes (one usable core each, a part each at
+    most) by `share_parts`; [] where one process would make them all (one worker, core or part,
+    or no fork: not on Linux)."""
+    sizes = {name: part["series_id"].nunique() for name, part in parts_apart(seen)}
     processes = min(workers, usable_cores(), len(sizes))
     if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return []
@@ -59,23 +60,28 @@ def share_parts(sizes: dict[str, int], processes: int) -> list[set[str]]:
 
 
 class ForecastsAhead:
-    """The parts of each month's forecast of a backfill's `moments`, in order, each share of
-    `shares` (`part_shares`) made in a process forked for it with `memo` (one that fits in that
-    process only: `workers` 1) as `forecast_part` makes them. Use it in a `with` block;
-    `next_month()` gives the next month's parts, name -> forecast frame
-    (`forecasting.detectors.pipeline.forecast_the_month`'s `made`)."""
+    """The parts of the forecast of each of `moments`, in order, each share of `shares`
+    (`part_shares`) made with `memo` (one that fits in its process only: `workers` 1) as
+    `forecast_part` makes them, from `seen(moment)` (`pipeline.history_for_forecast` of the
+    month's series): in a process forked for it, or the first share in this process, when its
+    month is asked for, where `here` is on. Use it in a `with` block; `next_month()` gives the
+    next month's parts, name -> forecast frame (`pipeline.forecast_the_month`'s `made`)."""
 
-    def __init__(self, history: SeriesHistory, moments: Sequence[AsOf], shares: list[set[str]], *, model: str,
-                 seed: int, executor: ExecutorSettings, memo: ForecastMemo):
+    def __init__(self, seen: Callable[[AsOf], pd.DataFrame], moments: Sequence[AsOf], shares: list[set[str]], *,
+                 model: str, seed: int, executor: ExecutorSettings, memo: ForecastMemo, here: bool = False):
+        def parts(share: set[str], moment: AsOf) -> dict[str, pd.DataFrame]:
+            return {name: forecast_part(name, part, model, 1, seed=seed, executor=executor, memo=memo)
+                    for name, part in parts_apart(seen(moment)) if name in share}
+
         def stream(share: set[str]) -> Iterator[dict[str, pd.DataFrame]]:
             for moment in moments:
-                seen = history_for_forecast(history.as_of(moment), moment)
-                yield {name: forecast_part(name, part, model, 1, seed=seed, executor=executor, memo=memo)
-                       for name, part in parts_apart(seen) if name in share}
+                yield parts(share, moment)
             # The members fitted on the last month's history: the next month's newest origin.
             memo.save_fitted()
 
-        self._streams = ForkedStreams([lambda share=share: stream(share) for share in shares])
+        self._here = (lambda moment: parts(shares[0], moment)) if here else None
+        self._moments = iter(moments)
+        self._streams = ForkedStreams([lambda share=share: stream(share) for share in shares[1 if here else 0:]])
 
     def __enter__(self) -> ForecastsAhead:
         return self
@@ -84,7 +90,8 @@ class ForecastsAhead:
         self._streams.__exit__(kind, error, trace)
 
     def next_month(self) -> dict[str, pd.DataFrame]:
-        made: dict[str, pd.DataFrame] = {}
+        moment = next(self._moments)
+        made = self._here(moment) if self._here is not None else {}
         for reader in self._streams.readers:
             made.update(next(reader))
         return made

@@ -186,9 +186,9 @@ def test_report_from_to_writes_a_report_for_every_month(tmp_path, write_acled):
 
 
 def test_parts_made_ahead_in_processes_of_their_own_are_the_forecasts_made_here(sample_file):
-    """`detect --from --to` makes each part of the months' forecasts (a measure's hierarchy, its
-    tiers, its actor families) ahead, in a process of its own with its own memo: the same
-    forecasts, month after month, as made in this process with one memo for all."""
+    """Each share of the parts of the months' forecasts (a measure's hierarchy, its tiers, its
+    actor families) made in a process of its own with its own memo, month after month: the same
+    forecasts as made in this process with one memo for all."""
     from forecasting.detectors import pipeline
     from forecasting.detectors.ahead import ForecastsAhead, share_parts
     from forecasting.models import ExecutorSettings, parts_apart
@@ -205,8 +205,10 @@ def test_parts_made_ahead_in_processes_of_their_own_are_the_forecasts_made_here(
     assert len(sizes) == 6
     shares = share_parts(sizes, 3)
     here = ForecastMemo(keep_origins=True)
-    with ForecastsAhead(history, moments, shares, model="default", seed=5, executor=ExecutorSettings(),
-                        memo=ForecastMemo(keep_origins=True)) as ahead:
+    # One share made here, when its month is asked for, the two others in processes of their own.
+    with ForecastsAhead(lambda moment: pipeline.history_for_forecast(history.as_of(moment), moment), moments, shares,
+                        model="default", seed=5, executor=ExecutorSettings(), memo=ForecastMemo(keep_origins=True),
+                        here=True) as ahead:
         for moment in moments:
             series = history.as_of(moment)
             made = ahead.next_month()
@@ -229,34 +231,37 @@ def test_parts_are_shared_by_their_cost_the_costliest_first():
     assert share_parts({"events|geographic": 5}, 2) == [{"events|geographic"}, set()]
 
 
-def test_parts_made_ahead_keep_the_rows_one_process_keeps(sample_file, tmp_path, monkeypatch):
-    """The memo's rows after a backfill whose parts were made ahead in two processes (each
-    judging, keeping and pruning its own parts) are those of a backfill made in one, to the byte;
-    and so are the alerts."""
+@pytest.mark.parametrize("run", ["backfill", "month by month"])
+def test_parts_made_at_once_keep_the_rows_one_process_keeps(sample_file, tmp_path, monkeypatch, run):
+    """The alerts, and the memo's rows, after a backfill whose parts were made ahead in two
+    processes (each judging, keeping and pruning its own parts), or after months detected one by
+    one with a share of the parts made in a second process (the first month judged from scratch,
+    the second from the origins the first kept), are those made in one process, to the byte."""
     import sqlalchemy as sa
 
     from forecasting.detectors import ahead
+    from forecasting.detectors.pipeline import history_for_forecast
     from jobs.config import ForecastConfig
 
     # As on a machine of two cores or more, whatever this one has.
     monkeypatch.setattr(ahead, "usable_cores", lambda: 2)
-    configs = {"ahead": Config(), "here": Config(forecast=ForecastConfig(workers=1))}
+    configs = {"at once": Config(), "here": Config(forecast=ForecastConfig(workers=1))}
     opened = open_store(f"sqlite:///{sample_file}")
     last = parse_as_of(MONTHS[-1])
-    history = series_history(build_series(stored_events.load_events(opened, until=last.day), last))
+    seen = history_for_forecast(build_series(stored_events.load_events(opened, until=last.day), last), last)
     opened.engine.dispose()
-    assert [len(ahead.part_shares(history, [last], config.forecast.local_workers())) for config in configs.values()] == [2, 0]
+    assert [len(ahead.part_shares(seen, config.forecast.local_workers())) for config in configs.values()] == [2, 0]
     rows, alerts = {}, {}
     for name, config in configs.items():
         opened = _copy(sample_file, tmp_path / name)
-        alerts[name] = [[alert.to_json() for alert in result.alerts]
-                        for result in run_detections(opened, config, MONTHS[1], MONTHS[-1])]
+        results = run_detections(opened, config, MONTHS[1], MONTHS[-1]) if run == "backfill" else \
+            [run_detection(opened, config, month) for month in MONTHS[1:]]
+        alerts[name] = [[alert.to_json() for alert in result.alerts] for result in results]
         with opened.engine.connect() as connection:
-            rows[name] = [sorted(connection.execute(sa.text(f"select * from {table}")).all())
-                          for table in ("ensemble_origins", "ensemble_judgements")]
+            rows[name] = [sorted(row[:-1] for row in connection.execute(sa.text(f"select * from {table}")).all())
+                          for table in ("ensemble_origins", "ensemble_judgements")]  # saved_at aside (the last column)
         opened.engine.dispose()
-    assert alerts["ahead"] == alerts["here"]
-    origins, judgements = rows["ahead"]
+    assert alerts["at once"] == alerts["here"]
+    origins, judgements = rows["at once"]
     assert len(origins) > 36 and len(judgements) == 2 * 6
-    # saved_at aside (the last column), the same rows.
-    assert [[row[:-1] for row in table] for table in rows["ahead"]] == [[row[:-1] for row in table] for table in rows["here"]]
+    assert rows["at once"] == rows["here"]

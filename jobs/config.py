@@ -139,8 +139,9 @@ class ForecastConfig:
         return ExecutorSettings(self.executor, self.workers, self.dask_address)
 
     def local_workers(self) -> int:
-        """Processes of this machine the ensemble may fit its rolling origins in: `workers`
-        with the process executor, else one (Dask's workers are elsewhere)."""
+        """Processes of this machine detection may make its forecast's parts in, or the
+        ensemble fit its rolling origins in: `workers` with the process executor, else one
+        (Dask's workers are elsewhere)."""
         return self.workers if self.executor == "process" else 1
 
 

@@ -255,24 +255,26 @@ def run_detections(
                 on_month(index + 1, len(moments), results[-1])
         return results
     log.info("detect %s to %s: %d events", moments[0].text, moments[-1].text, len(events))
-    history = series_history(pipeline.build_series(events, moments[-1], measures=detection_settings(config).measures))
-    dates = events["event_date"].to_numpy()
-    # With their actor families, worked out once: a month's driving events are cut from them.
-    since = loaded["event_date"] >= pd.Timestamp(incidents.drivers_since(moments[0].day))
-    drivers = incidents.with_actor_families(loaded.loc[since.to_numpy(), list(incidents.DRIVER_COLUMNS)].reset_index(drop=True))
-    del loaded
-    driver_dates = drivers["event_date"].to_numpy()
     known = pipeline.known_events(events, moments[-1])
-    known_dates = known["event_date"].to_numpy()
-    run = run_events(known)
+    history = series_history(pipeline.build_series(events, moments[-1], measures=detection_settings(config).measures,
+                                                   known=known))
     # Consecutive months share all but one of the ensemble's rolling origins: fitted once each.
-    # The parts of every month's forecast are made ahead, in processes of their own, where they can be.
+    # The parts of every month's forecast are made ahead, in processes of their own, where they
+    # can be: started before the rest is worked out here, which they do not need.
     memo, ahead = _parts_ahead(
         store, config, pipeline.history_for_forecast(history.as_of(moments[-1]), moments[-1]),
         lambda moment: pipeline.history_for_forecast(history.as_of(moment), moment), moments,
         keep_origins=True, here=False)
     results = []
     with ahead or contextlib.nullcontext():
+        dates = events["event_date"].to_numpy()
+        # With their actor families, worked out once: a month's driving events are cut from them.
+        since = loaded["event_date"] >= pd.Timestamp(incidents.drivers_since(moments[0].day))
+        drivers = incidents.with_actor_families(loaded.loc[since.to_numpy(), list(incidents.DRIVER_COLUMNS)].reset_index(drop=True))
+        del loaded
+        driver_dates = drivers["event_date"].to_numpy()
+        known_dates = known["event_date"].to_numpy()
+        run = run_events(known)
         for index, moment in enumerate(moments):
             # Events are ordered by date (then id), as a load up to this day would return them.
             month_events = events.iloc[: _position(dates, moment.day)]

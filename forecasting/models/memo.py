@@ -176,6 +176,10 @@ class ForecastMemo:
         for (key, setting, seen, _), (frames, encoded) in zip(fresh, self._made([forecasts for *_, forecasts in fresh])):
             if encoded is not None and self.origins is not None:
                 self._unsaved.append((key, seen_until(seen), setting, encoded))
+            if self.keep_origins and len(frames) > 1:
+                # One frame an origin: each later month's judgement joins its 36 origins' frames,
+                # not six times as many (a sixth of the time).
+                frames = [pd.concat(frames, ignore_index=True)]
             if self.keep_origins:
                 self._origins[key] = frames
             found += frames

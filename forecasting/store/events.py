@@ -755,7 +755,9 @@ def load_events(
                 for name in names]
     query = _filtered(sa.select(*selected).order_by(_TABLE.c.event_date, _TABLE.c.id), countries, start, until)
     with store.engine.connect() as connection:
-        rows = connection.execute(query).all()
+        # The driver's own tuples, not SQLAlchemy's rows: none of these columns has a result
+        # processor, and wrapping 300,000 rows took half as long again as fetching them.
+        rows = connection.execute(query).cursor.fetchall()
     return _typed_columns(names, list(zip(*rows)) if rows else [() for _ in names])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from forecasting import wording
@@ -122,14 +123,16 @@ def _split_history(series: pd.DataFrame, as_of: AsOf) -> tuple[pd.DataFrame, pd.
 
 def _seen(before: pd.DataFrame) -> pd.Series:
     """Per row of `before`: whether its series' place or actor has an event in it."""
-    totals = before.groupby("series_id", sort=False)["value"].sum()
-    if totals.empty:
+    if before.empty:
         return pd.Series(False, index=before.index)
-    parts = totals.index.to_series().str.split("|", n=1, expand=True)
+    # Per series, then back to the rows by code: a long history's frame has 100,000 rows.
+    codes, ids = pd.factorize(before["series_id"], sort=False, use_na_sentinel=False)
+    totals = np.bincount(codes, weights=before["value"].fillna(0).to_numpy(dtype=float), minlength=len(ids))
+    parts = pd.Series(ids).str.split("|", n=1, expand=True)
     # fatalities|admin2|Mali|Kayes|Nioro and events|admin2|... are one place; demonstrations its own.
     kind = parts[0].where(~parts[0].isin(VIOLENCE_MEASURES), "violence")
-    seen = totals.groupby([kind.to_numpy(), parts[1].to_numpy()]).transform("sum").to_numpy() > 0
-    return before["series_id"].map(pd.Series(seen, index=totals.index)).fillna(False).astype(bool)
+    seen = pd.Series(totals).groupby([kind.to_numpy(), parts[1].to_numpy()]).transform("sum").to_numpy() > 0
+    return pd.Series(seen[codes], index=before.index)
 
 
 def forecast_the_month(

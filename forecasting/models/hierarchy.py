@@ -83,6 +83,8 @@ def parent_series(series: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype=object)
     units = series.drop_duplicates("series_id")
     units = units[units["level"].isin(list(GEOGRAPHIC))]
+    if units.empty:  # tiers, actor families
+        return pd.Series(dtype=object)
     measure = units["measure"] if "measure" in units else pd.Series("", index=units.index)
     units = units.assign(_measure=measure.fillna(""))
     levels = list(GEOGRAPHIC)

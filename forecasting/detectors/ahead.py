@@ -11,7 +11,7 @@ on the alerts. So the parts are shared among processes by their expected cost (`
   while this process assesses the months whose forecasts have come back.
 
 The forecasts are the ones made in one process, to the last digit, and the memo keeps the same
-rows (tests/jobs/test_backfill.py, tests/jobs/test_detect.py).
+rows (tests/jobs/test_backfill.py).
 """
 
 from __future__ import annotations

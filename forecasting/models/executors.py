@@ -141,6 +141,9 @@ class ForkedStreams:
                 for reader in getattr(self, "readers", []):
                     for _ in reader:
                         pass
+        except BaseException:
+            abandon = True  # the others are not waited for
+            raise
         finally:
             for process in self._processes:
                 if abandon and process.is_alive():

@@ -11,8 +11,8 @@ series get a forecast too, with the fallback named in the `fallback` column.
 
 from __future__ import annotations
 
-from functools import partial
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import pandas as pd
 

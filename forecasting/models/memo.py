@@ -178,7 +178,7 @@ class ForecastMemo:
                 self._unsaved.append((key, seen_until(seen), setting, encoded))
             if self.keep_origins and len(frames) > 1:
                 # One frame an origin: each later month's judgement joins its 36 origins' frames,
-                # not six times as many (a sixth of the time).
+                # not six times as many (pd.concat's cost goes with the frames' number).
                 frames = [pd.concat(frames, ignore_index=True)]
             if self.keep_origins:
                 self._origins[key] = frames

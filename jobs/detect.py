@@ -229,9 +229,9 @@ def run_detections(
     month's series cut from them (`forecasting.detectors.backfill`), and with more than one
     usable core and `forecast.workers`, the parts of every month's forecast are made ahead, in
     processes of their own, while the months are assessed here (`forecasting.detectors.ahead`).
-    `on_month(done, total, result)` is called after each month (progress). A last month the data end inside of is
-    assessed up to the newest event, as `run_detection` would; a month after it is an error,
-    raised before any month is assessed.
+    `on_month(done, total, result)` is called after each month (progress). A last month the data
+    end inside of is assessed up to the newest event, as `run_detection` would; a month after it
+    is an error, raised before any month is assessed.
     """
     import pandas as pd
 

@@ -229,6 +229,60 @@ def test_postgresql_a_frame_copied_slice_by_slice_goes_in_whole_each_row_once(po
     assert sorted(stored(postgres_store).index) == ids("A", 5)
 
 
+def locked(store) -> list[str]:
+    """The stored events some transaction has written or locked since they were inserted:
+    PostgreSQL's ON CONFLICT DO UPDATE locks every row it meets, updated or not."""
+    with store.engine.connect() as connection:
+        return connection.exec_driver_sql(
+            "SELECT source_id FROM events WHERE xmax::text <> '0' ORDER BY source_id"
+        ).scalars().all()
+
+
+RELOAD = (
+    acled_row("A0", fatalities="4", timestamp="1000"),  # the same version: unchanged
+    acled_row("A1", fatalities="5", timestamp="2000"),  # newer: replaces
+    acled_row("A2", fatalities="6", timestamp="999"),   # older: unchanged
+    acled_row("A3", fatalities="7", timestamp=""),      # no timestamp, against a stored one: unchanged
+    acled_row("B0", fatalities="8", timestamp="1"),     # new
+)
+
+
+@pytest.mark.parametrize("read_versions", [True, False])
+def test_postgresql_a_reload_merges_only_the_rows_that_may_change_the_table(
+    postgres_store, frame, monkeypatch, read_versions
+):
+    """A load that repeats stored events reads their versions once and leaves out the rows that
+    change nothing, so the merge does not lock their stored rows; with or without that read, the
+    counts and the stored rows are the same."""
+    if not read_versions:
+        monkeypatch.setattr(stored_events, "_READ_VERSIONS_SHARE", float("inf"))
+    save_committed(postgres_store, frame(*[acled_row(name, fatalities="4", timestamp="1000") for name in ("A0", "A1", "A2", "A3")]))
+
+    (result,) = save_committed(postgres_store, frame(*RELOAD))
+
+    assert result == SaveResult(inserted=1, updated=1, unchanged=3, method="merge")
+    events = stored(postgres_store)
+    assert events["fatalities"].to_dict() == {"A0": 4, "A1": 5, "A2": 4, "A3": 4, "B0": 8}
+    assert events["timestamp"].to_dict() == {"A0": 1000, "A1": 2000, "A2": 1000, "A3": 1000, "B0": 1}
+    assert locked(postgres_store) == (["A1"] if read_versions else ["A0", "A1", "A2", "A3"])
+
+
+def test_postgresql_a_load_reads_the_stored_versions_once_its_repeats_reach_a_quarter_of_them(postgres_store, frame):
+    """Each frame's share of stored events is estimated from a few of its rows; the versions are
+    read when the repeats estimated so far reach a quarter of the stored events (8 here), not
+    before: a load of new events never pays for the read."""
+    save_committed(postgres_store, frame(*[acled_row(name, timestamp="1000") for name in ids("A", 8)]))
+
+    with event_writer(postgres_store) as writer:
+        first = writer.save(frame(acled_row("A0000", timestamp="1000"), *ids("N", 7)))  # 1 repeat: 1 < 2
+        second = writer.save(frame(acled_row("A0001", timestamp="1000"), *ids("N", 7, 7)))  # 2 repeats: read
+        third = writer.save(frame(acled_row("A0002", timestamp="1000"), *ids("N", 7, 14)))
+
+    assert [first, second, third] == [SaveResult(inserted=7, updated=0, unchanged=1, method="merge")] * 3
+    assert locked(postgres_store) == ["A0000"]  # merged before the read; the later repeats were left out
+    assert stored_events.count_events(postgres_store) == 29
+
+
 def test_copys_binary_rows_refuse_a_number_out_of_its_column_range(frame):
     """A whole number too large for its column fails the encoding (as psycopg's dumpers did)
     instead of being written cut to its low bytes."""

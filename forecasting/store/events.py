@@ -592,10 +592,10 @@ class _StoredVersions:
 
         if source not in self._by_source:
             ids, versions = [pa.array([], pa.large_string())], [np.empty(0, dtype=np.int64)]
-            with self._driver_connection.cursor() as cursor:
+            # A server-side cursor, read a batch at a time: the table's rows at once, as the
+            # client's result and then as Python tuples, took ten times the arrays' memory.
+            with self._driver_connection.cursor(name="cw_stored_versions") as cursor:
                 cursor.execute("SELECT source_id, timestamp FROM events WHERE source = %s", (source,))
-                # A batch of Python tuples at a time: the table's rows as Python objects at once
-                # would take ten times the memory of the arrays they end in.
                 while rows := cursor.fetchmany(_VERSIONS_BATCH_ROWS):
                     ids.append(pa.array([row[0] for row in rows], pa.large_string()))
                     versions.append(np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows)))

@@ -289,10 +289,10 @@ class EventWriter:
         frames' repeats, estimated from `_PROBED_ROWS` rows of each, reach `_READ_VERSIONS_SHARE`
         of the stored rows (a load of new events never reads it), and kept for the load.
 
-        What the merge would leave unchanged (`_newer_version`): a row whose event is stored with
-        the same or a newer timestamp, unless neither has one. A stored timestamp only grows, and
-        events are only deleted before the first frame is saved (the sample's), so versions read
-        earlier in the load still say so. Rows they cannot decide go to the merge as before."""
+        What the merge would leave unchanged (`_on_conflict`): a row whose event is stored with
+        the same or a newer timestamp, unless neither has one. A stored timestamp only grows, so
+        versions read earlier in the load still say so (the only events a load deletes, the
+        sample's, take the versions read with them). Rows they cannot decide go to the merge."""
         if self._dialect != "postgresql" or not self._rows_before or events.empty:
             return events
         if self._versions is None:
@@ -438,6 +438,7 @@ class EventWriter:
         if removed:
             # What was made from the sample goes with it, in this transaction.
             delete_sample_outputs(self._connection)
+            self._versions = None  # read before, they would still list the sample's events
         return removed
 
     def _is_bulk_load(self, rows: int) -> bool:
@@ -570,7 +571,7 @@ class _StoredVersions:
         self._by_source: dict[str, tuple] = {}
 
     def unchanged(self, events: pd.DataFrame) -> np.ndarray:
-        """Which rows of `events` the merge would leave as stored (see `_newer_version`)."""
+        """Which rows of `events` the merge would leave as stored (its `_on_conflict` clause)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -583,7 +584,8 @@ class _StoredVersions:
             rows = np.flatnonzero(sources == source)
             position = pc.index_in(ids.take(rows), value_set=stored_ids).fill_null(-1).to_numpy()
             found = position >= 0
-            stored = np.where(found, stored_versions[position], 0)
+            stored = np.zeros(len(rows), dtype=np.int64)
+            stored[found] = stored_versions[position[found]]
             unchanged[rows] = found & (new[rows] <= stored) & ((new[rows] != 0) | (stored != 0))
         return unchanged
 
@@ -623,18 +625,21 @@ def _upsert(connection: sa.Connection, dialect: str, events: pd.DataFrame) -> Sa
 def _on_conflict(dialect: str) -> str:
     """The upsert's ON CONFLICT clause: a stored version is replaced only by a newer one."""
     updates = ", ".join(f"{name} = excluded.{name}" for name in _DATA_COLUMNS if name not in _KEY)
-    return f"ON CONFLICT (source, source_id) DO UPDATE SET {updates} WHERE {_newer_version(dialect)}"
+    return (
+        f"ON CONFLICT (source, source_id) DO UPDATE SET {updates} "
+        f"WHERE excluded.timestamp > events.timestamp OR ({_revised_without_timestamp(dialect)})"
+    )
 
 
-def _newer_version(dialect: str) -> str:
-    """When the ON CONFLICT row replaces the stored one: it has a newer `timestamp`; or neither
-    has one (UCDP GED, ACLED exports lacking the column: stored as 0), so there is no version to
-    compare, and any data column differs. Reloading the same file then still changes nothing."""
+def _revised_without_timestamp(dialect: str) -> str:
+    """The ON CONFLICT condition for rows without a timestamp (UCDP GED, ACLED exports lacking the
+    column: stored as 0): there is no version to compare, so a new row replaces the stored one
+    when any data column differs. Reloading the same file then still changes nothing."""
     differs = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
     changed = " OR ".join(
         f"excluded.{name} {differs} events.{name}" for name in _DATA_COLUMNS if name not in (*_KEY, "timestamp")
     )
-    return f"excluded.timestamp > events.timestamp OR (excluded.timestamp = 0 AND events.timestamp = 0 AND ({changed}))"
+    return f"excluded.timestamp = 0 AND events.timestamp = 0 AND ({changed})"
 
 
 def _upsert_sqlite(driver_connection, values: dict[str, list], columns: str, on_conflict: str) -> tuple[int, int]:

@@ -283,6 +283,25 @@ def test_postgresql_a_load_reads_the_stored_versions_once_its_repeats_reach_a_qu
     assert stored_events.count_events(postgres_store) == 29
 
 
+def test_postgresql_versions_read_before_the_sample_is_deleted_are_not_used_after(postgres_store, frame):
+    """The stored versions a load read list the sample's events; once real events delete those,
+    a sample event saved again is new, as a load that never read them would find it."""
+    def marked(event_id: str) -> str:
+        return acled_row(event_id).replace("Test source", "conflictwatch synthetic sample (test)")
+
+    save_committed(postgres_store, frame(marked("SYNBFA1"), marked("SYNBFA2")))
+
+    with event_writer(postgres_store) as writer:
+        repeated = writer.save(frame(marked("SYNBFA1"), marked("SYNBFA2")))  # every row stored: read
+        real = writer.save(frame("BFA1"))
+        sample_again = writer.save(frame(marked("SYNBFA1")))
+
+    assert repeated == SaveResult(inserted=0, updated=0, unchanged=2, method="merge")
+    assert real.synthetic_removed == 2
+    assert sample_again == SaveResult(inserted=1, updated=0, unchanged=0, method="merge")
+    assert sorted(stored(postgres_store).index) == ["BFA1", "SYNBFA1"]
+
+
 def test_copys_binary_rows_refuse_a_number_out_of_its_column_range(frame):
     """A whole number too large for its column fails the encoding (as psycopg's dumpers did)
     instead of being written cut to its low bytes."""

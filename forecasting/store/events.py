@@ -576,13 +576,15 @@ class _StoredVersions:
         import pyarrow.compute as pc
 
         sources = python_strings(events["source"]).to_numpy(dtype=object)
-        ids = pa.array(python_strings(events["source_id"]).to_numpy(dtype=object), pa.large_string())
+        ids = pa.array(events["source_id"].array)  # a column kept in Arrow (the ingest's): not copied
+        ids = (ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids).cast(pa.large_string())
         new = events["timestamp"].to_numpy(dtype=np.int64)
         unchanged = np.zeros(len(events), dtype=bool)
         for source in pd.unique(sources):
             stored_ids, stored_versions = self._of(source)
             rows = np.flatnonzero(sources == source)
-            position = pc.index_in(ids.take(rows), value_set=stored_ids).fill_null(-1).to_numpy()
+            of_source = ids if len(rows) == len(ids) else ids.take(rows)
+            position = pc.index_in(of_source, value_set=stored_ids).fill_null(-1).to_numpy()
             found = position >= 0
             stored = np.zeros(len(rows), dtype=np.int64)
             stored[found] = stored_versions[position[found]]

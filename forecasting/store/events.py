@@ -274,7 +274,9 @@ class EventWriter:
         changes = self._changes_only(events)
         if changes is events:
             return _upsert(self._connection, self._dialect, events)
-        result = _upsert(self._connection, self._dialect, changes) if len(changes) else SaveResult(0, 0, 0, method="merge")
+        if changes.empty:
+            return SaveResult(0, 0, len(events), method="merge")
+        result = _upsert(self._connection, self._dialect, changes)
         return replace(result, unchanged=result.unchanged + len(events) - len(changes))
 
     def _changes_only(self, events: pd.DataFrame) -> pd.DataFrame:

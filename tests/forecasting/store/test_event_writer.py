@@ -256,7 +256,8 @@ def test_postgresql_a_reload_merges_only_the_rows_that_may_change_the_table(
     counts and the stored rows are the same."""
     if not read_versions:
         monkeypatch.setattr(stored_events, "_READ_VERSIONS_SHARE", float("inf"))
-    save_committed(postgres_store, frame(*[acled_row(name, fatalities="4", timestamp="1000") for name in ("A0", "A1", "A2", "A3")]))
+    stored_first = [acled_row(name, fatalities="4", timestamp="1000") for name in ("A0", "A1", "A2", "A3")]
+    save_committed(postgres_store, frame(*stored_first))
 
     (result,) = save_committed(postgres_store, frame(*RELOAD))
 

@@ -24,9 +24,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import drop_postgres_pool
-
 REPOSITORY = Path(__file__).resolve().parents[1]
+# The project's packages first, as pytest's `pythonpath` has them: run as a script, this folder
+# comes first, and its `forecasting` (a folder of tests, no package) would hide the project's
+# wherever the virtual environment finds the project through an import hook (an editable
+# install of today's setuptools), not through a path.
+sys.path.insert(0, str(REPOSITORY))
+
+from conftest import drop_postgres_pool  # noqa: E402
 SCRATCH = REPOSITORY / ".mutate"
 
 @dataclass(frozen=True)

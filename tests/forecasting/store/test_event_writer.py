@@ -284,6 +284,25 @@ def test_postgresql_a_load_reads_the_stored_versions_once_its_repeats_reach_a_qu
     assert stored_events.count_events(postgres_store) == 29
 
 
+def test_postgresql_a_reload_compares_each_event_with_its_own_sources_version(postgres_store, frame):
+    """Events are keyed by source and id: a frame of two data sets sharing an id is compared,
+    row by row, with the version stored for that row's own source."""
+    def both(acled: list[str], ucdp: list[str]) -> pd.DataFrame:
+        return pd.concat([frame(*acled), frame(*ucdp).assign(source="ucdp")], ignore_index=True)
+
+    ucdp = [acled_row("X1", fatalities="6", timestamp="3000"), acled_row("X2", timestamp="1000")]
+    save_committed(postgres_store, both([acled_row("X1", timestamp="1000")], ucdp))
+
+    (result,) = save_committed(postgres_store, both([acled_row("X1", fatalities="9", timestamp="2000"), "X3"], ucdp))
+
+    assert result == SaveResult(inserted=1, updated=1, unchanged=2, method="merge")
+    events = stored_events.load_events(postgres_store)
+    assert sorted(zip(events["source"], events["source_id"], events["fatalities"], events["timestamp"])) == [
+        ("acled", "X1", 9, 2000), ("acled", "X3", 4, 1747000000), ("ucdp", "X1", 6, 3000), ("ucdp", "X2", 4, 1000)
+    ]
+    assert locked(postgres_store) == ["X1"]  # the ACLED event replaced; the UCDP one left out
+
+
 def test_postgresql_versions_read_before_the_sample_is_deleted_are_not_used_after(postgres_store, frame):
     """The stored versions a load read list the sample's events; once real events delete those,
     a sample event saved again is new, as a load that never read them would find it."""

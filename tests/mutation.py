@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+SCRATCH = REPOSITORY / ".mutate"
 # The project's packages first, as pytest's `pythonpath` has them: run as a script, this folder
 # comes first, and its `forecasting` (a folder of tests, no package) would hide the project's
 # wherever the virtual environment finds the project through an import hook (an editable
@@ -32,7 +33,6 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
 from conftest import drop_postgres_pool  # noqa: E402
-SCRATCH = REPOSITORY / ".mutate"
 
 @dataclass(frozen=True)
 class Module:

@@ -177,6 +177,24 @@ def month_blocks(shape: tuple[int, ...], width: int, elements: int = 1 << 16) ->
     return max(1, min(width, elements // max(int(np.prod(shape)), 1)))
 
 
+#: The most a smoothing loop's paths of every grid point may take (bytes an array): above it, the
+#: chosen weights' path is smoothed again instead (a panel of 10,000 series over 20 years).
+PATH_BYTES = 1 << 25
+
+
+def path_fits(shape: tuple[int, ...], width: int) -> bool:
+    """Whether a path of `width` months of arrays of `shape` (grid points x series) takes at most
+    `PATH_BYTES` as float64."""
+    return int(np.prod(shape)) * width * 8 <= PATH_BYTES
+
+
+def chosen_path(paths: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """From `paths` (months x grid points x series), each series' path at its `chosen` grid
+    point: series x months, C-ordered as a path filled month by month would be (sums along the
+    months add in the same order)."""
+    return np.ascontiguousarray(paths[:, chosen, np.arange(paths.shape[2])].T)
+
+
 def sequential_sum(running: np.ndarray, terms: np.ndarray) -> np.ndarray:
     """`running` + terms[0] + terms[1] + ..., added one after the other in that order, as a loop
     over the first axis would add them (`np.sum` adds in pairs: the last digits could differ)."""

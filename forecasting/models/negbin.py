@@ -28,7 +28,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from forecasting.models.base import Panel, forecast_frame, month_blocks, sequential_sum
+from forecasting.models.base import Panel, chosen_path, forecast_frame, month_blocks, path_fits, sequential_sum
 from forecasting.models.counts import negative_binomial_quantiles
 
 SEASON = 12
@@ -69,15 +69,21 @@ class NegativeBinomialTrend:
         grid = [(a, b) for a in self.LEVEL_WEIGHTS for b in self.TREND_WEIGHTS]
         level_weight = np.array([a for a, _ in grid])[:, None] * np.ones((1, len(panel)))
         trend_weight = np.array([b for _, b in grid])[:, None] * np.ones((1, len(panel)))
-        deviance = self._smooth(counts, factors, level_weight, trend_weight)[2]
+        # Every grid point's path is kept where it fits in `PATH_BYTES`: the chosen weights' path
+        # is then read from it rather than smoothed again (the same numbers: each series' path
+        # depends only on its own weights).
+        keep_path = path_fits(level_weight.shape, counts.shape[1])
+        paths, trend_paths, deviance = self._smooth(counts, factors, level_weight, trend_weight, keep_path=keep_path)
         best = pooled_choice(deviance, panel.levels)
         chosen = np.arange(len(panel))
         self.level_weight = level_weight[best, chosen]
         self.trend_weight = trend_weight[best, chosen]
-
-        levels, trends, _ = self._smooth(
-            counts, factors, self.level_weight[None, :], self.trend_weight[None, :], keep_path=True
-        )
+        if not keep_path:
+            paths, trend_paths, _ = self._smooth(
+                counts, factors, self.level_weight[None, :], self.trend_weight[None, :], keep_path=True
+            )
+            best = np.zeros(len(panel), dtype=int)
+        levels, trends = chosen_path(paths, best), chosen_path(trend_paths, best)
         self.level = levels[:, -1]
         self.trend = trends[:, -1]
         self.dispersion = self._dispersion(counts, factors, levels, trends)
@@ -107,8 +113,8 @@ class NegativeBinomialTrend:
     ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
         """Run damped Holt smoothing for every (grid point x series) at once.
 
-        Returns the level and trend after each month (series x months, only with `keep_path`)
-        and the in-sample one-month-ahead Poisson deviance per grid point and series.
+        Returns the level and trend after each month (months x grid points x series, only with
+        `keep_path`) and the in-sample one-month-ahead Poisson deviance per grid point and series.
         """
         deseasonalized = counts / factors
         count, width = counts.shape
@@ -123,8 +129,8 @@ class NegativeBinomialTrend:
         level = np.full(shape, np.nan)
         trend = np.zeros(shape)
         deviance = np.zeros(shape)
-        levels = np.full((count, width), np.nan) if keep_path else None
-        trends = np.zeros((count, width)) if keep_path else None
+        levels = np.full((width, *shape), np.nan) if keep_path else None
+        trends = np.zeros((width, *shape)) if keep_path else None
         active = ~np.isnan(deseasonalized)
         # Months without a count as 0, made once (not once a block of months).
         observed_counts = np.nan_to_num(counts)
@@ -145,8 +151,8 @@ class NegativeBinomialTrend:
             np.copyto(level, new_level, where=active[:, t])
             np.copyto(trend, new_trend, where=active[:, t])
             if keep_path:
-                levels[:, t] = level[0]
-                trends[:, t] = trend[0]
+                levels[t] = level
+                trends[t] = trend
             if t % block == block - 1 or t == width - 1:
                 months = slice(t - t % block, t + 1)
                 deviance = self._deviance_added(

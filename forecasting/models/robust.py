@@ -22,7 +22,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from forecasting.models.base import Panel, forecast_frame, month_blocks, sequential_sum
+from forecasting.models.base import Panel, chosen_path, forecast_frame, month_blocks, path_fits, sequential_sum
 from forecasting.models.counts import moment_dispersion, negative_binomial_quantiles
 
 
@@ -49,11 +49,17 @@ class RobustLevel:
         self.panel = panel
         values = panel.values
         weights = np.asarray(self.WEIGHTS)[:, None] * np.ones((1, len(panel)))
-        _, _, error = self._smooth(values, weights)
+        # Every weight's cleaned months are kept where they fit in `PATH_BYTES`, and the chosen
+        # weight's read from them rather than smoothed again (the same numbers).
+        keep_cleaned = path_fits(weights.shape, values.shape[1])
+        level, cleaned, error = self._smooth(values, weights, keep_cleaned=keep_cleaned)
         best = np.argmin(error, axis=0)
-        chosen = weights[best, np.arange(len(panel))]
-        self.level, cleaned, _ = self._smooth(values, chosen[None, :], keep_cleaned=True)
-        self.level = self.level[0]
+        if not keep_cleaned:
+            chosen = weights[best, np.arange(len(panel))]
+            level, cleaned, _ = self._smooth(values, chosen[None, :], keep_cleaned=True)
+            best = np.zeros(len(panel), dtype=int)
+        self.level = level[best, np.arange(len(panel))]
+        cleaned = chosen_path(cleaned, best)
         #: Excess of each month over what the smoother took in (series x months, NaN before a
         #: series starts): the part of a spike beyond `huber_k` robust scales.
         self.excess = values - cleaned
@@ -78,8 +84,8 @@ class RobustLevel:
         self, values: np.ndarray, weight: np.ndarray, keep_cleaned: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Run the robust smoother for every (weight x series) at once: the final level
-        (weights x series), the cleaned months (series x months, only with `keep_cleaned`), and the
-        in-sample mean absolute one-month-ahead error (weights x series)."""
+        (weights x series), the cleaned months (months x weights x series, only with
+        `keep_cleaned`), and the in-sample mean absolute one-month-ahead error (weights x series)."""
         count, width = values.shape
         first = width - self.panel.lengths
         # Start from the median of the first six months, and their mean absolute deviation + 1.
@@ -91,7 +97,7 @@ class RobustLevel:
         level = np.broadcast_to(start, shape).copy()
         scale = np.broadcast_to(start_scale, shape).copy()
         total = np.zeros(shape)
-        cleaned = np.full((count, width), np.nan) if keep_cleaned else None
+        cleaned = np.full((width, *shape), np.nan) if keep_cleaned else None
         columns = np.arange(width)[None, :]
         active = ~np.isnan(values) & (columns >= first[:, None])
         counted = active & (columns >= first[:, None] + 6)
@@ -107,7 +113,7 @@ class RobustLevel:
             clipped = np.minimum(np.maximum(error, -bound), bound)
             if keep_cleaned:
                 # The month as the smoother took it in: the expected value plus the bounded error.
-                cleaned[:, t] = np.where(active[:, t], np.maximum(level + clipped, 0.0)[0], np.nan)
+                cleaned[t] = np.where(active[:, t], np.maximum(level + clipped, 0.0), np.nan)
             new_level = np.maximum(level + weight * clipped, 0.0)
             # Scale: a robust running mean absolute error (errors beyond the bound count as the bound).
             new_scale = (1.0 - self.SCALE_WEIGHT) * scale + self.SCALE_WEIGHT * np.abs(clipped) * 1.25

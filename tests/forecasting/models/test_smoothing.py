@@ -1,6 +1,8 @@
 """The count members' smoothing and seasons: the loops of negbin and robust_level score their
 months a block at a time after carrying the level forward (how the months are cut into blocks
-must change no digit), and negbin_local does not read years of growth as a season."""
+must change no digit), read the chosen weights' path from every weight's where it fits (the same
+digits as smoothing the chosen weights again), and negbin_local does not read years of growth as
+a season."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.models import negbin, robust
+from forecasting.models import base, negbin, robust
 from forecasting.models.base import Panel, sequential_sum
 
 
@@ -49,6 +51,31 @@ def test_blocks_of_one_month_and_of_every_month_fit_the_same_numbers(monkeypatch
     assert fitted[1].keys() == fitted[1 << 30].keys() and len(fitted[1]) >= 3
     for name, value in fitted[1].items():
         assert np.array_equal(value, fitted[1 << 30][name], equal_nan=True), name
+
+
+@pytest.mark.parametrize("model", [negbin.NegativeBinomialTrend, negbin.LocalSeasonNegativeBinomial, robust.RobustLevel])
+def test_the_chosen_path_read_from_every_weights_path_is_the_one_smoothed_again(monkeypatch, model):
+    """Every weight's path kept (the default where it fits in `PATH_BYTES`) and the chosen weights
+    smoothed again (a panel too large to keep them) fit the same numbers, forecasts included."""
+    panel = _panel()
+    assert base.path_fits((len(negbin.NegativeBinomialTrend.LEVEL_WEIGHTS) * 2, len(panel)), panel.values.shape[1])
+    fitted = {}
+    for budget in (base.PATH_BYTES, 0):
+        monkeypatch.setattr(base, "PATH_BYTES", budget)
+        found = model().fit(panel)
+        fitted[budget] = ({name: value for name, value in vars(found).items() if isinstance(value, np.ndarray)},
+                          found.predict(6))
+    (kept, kept_forecast), (again, again_forecast) = fitted.values()
+    assert kept.keys() == again.keys() and len(kept) >= 3
+    for name, value in kept.items():
+        assert value.shape == again[name].shape and np.array_equal(value, again[name], equal_nan=True), name
+    pd.testing.assert_frame_equal(kept_forecast, again_forecast, check_exact=True)
+
+
+def test_chosen_path_takes_each_series_own_grid_point_in_month_order():
+    paths = np.arange(4 * 3 * 2, dtype=float).reshape(4, 3, 2)  # months x grid points x series
+    chosen = base.chosen_path(paths, np.array([2, 0]))
+    assert np.array_equal(chosen, [[4, 10, 16, 22], [1, 7, 13, 19]]) and chosen.flags.c_contiguous
 
 
 def test_a_years_long_escalation_is_not_read_as_a_season_by_the_local_season():

@@ -209,8 +209,9 @@ def inner_scale(quantiles: np.ndarray, observed: np.ndarray, target: float = 0.5
     `target` (each outcome counted by its `weights`, where given); among equally near factors,
     the one nearest 1."""
     best, best_key = 1.0, (np.inf, np.inf)
+    middle, below, above = _inner_roots(quantiles)  # once, not once a factor
     for scale in INNER_SCALES:
-        low, high = scaled_inner(quantiles, scale)
+        low, high = backward(middle - scale * below), backward(middle + scale * above)
         key = (round(abs(np.average((low <= observed) & (observed <= high), weights=weights) - target), 12), abs(scale - 1.0))
         if key < best_key:
             best, best_key = float(scale), key
@@ -220,11 +221,16 @@ def inner_scale(quantiles: np.ndarray, observed: np.ndarray, target: float = 0.5
 def scaled_inner(quantiles: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray]:
     """The 50% interval's ends with its width about the median scaled by `scale` (a number or one
     per row) on the square-root scale."""
+    middle, below, above = _inner_roots(quantiles)
+    return backward(middle - scale * below), backward(middle + scale * above)
+
+
+def _inner_roots(quantiles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """On the square-root scale: the median, and how far below it and above it the 50%
+    interval's ends lie."""
     root = forward(quantiles)
     middle = root[:, _MEDIAN]
-    low = backward(middle - scale * (middle - root[:, INNER[0]]))
-    high = backward(middle + scale * (root[:, INNER[1]] - middle))
-    return low, high
+    return middle, middle - root[:, INNER[0]], root[:, INNER[1]] - middle
 
 
 def shift_quantiles(

@@ -362,6 +362,15 @@ def series_scopes(ids: pd.Series) -> pd.Series:
     return ids.str.split("|", n=1).str[1]
 
 
+def watched_places(ids: pd.Series) -> list[np.ndarray]:
+    """Per series id, the keys of what it watches (two arrays, for a groupby): a place or actor
+    and its political violence, whose fatality and event series share one key, or a place and
+    another measure (demonstrations). A series whose key is missing belongs to no group."""
+    parts = ids.str.split("|", n=1, expand=True)
+    kind = parts[0].where(~parts[0].isin(VIOLENCE_MEASURES), "violence")
+    return [kind.to_numpy(), parts[1].to_numpy()]
+
+
 def series_measures(ids: pd.Series) -> pd.Series:
     """The measure part of series ids (`fatalities` of `fatalities|admin1|Mali|Kayes`)."""
     return ids.str.split("|", n=1).str[0]

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from forecasting.detectors.ahead import ForecastsAhead
+    from forecasting.detectors.ahead import ForecastsAhead, PartsOf
     from forecasting.detectors.backfill import RunEvents
     from forecasting.models.memo import ForecastMemo
 
@@ -152,9 +152,11 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     # What the series, the detectors and the month's readings all count: worked out once.
     known = pipeline.known_events(events, moment)
     series = pipeline.build_series(events, moment, measures=detection_settings(config).measures, known=known)
+    from forecasting.detectors.ahead import parts_named
+
     seen = pipeline.history_for_forecast(series, moment)
     # The parts of the month's forecast made at once, a share of them here.
-    memo, ahead = _parts_ahead(store, config, seen, lambda _: seen, [moment], keep_origins=False, here=True)
+    memo, ahead = _parts_ahead(store, config, seen, parts_named(seen), [moment], keep_origins=False, here=True)
     with ahead or contextlib.nullcontext():
         made = ahead.next_month() if ahead else None
     found, series, forecasts = find_alerts(events, moment, config, series=series, memo=memo, known=known, made=made)
@@ -162,12 +164,12 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
 
 
 def _parts_ahead(
-    store: Store, config: Config, seen: "pd.DataFrame", seen_of: "Callable[[AsOf], pd.DataFrame]",
+    store: Store, config: Config, seen: "pd.DataFrame", parts_of: "PartsOf",
     moments: "list[AsOf]", *, keep_origins: bool, here: bool,
 ) -> "tuple[ForecastMemo, ForecastsAhead | None]":
     """The forecast's memo, and where more than one usable core and `forecast.workers` allow,
     the parts of the `moments`' forecasts made at once (`forecasting.detectors.ahead`), of the
-    parts of `seen` (the last month's history for the forecast; each month's from `seen_of`)."""
+    parts of `seen` (the last month's history for the forecast; each month's from `parts_of`)."""
     from forecasting.detectors.ahead import ForecastsAhead, part_shares
 
     shares = part_shares(seen, config.forecast.local_workers())
@@ -175,7 +177,7 @@ def _parts_ahead(
     memo = forecast_memo(store, config, keep_origins=keep_origins, workers=1 if shares else None)
     if not shares:
         return memo, None
-    return memo, ForecastsAhead(seen_of, moments, shares, model=config.forecast.model, seed=config.forecast.seed,
+    return memo, ForecastsAhead(parts_of, moments, shares, model=config.forecast.model, seed=config.forecast.seed,
                                 executor=config.forecast.executor_settings(), memo=memo, here=here)
 
 
@@ -262,8 +264,7 @@ def run_detections(
     # can be: started before the rest is worked out here, which they do not need.
     memo, ahead = _parts_ahead(
         store, config, pipeline.history_for_forecast(history.as_of(moments[-1]), moments[-1]),
-        lambda moment: pipeline.history_for_forecast(history.as_of(moment), moment), moments,
-        keep_origins=True, here=False)
+        history.forecast_parts, moments, keep_origins=True, here=False)
     results = []
     with ahead or contextlib.nullcontext():
         dates = events["event_date"].to_numpy()

@@ -17,7 +17,7 @@ rows (tests/jobs/test_backfill.py).
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from forecasting.detectors.settings import AsOf
@@ -32,6 +32,15 @@ if TYPE_CHECKING:
 #: What a part costs besides its series, in series: measured on the long-history backfill
 #: benchmark, a part of 3 series took 0.06 s a month, one of 197 series 0.28 s.
 PART_COST = 50
+
+#: The parts of a month's history for the forecast (`parts_apart` of
+#: `pipeline.history_for_forecast`) named in a collection, in `parts_apart`'s order.
+PartsOf = Callable[[AsOf, Collection[str]], "list[tuple[str, pd.DataFrame]]"]
+
+
+def parts_named(seen: pd.DataFrame) -> PartsOf:
+    """`PartsOf` one month's history for the forecast, `seen`, whatever the month asked for."""
+    return lambda _, names: [(name, part) for name, part in parts_apart(seen) if name in names]
 
 
 def part_shares(seen: pd.DataFrame, workers: int) -> list[set[str]]:
@@ -62,16 +71,17 @@ def share_parts(sizes: dict[str, int], processes: int) -> list[set[str]]:
 class ForecastsAhead:
     """The parts of the forecast of each of `moments`, in order, each share of `shares`
     (`part_shares`) made with `memo` (one that fits in its process only: `workers` 1) as
-    `forecast_part` makes them, from `seen(moment)` (`pipeline.history_for_forecast` of the
-    month's series): in a process forked for it, or the first share in this process, when its
-    month is asked for, where `here` is on. Use it in a `with` block; `next_month()` gives the
-    next month's parts, name -> forecast frame (`pipeline.forecast_the_month`'s `made`)."""
+    `forecast_part` makes them, from `parts_of(moment, share)` (the month's history for the
+    forecast, `PartsOf`: a backfill's `SeriesHistory.forecast_parts`): in a process forked for
+    it, or the first share in this process, when its month is asked for, where `here` is on. Use
+    it in a `with` block; `next_month()` gives the next month's parts, name -> forecast frame
+    (`pipeline.forecast_the_month`'s `made`)."""
 
-    def __init__(self, seen: Callable[[AsOf], pd.DataFrame], moments: Sequence[AsOf], shares: list[set[str]], *,
+    def __init__(self, parts_of: PartsOf, moments: Sequence[AsOf], shares: list[set[str]], *,
                  model: str, seed: int, executor: ExecutorSettings, memo: ForecastMemo, here: bool = False):
         def parts(share: set[str], moment: AsOf) -> dict[str, pd.DataFrame]:
             return {name: forecast_part(name, part, model, 1, seed=seed, executor=executor, memo=memo)
-                    for name, part in parts_apart(seen(moment)) if name in share}
+                    for name, part in parts_of(moment, share)}
 
         def stream(share: set[str]) -> Iterator[dict[str, pd.DataFrame]]:
             for moment in moments:

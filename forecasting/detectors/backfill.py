@@ -9,14 +9,17 @@ Pure: no store, no clock.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from forecasting.detectors.settings import AsOf
 from forecasting.detectors.synchronized import wave_hits
 from forecasting.detectors.tier_shift import EventCodes, event_codes
-from forecasting.series import series_scopes
+from forecasting.series import series_scopes, watched_places
 
 
 @dataclass(frozen=True)
@@ -31,15 +34,70 @@ class SeriesHistory:
         """What `build_series(events up to as_of.day, as_of)` gives: the rows up to the as-of
         month of the series whose scope had an event by then (a scope with events but no deaths
         has a fatality series of zeros, as the counts it is built from say)."""
-        month = as_of.month
-        rows = self.series["period"].to_numpy() <= month.to_datetime64()
-        known = self.first_month.to_numpy() <= month.to_datetime64()
-        rows &= known[self._positions]
+        month = _month_number(as_of.month)
+        rows = (self._rows.period <= month) & (self._rows.first <= month)
         return self.series[rows].reset_index(drop=True)
 
-    @property
-    def _positions(self):
-        return self.first_month.index.get_indexer(self.series["series_id"])
+    def forecast_parts(self, as_of: AsOf, names: Collection[str]) -> list[tuple[str, pd.DataFrame]]:
+        """Of the parts named in `names`, what
+        `parts_apart(pipeline.history_for_forecast(self.as_of(as_of), as_of))` gives, index
+        included, without cutting the whole history twice a month: each row's part, and the
+        month from which its place or actor counts as seen, are worked out once for the run."""
+        month = _month_number(as_of.month)
+        rows = self._rows
+        kept = (rows.period < month) & (rows.first <= month) & (rows.seen_from <= month)
+        # The rows' places in the history for the forecast, which is cut and numbered afresh.
+        numbers = np.cumsum(kept) - 1
+        found = []
+        for name, part in rows.parts:
+            taken = part[kept[part]] if name in names else ()
+            if len(taken):
+                frame = self.series.take(taken)
+                frame.index = pd.Index(numbers[taken])
+                found.append((name, frame))
+        return found
+
+    @functools.cached_property
+    def _rows(self) -> _HistoryRows:
+        return _history_rows(self.series, self.first_month)
+
+
+@dataclass(frozen=True)
+class _HistoryRows:
+    """Per row of a `SeriesHistory`'s series, as month numbers (`_month_number`): its `period`,
+    the `first` month its series appears in, and the month from which its place or actor counts as
+    seen before the as-of month (`seen_from`; `pipeline.history_for_forecast`); and each part of
+    `parts_apart` with its rows, in that order."""
+
+    period: np.ndarray
+    first: np.ndarray
+    seen_from: np.ndarray
+    parts: list[tuple[str, np.ndarray]]
+
+
+def _history_rows(series: pd.DataFrame, first_month: pd.Series) -> _HistoryRows:
+    from forecasting.models import parts_apart
+
+    period = _month_number(series["period"].to_numpy())
+    first = _month_number(first_month.to_numpy())[first_month.index.get_indexer(series["series_id"])]
+    # A row with a count makes its place seen in every as-of month after its own that it is in the
+    # history of (history_for_forecast: a count before the month, in a series known by then);
+    # a place is seen from the first such month of any of its rows.
+    with_count = series["value"].fillna(0).to_numpy(dtype=float) > 0
+    counts_from = np.where(with_count, np.maximum(period + 1, first), _NEVER)
+    place = pd.Series(counts_from).groupby(watched_places(series["series_id"].reset_index(drop=True)))
+    seen_from = place.transform("min").fillna(_NEVER).to_numpy(dtype=np.int64)
+    parts = [(name, part.index.to_numpy()) for name, part in parts_apart(series.reset_index(drop=True))]
+    return _HistoryRows(period=period, first=first, seen_from=seen_from, parts=parts)
+
+
+#: A month number later than any (and exact as a float, as a groupby's result may hold it).
+_NEVER = 1 << 40
+
+
+def _month_number(months) -> np.ndarray:
+    """Months (datetime64 values or a timestamp) as whole months since 1970-01."""
+    return np.asarray(months, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
 
 
 def series_history(series: pd.DataFrame) -> SeriesHistory:

@@ -29,6 +29,7 @@ from forecasting.series import (
     series_id,
     unattributed,
     validate_series,
+    watched_places,
 )
 
 if TYPE_CHECKING:
@@ -128,10 +129,8 @@ def _seen(before: pd.DataFrame) -> pd.Series:
     # Per series, then back to the rows by code: a long history's frame has 100,000 rows.
     codes, ids = pd.factorize(before["series_id"], sort=False, use_na_sentinel=False)
     totals = np.bincount(codes, weights=before["value"].fillna(0).to_numpy(dtype=float), minlength=len(ids))
-    parts = pd.Series(ids).str.split("|", n=1, expand=True)
     # fatalities|admin2|Mali|Kayes|Nioro and events|admin2|... are one place; demonstrations its own.
-    kind = parts[0].where(~parts[0].isin(VIOLENCE_MEASURES), "violence")
-    seen = pd.Series(totals).groupby([kind.to_numpy(), parts[1].to_numpy()]).transform("sum").to_numpy() > 0
+    seen = pd.Series(totals).groupby(watched_places(pd.Series(ids))).transform("sum").to_numpy() > 0
     return pd.Series(seen[codes], index=before.index)
 
 

@@ -57,6 +57,34 @@ def test_series_cut_from_one_build_are_those_built_month_by_month(sample_file):
     assert history.as_of(parse_as_of("2018-01"))["series_id"].nunique() < history.series["series_id"].nunique()
 
 
+@pytest.mark.parametrize("measures", [("fatalities", "events"), ("fatalities", "events", "demonstrations")])
+def test_forecast_parts_cut_from_one_build_are_the_months_own(sample_file, measures):
+    """Every month of the sample (places first seen along the way, demonstrations apart), all
+    parts or some: the frames `parts_apart(history_for_forecast(...))` of the month gives, index
+    included."""
+    from forecasting.detectors.pipeline import EVENT_COLUMNS, history_for_forecast
+    from forecasting.models import parts_apart
+
+    opened = open_store(f"sqlite:///{sample_file}")
+    events = stored_events.load_events(opened, until=parse_as_of("2025-08").day, columns=list(EVENT_COLUMNS))
+    opened.engine.dispose()
+    history = series_history(build_series(events, parse_as_of("2025-08"), measures=measures))
+    names = [name for name, _ in parts_apart(history.series)]
+    assert {f"{measure}|geographic" for measure in measures} <= set(names) and "events|tier" in names
+    compared = 0
+    for month in month_range("2018-01", "2025-08"):
+        expected = parts_apart(history_for_forecast(history.as_of(month), month))
+        for wanted in (set(names), {names[0], names[-1]}):
+            found = history.forecast_parts(month, wanted)
+            assert [name for name, _ in found] == [name for name, _ in expected if name in wanted]
+            for (_, part), (_, own) in zip(found, [(name, own) for name, own in expected if name in wanted]):
+                pd.testing.assert_frame_equal(part, own, check_exact=True)
+                compared += 1
+    # The first month has no history before it; later ones gain places.
+    assert history.forecast_parts(parse_as_of("2018-01"), set(names)) == []
+    assert compared > 8 * 90
+
+
 def test_detectors_given_the_runs_events_find_what_they_find_from_the_months_events(sample_file):
     """A backfill works out what synchronized waves count, and the events' countries, families
     and tiers as codes, once for the run (`run_events`) and cuts each month's from it: the same
@@ -206,7 +234,7 @@ def test_parts_made_ahead_in_processes_of_their_own_are_the_forecasts_made_here(
     shares = share_parts(sizes, 3)
     here = ForecastMemo(keep_origins=True)
     # One share made here, when its month is asked for, the two others in processes of their own.
-    with ForecastsAhead(lambda moment: pipeline.history_for_forecast(history.as_of(moment), moment), moments, shares,
+    with ForecastsAhead(history.forecast_parts, moments, shares,
                         model="default", seed=5, executor=ExecutorSettings(), memo=ForecastMemo(keep_origins=True),
                         here=True) as ahead:
         for moment in moments:

@@ -101,6 +101,9 @@ class ForecastMemo:
         self.workers = workers
         self._parts: dict[str, ForecastMemo] = {}
         self._origins: dict[str, list[pd.DataFrame]] = {}
+        #: Of the origins fitted here and remembered in memory (`keep_origins`), the last month
+        #: each saw and its settings' digest: kept in the store after the last month (`save_fitted`).
+        self._unstored: dict[str, tuple[str, str]] = {}
         self._used: set[str] = set()
         self._oldest = ""
         self._fitted: dict[str, list[pd.DataFrame]] = {}
@@ -131,6 +134,7 @@ class ForecastMemo:
         self._judged = True
         # Only the origins this judgement used can serve the next month's: the others go.
         self._origins = {key: frame for key, frame in self._origins.items() if key in self._used}
+        self._unstored = {key: row for key, row in self._unstored.items() if key in self._used}
         if self._unsaved:
             self.origins.save(self._unsaved)
             self._unsaved = []
@@ -152,7 +156,9 @@ class ForecastMemo:
         observed after it; `forecasting.models.rolling.origin_forecasts`) with `settings`. All
         their rows, in frames of one or more origins and members, in no set order. Remembered in
         memory when `keep_origins` is on, read from (in one read) and saved to the `origins`
-        store where there is one (saved with the judgement they serve)."""
+        store where there is one (saved with the judgement they serve, or where they are
+        remembered in memory, a backfill's, those of the last judgement after its last month:
+        `save_fitted`)."""
         if self.origins is None and not self.keep_origins:
             return [frame for _, _, forecasts in origins for frame in forecasts()]
         keyed = []
@@ -174,7 +180,7 @@ class ForecastMemo:
                 found.append(decode_forecasts([kept[key] for key in stored]))
         fresh = [entry for entry in missing if entry[0] not in kept]
         for (key, setting, seen, _), (frames, encoded) in zip(fresh, self._made([forecasts for *_, forecasts in fresh])):
-            if encoded is not None and self.origins is not None:
+            if encoded is not None and self.origins is not None and not self.keep_origins:
                 self._unsaved.append((key, seen_until(seen), setting, encoded))
             if self.keep_origins and len(frames) > 1:
                 # One frame an origin: each later month's judgement joins its 36 origins' frames,
@@ -182,6 +188,7 @@ class ForecastMemo:
                 frames = [pd.concat(frames, ignore_index=True)]
             if self.keep_origins:
                 self._origins[key] = frames
+                self._unstored[key] = (seen_until(seen), setting)
             found += frames
         return found
 
@@ -192,7 +199,9 @@ class ForecastMemo:
         record batch comes back far faster than frames)."""
         if len(calls) < self.FORKED_FROM or self.workers <= 1:
             made = [call() for call in calls]
-            return [(frames, encode_forecasts(frames) if self.origins is not None else None) for frames in made]
+            # Remembered in memory (a backfill), they are encoded after the last month, if still used.
+            encoded = self.origins is not None and not self.keep_origins
+            return [(frames, encode_forecasts(frames) if encoded else None) for frames in made]
         encoded = forked([functools.partial(_encoded, call) for call in calls], self.workers)
         return [([decode_forecasts([batch])], batch) if batch is not None else (frames, None) for batch, frames in encoded]
 
@@ -221,9 +230,16 @@ class ForecastMemo:
     def save_fitted(self) -> None:
         """Keep in the `origins` store the members' forecasts `keep_fitted` kept last (of each
         part), in place of the month before's: a backfill's months keep theirs in memory only,
-        and it calls this after its last month, whose are the next month's newest origin."""
+        and it calls this after its last month, whose are the next month's newest origin. With
+        them, where origins are remembered in memory (`keep_origins`), those the last judgement
+        used that were fitted here: the next month reads all but its newest from the store."""
         for part in self._parts.values():
             part.save_fitted()
+        if self.origins is not None and self._unstored:
+            rows = [(key, month, setting, encode_forecasts(self._origins[key]))
+                    for key, (month, setting) in self._unstored.items()]
+            self.origins.save([row for row in rows if row[3] is not None])
+            self._unstored = {}
         if self.origins is None or self._unsaved_fitted is None:
             return
         key, month, setting = self._unsaved_fitted

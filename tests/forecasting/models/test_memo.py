@@ -215,19 +215,24 @@ def test_origins_kept_in_the_store_give_the_next_months_forecast_unchanged_and_n
 
 
 def test_a_backfill_keeps_only_its_last_months_members_in_the_store_for_the_month_after(store, monkeypatch):
-    """A backfill's months keep the members fitted on their history in memory; `save_fitted`
-    after the last month keeps that month's in the store, and the next month, in a new process,
-    fits no member at any origin."""
+    """A backfill's months keep their origins and the members fitted on their history in memory;
+    `save_fitted` after the last month keeps in the store what the last month detected alone
+    would have kept (its judgement's origins, the members fitted on its history), and the next
+    month, in a new process, fits no member at any origin."""
     from forecasting.models import rolling
 
     history = _history(district_counts(months=31))
     backfill = ForecastMemo(StoredJudgements(store), origins=StoredOrigins(store), keep_origins=True)
     for months in (29, 30):
         forecast(_months(history, months), "default", horizon=1, seed=4, memo=backfill)
-    months_kept = Counter(month for _, month in _origin_keys(store))
-    assert max(months_kept) == "2023-06" and months_kept["2023-06"] == 1  # the newest origin only
+    assert _origin_keys(store) == set()  # none encoded nor written while the months go by
     backfill.save_fitted()
-    assert Counter(month for _, month in _origin_keys(store))["2023-06"] == 2
+    kept = _origin_keys(store)
+    assert Counter(month for _, month in kept)["2023-06"] == 2  # the newest origin, the members fitted
+    StoredOrigins(store).forget_before("9999-12")
+    # Judged afresh (the judgement kept aside), with nothing kept before.
+    forecast(_months(history, 30), "default", horizon=1, seed=4, memo=ForecastMemo(origins=StoredOrigins(store)))
+    assert _origin_keys(store) == kept
 
     fit_origin, fitted = rolling.origin_forecasts, []
 

@@ -59,9 +59,9 @@ def test_series_cut_from_one_build_are_those_built_month_by_month(sample_file):
 
 @pytest.mark.parametrize("measures", [("fatalities", "events"), ("fatalities", "events", "demonstrations")])
 def test_forecast_parts_cut_from_one_build_are_the_months_own(sample_file, measures):
-    """Every month of the sample (places first seen along the way, demonstrations apart), all
-    parts or some: the frames `parts_apart(history_for_forecast(...))` of the month gives, index
-    included."""
+    """Months of the sample (its first half-year, as places are first seen, and later ones;
+    demonstrations apart), all parts or some: the frames `parts_apart(history_for_forecast(...))`
+    of the month gives, index included."""
     from forecasting.detectors.pipeline import EVENT_COLUMNS, history_for_forecast
     from forecasting.models import parts_apart
 
@@ -72,7 +72,7 @@ def test_forecast_parts_cut_from_one_build_are_the_months_own(sample_file, measu
     names = [name for name, _ in parts_apart(history.series)]
     assert {f"{measure}|geographic" for measure in measures} <= set(names) and "events|tier" in names
     compared = 0
-    for month in month_range("2018-01", "2025-08"):
+    for month in [*month_range("2018-01", "2018-06"), *map(parse_as_of, ("2019-07", "2022-03", "2025-05", "2025-08"))]:
         expected = parts_apart(history_for_forecast(history.as_of(month), month))
         for wanted in (set(names), {names[0], names[-1]}):
             found = history.forecast_parts(month, wanted)
@@ -82,7 +82,7 @@ def test_forecast_parts_cut_from_one_build_are_the_months_own(sample_file, measu
                 compared += 1
     # The first month has no history before it; later ones gain places.
     assert history.forecast_parts(parse_as_of("2018-01"), set(names)) == []
-    assert compared > 8 * 90
+    assert compared > 8 * 8
 
 
 def test_detectors_given_the_runs_events_find_what_they_find_from_the_months_events(sample_file):

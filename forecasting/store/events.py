@@ -855,21 +855,28 @@ def load_events(
     `detect --as-of` use no data after the as-of date.
     """
     names = list(columns or EVENT_COLUMNS)
+    # What the order needs, read beside the columns asked for and dropped after.
+    extra = [name for name in ("event_date", "id") if name not in names]
+    read = names + extra
     # The date as the driver gives it (SQLite: ISO text), not parsed row by row into a date by
     # SQLAlchemy: the column is parsed once, as a whole, in `_typed_columns`.
     selected = [sa.type_coerce(_TABLE.c[name], sa.String) if name == "event_date" else _TABLE.c[name]
-                for name in names]
-    query = _filtered(sa.select(*selected).order_by(_TABLE.c.event_date, _TABLE.c.id), countries, start, until)
+                for name in read]
+    # In no order: sorted here, by date then id as ORDER BY event_date, id would. SQLite sorted
+    # in a temporary B-tree (0.4 s of a 1.4 s read of 300,000 events), numpy sorts in 0.03 s.
+    query = _filtered(sa.select(*selected), countries, start, until)
     with store.engine.connect() as connection, _collector_paused():
         # The driver's own tuples, not SQLAlchemy's rows: none of these columns has a result
         # processor, and wrapping 300,000 rows took half as long again as fetching them.
         rows = connection.execute(query).cursor.fetchall()
         # Into columns in one numpy pass (zip's tuples of 300,000 took two to four times as long).
-        table = np.empty((len(rows), len(names)), dtype=object)
+        table = np.empty((len(rows), len(read)), dtype=object)
         if rows:
             table[:] = rows
         del rows
-    return _typed_columns(names, [table[:, index] for index in range(len(names))])
+    frame = _typed_columns(read, [table[:, index] for index in range(len(read))])
+    order = np.lexsort((frame["id"].to_numpy(dtype=np.int64), frame["event_date"].to_numpy()))
+    return frame.take(order).drop(columns=extra).reset_index(drop=True)
 
 
 @contextmanager

@@ -536,6 +536,21 @@ def test_stored_days_compare_as_days(store, frame):
     ]
 
 
+def test_events_are_read_oldest_first_and_in_the_order_stored_within_a_day(store, frame):
+    """Stored out of date order, in two loads: read by date, a day's events in the order they
+    were stored, whatever columns are asked for (the order is worked out by the reader, not
+    the database)."""
+    save_committed(store, frame(acled_row("A1", "2025-05-14"), acled_row("A2", "2025-05-02"),
+                                acled_row("A3", "2025-05-14")))
+    save_committed(store, frame(acled_row("A4", "2025-05-01"), acled_row("A5", "2025-05-14")))
+
+    assert list(stored_events.load_events(store)["source_id"]) == ["A4", "A2", "A1", "A3", "A5"]
+    some = stored_events.load_events(store, columns=["source_id", "fatalities"], start=dt.date(2025, 5, 2))
+    assert list(some.columns) == ["source_id", "fatalities"] and list(some.index) == [0, 1, 2, 3]
+    assert list(some["source_id"]) == ["A2", "A1", "A3", "A5"]
+    assert stored_events.load_events(store, columns=["fatalities"], until=dt.date(2025, 4, 30)).empty
+
+
 def test_the_synthetic_rows_are_acled_rows_with_their_ids_and_their_mark(store, frame):
     """Real events delete the shipped sample's rows (ACLED's, SYN ids, the mark in `sources`) once
     per writer; a row of another data set with the same id and mark is not the sample's."""

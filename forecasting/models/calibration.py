@@ -209,9 +209,9 @@ def inner_scale(quantiles: np.ndarray, observed: np.ndarray, target: float = 0.5
     `target` (each outcome counted by its `weights`, where given); among equally near factors,
     the one nearest 1."""
     best, best_key = 1.0, (np.inf, np.inf)
-    middle, below, above = _inner_roots(quantiles)  # once, not once a factor
+    roots = _inner_roots(quantiles)  # once, not once a factor
     for scale in INNER_SCALES:
-        low, high = backward(middle - scale * below), backward(middle + scale * above)
+        low, high = _scaled_ends(roots, scale)
         key = (round(abs(np.average((low <= observed) & (observed <= high), weights=weights) - target), 12), abs(scale - 1.0))
         if key < best_key:
             best, best_key = float(scale), key
@@ -221,8 +221,7 @@ def inner_scale(quantiles: np.ndarray, observed: np.ndarray, target: float = 0.5
 def scaled_inner(quantiles: np.ndarray, scale) -> tuple[np.ndarray, np.ndarray]:
     """The 50% interval's ends with its width about the median scaled by `scale` (a number or one
     per row) on the square-root scale."""
-    middle, below, above = _inner_roots(quantiles)
-    return backward(middle - scale * below), backward(middle + scale * above)
+    return _scaled_ends(_inner_roots(quantiles), scale)
 
 
 def _inner_roots(quantiles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -231,6 +230,12 @@ def _inner_roots(quantiles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     root = forward(quantiles)
     middle = root[:, _MEDIAN]
     return middle, middle - root[:, INNER[0]], root[:, INNER[1]] - middle
+
+
+def _scaled_ends(roots: tuple[np.ndarray, np.ndarray, np.ndarray], scale) -> tuple[np.ndarray, np.ndarray]:
+    """The 50% interval's ends from `_inner_roots`, their distances to the median scaled by `scale`."""
+    middle, below, above = roots
+    return backward(middle - scale * below), backward(middle + scale * above)
 
 
 def shift_quantiles(

@@ -152,11 +152,9 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
     # What the series, the detectors and the month's readings all count: worked out once.
     known = pipeline.known_events(events, moment)
     series = pipeline.build_series(events, moment, measures=detection_settings(config).measures, known=known)
-    from forecasting.detectors.ahead import parts_named
-
     seen = pipeline.history_for_forecast(series, moment)
     # The parts of the month's forecast made at once, a share of them here.
-    memo, ahead = _parts_ahead(store, config, seen, parts_named(seen), [moment], keep_origins=False, here=True)
+    memo, ahead = _parts_ahead(store, config, seen, None, [moment], keep_origins=False, here=True)
     with ahead or contextlib.nullcontext():
         made = ahead.next_month() if ahead else None
     found, series, forecasts = find_alerts(events, moment, config, series=series, memo=memo, known=known, made=made)
@@ -164,20 +162,21 @@ def run_detection(store: Store, config: Config, as_of: str, *, save: bool = True
 
 
 def _parts_ahead(
-    store: Store, config: Config, seen: "pd.DataFrame", parts_of: "PartsOf",
+    store: Store, config: Config, seen: "pd.DataFrame", parts_of: "PartsOf | None",
     moments: "list[AsOf]", *, keep_origins: bool, here: bool,
 ) -> "tuple[ForecastMemo, ForecastsAhead | None]":
     """The forecast's memo, and where more than one usable core and `forecast.workers` allow,
     the parts of the `moments`' forecasts made at once (`forecasting.detectors.ahead`), of the
-    parts of `seen` (the last month's history for the forecast; each month's from `parts_of`)."""
-    from forecasting.detectors.ahead import ForecastsAhead, part_shares
+    parts of `seen` (the last month's history for the forecast; each month's from `parts_of`,
+    or None for `seen`'s own: one month)."""
+    from forecasting.detectors.ahead import ForecastsAhead, part_shares, parts_named
 
     shares = part_shares(seen, config.forecast.local_workers())
     # Where the parts are made at once, each process fits its own parts' origins.
     memo = forecast_memo(store, config, keep_origins=keep_origins, workers=1 if shares else None)
     if not shares:
         return memo, None
-    return memo, ForecastsAhead(parts_of, moments, shares, model=config.forecast.model, seed=config.forecast.seed,
+    return memo, ForecastsAhead(parts_of or parts_named(seen), moments, shares, model=config.forecast.model, seed=config.forecast.seed,
                                 executor=config.forecast.executor_settings(), memo=memo, here=here)
 
 

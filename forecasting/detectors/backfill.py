@@ -50,7 +50,9 @@ class SeriesHistory:
         numbers = np.cumsum(kept) - 1
         found = []
         for name, part in rows.parts:
-            taken = part[kept[part]] if name in names else ()
+            if name not in names:
+                continue
+            taken = part[kept[part]]
             if len(taken):
                 frame = self.series.take(taken)
                 frame.index = pd.Index(numbers[taken])

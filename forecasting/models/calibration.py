@@ -46,7 +46,9 @@ the 50% intervals came nearer 50% (docs/forecasting.md, "Stress worlds"); a half
 months was noisier and no better.
 
 The **50% interval** is calibrated by its width instead (`inner_scale`): q25 and q75 are moved
-toward or away from the median by one factor s per level, on the square-root scale, sqrt(q) ->
+toward or away from the median by one factor s per level and horizon (since 2026-12-01; before,
+one per level over all horizons, which left a lagging model's first month too wide and its sixth
+too narrow), on the square-root scale, sqrt(q) ->
 sqrt(q50) + s (sqrt(q) - sqrt(q50)), with s from a grid (a quarter to 8 times, in 5% steps)
 chosen so that the interval holds the share of the window's outcomes nearest 50% (counted
 inclusive, as the backtest counts them; among equally near factors, the one nearest 1). A 50%
@@ -68,8 +70,9 @@ Where a (level, horizon) has fewer than `MIN_RESIDUALS` residuals, its shifts ar
 (over all horizons) plus the horizon's departure from the pooled shifts (every level's residuals at
 that horizon minus every level's at all horizons), so a level of three countries keeps its own
 width and still widens with the months ahead; failing that, whatever pooled shifts exist; with none
-at all the quantiles are left as they are. A level with fewer than `MIN_RESIDUALS` forecasts takes
-the 50% factor of all levels pooled.
+at all the quantiles are left as they are. A (level, horizon) with fewer than `MIN_RESIDUALS`
+forecasts takes its level's 50% factor over all horizons, failing that its horizon's over all
+levels, then the factor of every forecast pooled.
 """
 
 from __future__ import annotations
@@ -117,19 +120,27 @@ def backward(roots: np.ndarray) -> np.ndarray:
 class Calibration:
     """Shifts on the square-root scale, (len(QUANTILES),) each, by (level, horizon); level or
     horizon `ANY` where they were pooled. `horizons` is the furthest horizon with its own shifts.
-    `inner_scale`: the 50% interval's width factor by level (`ANY`: all levels pooled)."""
+    `inner_scale`: the 50% interval's width factor by (level, horizon), keyed as the shifts are."""
 
     shifts: dict[tuple[str, object], np.ndarray]
     horizons: int
-    inner_scale: dict[str, float] = field(default_factory=dict)
+    inner_scale: dict[tuple[str, object], float] = field(default_factory=dict)
     #: series_id -> (horizons x len(QUANTILES)) widening on the square-root scale of each quantile
     #: away from the median, by months ahead, from the series' own recent misses (`adaptive_ends`);
     #: a series not in it keeps the pooled calibration.
     series_offsets: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def scale_for(self, level: str) -> float:
-        """The 50% interval's width factor at `level` (1: left as it is)."""
-        return self.inner_scale.get(level, self.inner_scale.get(ANY, 1.0))
+    def scale_for(self, level: str, horizon: object = ANY) -> float:
+        """The 50% interval's width factor for a forecast `horizon` months ahead at `level`
+        (beyond the calibrated horizons: the furthest one's; `ANY`: the level's over all
+        horizons): its own where it had enough forecasts, else its level's, its horizon's, or
+        every forecast's (1: left as it is)."""
+        if horizon != ANY:
+            horizon = min(int(horizon), self.horizons)
+        for key in ((level, horizon), (level, ANY), (ANY, horizon), (ANY, ANY)):
+            if key in self.inner_scale:
+                return self.inner_scale[key]
+        return 1.0
 
     def shift_for(self, level: str, horizon: int) -> np.ndarray:
         """The shifts for a forecast `horizon` months ahead at `level` (beyond the calibrated
@@ -160,9 +171,9 @@ def fit_calibration(
     """Shifts from rolling-origin cells (`level`, `horizon`, `observed`, q05 ... q95), as the
     module doc says: for the quantile levels in `adjusted` (the others keep a shift of 0), each
     set `margin` further into its tail; then, with `inner`, the 50% interval's width factor per
-    level, on the cells as those shifts leave them, against `inner_observed` where given (one
-    outcome per cell: the ensemble's rare parents' ordinary months) or else `observed`. Pure:
-    the same cells give the same calibration."""
+    level and horizon, on the cells as those shifts leave them, against `inner_observed` where
+    given (one outcome per cell: the ensemble's rare parents' ordinary months) or else
+    `observed`. Pure: the same cells give the same calibration."""
     if cells.empty:
         return Calibration({}, 1)
     weights = recency_weights(cells, HALF_LIFE)
@@ -186,11 +197,13 @@ def fit_calibration(
         return calibration
     shifted = shift_quantiles(cells[list(QUANTILE_COLUMNS)].to_numpy(dtype=float), levels, horizons, calibration)
     outcomes = cells["observed"].to_numpy(dtype=float) if inner_observed is None else np.asarray(inner_observed, dtype=float)
-    scales = {ANY: inner_scale(shifted, outcomes, weights=weights)}
-    for level in np.unique(levels):
-        rows = levels == level
-        if rows.sum() >= min_residuals:
-            scales[str(level)] = inner_scale(shifted[rows], outcomes[rows], weights=None if weights is None else weights[rows])
+    scales = {}
+    # Cells of one horizon (detect's one month ahead) need only the factors over all horizons:
+    # scale_for falls back to them, and they are the same numbers.
+    several = len(np.unique(horizons)) > 1
+    for key, rows in groups:
+        if (several or key[1] == ANY) and (key == (ANY, ANY) or rows.sum() >= min_residuals):
+            scales[key] = inner_scale(shifted[rows], outcomes[rows], weights=None if weights is None else weights[rows])
     return Calibration(shifts, calibration.horizons, scales)
 
 
@@ -251,7 +264,7 @@ def shift_quantiles(
     for key, rows in keys.groupby(keys, sort=False).groups.items():
         rows = np.asarray(rows)
         shifts[rows] = calibration.shift_for(key[0], int(key[1]))
-        scales[rows] = calibration.scale_for(key[0])
+        scales[rows] = calibration.scale_for(key[0], int(key[1]))
     result = backward(forward(quantiles) + shifts)
     if calibration.inner_scale:
         low, high = scaled_inner(result, scales)

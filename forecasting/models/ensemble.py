@@ -16,7 +16,7 @@ and uses it twice:
   countries) takes the weights of the level below it (`share_weights`).
 - **calibration** (`forecasting.models.calibration`): the combined forecasts of those origins
   against what happened give the conformal shifts of the 90% interval's ends, per level and
-  horizon, and the 50% interval's width factor per level, both on the square-root scale.
+  horizon, and the 50% interval's width factor likewise, both on the square-root scale.
 
 Averaging quantiles (Vincentization) keeps every quantile non-negative and in order. Members: the
 damped-trend negative binomial (a local level that follows regime changes, its smoothing chosen

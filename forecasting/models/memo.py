@@ -309,7 +309,7 @@ def encode_judgement(judgement: Judgement) -> str:
         "weights": {level: values.tolist() for level, values in weights.items()},
         "shifts": [[level, horizon, values.tolist()] for (level, horizon), values in calibration.shifts.items()],
         "horizons": calibration.horizons,
-        "inner_scale": calibration.inner_scale,
+        "inner_scale": [[level, horizon, value] for (level, horizon), value in calibration.inner_scale.items()],
         "series_offsets": {series_id: values.tolist() for series_id, values in calibration.series_offsets.items()},
     })
 
@@ -322,7 +322,7 @@ def decode_judgement(text: str) -> Judgement:
         (level, horizon if horizon == ANY else int(horizon)): np.array(values, dtype=float)
         for level, horizon, values in data["shifts"]
     }
-    inner = {level: float(value) for level, value in data.get("inner_scale", {}).items()}
+    inner = {(level, horizon if horizon == ANY else int(horizon)): float(value) for level, horizon, value in data["inner_scale"]}
     offsets = {series_id: np.array(values, dtype=float) for series_id, values in data.get("series_offsets", {}).items()}
     return weights, Calibration(shifts, int(data["horizons"]), inner, offsets)
 

@@ -110,8 +110,67 @@ def test_the_50_percent_width_factor_matches_coverage_and_leaves_ties_alone():
     rows = [{"level": level, "horizon": 1, "observed": float(value), **dict(zip(QUANTILE_COLUMNS, quantiles[0]))}
             for level, count in (("admin1", 100), ("country", 10)) for value in np.linspace(0, 99, count)]
     calibration = fit_calibration(pd.DataFrame(rows))
-    assert "country" not in calibration.inner_scale
-    assert calibration.scale_for("country") == calibration.inner_scale[ANY]
+    assert ("country", ANY) not in calibration.inner_scale and ("country", 1) not in calibration.inner_scale
+    assert calibration.scale_for("country", 1) == calibration.scale_for("country") == calibration.inner_scale[(ANY, ANY)]
+
+
+class FlatBand:
+    """A wrong model family for drifting series: the last month carried forward with the same
+    band at every horizon, where the series' real spread grows with the months ahead."""
+
+    name = "flat_band"
+    min_months = 1
+
+    def fit(self, panel: Panel):
+        self.panel = panel
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        last = self.panel.values[:, -1]
+        spread = 0.1 * last[:, None] * np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
+        quantiles = np.repeat((last[:, None] + spread)[:, None, :], horizon, axis=1)
+        return forecast_frame(self.panel, self.name, np.repeat(last[:, None], horizon, axis=1), quantiles)
+
+
+def drifting_series(seed: int, count: int = 60, months: int = 72) -> pd.DataFrame:
+    """Series that wander: a multiplicative random walk around a few hundred a month, so that
+    what a forecast misses by grows with the months ahead (and counts rarely tie)."""
+    rng = np.random.default_rng(seed)
+    periods = pd.date_range("2019-01-01", periods=months, freq="MS")
+    walks = 300.0 * np.exp(np.cumsum(rng.normal(0.0, 0.15, size=(count, months)), axis=1))
+    return pd.concat(
+        [pd.DataFrame({"series_id": f"admin2|X|R|D{i}", "level": "admin2", "period": periods, "value": np.round(walks[i])})
+         for i in range(count)],
+        ignore_index=True,
+    )
+
+
+def test_the_50_percent_width_follows_the_months_ahead():
+    """A model whose band does not widen with the months ahead, on series whose misses do: the
+    50% interval's width factor is fitted per months ahead, so the interval holds about half of
+    held-out outcomes one month ahead and six months ahead alike. One factor for all horizons
+    would leave the first month's too wide and the sixth's too narrow."""
+    models = {"flat_band": FlatBand}
+    learnt = rolling_origin_forecasts(Panel.from_series(drifting_series(1)), models, origins=12, horizons=6)
+    held_out = rolling_origin_forecasts(Panel.from_series(drifting_series(2)), models, origins=12, horizons=6)
+    calibration = fit_calibration(learnt)
+    assert calibration.scale_for("admin2", 6) > 1.5 * calibration.scale_for("admin2", 1)
+    levels = pd.Series("admin2", index=held_out["series_id"].unique())
+    calibrated = pd.concat(
+        [apply_calibration(frame.drop(columns=["origin", "horizon", "observed", "scale", "level"]), levels, calibration)
+         .assign(observed=frame["observed"].to_numpy(), horizon=frame["horizon"].to_numpy())
+         for _, frame in held_out.groupby("origin")],
+        ignore_index=True,
+    )
+    for horizon in (1, 6):
+        within, _ = coverage(calibrated[calibrated["horizon"] == horizon])
+        assert 0.43 <= within <= 0.57, (horizon, within)
+    # The pooled factor, as before: too wide at one month, too narrow at six.
+    pooled = Calibration(calibration.shifts, calibration.horizons, {(ANY, ANY): calibration.inner_scale[("admin2", ANY)]})
+    first, _ = coverage(pd.concat([apply_calibration(frame.drop(columns=["origin", "horizon", "observed", "scale", "level"]), levels, pooled)
+                                   .assign(observed=frame["observed"].to_numpy())
+                                   for _, frame in held_out[held_out["horizon"] == 1].groupby("origin")], ignore_index=True))
+    assert first > 0.6, first
 
 
 def test_residual_quantiles_round_the_tails_outward():

@@ -56,7 +56,7 @@ def test_a_judgement_reads_back_exactly():
     weights = {"admin1": np.array([0.1, 0.3, 0.6, 0.0]), "country": np.array([1 / 3, 2 / 3, 0.0, 0.0])}
     shifts = {("admin1", 1): np.array([-0.1234567890123, 0.2, 1e-17, 0, 0.5, 0.7, 2.0 / 3]),
               (ANY, ANY): np.linspace(-1, 1, 7), ("country", ANY): np.full(7, np.pi)}
-    inner = {"admin1": 0.65, ANY: 1.0 / 3}
+    inner = {("admin1", 2): 0.65, ("admin1", ANY): 1.05 ** 7, (ANY, ANY): 1.0 / 3}
     weights_back, calibration = decode_judgement(encode_judgement((weights, Calibration(shifts, 3, inner))))
     assert weights_back.keys() == weights.keys() and calibration.horizons == 3
     assert calibration.inner_scale == inner

@@ -301,6 +301,7 @@ VARIANTS: dict[str, dict] = {
     "five_members": {"members": _FIVE},
     "origins24": {"origins": 24},
     "trend": {"members": _TREND},
+    "six_and_trend": {"members": (*ensemble_module.MEMBERS, "damped_trend")},
     "trend_origins24": {"members": _TREND, "origins": 24},
     "trend_origins18": {"members": _TREND, "origins": 18},
     "origins12": {"origins": 12},

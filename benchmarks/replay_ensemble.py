@@ -288,6 +288,17 @@ class HorizonWeightsHalf(HorizonWeights):
     pooled_share = 0.5
 
 
+def _local_season_variant(name: str, trend_weights: tuple[float, ...], damping: float) -> str:
+    """A `negbin_local` with other trend weights and damping, registered under `name` as a
+    model (for a replay only) so that its forecasts are cached apart from the member's own."""
+    from forecasting.models import _BUILDERS
+    from forecasting.models.negbin import LocalSeasonNegativeBinomial
+
+    variant = type(name, (LocalSeasonNegativeBinomial,), {"name": name, "TREND_WEIGHTS": trend_weights, "DAMPING": damping})
+    _BUILDERS[name] = lambda seed, executor, memo: variant()
+    return name
+
+
 #: Variants: name -> `members` and `origins` of the `Ensemble`, `patch`: module constants of
 #: `forecasting.models.ensemble` replaced while the variant runs, and `rare_parents`: whether the
 #: reconciliation adds the districts' rare months at the parents (`hierarchy.RareEvents`). The
@@ -302,6 +313,10 @@ VARIANTS: dict[str, dict] = {
     "origins24": {"origins": 24},
     "trend": {"members": _TREND},
     "six_and_trend": {"members": (*ensemble_module.MEMBERS, "damped_trend")},
+    # negbin_local's trend let run further (docs/forecasting.md, "Eleventh round"; not adopted).
+    "local_trend3": {"members": (*ensemble_module.MEMBERS[:-1], _local_season_variant("negbin_local_t3", (0.0, 0.1, 0.2, 0.3), 0.8))},
+    "local_damp9": {"members": (*ensemble_module.MEMBERS[:-1], _local_season_variant("negbin_local_d9", (0.0, 0.1), 0.9))},
+    "local_t3_d9": {"members": (*ensemble_module.MEMBERS[:-1], _local_season_variant("negbin_local_t3d9", (0.0, 0.1, 0.2, 0.3), 0.9))},
     "trend_origins24": {"members": _TREND, "origins": 24},
     "trend_origins18": {"members": _TREND, "origins": 18},
     "origins12": {"origins": 12},

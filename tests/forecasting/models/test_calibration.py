@@ -113,6 +113,9 @@ def test_the_50_percent_width_factor_matches_coverage_and_leaves_ties_alone():
             for level, count in (("admin1", 100), ("country", 10)) for value in np.linspace(0, 99, count)]
     calibration = fit_calibration(pd.DataFrame(rows))
     assert ("country", ANY) not in calibration.inner_scale and ("country", 1) not in calibration.inner_scale
+    # Forecasts of one horizon (detect's) get the factors over all horizons only: the same numbers.
+    assert {horizon for _, horizon in calibration.inner_scale} == {ANY}
+    assert calibration.scale_for("admin1", 1) == calibration.inner_scale[("admin1", ANY)]
     assert calibration.scale_for("country", 1) == calibration.scale_for("country") == calibration.inner_scale[(ANY, ANY)]
 
 

@@ -299,6 +299,35 @@ def _local_season_variant(name: str, trend_weights: tuple[float, ...], damping: 
     return name
 
 
+class RecentHistory:
+    """`model` fitted on each series' last `months` months only, its forecasts named `name`: the
+    twelfth round's members (docs/forecasting.md; not adopted)."""
+
+    def __init__(self, model, months: int, name: str):
+        self.model, self.months, self.name = model, months, name
+        self.min_months = model.min_months
+
+    def fit(self, panel: Panel):
+        if panel.values.shape[1] > self.months:
+            panel = Panel(panel.series_ids, panel.values[:, -self.months:], panel.last_periods,
+                          np.minimum(panel.lengths, self.months), panel.levels)
+        self.model.fit(panel)
+        return self
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        return self.model.predict(horizon).assign(model=self.name)
+
+
+def _recent_history(name: str, months: int) -> str:
+    """Member `name` fitted on the last `months` months (`RecentHistory`), registered as a model
+    (for a replay only) so that its forecasts are cached apart from the member's own."""
+    from forecasting.models import _BUILDERS
+
+    windowed = f"{name}@{months}"
+    _BUILDERS[windowed] = lambda seed, executor, memo: RecentHistory(make_model(name, seed=seed), months, windowed)
+    return windowed
+
+
 #: Variants: name -> `members` and `origins` of the `Ensemble`, `patch`: module constants of
 #: `forecasting.models.ensemble` replaced while the variant runs, and `rare_parents`: whether the
 #: reconciliation adds the districts' rare months at the parents (`hierarchy.RareEvents`). The
@@ -318,6 +347,10 @@ VARIANTS: dict[str, dict] = {
     "local_damp9": {"members": (*ensemble_module.MEMBERS[:-1], _local_season_variant("negbin_local_d9", (0.0, 0.1), 0.9))},
     "local_t3_d9": {"members": (*ensemble_module.MEMBERS[:-1], _local_season_variant("negbin_local_t3d9", (0.0, 0.1, 0.2, 0.3), 0.9))},
     "trend_origins24": {"members": _TREND, "origins": 24},
+    # The members fitted on each series' last 8, 10 or 12 years only (docs/forecasting.md, "Twelfth round").
+    "recent96": {"members": tuple(_recent_history(name, 96) for name in ensemble_module.MEMBERS)},
+    "recent120": {"members": tuple(_recent_history(name, 120) for name in ensemble_module.MEMBERS)},
+    "recent144": {"members": tuple(_recent_history(name, 144) for name in ensemble_module.MEMBERS)},
     "trend_origins18": {"members": _TREND, "origins": 18},
     "origins12": {"origins": 12},
     "origins18": {"origins": 18},

@@ -29,7 +29,8 @@ from forecasting.scores import score
 
 class TooSure:
     """A deliberately wrong model family: Poisson-narrow intervals around the trailing mean, on
-    series whose months are far more dispersed than that."""
+    series whose months are far more dispersed than that. The same band at every horizon
+    (`centre` and `spread` say which)."""
 
     name = "too_sure"
     min_months = 1
@@ -38,11 +39,16 @@ class TooSure:
         self.panel = panel
         return self
 
+    def centre(self) -> np.ndarray:
+        return np.nanmean(self.panel.values[:, -12:], axis=1)
+
+    def spread(self, centre: np.ndarray) -> np.ndarray:
+        return np.sqrt(centre)[:, None] * np.array([-1.0, -0.8, -0.4, 0.0, 0.4, 0.8, 1.0])
+
     def predict(self, horizon: int) -> pd.DataFrame:
-        mean = np.nanmean(self.panel.values[:, -12:], axis=1)
-        spread = np.sqrt(mean)[:, None] * np.array([-1.0, -0.8, -0.4, 0.0, 0.4, 0.8, 1.0])
-        quantiles = np.repeat((mean[:, None] + spread)[:, None, :], horizon, axis=1)
-        return forecast_frame(self.panel, self.name, np.repeat(mean[:, None], horizon, axis=1), quantiles)
+        centre = self.centre()
+        quantiles = np.repeat((centre[:, None] + self.spread(centre))[:, None, :], horizon, axis=1)
+        return forecast_frame(self.panel, self.name, np.repeat(centre[:, None], horizon, axis=1), quantiles)
 
 
 def dispersed_series(seed: int, count: int = 40, months: int = 72) -> pd.DataFrame:
@@ -119,22 +125,17 @@ def test_the_50_percent_width_factor_matches_coverage_and_leaves_ties_alone():
     assert calibration.scale_for("country", 1) == calibration.scale_for("country") == calibration.inner_scale[(ANY, ANY)]
 
 
-class FlatBand:
+class FlatBand(TooSure):
     """A wrong model family for drifting series: the last month carried forward with the same
     band at every horizon, where the series' real spread grows with the months ahead."""
 
     name = "flat_band"
-    min_months = 1
 
-    def fit(self, panel: Panel):
-        self.panel = panel
-        return self
+    def centre(self) -> np.ndarray:
+        return self.panel.values[:, -1]
 
-    def predict(self, horizon: int) -> pd.DataFrame:
-        last = self.panel.values[:, -1]
-        spread = 0.1 * last[:, None] * np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
-        quantiles = np.repeat((last[:, None] + spread)[:, None, :], horizon, axis=1)
-        return forecast_frame(self.panel, self.name, np.repeat(last[:, None], horizon, axis=1), quantiles)
+    def spread(self, centre: np.ndarray) -> np.ndarray:
+        return 0.1 * centre[:, None] * np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
 
 
 def drifting_series(seed: int, count: int = 60, months: int = 72) -> pd.DataFrame:
